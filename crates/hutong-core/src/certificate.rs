@@ -1,0 +1,78 @@
+//! A registered certificate, as the registry holds it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::Day;
+use crate::holder::HolderKey;
+use crate::ids::Level;
+
+/// What an issuer has decided about a certificate, as opposed to what the calendar decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum AdminState {
+    Active,
+    Suspended { since: Day },
+    Revoked { on: Day },
+}
+
+impl AdminState {
+    pub fn id(&self) -> &'static str {
+        match self {
+            AdminState::Active => "active",
+            AdminState::Suspended { .. } => "suspended",
+            AdminState::Revoked { .. } => "revoked",
+        }
+    }
+
+    /// The date the state took effect, if it is not `Active`.
+    pub fn since(&self) -> Option<Day> {
+        match self {
+            AdminState::Active => None,
+            AdminState::Suspended { since } => Some(*since),
+            AdminState::Revoked { on } => Some(*on),
+        }
+    }
+}
+
+/// The dates a certificate's status is computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertificateDates {
+    /// When this certificate (or its current renewal) was issued.
+    pub issued_on: Day,
+    /// When the holder first obtained this kind of certificate (for continuous-years rules).
+    pub first_issued_on: Day,
+    /// The last day of validity, when the record states one.
+    pub valid_until: Option<Day>,
+    /// The last periodic review passed, if any.
+    pub last_review_on: Option<Day>,
+    pub state: AdminState,
+}
+
+/// A certificate in the registry. The holder appears only as a keyed hash and a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    pub number: String,
+    pub kind: String,
+    pub holder_key: HolderKey,
+    pub holder_name: String,
+    pub occupation: Option<String>,
+    pub level: Option<Level>,
+    pub issuer: String,
+    pub issued_on: Day,
+    pub first_issued_on: Day,
+    pub valid_until: Option<Day>,
+    pub last_review_on: Option<Day>,
+    pub state: AdminState,
+}
+
+impl Certificate {
+    pub fn dates(&self) -> CertificateDates {
+        CertificateDates {
+            issued_on: self.issued_on,
+            first_issued_on: self.first_issued_on,
+            valid_until: self.valid_until,
+            last_review_on: self.last_review_on,
+            state: self.state,
+        }
+    }
+}

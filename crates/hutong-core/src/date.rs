@@ -1,0 +1,249 @@
+//! Calendar days and periods (`P6Y`, `P3M`, `P60D`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A calendar day. Certificates are valid by the day, in China's single time zone.
+pub type Day = NaiveDate;
+
+/// Parses `YYYY-MM-DD` strictly (four-digit year, two-digit month and day).
+pub fn parse_day(s: &str) -> Result<Day, String> {
+    let b = s.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shaped {
+        return Err(format!("\"{s}\" is not a date of the form YYYY-MM-DD"));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("\"{s}\" is not a real calendar date"))
+}
+
+/// Today in China Standard Time (UTC+8), which is the day certificates are judged by.
+pub fn today_in_china() -> Day {
+    let now = chrono::Utc::now() + chrono::Duration::hours(8);
+    now.date_naive()
+}
+
+/// A period of whole years, months or days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Period {
+    Years(u32),
+    Months(u32),
+    Days(u32),
+}
+
+impl Period {
+    /// `day` moved forward by this period. Month arithmetic clamps to the month's last day
+    /// (2024-02-29 plus one year is 2025-02-28), as administrative practice does.
+    pub fn after(self, day: Day) -> Day {
+        match self {
+            Period::Years(n) => day
+                .checked_add_months(Months::new(n * 12))
+                .unwrap_or(NaiveDate::MAX),
+            Period::Months(n) => day
+                .checked_add_months(Months::new(n))
+                .unwrap_or(NaiveDate::MAX),
+            Period::Days(n) => day
+                .checked_add_days(Days::new(n.into()))
+                .unwrap_or(NaiveDate::MAX),
+        }
+    }
+
+    /// `day` moved back by this period.
+    pub fn before(self, day: Day) -> Day {
+        match self {
+            Period::Years(n) => day
+                .checked_sub_months(Months::new(n * 12))
+                .unwrap_or(NaiveDate::MIN),
+            Period::Months(n) => day
+                .checked_sub_months(Months::new(n))
+                .unwrap_or(NaiveDate::MIN),
+            Period::Days(n) => day
+                .checked_sub_days(Days::new(n.into()))
+                .unwrap_or(NaiveDate::MIN),
+        }
+    }
+
+    pub fn describe_zh(self) -> String {
+        match self {
+            Period::Years(n) => format!("{n}年"),
+            Period::Months(n) => format!("{n}个月"),
+            Period::Days(n) => format!("{n}日"),
+        }
+    }
+
+    pub fn describe_en(self) -> String {
+        let (n, unit) = match self {
+            Period::Years(n) => (n, "year"),
+            Period::Months(n) => (n, "month"),
+            Period::Days(n) => (n, "day"),
+        };
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    }
+}
+
+/// Whole years from `from` to `to` (0 when `to` is before the first anniversary).
+pub fn whole_years_between(from: Day, to: Day) -> i32 {
+    let mut years = to.year() - from.year();
+    if (to.month(), to.day()) < (from.month(), from.day()) {
+        years -= 1;
+    }
+    years.max(0)
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Period::Years(n) => write!(f, "P{n}Y"),
+            Period::Months(n) => write!(f, "P{n}M"),
+            Period::Days(n) => write!(f, "P{n}D"),
+        }
+    }
+}
+
+impl FromStr for Period {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("\"{s}\" is not a period such as P6Y, P3M or P60D");
+        let rest = s.strip_prefix('P').ok_or_else(bad)?;
+        if rest.len() < 2 {
+            return Err(bad());
+        }
+        let (num, unit) = rest.split_at(rest.len() - 1);
+        if !num.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let n: u32 = num.parse().map_err(|_| bad())?;
+        if n == 0 || n > 100_000 {
+            return Err(format!(
+                "\"{s}\": a period must be between 1 and 100000 units"
+            ));
+        }
+        match unit {
+            "Y" => Ok(Period::Years(n)),
+            "M" => Ok(Period::Months(n)),
+            "D" => Ok(Period::Days(n)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl Serialize for Period {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Period {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Day {
+        parse_day(s).unwrap()
+    }
+
+    #[test]
+    fn periods_parse_and_print() {
+        assert_eq!("P6Y".parse::<Period>().unwrap(), Period::Years(6));
+        assert_eq!("P3M".parse::<Period>().unwrap(), Period::Months(3));
+        assert_eq!("P60D".parse::<Period>().unwrap(), Period::Days(60));
+        assert_eq!(Period::Days(60).to_string(), "P60D");
+        for bad in ["", "P", "6Y", "P6", "PY", "P-1Y", "P0D", "P1W", "P1Y2M"] {
+            assert!(bad.parse::<Period>().is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn period_arithmetic_clamps_month_ends() {
+        assert_eq!(Period::Years(1).after(d("2024-02-29")), d("2025-02-28"));
+        assert_eq!(Period::Months(3).before(d("2026-05-31")), d("2026-02-28"));
+        assert_eq!(Period::Days(60).before(d("2026-03-01")), d("2025-12-31"));
+    }
+
+    #[test]
+    fn strict_day_parsing() {
+        assert_eq!(
+            d("2026-01-16"),
+            NaiveDate::from_ymd_opt(2026, 1, 16).unwrap()
+        );
+        assert!(parse_day("2026-1-16").is_err());
+        assert!(
+            parse_day("2026-02-30")
+                .unwrap_err()
+                .contains("not a real calendar date")
+        );
+        assert!(parse_day("20260116").is_err());
+    }
+
+    #[test]
+    fn whole_years() {
+        assert_eq!(whole_years_between(d("2020-05-10"), d("2024-05-09")), 3);
+        assert_eq!(whole_years_between(d("2020-05-10"), d("2024-05-10")), 4);
+        assert_eq!(whole_years_between(d("2024-05-10"), d("2020-05-10")), 0);
+    }
+}
+
+/// Serde helpers that read a day from either a `YYYY-MM-DD` string (JSON, CSV) or a TOML date.
+pub mod day_serde {
+    use super::{Day, parse_day};
+    use serde::de::{self, MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+    use std::fmt;
+
+    struct DayVisitor;
+
+    impl<'de> Visitor<'de> for DayVisitor {
+        type Value = Day;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a date YYYY-MM-DD")
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Day, E> {
+            parse_day(s).map_err(E::custom)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Day, A::Error> {
+            let dt =
+                toml::value::Datetime::deserialize(de::value::MapAccessDeserializer::new(map))?;
+            match (dt.date, dt.time, dt.offset) {
+                (Some(date), None, None) => chrono::NaiveDate::from_ymd_opt(
+                    i32::from(date.year),
+                    u32::from(date.month),
+                    u32::from(date.day),
+                )
+                .ok_or_else(|| de::Error::custom(format!("{dt} is not a real calendar date"))),
+                _ => Err(de::Error::custom(format!(
+                    "{dt}: expected a date without a time"
+                ))),
+            }
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Day, D::Error> {
+        d.deserialize_any(DayVisitor)
+    }
+
+    /// For `Option<Day>` fields (use with `#[serde(default)]`).
+    pub mod option {
+        use super::*;
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Day>, D::Error> {
+            d.deserialize_any(DayVisitor).map(Some)
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Holders are personal data: the registry keys them by a keyed hash of their ID number and
+//! shows their names only masked.
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::idcard::ResidentId;
+
+/// The secret that keys holder hashes. Without it, a stolen database cannot be searched by ID
+/// number, nor its hashes reversed by enumerating the (small) space of valid ID numbers.
+#[derive(Clone)]
+pub struct HolderSecret([u8; 32]);
+
+/// The registry's handle on a holder: HMAC-SHA256 of the normalised ID number.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HolderKey(pub [u8; 32]);
+
+impl HolderSecret {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        HolderSecret(bytes)
+    }
+
+    /// Reads the secret from its text form: 64 hexadecimal characters.
+    pub fn from_hex(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.len() != 64 {
+            return Err(format!(
+                "a holder key is 64 hexadecimal characters, this one has {}",
+                s.len()
+            ));
+        }
+        let mut out = [0u8; 32];
+        for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
+            let hex = std::str::from_utf8(chunk)
+                .map_err(|_| "a holder key is hexadecimal".to_string())?;
+            out[i] = u8::from_str_radix(hex, 16).map_err(|_| {
+                format!(
+                    "a holder key is hexadecimal; \"{hex}\" at position {} is not",
+                    i * 2 + 1
+                )
+            })?;
+        }
+        Ok(HolderSecret(out))
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+
+    /// A short public fingerprint, stored with the data so that opening a database with the
+    /// wrong secret is refused instead of silently finding nobody.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(b"hutong holder secret fingerprint v1\0");
+        h.update(self.0);
+        hex(&h.finalize()[..8])
+    }
+
+    pub fn key_for(&self, id: &ResidentId) -> HolderKey {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"hutong holder v1\0");
+        mac.update(id.as_str().as_bytes());
+        HolderKey(mac.finalize().into_bytes().into())
+    }
+}
+
+impl fmt::Debug for HolderSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HolderSecret(fingerprint {})", self.fingerprint())
+    }
+}
+
+impl HolderKey {
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+
+    pub fn from_slice(b: &[u8]) -> Option<HolderKey> {
+        b.try_into().ok().map(HolderKey)
+    }
+}
+
+impl fmt::Debug for HolderKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HolderKey({}…)", &hex(&self.0[..4]))
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Masks a name for public answers: the first and last characters stay, the rest become `*`
+/// (`张三` → `张*`, `张小明` → `张*明`, `欧阳娜娜` → `欧**娜`). A separator dot in a transliterated
+/// name (`·`) is kept so that the shape stays recognisable.
+pub fn mask_name(name: &str) -> String {
+    let chars: Vec<char> = name.trim().chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 => "*".to_string(),
+        2 => format!("{}*", chars[0]),
+        n => chars
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == 0 || i == n - 1 || *c == '·' || *c == '•' {
+                    *c
+                } else {
+                    '*'
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Whether a name given as a second factor matches the registered one. Whitespace around and
+/// inside is ignored, and the middle dots used in transliterated names are treated as one.
+pub fn names_match(registered: &str, given: &str) -> bool {
+    fn norm(s: &str) -> impl Iterator<Item = char> + '_ {
+        s.chars().filter(|c| !c.is_whitespace()).map(|c| {
+            if matches!(c, '•' | '・' | '.') {
+                '·'
+            } else {
+                c
+            }
+        })
+    }
+    let given_trimmed = given.trim();
+    !given_trimmed.is_empty() && norm(registered).eq(norm(given_trimmed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking() {
+        assert_eq!(mask_name("张三"), "张*");
+        assert_eq!(mask_name("张小明"), "张*明");
+        assert_eq!(mask_name("欧阳娜娜"), "欧**娜");
+        assert_eq!(mask_name("阿依古丽·买买提"), "阿***·**提");
+        assert_eq!(mask_name("李"), "*");
+        assert_eq!(mask_name(""), "");
+    }
+
+    #[test]
+    fn name_matching() {
+        assert!(names_match("张小明", " 张小明 "));
+        assert!(names_match("阿依古丽·买买提", "阿依古丽•买买提"));
+        assert!(!names_match("张小明", "张小"));
+        assert!(!names_match("张小明", ""));
+    }
+
+    #[test]
+    fn keys_depend_on_the_secret_and_the_number() {
+        let a = HolderSecret::from_bytes([1; 32]);
+        let b = HolderSecret::from_bytes([2; 32]);
+        let id = ResidentId::parse("11010519491231002X").unwrap();
+        let lower = ResidentId::parse("11010519491231002x").unwrap();
+        assert_eq!(a.key_for(&id), a.key_for(&lower));
+        assert_ne!(a.key_for(&id), b.key_for(&id));
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        let round = HolderSecret::from_hex(&a.to_hex()).unwrap();
+        assert_eq!(round.key_for(&id), a.key_for(&id));
+        assert!(HolderSecret::from_hex("zz").is_err());
+        assert!(!format!("{a:?}").contains(&a.to_hex()));
+    }
+}

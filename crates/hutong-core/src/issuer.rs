@@ -1,0 +1,235 @@
+//! Issuers: department authorities and registered evaluation institutions.
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::{Day, day_serde};
+use crate::ids::Level;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IssuerRole {
+    /// A department's certifying authority (a provincial emergency management department, …).
+    Authority,
+    /// A skill level evaluation institution registered (备案) with MoHRSS or a province.
+    Institution,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum IssuerStatus {
+    #[default]
+    Registered,
+    Suspended,
+    Removed,
+}
+
+impl IssuerStatus {
+    pub fn id(self) -> &'static str {
+        match self {
+            IssuerStatus::Registered => "registered",
+            IssuerStatus::Suspended => "suspended",
+            IssuerStatus::Removed => "removed",
+        }
+    }
+}
+
+/// One occupation an institution may evaluate, at the levels listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeEntry {
+    pub occupation: String,
+    pub levels: Vec<Level>,
+}
+
+/// A registered issuer. This is also the `[[issuer]]` entry of an issuers file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Issuer {
+    /// Stable id, lower-case ASCII with hyphens and dots: `mem.44`, `inst.s0000-44-000123`.
+    pub id: String,
+    pub name_zh: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
+    pub department: String,
+    pub role: IssuerRole,
+    /// Province code (GB/T 2260); none for a national body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The certificate kinds it may issue.
+    pub kinds: Vec<String>,
+    /// For institutions: the occupations and levels it is registered for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<ScopeEntry>,
+    /// For institutions: `Y` (employer) or `S` (social training-evaluation organisation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub institution_type: Option<String>,
+    /// For institutions: the 4-digit code in their certificate numbers (`0000` when provincial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub institution_code: Option<String>,
+    #[serde(deserialize_with = "day_serde::deserialize")]
+    pub registered_on: Day,
+    #[serde(default)]
+    pub status: IssuerStatus,
+    /// When the current status took effect (suspension or removal date).
+    #[serde(
+        default,
+        deserialize_with = "day_serde::option::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub status_since: Option<Day>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+}
+
+impl Issuer {
+    /// Whether the issuer was registered and in good standing on `day`.
+    pub fn was_active_on(&self, day: Day) -> bool {
+        if day < self.registered_on {
+            return false;
+        }
+        match (self.status, self.status_since) {
+            (IssuerStatus::Registered, _) => true,
+            (_, Some(since)) => day < since,
+            (_, None) => false,
+        }
+    }
+
+    /// Why this issuer could not have issued a certificate of `kind` (with `occupation` and
+    /// `level` for skill level certificates) on `day`, or `Ok` if it could.
+    pub fn may_issue(
+        &self,
+        kind: &str,
+        occupation: Option<&str>,
+        level: Option<Level>,
+        day: Day,
+    ) -> Result<(), String> {
+        if !self.kinds.iter().any(|k| k == kind) {
+            return Err(format!(
+                "issuer \"{}\" is not registered to issue {kind}",
+                self.id
+            ));
+        }
+        if !self.was_active_on(day) {
+            return Err(format!(
+                "issuer \"{}\" was not registered and in good standing on {day} (registered {}, status {})",
+                self.id,
+                self.registered_on,
+                self.status.id()
+            ));
+        }
+        if self.role == IssuerRole::Institution {
+            let (Some(occ), Some(level)) = (occupation, level) else {
+                return Err("a skill level certificate needs an occupation and a level".to_string());
+            };
+            let in_scope = self
+                .scope
+                .iter()
+                .any(|s| s.occupation == occ && s.levels.contains(&level));
+            if !in_scope {
+                return Err(format!(
+                    "institution \"{}\" is not registered to evaluate occupation {occ} at level {level}",
+                    self.id
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inst() -> Issuer {
+        Issuer {
+            id: "inst.s0000-44-000001".into(),
+            name_zh: "广东某职业技能等级认定中心".into(),
+            name_en: None,
+            department: "mohrss".into(),
+            role: IssuerRole::Institution,
+            region: Some("44".into()),
+            kinds: vec!["mohrss.skill-level".into()],
+            scope: vec![ScopeEntry {
+                occupation: "6-18-02-04".into(),
+                levels: vec![Level::L5, Level::L4],
+            }],
+            institution_type: Some("S".into()),
+            institution_code: Some("0000".into()),
+            registered_on: "2021-01-01".parse().unwrap(),
+            status: IssuerStatus::Removed,
+            status_since: Some("2025-01-01".parse().unwrap()),
+            contact: None,
+        }
+    }
+
+    #[test]
+    fn scope_and_registration_dates_limit_issuing() {
+        let i = inst();
+        let day = "2024-06-01".parse().unwrap();
+        assert!(
+            i.may_issue(
+                "mohrss.skill-level",
+                Some("6-18-02-04"),
+                Some(Level::L4),
+                day
+            )
+            .is_ok()
+        );
+        let err = i
+            .may_issue(
+                "mohrss.skill-level",
+                Some("6-18-02-04"),
+                Some(Level::L3),
+                day,
+            )
+            .unwrap_err();
+        assert!(err.contains("at level 3"), "{err}");
+        assert!(
+            i.may_issue("mem.electrical.low-voltage", None, None, day)
+                .is_err()
+        );
+        let before = "2020-12-31".parse().unwrap();
+        assert!(
+            i.may_issue(
+                "mohrss.skill-level",
+                Some("6-18-02-04"),
+                Some(Level::L4),
+                before
+            )
+            .is_err()
+        );
+        let after_removal = "2025-01-01".parse().unwrap();
+        assert!(
+            i.may_issue(
+                "mohrss.skill-level",
+                Some("6-18-02-04"),
+                Some(Level::L4),
+                after_removal
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn issuers_read_from_toml() {
+        let text = r#"
+            id = "mem.44"
+            name_zh = "广东省应急管理厅"
+            department = "mem"
+            role = "authority"
+            region = "44"
+            kinds = ["mem.electrical.low-voltage"]
+            registered_on = 2019-01-01
+        "#;
+        let i: Issuer = toml::from_str(text).unwrap();
+        assert_eq!(i.registered_on.to_string(), "2019-01-01");
+        assert_eq!(i.status, IssuerStatus::Registered);
+        let bad = text.replace("region", "regoin");
+        assert!(
+            toml::from_str::<Issuer>(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("regoin")
+        );
+    }
+}

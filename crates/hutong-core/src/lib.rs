@@ -1,0 +1,24 @@
+//! The domain of hutong: identifiers, certificates, lifecycle rules and the policy model.
+//!
+//! This crate is pure: it does no I/O beyond parsing the policy text it is handed, and knows
+//! nothing of HTTP or SQL. Everything that is a rule of the world (which kinds exist, how long
+//! they last, what the standards require) comes from the policy files, loaded by [`policy`].
+
+pub mod certificate;
+pub mod date;
+pub mod holder;
+pub mod idcard;
+pub mod ids;
+pub mod issuer;
+pub mod lifecycle;
+pub mod number;
+pub mod policy;
+
+pub use certificate::{AdminState, Certificate};
+pub use date::{Day, Period};
+pub use holder::{HolderKey, HolderSecret, mask_name};
+pub use idcard::{IdCardError, ResidentId};
+pub use ids::{Exemption, Level, Status};
+pub use issuer::{Issuer, IssuerRole, IssuerStatus, ScopeEntry};
+pub use lifecycle::{Lifecycle, StatusReport};
+pub use policy::Policy;

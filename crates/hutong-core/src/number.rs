@@ -1,0 +1,493 @@
+//! Certificate numbers. Each kind names its scheme in the policy files; the schemes' grammars
+//! are here. Decoding checks a number's shape; [`Decoded::check_consistency`] checks it against
+//! the rest of the record (level, year, province, institution, holder).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::Datelike;
+use serde::{Deserialize, Serialize};
+
+use crate::date::Day;
+use crate::idcard::{IdCardError, ResidentId};
+use crate::ids::Level;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NumberScheme {
+    /// `T` + the holder's resident ID number (emergency management special operations).
+    MemTId,
+    /// The holder's resident ID number (special equipment operators).
+    ResidentId,
+    /// 14 characters: province abbreviation, city letter, work-type code, year, serial.
+    MohurdProvincial,
+    /// 22 characters: the national skill level certificate number.
+    SkillLevel22,
+    /// Any 4-40 letters, digits or hyphens.
+    Free,
+}
+
+impl NumberScheme {
+    pub const ALL: [NumberScheme; 5] = [
+        NumberScheme::MemTId,
+        NumberScheme::ResidentId,
+        NumberScheme::MohurdProvincial,
+        NumberScheme::SkillLevel22,
+        NumberScheme::Free,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            NumberScheme::MemTId => "mem-t-id",
+            NumberScheme::ResidentId => "resident-id",
+            NumberScheme::MohurdProvincial => "mohurd-provincial",
+            NumberScheme::SkillLevel22 => "skill-level-22",
+            NumberScheme::Free => "free",
+        }
+    }
+
+    /// Whether numbers of this scheme embed the holder's ID number (and so are personal data).
+    pub fn embeds_resident_id(self) -> bool {
+        matches!(self, NumberScheme::MemTId | NumberScheme::ResidentId)
+    }
+}
+
+impl fmt::Display for NumberScheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl FromStr for NumberScheme {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        NumberScheme::ALL.iter().copied().find(|x| x.id() == s).ok_or_else(|| {
+            format!("unknown number scheme \"{s}\" (expected one of: mem-t-id, resident-id, mohurd-provincial, skill-level-22, free)")
+        })
+    }
+}
+
+/// Why a number does not fit its scheme, or does not agree with its record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NumberError {
+    #[error("a {scheme} number has {expected} characters, this one has {got}")]
+    Length {
+        scheme: NumberScheme,
+        expected: usize,
+        got: usize,
+    },
+    #[error("a {scheme} number: character {position} must be {expected}")]
+    Character {
+        scheme: NumberScheme,
+        position: usize,
+        expected: &'static str,
+    },
+    #[error(
+        "a mem-t-id number is T followed by the holder's ID number, and that ID number is invalid: {0}"
+    )]
+    EmbeddedId(IdCardError),
+    #[error("the number is not a resident ID number: {0}")]
+    Id(IdCardError),
+    #[error("{0}")]
+    Inconsistent(String),
+}
+
+/// What a number says, by scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    MemTId {
+        id: ResidentId,
+    },
+    ResidentId {
+        id: ResidentId,
+    },
+    MohurdProvincial {
+        province_abbr: char,
+        city: char,
+        work_type: String,
+        year: u16,
+        serial: String,
+    },
+    SkillLevel {
+        /// `Y` employer, `S` social training-evaluation organisation.
+        institution_type: char,
+        institution_code: String,
+        province: String,
+        site: String,
+        /// Two-digit year of issue.
+        year: u8,
+        level: Level,
+        serial: String,
+    },
+    Free,
+}
+
+/// The normalised form numbers are stored and looked up in: trimmed, ASCII letters upper-cased.
+pub fn normalize(number: &str) -> String {
+    number
+        .trim()
+        .chars()
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Decodes a normalised number under `scheme`.
+pub fn decode(scheme: NumberScheme, number: &str) -> Result<Decoded, NumberError> {
+    let chars: Vec<char> = number.chars().collect();
+    let len_err = |expected| NumberError::Length {
+        scheme,
+        expected,
+        got: chars.len(),
+    };
+    let char_err = |position, expected| NumberError::Character {
+        scheme,
+        position,
+        expected,
+    };
+    match scheme {
+        NumberScheme::MemTId => {
+            if chars.len() != 19 {
+                return Err(len_err(19));
+            }
+            if chars[0] != 'T' {
+                return Err(char_err(1, "the letter T"));
+            }
+            let id = ResidentId::parse(&number[1..]).map_err(NumberError::EmbeddedId)?;
+            Ok(Decoded::MemTId { id })
+        }
+        NumberScheme::ResidentId => {
+            let id = ResidentId::parse(number).map_err(NumberError::Id)?;
+            Ok(Decoded::ResidentId { id })
+        }
+        NumberScheme::MohurdProvincial => {
+            if chars.len() != 14 {
+                return Err(len_err(14));
+            }
+            let province_abbr = chars[0];
+            if province_abbr.is_ascii() {
+                return Err(char_err(
+                    1,
+                    "a province's one-character abbreviation (京, 晋, 粤, …)",
+                ));
+            }
+            let city = chars[1];
+            if !city.is_ascii_uppercase() {
+                return Err(char_err(2, "a city letter A-Z"));
+            }
+            let rest: String = chars[2..].iter().collect();
+            if let Some(p) = rest.chars().position(|c| !c.is_ascii_digit()) {
+                return Err(char_err(p + 3, "a digit"));
+            }
+            let year: u16 = rest[2..6].parse().map_err(|_| char_err(5, "a digit"))?;
+            if !(1980..=2100).contains(&year) {
+                return Err(NumberError::Inconsistent(format!(
+                    "characters 5-8 of a mohurd-provincial number are the year of issue, and {year} is not a plausible one"
+                )));
+            }
+            Ok(Decoded::MohurdProvincial {
+                province_abbr,
+                city,
+                work_type: rest[..2].to_string(),
+                year,
+                serial: rest[6..].to_string(),
+            })
+        }
+        NumberScheme::SkillLevel22 => {
+            if chars.len() != 22 || !number.is_ascii() {
+                return Err(len_err(22));
+            }
+            let institution_type = chars[0];
+            if institution_type != 'Y' && institution_type != 'S' {
+                return Err(char_err(
+                    1,
+                    "the institution type Y (employer) or S (social organisation)",
+                ));
+            }
+            if let Some(p) = number[1..].bytes().position(|b| !b.is_ascii_digit()) {
+                return Err(char_err(p + 2, "a digit"));
+            }
+            let level = match chars[15] {
+                '5' => Level::L5,
+                '4' => Level::L4,
+                '3' => Level::L3,
+                '2' => Level::L2,
+                '1' => Level::L1,
+                _ => return Err(char_err(16, "the level digit 1-5")),
+            };
+            Ok(Decoded::SkillLevel {
+                institution_type,
+                institution_code: number[1..5].to_string(),
+                province: number[5..7].to_string(),
+                site: number[7..13].to_string(),
+                year: number[13..15].parse().unwrap_or(0),
+                level,
+                serial: number[16..22].to_string(),
+            })
+        }
+        NumberScheme::Free => {
+            let ok = (4..=40).contains(&chars.len())
+                && chars
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == '-' || !c.is_ascii());
+            if ok {
+                Ok(Decoded::Free)
+            } else {
+                Err(NumberError::Inconsistent(
+                    "a certificate number has 4 to 40 letters, digits or hyphens".to_string(),
+                ))
+            }
+        }
+    }
+}
+
+/// The rest of a certificate record, as far as its number can be checked against it.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordContext<'a> {
+    pub holder: Option<&'a ResidentId>,
+    pub level: Option<Level>,
+    pub issued_on: Day,
+    /// The kind's code within its scheme (the work-type code of construction certificates).
+    pub scheme_code: Option<&'a str>,
+    /// The issuer's province code and its one-character abbreviation.
+    pub issuer_province: Option<&'a str>,
+    pub issuer_province_abbr: Option<char>,
+    pub institution_type: Option<&'a str>,
+    pub institution_code: Option<&'a str>,
+}
+
+impl Decoded {
+    /// Checks that the number agrees with the record it is part of.
+    pub fn check_consistency(&self, ctx: &RecordContext<'_>) -> Result<(), NumberError> {
+        let bad = |s: String| Err(NumberError::Inconsistent(s));
+        match self {
+            Decoded::MemTId { id } | Decoded::ResidentId { id } => {
+                if let Some(holder) = ctx.holder
+                    && holder != id
+                {
+                    return bad(
+                        "the number embeds an ID number that is not the holder's".to_string()
+                    );
+                }
+            }
+            Decoded::MohurdProvincial {
+                province_abbr,
+                work_type,
+                year,
+                ..
+            } => {
+                if let Some(code) = ctx.scheme_code
+                    && work_type != code
+                {
+                    return bad(format!(
+                        "characters 3-4 are the work-type code {work_type}, but this kind's code is {code}"
+                    ));
+                }
+                if i32::from(*year) != ctx.issued_on.year() {
+                    return bad(format!(
+                        "characters 5-8 say the year of issue is {year}, but the issue date is {}",
+                        ctx.issued_on
+                    ));
+                }
+                if let Some(abbr) = ctx.issuer_province_abbr
+                    && *province_abbr != abbr
+                {
+                    return bad(format!(
+                        "the number starts with {province_abbr}, but the issuer's province is {abbr}"
+                    ));
+                }
+            }
+            Decoded::SkillLevel {
+                institution_type,
+                institution_code,
+                province,
+                year,
+                level,
+                ..
+            } => {
+                if let Some(l) = ctx.level
+                    && l != *level
+                {
+                    return bad(format!(
+                        "character 16 says level {}, but the certificate is level {}",
+                        level.id(),
+                        l.id()
+                    ));
+                }
+                if i32::from(*year) != ctx.issued_on.year() % 100 {
+                    return bad(format!(
+                        "characters 14-15 say the year of issue is {year:02}, but the issue date is {}",
+                        ctx.issued_on
+                    ));
+                }
+                if let Some(p) = ctx.issuer_province
+                    && province != p
+                {
+                    return bad(format!(
+                        "characters 6-7 say province {province}, but the issuer is registered in {p}"
+                    ));
+                }
+                if let Some(t) = ctx.institution_type
+                    && t.chars().next() != Some(*institution_type)
+                {
+                    return bad(format!(
+                        "character 1 says institution type {institution_type}, but the issuer is type {t}"
+                    ));
+                }
+                if let Some(c) = ctx.institution_code
+                    && c != institution_code
+                {
+                    return bad(format!(
+                        "characters 2-5 say institution code {institution_code}, but the issuer's code is {c}"
+                    ));
+                }
+            }
+            Decoded::Free => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "11010519491231002X";
+
+    fn ctx(issued: &str) -> RecordContext<'static> {
+        RecordContext {
+            holder: None,
+            level: None,
+            issued_on: issued.parse().unwrap(),
+            scheme_code: None,
+            issuer_province: None,
+            issuer_province_abbr: None,
+            institution_type: None,
+            institution_code: None,
+        }
+    }
+
+    #[test]
+    fn skill_level_numbers_decode_every_part() {
+        let d = decode(NumberScheme::SkillLevel22, "S000044000123254000042").unwrap();
+        assert_eq!(
+            d,
+            Decoded::SkillLevel {
+                institution_type: 'S',
+                institution_code: "0000".into(),
+                province: "44".into(),
+                site: "000123".into(),
+                year: 25,
+                level: Level::L4,
+                serial: "000042".into(),
+            }
+        );
+        let mut c = ctx("2025-03-01");
+        c.level = Some(Level::L4);
+        c.issuer_province = Some("44");
+        c.institution_type = Some("S");
+        c.institution_code = Some("0000");
+        assert!(d.check_consistency(&c).is_ok());
+    }
+
+    #[test]
+    fn skill_level_inconsistencies_are_named() {
+        let d = decode(NumberScheme::SkillLevel22, "S000044000123254000042").unwrap();
+        let mut c = ctx("2025-03-01");
+        c.level = Some(Level::L3);
+        let e = d.check_consistency(&c).unwrap_err().to_string();
+        assert!(
+            e.contains("character 16 says level 4, but the certificate is level 3"),
+            "{e}"
+        );
+        let e = d
+            .check_consistency(&ctx("2024-03-01"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("year of issue is 25"), "{e}");
+        let mut c = ctx("2025-03-01");
+        c.issuer_province = Some("11");
+        assert!(
+            d.check_consistency(&c)
+                .unwrap_err()
+                .to_string()
+                .contains("province 44")
+        );
+    }
+
+    #[test]
+    fn skill_level_shape_errors() {
+        let e = decode(NumberScheme::SkillLevel22, "S00004400012325400004").unwrap_err();
+        assert_eq!(
+            e,
+            NumberError::Length {
+                scheme: NumberScheme::SkillLevel22,
+                expected: 22,
+                got: 21
+            }
+        );
+        let e = decode(NumberScheme::SkillLevel22, "X000044000123254000042").unwrap_err();
+        assert!(matches!(e, NumberError::Character { position: 1, .. }));
+        let e = decode(NumberScheme::SkillLevel22, "S000044000123256000042").unwrap_err();
+        assert!(matches!(e, NumberError::Character { position: 16, .. }));
+        let e = decode(NumberScheme::SkillLevel22, "S0000440001232540000A2").unwrap_err();
+        assert!(
+            matches!(e, NumberError::Character { position: 21, .. }),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn mem_numbers_embed_the_holder_id() {
+        let holder = ResidentId::parse(ID).unwrap();
+        let d = decode(NumberScheme::MemTId, &normalize(&format!(" t{ID} "))).unwrap();
+        let mut c = ctx("2024-01-01");
+        c.holder = Some(&holder);
+        assert!(d.check_consistency(&c).is_ok());
+        let other = ResidentId::synthesize(440305, "1980-01-01".parse().unwrap(), 7);
+        c.holder = Some(&other);
+        assert!(d.check_consistency(&c).is_err());
+        let e = decode(NumberScheme::MemTId, "T110105194912310021").unwrap_err();
+        assert!(matches!(
+            e,
+            NumberError::EmbeddedId(IdCardError::BadChecksum { .. })
+        ));
+        assert!(decode(NumberScheme::MemTId, &format!("X{ID}")).is_err());
+    }
+
+    #[test]
+    fn mohurd_numbers() {
+        let d = decode(NumberScheme::MohurdProvincial, "晋A012008000001").unwrap();
+        assert_eq!(
+            d,
+            Decoded::MohurdProvincial {
+                province_abbr: '晋',
+                city: 'A',
+                work_type: "01".into(),
+                year: 2008,
+                serial: "000001".into(),
+            }
+        );
+        let mut c = ctx("2008-06-01");
+        c.scheme_code = Some("01");
+        c.issuer_province_abbr = Some('晋');
+        assert!(d.check_consistency(&c).is_ok());
+        c.scheme_code = Some("02");
+        assert!(
+            d.check_consistency(&c)
+                .unwrap_err()
+                .to_string()
+                .contains("work-type code 01")
+        );
+        assert!(decode(NumberScheme::MohurdProvincial, "SXA012008000001").is_err());
+        assert!(decode(NumberScheme::MohurdProvincial, "晋a012008000001").is_err());
+        assert!(decode(NumberScheme::MohurdProvincial, "晋A01200800000").is_err());
+    }
+
+    #[test]
+    fn schemes_parse_by_id() {
+        for s in NumberScheme::ALL {
+            assert_eq!(s.id().parse::<NumberScheme>().unwrap(), s);
+        }
+        assert!("mem".parse::<NumberScheme>().is_err());
+    }
+}

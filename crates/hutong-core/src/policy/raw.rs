@@ -1,0 +1,195 @@
+//! The shapes of the policy files as written (see `docs/policy-format.md`). Spans are kept so
+//! that every validation error can name its line.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::date::Period;
+use crate::ids::Level;
+
+/// One policy file: top-level arrays of tables, joined across all files of a folder.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    #[serde(default)]
+    pub department: Vec<Spanned<RawDepartment>>,
+    #[serde(default)]
+    pub region: Vec<Spanned<RawRegion>>,
+    #[serde(default)]
+    pub qualification: Vec<Spanned<RawQualification>>,
+    #[serde(default)]
+    pub lifecycle: Vec<Spanned<RawLifecycle>>,
+    #[serde(default)]
+    pub kind: Vec<Spanned<RawKind>>,
+    #[serde(default)]
+    pub occupation: Vec<Spanned<RawOccupation>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDepartment {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    #[serde(default)]
+    pub short_zh: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegion {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub abbr: String,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQualification {
+    pub id: String,
+    pub name_zh: String,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    pub personnel: String,
+    pub category: String,
+    pub departments: Spanned<Vec<String>>,
+    #[serde(default)]
+    pub legal_basis: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLifecycle {
+    pub id: String,
+    #[serde(default = "yes")]
+    pub expires: bool,
+    pub validity: Option<Period>,
+    pub review_interval: Option<Period>,
+    pub review_window: Option<Period>,
+    pub extended_review_interval: Option<Period>,
+    pub extended_review_after: Option<Period>,
+    pub renewal_window: Option<Period>,
+    pub renewal_deadline: Option<Period>,
+    pub renewal_extends: Option<Period>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKind {
+    pub id: String,
+    pub department: Spanned<String>,
+    pub certificate_zh: String,
+    pub certificate_en: String,
+    #[serde(default)]
+    pub family_zh: Option<String>,
+    #[serde(default)]
+    pub family_en: Option<String>,
+    pub name_zh: String,
+    pub name_en: String,
+    #[serde(default)]
+    pub qualification: Option<Spanned<String>>,
+    #[serde(default)]
+    pub skill_level: bool,
+    pub number_scheme: Spanned<String>,
+    #[serde(default)]
+    pub scheme_code: Option<String>,
+    pub lifecycle: Spanned<String>,
+    #[serde(default)]
+    pub occupations: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOccupation {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub levels: Spanned<Vec<Level>>,
+    #[serde(default)]
+    pub standard: Vec<Spanned<RawStandard>>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStandard {
+    pub edition: String,
+    pub name: String,
+    #[serde(deserialize_with = "crate::date::day_serde::deserialize")]
+    pub effective_from: crate::date::Day,
+    #[serde(default)]
+    pub condition: Vec<Spanned<RawCondition>>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCondition {
+    pub id: String,
+    pub level: Level,
+    #[serde(default)]
+    pub held_level: Option<Level>,
+    #[serde(default)]
+    pub years_since_held_level: Option<u32>,
+    #[serde(default)]
+    pub years_in_occupation: Option<u32>,
+    #[serde(default)]
+    pub diploma: Option<String>,
+    #[serde(default)]
+    pub apprenticeship: Option<bool>,
+    #[serde(default)]
+    pub text_zh: Option<String>,
+    #[serde(default)]
+    pub text_en: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}

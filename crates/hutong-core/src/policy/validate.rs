@@ -1,0 +1,649 @@
+//! Turns raw policy files into a [`Policy`], collecting every problem with its file and line.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::model::*;
+use super::raw::*;
+use super::{Policy, PolicyError, PolicyErrors, Source, line_of};
+use crate::ids::{Level, is_dotted_id};
+use crate::lifecycle::Lifecycle;
+use crate::number::NumberScheme;
+
+/// Where an entry sits, for error messages.
+struct At<'a> {
+    src: &'a Source,
+    entry: String,
+}
+
+struct Checker {
+    errors: Vec<PolicyError>,
+    /// Where each id was first defined, by namespace, for duplicate detection.
+    defined: HashMap<(&'static str, String), (String, usize)>,
+}
+
+impl Checker {
+    fn err(&mut self, at: &At<'_>, span: std::ops::Range<usize>, message: impl Into<String>) {
+        self.errors.push(PolicyError {
+            file: at.src.name.clone(),
+            line: line_of(&at.src.text, span.start),
+            entry: Some(at.entry.clone()),
+            message: message.into(),
+        });
+    }
+
+    /// Registers an id; reports a duplicate with the place of the first definition.
+    fn define(
+        &mut self,
+        ns: &'static str,
+        id: &str,
+        at: &At<'_>,
+        span: std::ops::Range<usize>,
+    ) -> bool {
+        let line = line_of(&at.src.text, span.start);
+        match self.defined.get(&(ns, id.to_string())) {
+            Some((file, first)) => {
+                let msg = format!("{ns} \"{id}\" is defined twice; first at {file}:{first}");
+                self.err(at, span, msg);
+                false
+            }
+            None => {
+                self.defined
+                    .insert((ns, id.to_string()), (at.src.name.clone(), line));
+                true
+            }
+        }
+    }
+
+    fn source(
+        &mut self,
+        at: &At<'_>,
+        span: std::ops::Range<usize>,
+        source: &Option<String>,
+    ) -> String {
+        match source.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => s.to_string(),
+            _ => {
+                self.err(at, span, "has no source: every entry names the document and article or row that states it");
+                String::new()
+            }
+        }
+    }
+}
+
+pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
+    let mut ck = Checker {
+        errors: Vec::new(),
+        defined: HashMap::new(),
+    };
+    let mut files: Vec<(&Source, RawFile)> = Vec::new();
+    for src in sources {
+        match toml::from_str::<RawFile>(&src.text) {
+            Ok(f) => files.push((src, f)),
+            Err(e) => {
+                let line = e.span().map(|s| line_of(&src.text, s.start)).unwrap_or(0);
+                ck.errors.push(PolicyError {
+                    file: src.name.clone(),
+                    line,
+                    entry: None,
+                    message: e.message().trim().to_string(),
+                });
+            }
+        }
+    }
+    if !ck.errors.is_empty() {
+        return Err(PolicyErrors(ck.errors));
+    }
+
+    let mut p = Policy {
+        departments: BTreeMap::new(),
+        regions: BTreeMap::new(),
+        qualifications: BTreeMap::new(),
+        lifecycles: BTreeMap::new(),
+        kinds: BTreeMap::new(),
+        occupations: BTreeMap::new(),
+        digest: String::new(),
+        files: sources.iter().map(|s| s.name.clone()).collect(),
+    };
+
+    // Pass 1: entries that others refer to.
+    for (src, f) in &files {
+        for d in &f.department {
+            let at = At {
+                src,
+                entry: format!("department \"{}\"", d.get_ref().id),
+            };
+            let (span, d) = (d.span(), d.get_ref());
+            if !is_dotted_id(&d.id) || d.id.contains('.') {
+                ck.err(
+                    &at,
+                    span.clone(),
+                    "a department id is lower-case ASCII letters, digits and hyphens",
+                );
+            }
+            let source = ck.source(&at, span.clone(), &d.source);
+            if ck.define("department", &d.id, &at, span) {
+                p.departments.insert(
+                    d.id.clone(),
+                    Department {
+                        id: d.id.clone(),
+                        name_zh: d.name_zh.clone(),
+                        name_en: d.name_en.clone(),
+                        short_zh: d.short_zh.clone().unwrap_or_else(|| d.name_zh.clone()),
+                        source,
+                        provisional: d.provisional,
+                    },
+                );
+            }
+        }
+        for r in &f.region {
+            let at = At {
+                src,
+                entry: format!("region \"{}\"", r.get_ref().code),
+            };
+            let (span, r) = (r.span(), r.get_ref());
+            if r.code.len() != 2 || !r.code.bytes().all(|b| b.is_ascii_digit()) {
+                ck.err(
+                    &at,
+                    span.clone(),
+                    "a region code is the two-digit GB/T 2260 province code",
+                );
+            }
+            let mut abbr = r.abbr.chars();
+            let abbr_char = match (abbr.next(), abbr.next()) {
+                (Some(c), None) => c,
+                _ => {
+                    ck.err(
+                        &at,
+                        span.clone(),
+                        format!("abbr \"{}\" must be exactly one character", r.abbr),
+                    );
+                    '?'
+                }
+            };
+            let source = ck.source(&at, span.clone(), &r.source);
+            if ck.define("region", &r.code, &at, span) {
+                p.regions.insert(
+                    r.code.clone(),
+                    Region {
+                        code: r.code.clone(),
+                        name_zh: r.name_zh.clone(),
+                        name_en: r.name_en.clone(),
+                        abbr: abbr_char,
+                        source,
+                    },
+                );
+            }
+        }
+        for l in &f.lifecycle {
+            let at = At {
+                src,
+                entry: format!("lifecycle \"{}\"", l.get_ref().id),
+            };
+            let (span, l) = (l.span(), l.get_ref());
+            check_lifecycle(&mut ck, &at, span.clone(), l);
+            let source = ck.source(&at, span.clone(), &l.source);
+            if ck.define("lifecycle", &l.id, &at, span) {
+                p.lifecycles.insert(
+                    l.id.clone(),
+                    Lifecycle {
+                        id: l.id.clone(),
+                        expires: l.expires,
+                        validity: l.validity,
+                        review_interval: l.review_interval,
+                        review_window: l.review_window,
+                        extended_review_interval: l.extended_review_interval,
+                        extended_review_after: l.extended_review_after,
+                        renewal_window: l.renewal_window,
+                        renewal_deadline: l.renewal_deadline,
+                        renewal_extends: l.renewal_extends,
+                        source,
+                        provisional: l.provisional,
+                    },
+                );
+            }
+        }
+        for o in &f.occupation {
+            let at = At {
+                src,
+                entry: format!("occupation \"{}\"", o.get_ref().code),
+            };
+            let (span, o) = (o.span(), o.get_ref());
+            if let Some(occ) = compile_occupation(&mut ck, &at, span.clone(), o)
+                && ck.define("occupation", &o.code, &at, span)
+            {
+                p.occupations.insert(o.code.clone(), occ);
+            }
+        }
+    }
+
+    // Pass 2: entries that refer to the above.
+    for (src, f) in &files {
+        for q in &f.qualification {
+            let at = At {
+                src,
+                entry: format!("qualification \"{}\"", q.get_ref().id),
+            };
+            let (span, q) = (q.span(), q.get_ref());
+            if !is_dotted_id(&q.id) {
+                ck.err(
+                    &at,
+                    span.clone(),
+                    "a qualification id is lower-case ASCII letters, digits, hyphens and dots",
+                );
+            }
+            let personnel = match q.personnel.as_str() {
+                "professional" => Personnel::Professional,
+                "skilled" => Personnel::Skilled,
+                other => {
+                    ck.err(
+                        &at,
+                        span.clone(),
+                        format!("personnel \"{other}\" is not \"professional\" or \"skilled\""),
+                    );
+                    Personnel::Skilled
+                }
+            };
+            let category = match q.category.as_str() {
+                "licensing" => QualificationCategory::Licensing,
+                "level-assessment" => QualificationCategory::LevelAssessment,
+                other => {
+                    ck.err(
+                        &at,
+                        span.clone(),
+                        format!(
+                            "category \"{other}\" is not \"licensing\" or \"level-assessment\""
+                        ),
+                    );
+                    QualificationCategory::Licensing
+                }
+            };
+            if q.departments.get_ref().is_empty() {
+                ck.err(
+                    &at,
+                    q.departments.span(),
+                    "names no implementing department",
+                );
+            }
+            for d in q.departments.get_ref() {
+                if !p.departments.contains_key(d) {
+                    ck.err(
+                        &at,
+                        q.departments.span(),
+                        format!("department \"{d}\" is not defined"),
+                    );
+                }
+            }
+            let source = ck.source(&at, span.clone(), &q.source);
+            if ck.define("qualification", &q.id, &at, span) {
+                p.qualifications.insert(
+                    q.id.clone(),
+                    Qualification {
+                        id: q.id.clone(),
+                        name_zh: q.name_zh.clone(),
+                        name_en: q.name_en.clone(),
+                        personnel,
+                        category,
+                        departments: q.departments.get_ref().clone(),
+                        legal_basis: q.legal_basis.clone(),
+                        source,
+                        provisional: q.provisional,
+                    },
+                );
+            }
+        }
+    }
+    for (src, f) in &files {
+        for k in &f.kind {
+            let at = At {
+                src,
+                entry: format!("kind \"{}\"", k.get_ref().id),
+            };
+            let (span, k) = (k.span(), k.get_ref());
+            if let Some(kind) = compile_kind(&mut ck, &at, span.clone(), k, &p)
+                && ck.define("kind", &k.id, &at, span)
+            {
+                p.kinds.insert(k.id.clone(), kind);
+            }
+        }
+    }
+
+    if ck.errors.is_empty() {
+        for (what, empty) in [
+            ("department", p.departments.is_empty()),
+            ("kind", p.kinds.is_empty()),
+            ("lifecycle", p.lifecycles.is_empty()),
+        ] {
+            if empty {
+                ck.errors.push(PolicyError {
+                    file: sources.first().map(|s| s.name.clone()).unwrap_or_default(),
+                    line: 0,
+                    entry: None,
+                    message: format!("the policy defines no [[{what}]] at all"),
+                });
+            }
+        }
+    }
+    if ck.errors.is_empty() {
+        Ok(p)
+    } else {
+        ck.errors
+            .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        Err(PolicyErrors(ck.errors))
+    }
+}
+
+fn check_lifecycle(ck: &mut Checker, at: &At<'_>, span: std::ops::Range<usize>, l: &RawLifecycle) {
+    if !is_dotted_id(&l.id) {
+        ck.err(
+            at,
+            span.clone(),
+            "a lifecycle id is lower-case ASCII letters, digits and hyphens",
+        );
+    }
+    if l.expires {
+        if l.validity.is_none() {
+            ck.err(
+                at,
+                span.clone(),
+                "a lifecycle that expires needs a validity period",
+            );
+        }
+    } else {
+        let stray = [
+            ("validity", l.validity.is_some()),
+            ("review_interval", l.review_interval.is_some()),
+            ("renewal_window", l.renewal_window.is_some()),
+            ("renewal_extends", l.renewal_extends.is_some()),
+        ];
+        for (name, present) in stray {
+            if present {
+                ck.err(
+                    at,
+                    span.clone(),
+                    format!("{name} makes no sense with expires = false"),
+                );
+            }
+        }
+    }
+    if l.review_window.is_some()
+        && l.review_interval.is_none()
+        && l.renewal_window.is_none()
+        && l.validity.is_none()
+    {
+        ck.err(
+            at,
+            span.clone(),
+            "review_window needs a review_interval or a validity to count back from",
+        );
+    }
+    if l.extended_review_interval.is_some() != l.extended_review_after.is_some() {
+        ck.err(
+            at,
+            span,
+            "extended_review_interval and extended_review_after go together",
+        );
+    }
+}
+
+fn compile_kind(
+    ck: &mut Checker,
+    at: &At<'_>,
+    span: std::ops::Range<usize>,
+    k: &RawKind,
+    p: &Policy,
+) -> Option<Kind> {
+    let before = ck.errors.len();
+    if !is_dotted_id(&k.id) || !k.id.contains('.') {
+        ck.err(
+            at,
+            span.clone(),
+            "a kind id is <department>.<family>.<item> in lower-case ASCII with hyphens",
+        );
+    }
+    let dept = k.department.get_ref();
+    if !p.departments.contains_key(dept) {
+        ck.err(
+            at,
+            k.department.span(),
+            format!("department \"{dept}\" is not defined"),
+        );
+    } else if k.id.split('.').next() != Some(dept.as_str()) {
+        ck.err(
+            at,
+            k.department.span(),
+            format!("the id must start with its department, \"{dept}.\""),
+        );
+    }
+    match &k.qualification {
+        Some(q) if !p.qualifications.contains_key(q.get_ref()) => {
+            ck.err(
+                at,
+                q.span(),
+                format!("qualification \"{}\" is not in the directory", q.get_ref()),
+            );
+        }
+        None if !k.skill_level => {
+            ck.err(at, span.clone(), "names no qualification: only skill level certificates (skill_level = true) may be outside the directory");
+        }
+        _ => {}
+    }
+    let scheme = match k.number_scheme.get_ref().parse::<NumberScheme>() {
+        Ok(s) => s,
+        Err(e) => {
+            ck.err(at, k.number_scheme.span(), e);
+            NumberScheme::Free
+        }
+    };
+    if scheme == NumberScheme::MohurdProvincial {
+        let ok = k
+            .scheme_code
+            .as_deref()
+            .is_some_and(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            ck.err(
+                at,
+                k.number_scheme.span(),
+                "a mohurd-provincial kind needs scheme_code, its two-digit work-type code",
+            );
+        }
+    }
+    if k.skill_level && scheme != NumberScheme::SkillLevel22 && scheme != NumberScheme::Free {
+        ck.err(
+            at,
+            k.number_scheme.span(),
+            "a skill level kind uses the skill-level-22 (or free) number scheme",
+        );
+    }
+    if !p.lifecycles.contains_key(k.lifecycle.get_ref()) {
+        ck.err(
+            at,
+            k.lifecycle.span(),
+            format!("lifecycle \"{}\" is not defined", k.lifecycle.get_ref()),
+        );
+    }
+    let occupations = k
+        .occupations
+        .as_ref()
+        .map(|o| o.get_ref().clone())
+        .unwrap_or_default();
+    if let Some(o) = &k.occupations {
+        for code in o.get_ref() {
+            if !p.occupations.contains_key(code) {
+                ck.err(
+                    at,
+                    o.span(),
+                    format!("occupation \"{code}\" is not defined"),
+                );
+            }
+        }
+    }
+    let source = ck.source(at, span, &k.source);
+    (ck.errors.len() == before).then(|| Kind {
+        id: k.id.clone(),
+        department: dept.clone(),
+        certificate_zh: k.certificate_zh.clone(),
+        certificate_en: k.certificate_en.clone(),
+        family_zh: k.family_zh.clone(),
+        family_en: k.family_en.clone(),
+        name_zh: k.name_zh.clone(),
+        name_en: k.name_en.clone(),
+        qualification: k.qualification.as_ref().map(|q| q.get_ref().clone()),
+        skill_level: k.skill_level,
+        number_scheme: scheme,
+        scheme_code: k.scheme_code.clone(),
+        lifecycle: k.lifecycle.get_ref().clone(),
+        occupations,
+        source,
+        provisional: k.provisional,
+    })
+}
+
+fn is_occupation_code(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 4
+        && parts[0].len() == 1
+        && parts[1..].iter().all(|p| p.len() == 2)
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn compile_occupation(
+    ck: &mut Checker,
+    at: &At<'_>,
+    span: std::ops::Range<usize>,
+    o: &RawOccupation,
+) -> Option<Occupation> {
+    let before = ck.errors.len();
+    if !is_occupation_code(&o.code) {
+        ck.err(
+            at,
+            span.clone(),
+            "an occupation code has the form 6-31-01-03",
+        );
+    }
+    let levels = o.levels.get_ref().clone();
+    if levels.is_empty() || levels.windows(2).any(|w| w[0] >= w[1]) {
+        ck.err(
+            at,
+            o.levels.span(),
+            "levels must be listed lowest first, each once",
+        );
+    }
+    let source = ck.source(at, span.clone(), &o.source);
+    let mut standards: Vec<Standard> = Vec::new();
+    for s in &o.standard {
+        let (sspan, s) = (s.span(), s.get_ref());
+        let sat = At {
+            src: at.src,
+            entry: format!("{} standard \"{}\"", at.entry, s.edition),
+        };
+        if standards.iter().any(|x| x.edition == s.edition) {
+            ck.err(&sat, sspan.clone(), "this edition is listed twice");
+        }
+        let ssource = ck.source(&sat, sspan.clone(), &s.source);
+        let mut conditions = Vec::new();
+        for c in &s.condition {
+            let (cspan, c) = (c.span(), c.get_ref());
+            let cat = At {
+                src: at.src,
+                entry: format!("condition \"{}\"", c.id),
+            };
+            if let Some(cond) =
+                compile_condition(ck, &cat, cspan.clone(), c, &levels, s.provisional)
+                && ck.define("condition", &c.id, &cat, cspan)
+            {
+                conditions.push(cond);
+            }
+        }
+        standards.push(Standard {
+            edition: s.edition.clone(),
+            name: s.name.clone(),
+            effective_from: s.effective_from,
+            conditions,
+            source: ssource,
+            provisional: s.provisional,
+        });
+    }
+    standards.sort_by_key(|s| s.effective_from);
+    (ck.errors.len() == before).then(|| Occupation {
+        code: o.code.clone(),
+        name_zh: o.name_zh.clone(),
+        name_en: o.name_en.clone(),
+        levels,
+        standards,
+        source,
+        provisional: o.provisional,
+    })
+}
+
+fn compile_condition(
+    ck: &mut Checker,
+    at: &At<'_>,
+    span: std::ops::Range<usize>,
+    c: &RawCondition,
+    levels: &[Level],
+    standard_provisional: bool,
+) -> Option<Condition> {
+    let before = ck.errors.len();
+    if !levels.contains(&c.level) {
+        ck.err(
+            at,
+            span.clone(),
+            format!("level {} is not one of this occupation's levels", c.level),
+        );
+    }
+    if let Some(h) = c.held_level
+        && h >= c.level
+    {
+        ck.err(
+            at,
+            span.clone(),
+            format!(
+                "held_level {h} must be below the level applied for ({})",
+                c.level
+            ),
+        );
+    }
+    if c.years_since_held_level.is_some() && c.held_level.is_none() {
+        ck.err(at, span.clone(), "years_since_held_level needs held_level");
+    }
+    let diploma = match c.diploma.as_deref() {
+        None => None,
+        Some(d) => match Diploma::ALL.iter().find(|x| x.id() == d) {
+            Some(x) => Some(*x),
+            None => {
+                ck.err(
+                    at,
+                    span.clone(),
+                    format!("diploma \"{d}\" is not one of technical-school, senior-technical-school, college, preparatory-technician"),
+                );
+                None
+            }
+        },
+    };
+    let states_something = c.held_level.is_some()
+        || c.years_in_occupation.is_some()
+        || c.diploma.is_some()
+        || c.apprenticeship == Some(true);
+    if !states_something {
+        ck.err(
+            at,
+            span.clone(),
+            "states no requirement (held_level, years_in_occupation, diploma or apprenticeship)",
+        );
+    }
+    let text_zh = c.text_zh.clone().unwrap_or_default();
+    let source = c.source.clone().unwrap_or_default();
+    (ck.errors.len() == before).then(|| Condition {
+        id: c.id.clone(),
+        level: c.level,
+        held_level: c.held_level,
+        years_since_held_level: c.years_since_held_level,
+        years_in_occupation: c.years_in_occupation,
+        diploma,
+        apprenticeship: c.apprenticeship.unwrap_or(false),
+        text_zh,
+        text_en: c.text_en.clone(),
+        source,
+        provisional: c.provisional || standard_provisional,
+    })
+}

@@ -1,0 +1,617 @@
+//! The embedded default backend: one SQLite file in WAL mode.
+//!
+//! Reads go through a small pool of connections, each with its prepared statements cached, so a
+//! lookup costs one B-tree search and no thread hand-off; writes go through one connection and
+//! commit a whole batch or nothing. Schema changes are embedded, numbered migrations
+//! (`PRAGMA user_version`), applied forward-only when the file is opened.
+
+mod schema;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock};
+
+use async_trait::async_trait;
+use chrono::{Datelike, NaiveDate};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+
+use hutong_core::date::Day;
+use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level};
+use hutong_store::{
+    CertificateUpdate, Event, EventKind, Result, RowOutcome, Stats, Store, StoreError,
+};
+
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+    /// Kind ids are interned to small integers; this maps both ways.
+    kinds: RwLock<KindTable>,
+}
+
+#[derive(Default)]
+struct KindTable {
+    by_name: HashMap<String, i64>,
+    by_id: HashMap<i64, String>,
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Days are stored as integers (days since 0001-01-01), which keeps rows small.
+fn day_to_i(d: Day) -> i64 {
+    i64::from(d.num_days_from_ce())
+}
+
+fn i_to_day(i: i64) -> rusqlite::Result<Day> {
+    i32::try_from(i)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .ok_or_else(|| rusqlite::Error::IntegralValueOutOfRange(0, i))
+}
+
+fn opt_day(i: Option<i64>) -> rusqlite::Result<Option<Day>> {
+    i.map(i_to_day).transpose()
+}
+
+/// The first eight bytes of a holder key, as the indexed lookup tag.
+fn holder_tag(k: &HolderKey) -> i64 {
+    i64::from_be_bytes(k.0[..8].try_into().expect("8 bytes"))
+}
+
+fn state_columns(s: &AdminState) -> (&'static str, Option<i64>) {
+    (s.id(), s.since().map(day_to_i))
+}
+
+fn state_from(name: &str, since: Option<i64>) -> rusqlite::Result<AdminState> {
+    let day = || {
+        since
+            .map(i_to_day)
+            .transpose()?
+            .ok_or(rusqlite::Error::InvalidColumnType(
+                0,
+                "state_since".into(),
+                rusqlite::types::Type::Null,
+            ))
+    };
+    Ok(match name {
+        "suspended" => AdminState::Suspended { since: day()? },
+        "revoked" => AdminState::Revoked { on: day()? },
+        _ => AdminState::Active,
+    })
+}
+
+const CERT_COLUMNS: &str = "number, kind, holder_key, holder_name, occupation, level, issuer, issued_on, \
+     first_issued_on, valid_until, last_review_on, state, state_since";
+
+impl SqliteStore {
+    /// Opens (creating if absent) the database file at `path` and brings its schema up to date.
+    /// The folder must exist.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !parent.is_dir() {
+            return Err(StoreError::Config(format!(
+                "the folder {} does not exist",
+                parent.display()
+            )));
+        }
+        let writer = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::Config(format!("cannot open {}: {e}", path.display())))?;
+        configure(&writer).map_err(backend)?;
+        schema::migrate(&writer)?;
+        let n = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            * 2
+            + 2;
+        let mut readers = Vec::with_capacity(n);
+        for _ in 0..n {
+            let c = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| StoreError::Config(format!("cannot open {}: {e}", path.display())))?;
+            configure(&c).map_err(backend)?;
+            c.set_prepared_statement_cache_capacity(32);
+            readers.push(Mutex::new(c));
+        }
+        let store = SqliteStore {
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+            kinds: RwLock::new(KindTable::default()),
+        };
+        store.load_kinds()?;
+        Ok(store)
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A reader connection: the first free one, starting from a rotating position.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let n = self.readers.len();
+        for i in 0..n {
+            if let Ok(g) = self.readers[(start + i) % n].try_lock() {
+                return g;
+            }
+        }
+        self.readers[start % n]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn load_kinds(&self) -> Result<()> {
+        let conn = self.writer();
+        let mut stmt = conn
+            .prepare("SELECT id, name FROM kinds")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(backend)?;
+        let mut t = self.kinds.write().unwrap_or_else(|p| p.into_inner());
+        for row in rows {
+            let (id, name) = row.map_err(backend)?;
+            t.by_name.insert(name.clone(), id);
+            t.by_id.insert(id, name);
+        }
+        Ok(())
+    }
+
+    fn kind_id(&self, name: &str) -> Option<i64> {
+        self.kinds
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_name
+            .get(name)
+            .copied()
+    }
+
+    /// The kind's integer id, interning it (inside the caller's transaction) if new.
+    fn intern_kind(&self, tx: &Connection, name: &str) -> Result<i64> {
+        if let Some(id) = self.kind_id(name) {
+            return Ok(id);
+        }
+        tx.execute("INSERT OR IGNORE INTO kinds(name) VALUES (?1)", [name])
+            .map_err(backend)?;
+        let id: i64 = tx
+            .query_row("SELECT id FROM kinds WHERE name = ?1", [name], |r| r.get(0))
+            .map_err(backend)?;
+        Ok(id)
+    }
+
+    /// Publishes kinds interned in a transaction that has committed.
+    fn publish_kinds(&self, new: Vec<(i64, String)>) {
+        if new.is_empty() {
+            return;
+        }
+        let mut t = self.kinds.write().unwrap_or_else(|p| p.into_inner());
+        for (id, name) in new {
+            t.by_name.insert(name.clone(), id);
+            t.by_id.insert(id, name);
+        }
+    }
+
+    fn kind_name(&self, id: i64) -> rusqlite::Result<String> {
+        if let Some(n) = self
+            .kinds
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_id
+            .get(&id)
+        {
+            return Ok(n.clone());
+        }
+        Err(rusqlite::Error::IntegralValueOutOfRange(1, id))
+    }
+
+    fn row_to_cert(&self, r: &Row<'_>) -> rusqlite::Result<Certificate> {
+        let key: Vec<u8> = r.get(2)?;
+        let level: Option<String> = r.get(5)?;
+        let state: String = r.get(11)?;
+        Ok(Certificate {
+            number: r.get(0)?,
+            kind: self.kind_name(r.get(1)?)?,
+            holder_key: HolderKey::from_slice(&key).ok_or(rusqlite::Error::InvalidColumnType(
+                2,
+                "holder_key".into(),
+                rusqlite::types::Type::Blob,
+            ))?,
+            holder_name: r.get(3)?,
+            occupation: r.get(4)?,
+            level: level.map(|l| l.parse::<Level>()).transpose().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    5,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?,
+            issuer: r.get(6)?,
+            issued_on: i_to_day(r.get(7)?)?,
+            first_issued_on: i_to_day(r.get(8)?)?,
+            valid_until: opt_day(r.get(9)?)?,
+            last_review_on: opt_day(r.get(10)?)?,
+            state: state_from(&state, r.get(12)?)?,
+        })
+    }
+
+    fn query_certs(
+        &self,
+        conn: &Connection,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<Certificate>> {
+        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+        let rows = stmt
+            .query_map(params, |r| self.row_to_cert(r))
+            .map_err(backend)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
+    fn certificate_in(
+        &self,
+        conn: &Connection,
+        number: &str,
+        kind: &str,
+    ) -> Result<Option<(i64, Certificate)>> {
+        let Some(kind_id) = self.kind_id(kind) else {
+            return Ok(None);
+        };
+        let sql =
+            format!("SELECT {CERT_COLUMNS}, id FROM certificates WHERE number = ?1 AND kind = ?2");
+        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+        stmt.query_row(params![number, kind_id], |r| {
+            Ok((r.get::<_, i64>(13)?, self.row_to_cert(r)?))
+        })
+        .optional()
+        .map_err(backend)
+    }
+
+    /// Runs a checkpoint and `ANALYZE`, for after a bulk load.
+    pub fn optimize(&self) -> Result<()> {
+        let conn = self.writer();
+        conn.execute_batch(
+            "PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);",
+        )
+        .map_err(backend)
+    }
+}
+
+fn configure(c: &Connection) -> rusqlite::Result<()> {
+    c.busy_timeout(std::time::Duration::from_secs(10))?;
+    // journal_mode returns a row, so it is read rather than executed.
+    let _: String = c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    c.execute_batch(
+        "PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -16000;
+         PRAGMA temp_store = MEMORY;",
+    )
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn bind_holder_secret(&self, fingerprint: &str) -> Result<()> {
+        let conn = self.writer();
+        let stored: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'holder_secret_fingerprint'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        match stored {
+            Some(s) if s == fingerprint => Ok(()),
+            Some(s) => Err(StoreError::Incompatible(format!(
+                "this database was filled with another holder secret (fingerprint {s}, configured {fingerprint}); \
+                 use the holder key file it was made with"
+            ))),
+            None => conn
+                .execute(
+                    "INSERT INTO meta(key, value) VALUES ('holder_secret_fingerprint', ?1)",
+                    [fingerprint],
+                )
+                .map(|_| ())
+                .map_err(backend),
+        }
+    }
+
+    async fn put_issuers(&self, issuers: &[Issuer]) -> Result<()> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(backend)?;
+        {
+            let mut stmt = tx
+                .prepare_cached("INSERT INTO issuers(id, record) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET record = excluded.record")
+                .map_err(backend)?;
+            for i in issuers {
+                let json =
+                    serde_json::to_string(i).map_err(|e| StoreError::Backend(e.to_string()))?;
+                stmt.execute(params![i.id, json]).map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)
+    }
+
+    async fn issuer(&self, id: &str) -> Result<Option<Issuer>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT record FROM issuers WHERE id = ?1")
+            .map_err(backend)?;
+        let json: Option<String> = stmt
+            .query_row([id], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|e| StoreError::Backend(format!("issuer {id}: {e}")))
+        })
+        .transpose()
+    }
+
+    async fn issuers(&self) -> Result<Vec<Issuer>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT id, record FROM issuers ORDER BY id")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, json) = row.map_err(backend)?;
+            out.push(
+                serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Backend(format!("issuer {id}: {e}")))?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn insert_certificates(
+        &self,
+        batch: &[Certificate],
+        by: &str,
+    ) -> Result<Vec<RowOutcome>> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(backend)?;
+        let mut out = Vec::with_capacity(batch.len());
+        let mut new_kinds = Vec::new();
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO certificates(number, kind, holder_key, holder_tag, holder_name, occupation, level, issuer, \
+                     issued_on, first_issued_on, valid_until, last_review_on, state, state_since, recorded_by) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+                     ON CONFLICT(number, kind) DO NOTHING",
+                )
+                .map_err(backend)?;
+            for c in batch {
+                let kind_id = match self.kind_id(&c.kind) {
+                    Some(id) => id,
+                    None => {
+                        let id = self.intern_kind(&tx, &c.kind)?;
+                        if !new_kinds.iter().any(|(i, _)| *i == id) {
+                            new_kinds.push((id, c.kind.clone()));
+                            // Make it visible to row_to_cert within this batch.
+                            self.publish_kinds(vec![(id, c.kind.clone())]);
+                        }
+                        id
+                    }
+                };
+                let (state, since) = state_columns(&c.state);
+                let n = insert
+                    .execute(params![
+                        c.number,
+                        kind_id,
+                        &c.holder_key.0[..],
+                        holder_tag(&c.holder_key),
+                        c.holder_name,
+                        c.occupation,
+                        c.level.map(|l| l.id()),
+                        c.issuer,
+                        day_to_i(c.issued_on),
+                        day_to_i(c.first_issued_on),
+                        c.valid_until.map(day_to_i),
+                        c.last_review_on.map(day_to_i),
+                        state,
+                        since,
+                        by,
+                    ])
+                    .map_err(backend)?;
+                if n == 1 {
+                    out.push(RowOutcome::Stored);
+                } else {
+                    let existing = self
+                        .certificate_in(&tx, &c.number, &c.kind)?
+                        .map(|(_, c)| c);
+                    out.push(match existing {
+                        Some(e) if e == *c => RowOutcome::Unchanged,
+                        Some(_) => RowOutcome::Conflict {
+                            reason: format!(
+                                "{} of kind {} is already registered with different data",
+                                c.number, c.kind
+                            ),
+                        },
+                        None => {
+                            return Err(StoreError::Backend(
+                                "insert ignored but no row found".into(),
+                            ));
+                        }
+                    });
+                }
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(out)
+    }
+
+    async fn certificates_by_number(&self, number: &str) -> Result<Vec<Certificate>> {
+        let conn = self.reader();
+        let mut v = self.query_certs(
+            &conn,
+            &format!("SELECT {CERT_COLUMNS} FROM certificates WHERE number = ?1"),
+            &[&number],
+        )?;
+        v.sort_by(|a, b| a.kind.cmp(&b.kind));
+        Ok(v)
+    }
+
+    async fn certificate(&self, number: &str, kind: &str) -> Result<Option<Certificate>> {
+        let conn = self.reader();
+        Ok(self.certificate_in(&conn, number, kind)?.map(|(_, c)| c))
+    }
+
+    async fn certificates_by_holder(&self, holder: &HolderKey) -> Result<Vec<Certificate>> {
+        let conn = self.reader();
+        let mut v = self.query_certs(
+            &conn,
+            &format!(
+                "SELECT {CERT_COLUMNS} FROM certificates WHERE holder_tag = ?1 AND holder_key = ?2"
+            ),
+            &[&holder_tag(holder), &&holder.0[..]],
+        )?;
+        v.sort_by(|a, b| (&a.kind, a.issued_on, &a.number).cmp(&(&b.kind, b.issued_on, &b.number)));
+        Ok(v)
+    }
+
+    async fn record_event(
+        &self,
+        number: &str,
+        kind: &str,
+        event: &Event,
+        update: &CertificateUpdate,
+    ) -> Result<Certificate> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(backend)?;
+        let Some((id, mut cert)) = self.certificate_in(&tx, number, kind)? else {
+            return Err(StoreError::NotFound(format!(
+                "certificate {number} of kind {kind}"
+            )));
+        };
+        if let Some(v) = update.valid_until {
+            cert.valid_until = v;
+        }
+        if let Some(v) = update.last_review_on {
+            cert.last_review_on = Some(v);
+        }
+        if let Some(v) = update.issued_on {
+            cert.issued_on = v;
+        }
+        if let Some(v) = update.state {
+            cert.state = v;
+        }
+        let (state, since) = state_columns(&cert.state);
+        tx.execute(
+            "UPDATE certificates SET valid_until = ?1, last_review_on = ?2, issued_on = ?3, state = ?4, state_since = ?5 WHERE id = ?6",
+            params![
+                cert.valid_until.map(day_to_i),
+                cert.last_review_on.map(day_to_i),
+                day_to_i(cert.issued_on),
+                state,
+                since,
+                id
+            ],
+        )
+        .map_err(backend)?;
+        tx.execute(
+            "INSERT INTO events(certificate, event, on_day, by, note) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id,
+                event.kind.id(),
+                day_to_i(event.on),
+                event.by,
+                event.note
+            ],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(cert)
+    }
+
+    async fn events(&self, number: &str, kind: &str) -> Result<Vec<Event>> {
+        let conn = self.reader();
+        let Some(kind_id) = self.kind_id(kind) else {
+            return Ok(vec![]);
+        };
+        let head: Option<(i64, i64, String)> = conn
+            .prepare_cached("SELECT id, first_recorded_on, recorded_by FROM certificates WHERE number = ?1 AND kind = ?2")
+            .map_err(backend)?
+            .query_row(params![number, kind_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()
+            .map_err(backend)?;
+        let Some((id, first, by)) = head else {
+            return Ok(vec![]);
+        };
+        // The issue itself is implied by the row (one event row per certificate would double the
+        // size of a national registry); later events are rows of their own.
+        let mut out = vec![Event {
+            kind: EventKind::Issued,
+            on: i_to_day(first).map_err(backend)?,
+            by,
+            note: None,
+        }];
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT event, on_day, by, note FROM events WHERE certificate = ?1 ORDER BY id",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([id], |r| {
+                let kind: String = r.get(0)?;
+                Ok(Event {
+                    kind: EventKind::parse(&kind).unwrap_or(EventKind::Issued),
+                    on: i_to_day(r.get(1)?)?,
+                    by: r.get(2)?,
+                    note: r.get(3)?,
+                })
+            })
+            .map_err(backend)?;
+        for r in rows {
+            out.push(r.map_err(backend)?);
+        }
+        Ok(out)
+    }
+
+    async fn stats(&self) -> Result<Stats> {
+        let conn = self.reader();
+        let q = |sql: &str| {
+            conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map_err(backend)
+        };
+        let certificates = q("SELECT count(*) FROM certificates")? as u64;
+        let holders = q("SELECT count(DISTINCT holder_tag) FROM certificates")? as u64;
+        let issuers = q("SELECT count(*) FROM issuers")? as u64;
+        let mut stmt = conn
+            .prepare_cached("SELECT k.name, count(*) FROM certificates c JOIN kinds k ON k.id = c.kind GROUP BY k.name ORDER BY k.name")
+            .map_err(backend)?;
+        let by_kind = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(backend)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(backend)?;
+        Ok(Stats {
+            certificates,
+            holders,
+            issuers,
+            by_kind,
+        })
+    }
+}
