@@ -136,6 +136,105 @@ impl Issuer {
     }
 }
 
+impl Issuer {
+    /// Checks the issuer against the policy: its department, region, kinds and scope must exist
+    /// and fit together. Returns every problem, each naming its field.
+    pub fn check(&self, policy: &crate::policy::Policy) -> Vec<String> {
+        let mut out = Vec::new();
+        if !crate::ids::is_dotted_id(&self.id) {
+            out.push(format!(
+                "id \"{}\" must be lower-case ASCII letters, digits, hyphens and dots",
+                self.id
+            ));
+        }
+        if self.name_zh.trim().is_empty() {
+            out.push("name_zh is empty".into());
+        }
+        if policy.department(&self.department).is_none() {
+            out.push(format!(
+                "department \"{}\" is not defined in the policy",
+                self.department
+            ));
+        }
+        if let Some(r) = &self.region
+            && policy.region(r).is_none()
+        {
+            out.push(format!(
+                "region \"{r}\" is not a province code of the policy"
+            ));
+        }
+        if self.kinds.is_empty() {
+            out.push("kinds is empty: an issuer issues at least one kind".into());
+        }
+        for k in &self.kinds {
+            match policy.kind(k) {
+                None => out.push(format!("kinds: \"{k}\" is not a certificate kind of the policy")),
+                Some(kind) if kind.department != self.department => {
+                    out.push(format!("kinds: {k} belongs to {}, not to {}", kind.department, self.department))
+                }
+                Some(kind) if kind.skill_level != (self.role == IssuerRole::Institution) => out.push(format!(
+                    "kinds: {k}: skill level certificates are issued by institutions, other kinds by authorities"
+                )),
+                _ => {}
+            }
+        }
+        if self.role == IssuerRole::Institution {
+            if self.scope.is_empty() {
+                out.push(
+                    "scope is empty: an institution is registered for occupations and levels"
+                        .into(),
+                );
+            }
+            for s in &self.scope {
+                match policy.occupation(&s.occupation) {
+                    None => out.push(format!(
+                        "scope: occupation \"{}\" is not defined in the policy",
+                        s.occupation
+                    )),
+                    Some(o) => {
+                        for l in &s.levels {
+                            if !o.levels.contains(l) {
+                                out.push(format!(
+                                    "scope: occupation {} has no level {l}",
+                                    s.occupation
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            match self.institution_type.as_deref() {
+                Some("Y") | Some("S") => {}
+                _ => out.push(
+                    "institution_type must be \"Y\" (employer) or \"S\" (social organisation)"
+                        .into(),
+                ),
+            }
+            let code_ok = self
+                .institution_code
+                .as_deref()
+                .is_some_and(|c| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit()));
+            if !code_ok {
+                out.push("institution_code must be the 4-digit code of the institution's certificate numbers".into());
+            }
+            if self.region.is_none() {
+                out.push(
+                    "region is required for an institution (its numbers carry the province)".into(),
+                );
+            }
+        } else if !self.scope.is_empty() {
+            out.push("scope is for institutions; an authority lists the kinds it issues".into());
+        }
+        if self.status != IssuerStatus::Registered && self.status_since.is_none() {
+            out.push(format!(
+                "status_since: a {} issuer needs the date it took effect",
+                self.status.id()
+            ));
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

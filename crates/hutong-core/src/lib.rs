@@ -13,6 +13,7 @@ pub mod issuer;
 pub mod lifecycle;
 pub mod number;
 pub mod policy;
+pub mod record;
 
 pub use certificate::{AdminState, Certificate};
 pub use date::{Day, Period};

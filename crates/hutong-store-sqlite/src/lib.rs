@@ -19,7 +19,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use hutong_core::date::Day;
 use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level};
 use hutong_store::{
-    CertificateUpdate, Event, EventKind, Result, RowOutcome, Stats, Store, StoreError,
+    CertificateUpdate, Event, EventKind, InsertMode, Result, RowOutcome, Stats, Store, StoreError,
 };
 
 pub struct SqliteStore {
@@ -154,7 +154,10 @@ impl SqliteStore {
     }
 
     fn load_kinds(&self) -> Result<()> {
-        let conn = self.writer();
+        self.load_kinds_with(&self.writer())
+    }
+
+    fn load_kinds_with(&self, conn: &Connection) -> Result<()> {
         let mut stmt = conn
             .prepare("SELECT id, name FROM kinds")
             .map_err(backend)?;
@@ -179,7 +182,7 @@ impl SqliteStore {
             .copied()
     }
 
-    /// The kind's integer id, interning it (inside the caller's transaction) if new.
+    /// The kind's integer id, interning it if new.
     fn intern_kind(&self, tx: &Connection, name: &str) -> Result<i64> {
         if let Some(id) = self.kind_id(name) {
             return Ok(id);
@@ -307,6 +310,11 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    async fn ping(&self) -> Result<()> {
+        let conn = self.reader();
+        conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend)
+    }
+
     async fn bind_holder_secret(&self, fingerprint: &str) -> Result<()> {
         let conn = self.writer();
         let stored: Option<String> = conn
@@ -387,11 +395,19 @@ impl Store for SqliteStore {
         &self,
         batch: &[Certificate],
         by: &str,
+        mode: InsertMode,
     ) -> Result<Vec<RowOutcome>> {
         let mut conn = self.writer();
+        // New kinds are interned first, outside the batch: an unused kind row is harmless if
+        // the batch fails, and readers never see an id they cannot name.
+        for c in batch {
+            if self.kind_id(&c.kind).is_none() {
+                let id = self.intern_kind(&conn, &c.kind)?;
+                self.publish_kinds(vec![(id, c.kind.clone())]);
+            }
+        }
         let tx = conn.transaction().map_err(backend)?;
         let mut out = Vec::with_capacity(batch.len());
-        let mut new_kinds = Vec::new();
         {
             let mut insert = tx
                 .prepare_cached(
@@ -402,18 +418,9 @@ impl Store for SqliteStore {
                 )
                 .map_err(backend)?;
             for c in batch {
-                let kind_id = match self.kind_id(&c.kind) {
-                    Some(id) => id,
-                    None => {
-                        let id = self.intern_kind(&tx, &c.kind)?;
-                        if !new_kinds.iter().any(|(i, _)| *i == id) {
-                            new_kinds.push((id, c.kind.clone()));
-                            // Make it visible to row_to_cert within this batch.
-                            self.publish_kinds(vec![(id, c.kind.clone())]);
-                        }
-                        id
-                    }
-                };
+                let kind_id = self.kind_id(&c.kind).ok_or_else(|| {
+                    StoreError::Backend(format!("kind {} was not interned", c.kind))
+                })?;
                 let (state, since) = state_columns(&c.state);
                 let n = insert
                     .execute(params![
@@ -455,6 +462,20 @@ impl Store for SqliteStore {
                         }
                     });
                 }
+            }
+        }
+        if mode == InsertMode::AllOrNothing {
+            let conflicts: Vec<&str> = out
+                .iter()
+                .filter_map(|o| match o {
+                    RowOutcome::Conflict { reason } => Some(reason.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if !conflicts.is_empty() {
+                let msg = conflicts.join("; ");
+                drop(tx);
+                return Err(StoreError::Conflict(msg));
             }
         }
         tx.commit().map_err(backend)?;
@@ -586,6 +607,31 @@ impl Store for SqliteStore {
             out.push(r.map_err(backend)?);
         }
         Ok(out)
+    }
+
+    async fn is_empty(&self) -> Result<bool> {
+        let conn = self.reader();
+        let any: bool = conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM certificates)", [], |r| {
+                r.get(0)
+            })
+            .map_err(backend)?;
+        Ok(!any)
+    }
+
+    async fn begin_bulk_load(&self) -> Result<()> {
+        // A large page cache keeps the unique index's upper levels in memory while rows arrive
+        // in random number order.
+        self.writer()
+            .execute_batch("PRAGMA cache_size = -1000000;")
+            .map_err(backend)
+    }
+
+    async fn end_bulk_load(&self) -> Result<()> {
+        self.writer()
+            .execute_batch("PRAGMA cache_size = -16000;")
+            .map_err(backend)?;
+        self.optimize()
     }
 
     async fn stats(&self) -> Result<Stats> {

@@ -13,7 +13,7 @@ use hutong_core::{
     AdminState, Certificate, HolderKey, Issuer, IssuerRole, IssuerStatus, Level, ScopeEntry,
 };
 
-use crate::{CertificateUpdate, Event, EventKind, RowOutcome, Store, StoreError};
+use crate::{CertificateUpdate, Event, EventKind, InsertMode, RowOutcome, Store, StoreError};
 
 /// Generates one `#[tokio::test]` per conformance check.
 #[macro_export]
@@ -29,7 +29,8 @@ macro_rules! conformance_tests {
             events_update_the_record_and_are_kept,
             events_on_unknown_certificates_fail_cleanly,
             stats_count_what_is_stored,
-            concurrent_readers_and_a_writer
+            concurrent_readers_and_a_writer,
+            all_or_nothing_batches_roll_back_on_conflict
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -91,6 +92,7 @@ pub fn sample_certificate(number: &str, holder: u8) -> Certificate {
 }
 
 pub async fn holder_secret_is_bound_once(s: &dyn Store) {
+    s.ping().await.expect("a fresh store answers a ping");
     s.bind_holder_secret("aaaa").await.expect("first bind");
     s.bind_holder_secret("aaaa")
         .await
@@ -134,20 +136,24 @@ pub async fn issuers_round_trip_and_replace(s: &dyn Store) {
 pub async fn inserting_is_idempotent_and_detects_conflicts(s: &dyn Store) {
     let c = sample_certificate("T11010519491231002X", 1);
     assert_eq!(
-        s.insert_certificates(std::slice::from_ref(&c), "test")
+        s.insert_certificates(std::slice::from_ref(&c), "test", InsertMode::Each)
             .await
             .unwrap(),
         [RowOutcome::Stored]
     );
     assert_eq!(
-        s.insert_certificates(std::slice::from_ref(&c), "test")
+        s.insert_certificates(std::slice::from_ref(&c), "test", InsertMode::Each)
             .await
             .unwrap(),
         [RowOutcome::Unchanged]
     );
     let mut other = c.clone();
     other.holder_name = "李四".into();
-    match &s.insert_certificates(&[other], "test").await.unwrap()[..] {
+    match &s
+        .insert_certificates(&[other], "test", InsertMode::Each)
+        .await
+        .unwrap()[..]
+    {
         [RowOutcome::Conflict { reason }] => assert!(reason.contains("different"), "{reason}"),
         o => panic!("expected a conflict, got {o:?}"),
     }
@@ -164,7 +170,7 @@ pub async fn inserting_is_idempotent_and_detects_conflicts(s: &dyn Store) {
 
 pub async fn a_batch_reports_outcomes_in_order(s: &dyn Store) {
     let a = sample_certificate("A0001", 1);
-    s.insert_certificates(std::slice::from_ref(&a), "test")
+    s.insert_certificates(std::slice::from_ref(&a), "test", InsertMode::Each)
         .await
         .unwrap();
     let b = sample_certificate("B0002", 2);
@@ -172,7 +178,11 @@ pub async fn a_batch_reports_outcomes_in_order(s: &dyn Store) {
     a2.issued_on = day("2024-03-02");
     let c = sample_certificate("C0003", 3);
     let out = s
-        .insert_certificates(&[b.clone(), a.clone(), a2, c.clone()], "test")
+        .insert_certificates(
+            &[b.clone(), a.clone(), a2, c.clone()],
+            "test",
+            InsertMode::Each,
+        )
         .await
         .unwrap();
     assert_eq!(out[0], RowOutcome::Stored);
@@ -183,7 +193,7 @@ pub async fn a_batch_reports_outcomes_in_order(s: &dyn Store) {
     // The same certificate twice in one batch: stored once, then unchanged.
     let d = sample_certificate("D0004", 4);
     let out = s
-        .insert_certificates(&[d.clone(), d], "test")
+        .insert_certificates(&[d.clone(), d], "test", InsertMode::Each)
         .await
         .unwrap();
     assert_eq!(out, [RowOutcome::Stored, RowOutcome::Unchanged]);
@@ -205,6 +215,7 @@ pub async fn lookups_by_number_and_holder(s: &dyn Store) {
     s.insert_certificates(
         &[a.clone(), b.clone(), c.clone(), sk.clone(), stranger],
         "test",
+        InsertMode::Each,
     )
     .await
     .unwrap();
@@ -235,7 +246,7 @@ pub async fn the_same_number_may_serve_several_kinds(s: &dyn Store) {
     let mut nonmetal = metal.clone();
     nonmetal.kind = "samr.welding.nonmetal".into();
     let out = s
-        .insert_certificates(&[nonmetal.clone(), metal.clone()], "test")
+        .insert_certificates(&[nonmetal.clone(), metal.clone()], "test", InsertMode::Each)
         .await
         .unwrap();
     assert_eq!(out, [RowOutcome::Stored, RowOutcome::Stored]);
@@ -249,7 +260,7 @@ pub async fn the_same_number_may_serve_several_kinds(s: &dyn Store) {
 
 pub async fn events_update_the_record_and_are_kept(s: &dyn Store) {
     let c = sample_certificate("E-1", 5);
-    s.insert_certificates(std::slice::from_ref(&c), "import")
+    s.insert_certificates(std::slice::from_ref(&c), "import", InsertMode::Each)
         .await
         .unwrap();
     let ev = |kind, on: &str| Event {
@@ -367,6 +378,7 @@ pub async fn events_on_unknown_certificates_fail_cleanly(s: &dyn Store) {
 
 pub async fn stats_count_what_is_stored(s: &dyn Store) {
     assert_eq!(s.stats().await.unwrap().certificates, 0);
+    assert!(s.is_empty().await.unwrap());
     let mut b = sample_certificate("ST-2", 1);
     b.kind = "samr.welding.metal".into();
     s.insert_certificates(
@@ -376,11 +388,13 @@ pub async fn stats_count_what_is_stored(s: &dyn Store) {
             sample_certificate("ST-3", 2),
         ],
         "t",
+        InsertMode::Each,
     )
     .await
     .unwrap();
     s.put_issuers(&[sample_issuer("mem.44")]).await.unwrap();
     let st = s.stats().await.unwrap();
+    assert!(!s.is_empty().await.unwrap());
     assert_eq!((st.certificates, st.holders, st.issuers), (3, 2, 1));
     assert_eq!(
         st.by_kind,
@@ -395,19 +409,50 @@ pub async fn concurrent_readers_and_a_writer(s: &dyn Store) {
     let batch: Vec<Certificate> = (0..200)
         .map(|i| sample_certificate(&format!("CC-{i:04}"), (i % 50) as u8))
         .collect();
-    let (w, reads) = tokio::join!(s.insert_certificates(&batch, "t"), async {
-        let mut seen = 0;
-        for i in 0..200 {
-            seen += s
-                .certificates_by_number(&format!("CC-{i:04}"))
-                .await
-                .unwrap()
-                .len();
+    let (w, reads) = tokio::join!(
+        s.insert_certificates(&batch, "t", InsertMode::Each),
+        async {
+            let mut seen = 0;
+            for i in 0..200 {
+                seen += s
+                    .certificates_by_number(&format!("CC-{i:04}"))
+                    .await
+                    .unwrap()
+                    .len();
+            }
+            seen
         }
-        seen
-    });
+    );
     assert!(w.unwrap().iter().all(|o| *o == RowOutcome::Stored));
     // A batch commits whole: a reader saw each certificate either not at all or once.
     assert!(reads <= 200);
     assert_eq!(s.stats().await.unwrap().certificates, 200);
+}
+
+pub async fn all_or_nothing_batches_roll_back_on_conflict(s: &dyn Store) {
+    let a = sample_certificate("AON-1", 1);
+    s.insert_certificates(std::slice::from_ref(&a), "t", InsertMode::AllOrNothing)
+        .await
+        .unwrap();
+    let mut changed = a.clone();
+    changed.holder_name = "王五".into();
+    let fresh = sample_certificate("AON-2", 2);
+    match s
+        .insert_certificates(&[fresh.clone(), changed], "t", InsertMode::AllOrNothing)
+        .await
+    {
+        Err(StoreError::Conflict(msg)) => assert!(msg.contains("AON-1"), "{msg}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(
+        s.certificate("AON-2", &fresh.kind).await.unwrap(),
+        None,
+        "nothing of the batch was stored"
+    );
+    // Unchanged rows are no conflict.
+    let out = s
+        .insert_certificates(&[a, fresh], "t", InsertMode::AllOrNothing)
+        .await
+        .unwrap();
+    assert_eq!(out, [RowOutcome::Unchanged, RowOutcome::Stored]);
 }

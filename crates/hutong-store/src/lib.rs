@@ -44,6 +44,15 @@ pub enum RowOutcome {
     Conflict { reason: String },
 }
 
+/// Whether a batch may be stored in part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertMode {
+    /// Store what can be stored; report conflicts as outcomes.
+    Each,
+    /// Store everything or nothing.
+    AllOrNothing,
+}
+
 /// A lifecycle event on a certificate, kept forever as its history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
@@ -111,6 +120,9 @@ pub trait Store: Send + Sync + 'static {
     /// The backend's name, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
 
+    /// A cheap round trip to the database, for health checks.
+    async fn ping(&self) -> Result<()>;
+
     /// Binds the store to a holder secret: the first call records its fingerprint; later calls
     /// with a different fingerprint fail with [`StoreError::Incompatible`], because hashes made
     /// with another secret would silently find nobody.
@@ -125,8 +137,15 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a batch of new certificates in one transaction, each with an `issued` event by
     /// `by`. A certificate is identified by its (number, kind); one already stored with the same
     /// data is `Unchanged`, with other data a `Conflict`. Outcomes are in input order.
-    async fn insert_certificates(&self, batch: &[Certificate], by: &str)
-    -> Result<Vec<RowOutcome>>;
+    ///
+    /// With [`InsertMode::AllOrNothing`], a conflict rolls the whole batch back and the call fails
+    /// with [`StoreError::Conflict`] naming every conflicting certificate.
+    async fn insert_certificates(
+        &self,
+        batch: &[Certificate],
+        by: &str,
+        mode: InsertMode,
+    ) -> Result<Vec<RowOutcome>>;
 
     /// The certificates with this (normalised) number, of any kind, ordered by kind.
     async fn certificates_by_number(&self, number: &str) -> Result<Vec<Certificate>>;
@@ -149,6 +168,19 @@ pub trait Store: Send + Sync + 'static {
     async fn events(&self, number: &str, kind: &str) -> Result<Vec<Event>>;
 
     async fn stats(&self) -> Result<Stats>;
+
+    /// Whether the registry holds no certificate (cheap, unlike [`Store::stats`]).
+    async fn is_empty(&self) -> Result<bool>;
+
+    /// Tunes the backend for a large load that follows (bigger caches); optional.
+    async fn begin_bulk_load(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Restores normal settings and refreshes planner statistics after a large load; optional.
+    async fn end_bulk_load(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The fields an event changes. `None` leaves a field as it is.

@@ -152,6 +152,17 @@ impl Policy {
         &self.lifecycles[&kind.lifecycle]
     }
 
+    /// A registered certificate's status on `day`, under its kind's lifecycle rule. `None` when
+    /// the certificate's kind is not in this policy.
+    pub fn status_of(
+        &self,
+        cert: &crate::Certificate,
+        day: crate::Day,
+    ) -> Option<crate::StatusReport> {
+        let kind = self.kind(&cert.kind)?;
+        Some(self.lifecycle_of(kind).status_on(&cert.dates(), day))
+    }
+
     pub fn occupation(&self, code: &str) -> Option<&Occupation> {
         self.occupations.get(code)
     }
