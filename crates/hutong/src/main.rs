@@ -1,1 +1,58 @@
-fn main() {}
+//! `hutong`: the registry, public verification service and mutual-recognition engine for
+//! China's vocational skill certificates.
+
+mod cmd;
+mod config;
+mod context;
+mod exit;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::GlobalArgs;
+
+#[derive(Parser)]
+#[command(
+    name = "hutong",
+    version,
+    about = "互通 hutong: registry, verification and mutual recognition of vocational skill certificates",
+    long_about = "互通 hutong: registry, public verification and mutual recognition of China's vocational skill \
+certificates.\n\nConfiguration is layered: built-in defaults, then a TOML file (--config, HUTONG_CONFIG, or \
+./hutong.toml when present), then HUTONG_* environment variables, then flags; the later wins.\n\nExit codes: \
+0 success, 1 error, 2 verification failed or not recognised, 3 invalid input or policy."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (JSON API, pages, /healthz, /metrics).
+    Serve(cmd::serve::Args),
+    /// Import certificates from a CSV or NDJSON file; every row is validated.
+    Import(cmd::import::Args),
+    /// Fill the database with realistic synthetic data, at any size.
+    Demo(cmd::demo::Args),
+    /// Register and list issuers: department authorities and evaluation institutions.
+    #[command(subcommand)]
+    Issuers(cmd::issuers::Command),
+    /// Work with policy files.
+    #[command(subcommand)]
+    Policy(cmd::policy::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(a) => cmd::serve::run(&cli.global, a),
+        Command::Import(a) => cmd::import::run(&cli.global, a),
+        Command::Demo(a) => cmd::demo::run(&cli.global, a),
+        Command::Issuers(c) => cmd::issuers::run(&cli.global, c),
+        Command::Policy(c) => cmd::policy::run(&cli.global, c),
+    };
+    exit::finish(result)
+}

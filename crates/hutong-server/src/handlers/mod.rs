@@ -1,0 +1,5 @@
+//! Request handlers, one module per resource. Handlers translate between HTTP and the core and
+//! store; they hold no business rules.
+
+pub mod health;
+pub mod home;

@@ -1,0 +1,97 @@
+//! Server-rendered pages: Chinese first, English on `?lang=en`, readable on a phone, no script.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+/// The page language, from `?lang=`; Chinese unless English is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// Picks the text for this language.
+    pub fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// `path` with this language's query parameter (none for Chinese, the default).
+    pub fn link(self, path: &str) -> String {
+        match self {
+            Lang::Zh => path.to_string(),
+            Lang::En if path.contains('?') => format!("{path}&lang=en"),
+            Lang::En => format!("{path}?lang=en"),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        let en = q.split('&').any(|kv| kv == "lang=en");
+        Ok(if en { Lang::En } else { Lang::Zh })
+    }
+}
+
+const STYLE: &str = r#"
+:root{--fg:#1d2330;--muted:#5b6475;--line:#dde2ea;--bg:#f6f7f9;--accent:#a4262c;--ok:#1b7f3b;--warn:#a15c00;--bad:#b3261e}
+*{box-sizing:border-box}body{margin:0;font:16px/1.6 system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:var(--fg);background:var(--bg)}
+header{background:#fff;border-bottom:3px solid var(--accent)}header .in,main,footer{max-width:60rem;margin:0 auto;padding:.75rem 1rem}
+header .in{display:flex;flex-wrap:wrap;align-items:baseline;gap:.5rem 1.25rem}header a.brand{font-weight:700;font-size:1.25rem;color:var(--accent);text-decoration:none}
+nav a{margin-right:1rem;color:var(--fg)}nav a.lang{color:var(--muted)}
+h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
+.card{background:#fff;border:1px solid var(--line);border-radius:.5rem;padding:1rem;margin:1rem 0}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
+th{color:var(--muted);font-weight:600;font-size:.9rem}.num{text-align:right;font-variant-numeric:tabular-nums}
+.muted{color:var(--muted);font-size:.9rem}.banner{background:#fff7e0;border:1px solid #f0d58a;padding:.5rem 1rem;border-radius:.5rem}
+.scroll{overflow-x:auto}footer{color:var(--muted);font-size:.85rem}
+"#;
+
+/// The frame of every page.
+pub fn layout(lang: Lang, path: &str, title: &str, demo: bool, body: Markup) -> Markup {
+    let other = match lang {
+        Lang::Zh => (Lang::En.link(path), "English"),
+        Lang::En => (Lang::Zh.link(path), "中文"),
+    };
+    html! {
+        (DOCTYPE)
+        html lang=(lang.t("zh-CN", "en")) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (lang.t("互通 职业技能证书查询与互认", "hutong · vocational certificates")) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header { div.in {
+                    a.brand href=(lang.link("/")) { "互通 hutong" }
+                    nav {
+                        a href=(lang.link("/")) { (lang.t("首页", "Home")) }
+                        a.lang href=(other.0) hreflang=(if lang == Lang::Zh { "en" } else { "zh" }) { (other.1) }
+                    }
+                } }
+                main {
+                    @if demo {
+                        p.banner { (lang.t("演示数据：本站的证书与人员均为合成数据，不代表真实人员。",
+                                           "Demo data: every certificate and person here is synthetic.")) }
+                    }
+                    (body)
+                }
+                footer { (lang.t("职业技能证书互通互认 · 一网通查", "Mutual recognition of vocational skill certificates · one-stop query")) }
+            }
+        }
+    }
+}

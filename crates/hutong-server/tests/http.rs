@@ -1,0 +1,100 @@
+//! The service through its router, without a socket.
+
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode};
+use tower::ServiceExt;
+
+use hutong_core::Policy;
+use hutong_server::{AppState, Settings, app};
+use hutong_store::Store;
+use hutong_store_sqlite::SqliteStore;
+
+async fn state() -> (AppState, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("r.db")).unwrap());
+    let policy_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
+    let policy = Arc::new(Policy::load_dir(&policy_dir).unwrap());
+    (
+        AppState::new(
+            store,
+            policy,
+            Settings {
+                demo: true,
+                ..Settings::default()
+            },
+        ),
+        dir,
+    )
+}
+
+async fn get(state: &AppState, uri: &str) -> (StatusCode, String, String) {
+    let resp = app(state.clone())
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let ctype = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body =
+        String::from_utf8(to_bytes(resp.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+    (status, ctype, body)
+}
+
+#[tokio::test]
+async fn health_reports_backend_and_policy() {
+    let (s, _d) = state().await;
+    let (status, ctype, body) = get(&s, "/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ctype.starts_with("application/json"));
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["backend"], "sqlite");
+    assert_eq!(v["policy"], s.policy().digest);
+}
+
+#[tokio::test]
+async fn the_home_page_says_what_the_service_is_in_both_languages() {
+    let (s, _d) = state().await;
+    s.refresh_stats().await;
+    let (status, ctype, body) = get(&s, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ctype.starts_with("text/html"));
+    assert!(body.contains("一网通查"), "{body}");
+    assert!(body.contains("演示数据"), "the demo banner shows");
+    assert!(body.contains("href=\"/?lang=en\""));
+    let (_, _, en) = get(&s, "/?lang=en").await;
+    assert!(en.contains("One place to check vocational skill certificates"));
+    assert!(en.contains("lang=\"en\""));
+}
+
+#[tokio::test]
+async fn metrics_are_by_route_template_and_never_carry_query_strings() {
+    let (s, _d) = state().await;
+    get(&s, "/healthz?name=%E5%BC%A0%E4%B8%89").await;
+    get(&s, "/no/such/page?id=11010519491231002X").await;
+    let (status, ctype, body) = get(&s, "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ctype.starts_with("text/plain; version=0.0.4"));
+    assert!(
+        body.contains("hutong_http_requests_total{route=\"/healthz\",status=\"2xx\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("hutong_http_requests_total{route=\"unmatched\",status=\"4xx\"} 1"),
+        "{body}"
+    );
+    assert!(!body.contains("11010519491231002X") && !body.contains("name="));
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_pages() {
+    let (s, _d) = state().await;
+    let (status, _, body) = get(&s, "/nowhere").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("页面不存在"));
+}

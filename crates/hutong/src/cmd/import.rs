@@ -1,0 +1,473 @@
+//! `hutong import FILE`: certificates from CSV or NDJSON.
+//!
+//! Every row is checked (ID checksum, number format for the kind, known kind, occupation, level
+//! and issuer, the issuer's right to issue it, consistent dates). Bad rows are reported with
+//! their line and reason and never stored; the good ones are stored in batches, each batch one
+//! transaction. With `--strict`, one bad row rejects the whole file. Importing the same file
+//! again changes nothing. Exit code 0 when every row was stored or already present, 3 when any
+//! row was rejected.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use hutong_core::record::{RecordInput, check_record};
+use hutong_core::{Certificate, Issuer};
+use hutong_store::{InsertMode, RowOutcome, StoreError};
+
+use crate::config::{Config, GlobalArgs};
+use crate::context::{self, Context, runtime};
+use crate::exit::INVALID;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The file: CSV with the header
+    /// number,kind,holder_name,holder_id,occupation,level,issuer,issued_on,valid_until,status
+    /// (optional extra columns: status_on, first_issued_on, last_review_on), or NDJSON with the
+    /// same field names, one object per line.
+    pub file: PathBuf,
+    /// The file's format; by default taken from its extension (.csv, .ndjson, .jsonl).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Reject the whole file if any row is bad: store all rows or none.
+    #[arg(long)]
+    pub strict: bool,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub batch: u32,
+    /// Who the import is recorded as, in each certificate's history.
+    #[arg(long, default_value = "import")]
+    pub by: String,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum Format {
+    Csv,
+    Ndjson,
+}
+
+const REQUIRED: [&str; 10] = [
+    "number",
+    "kind",
+    "holder_name",
+    "holder_id",
+    "occupation",
+    "level",
+    "issuer",
+    "issued_on",
+    "valid_until",
+    "status",
+];
+const OPTIONAL: [&str; 3] = ["status_on", "first_issued_on", "last_review_on"];
+
+/// One row, with where it came from.
+struct Row {
+    line: u64,
+    input: RecordInput,
+}
+
+/// Counts for the summary line.
+#[derive(Default, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub read: u64,
+    pub stored: u64,
+    pub unchanged: u64,
+    pub invalid: u64,
+    pub conflicting: u64,
+}
+
+impl Summary {
+    fn rejected(&self) -> u64 {
+        self.invalid + self.conflicting
+    }
+}
+
+fn set_field(r: &mut RecordInput, name: &str, value: String) {
+    match name {
+        "number" => r.number = value,
+        "kind" => r.kind = value,
+        "holder_name" => r.holder_name = value,
+        "holder_id" => r.holder_id = value,
+        "occupation" => r.occupation = value,
+        "level" => r.level = value,
+        "issuer" => r.issuer = value,
+        "issued_on" => r.issued_on = value,
+        "valid_until" => r.valid_until = value,
+        "status" => r.status = value,
+        "status_on" => r.status_on = value,
+        "first_issued_on" => r.first_issued_on = value,
+        "last_review_on" => r.last_review_on = value,
+        _ => {}
+    }
+}
+
+/// Reads rows one at a time from a CSV or NDJSON file. A row that cannot even be read as a row
+/// (bad JSON, wrong number of CSV fields) is returned as an error with its line.
+enum Rows {
+    Csv {
+        reader: csv::Reader<Box<dyn Read>>,
+        columns: Vec<String>,
+        record: csv::StringRecord,
+    },
+    Ndjson {
+        reader: Box<dyn BufRead>,
+        line: u64,
+        buf: String,
+    },
+}
+
+impl Rows {
+    fn open(path: &Path, format: Format, file: Box<dyn Read>) -> anyhow::Result<Rows> {
+        let shown = path.display();
+        match format {
+            Format::Csv => {
+                let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
+                let headers = reader.headers().map_err(|e| {
+                    crate::exit::invalid(format!("{shown}:1: cannot read the header: {e}"))
+                })?;
+                let columns: Vec<String> = headers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| {
+                        if i == 0 {
+                            h.trim_start_matches('\u{feff}').trim()
+                        } else {
+                            h.trim()
+                        }
+                        .to_string()
+                    })
+                    .collect();
+                let unknown: Vec<&str> = columns
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|c| !REQUIRED.contains(c) && !OPTIONAL.contains(c))
+                    .collect();
+                if !unknown.is_empty() {
+                    return Err(crate::exit::invalid(format!(
+                        "{shown}:1: unknown column(s) {}; the columns are {} (and optionally {})",
+                        unknown.join(", "),
+                        REQUIRED.join(","),
+                        OPTIONAL.join(",")
+                    )));
+                }
+                let missing: Vec<&str> = REQUIRED
+                    .iter()
+                    .copied()
+                    .filter(|r| !columns.iter().any(|c| c == r))
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(crate::exit::invalid(format!(
+                        "{shown}:1: missing column(s) {}",
+                        missing.join(", ")
+                    )));
+                }
+                Ok(Rows::Csv {
+                    reader,
+                    columns,
+                    record: csv::StringRecord::new(),
+                })
+            }
+            Format::Ndjson => Ok(Rows::Ndjson {
+                reader: Box::new(BufReader::new(file)),
+                line: 0,
+                buf: String::new(),
+            }),
+        }
+    }
+
+    /// The next row, `None` at the end; `Some(Err((line, message)))` for an unreadable row.
+    fn next_row(&mut self) -> anyhow::Result<Option<Result<Row, (u64, String)>>> {
+        match self {
+            Rows::Csv {
+                reader,
+                columns,
+                record,
+            } => match reader.read_record(record) {
+                Ok(false) => Ok(None),
+                Ok(true) => {
+                    let line = record.position().map(|p| p.line()).unwrap_or(0);
+                    let mut input = RecordInput::default();
+                    for (name, value) in columns.iter().zip(record.iter()) {
+                        set_field(&mut input, name, value.to_string());
+                    }
+                    Ok(Some(Ok(Row { line, input })))
+                }
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    let msg = match e.kind() {
+                        csv::ErrorKind::UnequalLengths {
+                            expected_len, len, ..
+                        } => {
+                            format!("has {len} fields, the header has {expected_len}")
+                        }
+                        csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
+                        csv::ErrorKind::Io(_) => {
+                            return Err(anyhow::Error::new(e).context("cannot read the file"));
+                        }
+                        _ => e.to_string(),
+                    };
+                    Ok(Some(Err((line, msg))))
+                }
+            },
+            Rows::Ndjson { reader, line, buf } => loop {
+                buf.clear();
+                let n = match reader.read_line(buf) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                        *line += 1;
+                        // Skip the rest of the bad line.
+                        let mut skip = Vec::new();
+                        let _ = reader.read_until(b'\n', &mut skip);
+                        return Ok(Some(Err((*line, "is not valid UTF-8".into()))));
+                    }
+                    Err(e) => return Err(anyhow::Error::new(e).context("cannot read the file")),
+                };
+                if n == 0 {
+                    return Ok(None);
+                }
+                *line += 1;
+                let text = buf.trim();
+                if text.is_empty() {
+                    continue;
+                }
+                return Ok(Some(
+                    parse_json_row(text)
+                        .map(|input| Row { line: *line, input })
+                        .map_err(|m| (*line, m)),
+                ));
+            },
+        }
+    }
+}
+
+fn parse_json_row(text: &str) -> Result<RecordInput, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("is not valid JSON: {e}"))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err("is not a JSON object".into());
+    };
+    let mut input = RecordInput::default();
+    for (k, v) in map {
+        if !REQUIRED.contains(&k.as_str()) && !OPTIONAL.contains(&k.as_str()) {
+            return Err(format!(
+                "{k}: unknown field (the fields are {} and optionally {})",
+                REQUIRED.join(", "),
+                OPTIONAL.join(", ")
+            ));
+        }
+        let s = match v {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            other => return Err(format!("{k}: must be a string, not {other}")),
+        };
+        set_field(&mut input, &k, s);
+    }
+    Ok(input)
+}
+
+fn detect_format(path: &Path) -> anyhow::Result<Format> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") => Ok(Format::Csv),
+        Some("ndjson") | Some("jsonl") => Ok(Format::Ndjson),
+        _ => Err(crate::exit::invalid(format!(
+            "{}: cannot tell the format from the extension; use --format csv or --format ndjson",
+            path.display()
+        ))),
+    }
+}
+
+/// Checks rows and stores the good ones. Reports each rejected row on standard error.
+pub async fn import(ctx: &Context, args: &Args, progress: &ProgressBar) -> anyhow::Result<Summary> {
+    let path = &args.file;
+    let shown = path.display().to_string();
+    let format = match args.format {
+        Some(f) => f,
+        None => detect_format(path)?,
+    };
+    let file =
+        File::open(path).map_err(|e| crate::exit::invalid(format!("cannot open {shown}: {e}")))?;
+    let counting = CountingReader {
+        inner: file,
+        progress: progress.clone(),
+    };
+    let mut rows = Rows::open(path, format, Box::new(counting))?;
+    let issuers: HashMap<String, Issuer> = ctx
+        .store
+        .issuers()
+        .await?
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+    let today = hutong_core::date::today_in_china();
+    let mut summary = Summary::default();
+    let mut batch: Vec<(u64, Certificate)> = Vec::new();
+    let mut held_back: Vec<(u64, Certificate)> = Vec::new();
+    let reject = |line: u64, why: &str| eprintln!("{shown}:{line}: rejected: {why}");
+
+    while let Some(row) = rows.next_row()? {
+        summary.read += 1;
+        let row = match row {
+            Ok(r) => r,
+            Err((line, msg)) => {
+                summary.invalid += 1;
+                reject(line, &format!("the row {msg}"));
+                continue;
+            }
+        };
+        let issuer = issuers.get(row.input.issuer.trim());
+        match check_record(&ctx.policy, issuer, &ctx.secret, &row.input, today) {
+            Err(errors) => {
+                summary.invalid += 1;
+                let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                reject(row.line, &why.join("; "));
+            }
+            Ok(checked) => {
+                let mut cert = checked.certificate;
+                if checked.state_date_unstated {
+                    // Keep re-imports idempotent: a suspension or revocation already recorded
+                    // keeps the date it was first recorded with.
+                    if let Some(existing) = ctx.store.certificate(&cert.number, &cert.kind).await?
+                        && existing.state.id() == cert.state.id()
+                    {
+                        cert.state = existing.state;
+                    }
+                }
+                if args.strict {
+                    held_back.push((row.line, cert));
+                } else {
+                    batch.push((row.line, cert));
+                    if batch.len() >= args.batch as usize {
+                        store_batch(ctx, args, &shown, &mut batch, &mut summary).await?;
+                    }
+                }
+            }
+        }
+    }
+    if args.strict {
+        if summary.rejected() > 0 {
+            return Ok(summary);
+        }
+        batch = held_back;
+        let certs: Vec<Certificate> = batch.iter().map(|(_, c)| c.clone()).collect();
+        match ctx
+            .store
+            .insert_certificates(&certs, &args.by, InsertMode::AllOrNothing)
+            .await
+        {
+            Ok(outcomes) => count(&outcomes, &batch, &shown, &mut summary),
+            Err(StoreError::Conflict(msg)) => {
+                for part in msg.split("; ") {
+                    let line = batch
+                        .iter()
+                        .find(|(_, c)| {
+                            part.starts_with(&format!("{} of kind {} ", c.number, c.kind))
+                        })
+                        .map(|(l, _)| *l);
+                    reject(line.unwrap_or(0), part);
+                    summary.conflicting += 1;
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        store_batch(ctx, args, &shown, &mut batch, &mut summary).await?;
+    }
+    Ok(summary)
+}
+
+async fn store_batch(
+    ctx: &Context,
+    args: &Args,
+    shown: &str,
+    batch: &mut Vec<(u64, Certificate)>,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let certs: Vec<Certificate> = batch.iter().map(|(_, c)| c.clone()).collect();
+    let outcomes = ctx
+        .store
+        .insert_certificates(&certs, &args.by, InsertMode::Each)
+        .await?;
+    count(&outcomes, batch, shown, summary);
+    batch.clear();
+    Ok(())
+}
+
+fn count(
+    outcomes: &[RowOutcome],
+    batch: &[(u64, Certificate)],
+    shown: &str,
+    summary: &mut Summary,
+) {
+    for (o, (line, _)) in outcomes.iter().zip(batch) {
+        match o {
+            RowOutcome::Stored => summary.stored += 1,
+            RowOutcome::Unchanged => summary.unchanged += 1,
+            RowOutcome::Conflict { reason } => {
+                summary.conflicting += 1;
+                eprintln!("{shown}:{line}: rejected: {reason}");
+            }
+        }
+    }
+}
+
+/// Advances the progress bar by the bytes read.
+struct CountingReader {
+    inner: File,
+    progress: ProgressBar,
+}
+
+impl Read for CountingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.inc(n as u64);
+        Ok(n)
+    }
+}
+
+pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let config = Config::load(global)?;
+    crate::config::init_logging(&config.log);
+    runtime()?.block_on(async move {
+        let ctx = context::open(config).await?;
+        let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+        let progress = ProgressBar::new(size);
+        progress.set_style(
+            ProgressStyle::with_template("{spinner} importing {bar:30} {bytes}/{total_bytes} {elapsed_precise} eta {eta}")
+                .context("progress template")?,
+        );
+        let start = Instant::now();
+        let summary = import(&ctx, &args, &progress).await?;
+        progress.finish_and_clear();
+        let secs = start.elapsed().as_secs_f64();
+        let strict_note = if args.strict && summary.rejected() > 0 { " (strict: nothing was stored)" } else { "" };
+        println!(
+            "{}: read {} rows: {} stored, {} unchanged, {} rejected ({} invalid, {} conflicting){strict_note} in {:.2} s ({:.0} rows/s)",
+            args.file.display(),
+            summary.read,
+            summary.stored,
+            summary.unchanged,
+            summary.rejected(),
+            summary.invalid,
+            summary.conflicting,
+            secs,
+            summary.read as f64 / secs.max(1e-9)
+        );
+        Ok(if summary.rejected() > 0 { ExitCode::from(INVALID) } else { ExitCode::SUCCESS })
+    })
+}

@@ -1,0 +1,123 @@
+//! `hutong issuers import FILE` and `hutong issuers list`.
+//!
+//! An issuers file is TOML with one `[[issuer]]` table per issuer; see `docs/issuers.md`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use serde::Deserialize;
+
+use hutong_core::Issuer;
+
+use crate::config::{Config, GlobalArgs};
+use crate::context::{self, runtime};
+use crate::exit::invalid;
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Register or update the issuers of a TOML file. All are checked against the policy first;
+    /// if any is wrong, none is stored.
+    Import { file: PathBuf },
+    /// List registered issuers.
+    List {
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssuersFile {
+    #[serde(default)]
+    issuer: Vec<toml::Spanned<Issuer>>,
+}
+
+/// Reads and checks an issuers file; errors name the file, line and issuer.
+pub fn read_file(
+    path: &std::path::Path,
+    policy: &hutong_core::Policy,
+) -> anyhow::Result<Vec<Issuer>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
+    let file: IssuersFile = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start].lines().count().max(1))
+            .unwrap_or(0);
+        invalid(format!("{}:{line}: {}", path.display(), e.message().trim()))
+    })?;
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for s in &file.issuer {
+        let line = text[..s.span().start].matches('\n').count() + 1;
+        let i = s.get_ref();
+        if !seen.insert(i.id.clone()) {
+            problems.push(format!(
+                "{}:{line}: issuer \"{}\": listed twice",
+                path.display(),
+                i.id
+            ));
+        }
+        for p in i.check(policy) {
+            problems.push(format!(
+                "{}:{line}: issuer \"{}\": {p}",
+                path.display(),
+                i.id
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        return Err(invalid(format!(
+            "{} problem(s) in {}; no issuer was stored",
+            problems.len(),
+            path.display()
+        )));
+    }
+    Ok(file.issuer.into_iter().map(|s| s.into_inner()).collect())
+}
+
+pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
+    let config = Config::load(global)?;
+    crate::config::init_logging(&config.log);
+    runtime()?.block_on(async move {
+        let ctx = context::open(config).await?;
+        match cmd {
+            Command::Import { file } => {
+                let issuers = read_file(&file, &ctx.policy)?;
+                ctx.store.put_issuers(&issuers).await?;
+                println!(
+                    "registered {} issuer(s) from {}",
+                    issuers.len(),
+                    file.display()
+                );
+            }
+            Command::List { json } => {
+                let mut out = std::io::stdout().lock();
+                for i in ctx.store.issuers().await? {
+                    let line = if json {
+                        serde_json::to_string(&i)?
+                    } else {
+                        format!(
+                            "{:<28} {:<7} {:<11} {:<3} {:<10} {}",
+                            i.id,
+                            i.department,
+                            format!("{:?}", i.role).to_lowercase(),
+                            i.region.as_deref().unwrap_or("--"),
+                            i.status.id(),
+                            i.name_zh
+                        )
+                    };
+                    if !crate::exit::print_line(&mut out, &line)? {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

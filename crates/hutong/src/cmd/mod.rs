@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod demo;
+pub mod import;
+pub mod issuers;
+pub mod policy;
+pub mod serve;

@@ -1,0 +1,106 @@
+//! `hutong serve`: the HTTP service.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use hutong_server::{AppState, Settings};
+
+use crate::cmd::demo;
+use crate::config::{Config, GlobalArgs};
+use crate::context::{self, runtime};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", env = "HUTONG_LISTEN")]
+    pub listen: Option<String>,
+    /// Serve demo data: when the database is empty, fill it first with synthetic certificates
+    /// (see `hutong demo`), and mark every page as demo data.
+    #[arg(long)]
+    pub demo: bool,
+    /// How many certificates `--demo` creates in an empty database.
+    #[arg(long, default_value_t = 20_000, requires = "demo")]
+    pub demo_certificates: u64,
+}
+
+pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let mut env: std::collections::BTreeMap<String, String> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("HUTONG_"))
+        .collect();
+    // --listen already read HUTONG_LISTEN through clap; the layering below must not see it twice.
+    if args.listen.is_some() {
+        env.remove("HUTONG_LISTEN");
+    }
+    let config = Config::resolve(global, &env, args.listen.as_deref())?;
+    crate::config::init_logging(&config.log);
+    runtime()?.block_on(async move {
+        let ctx = context::open(config).await?;
+        if args.demo && ctx.store.is_empty().await? {
+            let start = Instant::now();
+            tracing::info!(
+                "the database is empty: creating {} demo certificates",
+                args.demo_certificates
+            );
+            let today = hutong_core::date::today_in_china();
+            let demo_args = demo::Args {
+                certificates: args.demo_certificates,
+                seed: 2026,
+                samples: None,
+                today: None,
+            };
+            let bar = demo::progress_bar(args.demo_certificates);
+            demo::fill(
+                &*ctx.store,
+                &ctx.policy,
+                &ctx.secret,
+                &demo_args,
+                today,
+                &bar,
+            )
+            .await?;
+            bar.finish_and_clear();
+            tracing::info!("demo data ready in {:.1} s", start.elapsed().as_secs_f64());
+        }
+        let settings = Settings {
+            demo: args.demo,
+            ..Settings::default()
+        };
+        let state = AppState::new(ctx.store.clone(), ctx.policy.clone(), settings);
+        let listener = tokio::net::TcpListener::bind(&ctx.config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", ctx.config.listen))?;
+        tracing::info!(
+            "hutong serving on http://{} ({} backend, policy {}, {} kinds)",
+            listener.local_addr()?,
+            ctx.store.backend(),
+            &ctx.policy.digest[..12],
+            ctx.policy.kinds.len()
+        );
+        hutong_server::serve(listener, state, shutdown_signal())
+            .await
+            .context("the server failed")?;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

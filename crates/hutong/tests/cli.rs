@@ -1,0 +1,267 @@
+//! The `hutong` command as a user runs it, each test in its own temporary folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    /// Runs hutong with the repository's policy and this folder as data folder.
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_hutong"))
+            .current_dir(self.dir.path())
+            .env_remove("HUTONG_DATABASE")
+            .env("RUST_LOG", "warn")
+            .arg("--policy")
+            .arg(repo().join("policy"))
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+#[test]
+fn the_shipped_policy_checks_clean() {
+    let e = Env::new();
+    let o = e.run(&["policy", "check", repo().join("policy").to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("valid: "));
+}
+
+#[test]
+fn a_policy_with_an_unknown_reference_exits_3_naming_file_and_line() {
+    let e = Env::new();
+    let dir = e.path("policy");
+    std::fs::create_dir(&dir).unwrap();
+    for f in std::fs::read_dir(repo().join("policy")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.join(f.file_name().unwrap())).unwrap();
+    }
+    let kinds = dir.join("kinds.toml");
+    let mut t = std::fs::read_to_string(&kinds).unwrap();
+    let before = t.lines().count();
+    t.push_str("\n[[kind]]\nid = \"mem.electrical.ultra-voltage\"\ndepartment = \"mem\"\ncertificate_zh = \"x\"\ncertificate_en = \"x\"\nname_zh = \"x\"\nname_en = \"x\"\nqualification = \"special-operations\"\nnumber_scheme = \"mem-t-id\"\nlifecycle = \"mem-forever\"\nsource = \"test\"\n");
+    std::fs::write(&kinds, t).unwrap();
+    let o = e.run(&["policy", "check", dir.to_str().unwrap()]);
+    assert_eq!(code(&o), 3);
+    let err = text(&o.stderr);
+    let line = before + 11;
+    assert!(
+        err.contains(&format!("kinds.toml:{line}: kind \"mem.electrical.ultra-voltage\": lifecycle \"mem-forever\" is not defined")),
+        "{err}"
+    );
+}
+
+fn register_example_issuers(e: &Env) {
+    let o = e.run(&[
+        "issuers",
+        "import",
+        repo().join("examples/issuers.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("registered 4 issuer(s)"));
+}
+
+#[test]
+fn importing_stores_the_good_rows_reports_the_bad_one_and_is_idempotent() {
+    let e = Env::new();
+    register_example_issuers(&e);
+    let csv = repo().join("examples/certificates.csv");
+    let o = e.run(&["import", csv.to_str().unwrap()]);
+    assert_eq!(code(&o), 3, "a rejected row makes the exit code 3");
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("read 6 rows: 5 stored, 0 unchanged, 1 rejected (1 invalid, 0 conflicting)"),
+        "{out}"
+    );
+    let err = text(&o.stderr);
+    assert!(err.contains("certificates.csv:6: rejected: holder_id: the resident ID number's check character is wrong"), "{err}");
+    assert!(
+        !err.contains("440103199211308010"),
+        "errors never repeat an ID number: {err}"
+    );
+
+    let o = e.run(&["import", csv.to_str().unwrap()]);
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("read 6 rows: 0 stored, 5 unchanged, 1 rejected"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_strict_import_stores_nothing_when_a_row_is_bad() {
+    let e = Env::new();
+    register_example_issuers(&e);
+    let csv = repo().join("examples/certificates.csv");
+    let o = e.run(&["import", "--strict", csv.to_str().unwrap()]);
+    assert_eq!(code(&o), 3);
+    assert!(text(&o.stdout).contains(
+        "0 stored, 0 unchanged, 1 rejected (1 invalid, 0 conflicting) (strict: nothing was stored)"
+    ));
+    // Without the bad row, the strict import stores everything.
+    let good: String = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .take(5)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(e.path("good.csv"), good).unwrap();
+    let o = e.run(&["import", "--strict", e.path("good.csv").to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("4 stored"));
+}
+
+#[test]
+fn ndjson_rows_are_checked_the_same_way() {
+    let e = Env::new();
+    register_example_issuers(&e);
+    let lines = [
+        r#"{"number":"T440305198507031233","kind":"mem.electrical.low-voltage","holder_name":"张小明","holder_id":"440305198507031233","issuer":"mem.44","issued_on":"2023-05-10","valid_until":"2029-05-10","status":"valid","occupation":null,"level":null}"#,
+        "",
+        r#"{"number":"T440305198507031233","kind":"mem.electrical.high-voltage","holder_name":"张小明","holder_id":"440305198507031233","issuer":"mem.44","issued_on":"2023-05-10","colour":"red"}"#,
+        r#"{"number": 12"#,
+    ];
+    std::fs::write(e.path("rows.ndjson"), lines.join("\n")).unwrap();
+    let o = e.run(&["import", e.path("rows.ndjson").to_str().unwrap()]);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert!(out.contains("read 3 rows: 1 stored"), "{out}");
+    assert!(
+        err.contains("rows.ndjson:3: rejected: the row colour: unknown field"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rows.ndjson:4: rejected: the row is not valid JSON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_csv_with_unknown_columns_is_refused_before_any_row() {
+    let e = Env::new();
+    std::fs::write(e.path("x.csv"), "number,kind,holder,holder_id\n1,2,3,4\n").unwrap();
+    let o = e.run(&["import", e.path("x.csv").to_str().unwrap()]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        text(&o.stderr).contains("x.csv:1: unknown column(s) holder"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn a_mistyped_database_is_an_error_and_creates_nothing() {
+    let e = Env::new();
+    let o = e.run(&["--database", "mysql://localhost/x", "issuers", "list"]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        text(&o.stderr).contains("unknown database scheme \"mysql://\""),
+        "{}",
+        text(&o.stderr)
+    );
+    let missing = e.path("no-such-folder/hutong.db");
+    let o = e.run(&["--database", missing.to_str().unwrap(), "issuers", "list"]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        text(&o.stderr).contains("does not exist"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!e.path("no-such-folder").exists());
+}
+
+#[test]
+fn a_database_refuses_another_holder_key() {
+    let e = Env::new();
+    register_example_issuers(&e);
+    let o = e.run(&[
+        "--holder-key-file",
+        e.path("other.key").to_str().unwrap(),
+        "issuers",
+        "list",
+    ]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        text(&o.stderr).contains("another holder secret"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(
+        !e.path("other.key").exists(),
+        "a key made for a database that refuses it is removed"
+    );
+}
+
+#[test]
+fn demo_data_is_deterministic_and_rerunning_stores_nothing() {
+    let e = Env::new();
+    let o = e.run(&[
+        "demo",
+        "--certificates",
+        "3000",
+        "--today",
+        "2026-11-26",
+        "--samples",
+        "s.csv",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("3000 stored, 0 unchanged"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = e.run(&["demo", "--certificates", "4000", "--today", "2026-11-26"]);
+    assert!(
+        text(&o.stdout).contains("1000 stored, 3000 unchanged"),
+        "{}",
+        text(&o.stdout)
+    );
+    // Every status is represented in the samples, and the samples import back unchanged: the
+    // demo data passes the same checks as any import.
+    let samples = std::fs::read_to_string(e.path("s.csv")).unwrap();
+    for status in [
+        ",valid,",
+        ",review-due,",
+        ",expired,",
+        ",suspended,",
+        ",revoked,",
+    ] {
+        assert!(samples.contains(status), "no {status} sample:\n{samples}");
+    }
+    let o = e.run(&["import", "s.csv"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("0 stored, 20 unchanged, 0 rejected"),
+        "{}",
+        text(&o.stdout)
+    );
+}
