@@ -14,12 +14,13 @@ pub mod lifecycle;
 pub mod number;
 pub mod policy;
 pub mod record;
+pub mod verify;
 
 pub use certificate::{AdminState, Certificate};
 pub use date::{Day, Period};
 pub use holder::{HolderKey, HolderSecret, mask_name};
 pub use idcard::{IdCardError, ResidentId};
 pub use ids::{Exemption, Level, Status};
-pub use issuer::{Issuer, IssuerRole, IssuerStatus, ScopeEntry};
+pub use issuer::{IssueRefusal, Issuer, IssuerRole, IssuerStatus, ScopeEntry};
 pub use lifecycle::{Lifecycle, StatusReport};
 pub use policy::Policy;
