@@ -21,9 +21,11 @@ use serde::Serialize;
 use crate::certificate::Certificate;
 use crate::date::Day;
 use crate::holder::{HolderKey, names_match};
+use crate::idcard::ResidentId;
 use crate::ids::Status;
 use crate::issuer::{Issuer, IssuerRole, IssuerStatus};
 use crate::lifecycle::StatusReport;
+use crate::number::NumberScheme;
 use crate::policy::Policy;
 
 /// The outcome of one check.
@@ -131,6 +133,196 @@ impl Verification {
     /// Whether every applicable check passed.
     pub fn all_passed(&self) -> bool {
         self.checks.iter().all(|c| c.outcome != Outcome::Fail)
+    }
+}
+
+/// One problem with one parameter of a query. Messages never repeat an ID number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Every problem of a query, joined for one answer.
+pub fn describe_errors(errors: &[QueryError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The longest name a query may give (as imports accept).
+pub const MAX_NAME_CHARS: usize = 60;
+/// The longest certificate number of any scheme.
+pub const MAX_NUMBER_CHARS: usize = 40;
+
+/// A checked query for one certificate: `number` plus a second factor (`name`, the holder's ID
+/// number, or both), optionally narrowed to one `kind`.
+#[derive(Debug, Clone)]
+pub struct VerifyQuery {
+    /// Normalised ([`crate::number::normalize`]).
+    pub number: String,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub holder: Option<ResidentId>,
+}
+
+/// A checked one-stop query of a holder: ID number and name, both required.
+#[derive(Debug, Clone)]
+pub struct HolderQuery {
+    pub holder: ResidentId,
+    pub name: String,
+}
+
+fn opt(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn check_name(name: Option<&str>, errs: &mut Vec<QueryError>) -> Option<String> {
+    let n = opt(name)?;
+    if n.chars().count() > MAX_NAME_CHARS || n.chars().any(char::is_control) {
+        errs.push(QueryError {
+            field: "name",
+            message: format!(
+                "a name has at most {MAX_NAME_CHARS} characters and no control characters"
+            ),
+        });
+        return None;
+    }
+    Some(n.to_string())
+}
+
+fn check_id(id: Option<&str>, errs: &mut Vec<QueryError>) -> Option<ResidentId> {
+    match ResidentId::parse(opt(id)?) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            errs.push(QueryError {
+                field: "id",
+                message: e.to_string(),
+            });
+            None
+        }
+    }
+}
+
+impl VerifyQuery {
+    /// Checks the parameters of a verification query against the policy: the number must have
+    /// the form of the kind given, or of some kind when none is; a second factor is required.
+    pub fn parse(
+        policy: &Policy,
+        number: Option<&str>,
+        name: Option<&str>,
+        id: Option<&str>,
+        kind: Option<&str>,
+    ) -> Result<VerifyQuery, Vec<QueryError>> {
+        let mut errs = Vec::new();
+        let kind = match opt(kind) {
+            None => None,
+            Some(k) => match policy.kind(k) {
+                Some(k) => Some(k),
+                None => {
+                    errs.push(QueryError {
+                        field: "kind",
+                        message: if k.len() <= 64 && crate::ids::is_dotted_id(k) {
+                            format!("\"{k}\" is not a certificate kind")
+                        } else {
+                            "is not a certificate kind id (such as mem.electrical.low-voltage)"
+                                .to_string()
+                        },
+                    });
+                    None
+                }
+            },
+        };
+        let number = crate::number::normalize(number.unwrap_or(""));
+        if number.is_empty() {
+            errs.push(QueryError {
+                field: "number",
+                message: "the certificate number is required".into(),
+            });
+        } else if number.chars().count() > MAX_NUMBER_CHARS {
+            errs.push(QueryError {
+                field: "number",
+                message: format!("a certificate number has at most {MAX_NUMBER_CHARS} characters"),
+            });
+        } else if let Some(k) = kind {
+            if let Err(e) = crate::number::decode(k.number_scheme, &number) {
+                errs.push(QueryError {
+                    field: "number",
+                    message: format!("not a number of kind {}: {e}", k.id),
+                });
+            }
+        } else {
+            let mut schemes: Vec<NumberScheme> =
+                policy.kinds.values().map(|k| k.number_scheme).collect();
+            schemes.sort_by_key(|s| s.id());
+            schemes.dedup();
+            let mut why = Vec::new();
+            for s in &schemes {
+                match crate::number::decode(*s, &number) {
+                    Ok(_) => {
+                        why.clear();
+                        break;
+                    }
+                    Err(e) => why.push(e.to_string()),
+                }
+            }
+            if !why.is_empty() {
+                errs.push(QueryError {
+                    field: "number",
+                    message: format!("has the form of no certificate number: {}", why.join(" / ")),
+                });
+            }
+        }
+        let name = check_name(name, &mut errs);
+        let holder = check_id(id, &mut errs);
+        if opt(name.as_deref()).is_none() && opt(id).is_none() {
+            errs.push(QueryError {
+                field: "name",
+                message: "a second factor is required: the holder's name, or id (the holder's resident ID number)".into(),
+            });
+        }
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        Ok(VerifyQuery {
+            number,
+            kind: kind.map(|k| k.id.clone()),
+            name,
+            holder,
+        })
+    }
+}
+
+impl HolderQuery {
+    /// Checks the parameters of a one-stop query: both the ID number and the name are required.
+    pub fn parse(id: Option<&str>, name: Option<&str>) -> Result<HolderQuery, Vec<QueryError>> {
+        let mut errs = Vec::new();
+        if opt(id).is_none() {
+            errs.push(QueryError {
+                field: "id",
+                message: "the holder's resident ID number is required".into(),
+            });
+        }
+        let holder = check_id(id, &mut errs);
+        if opt(name).is_none() {
+            errs.push(QueryError {
+                field: "name",
+                message: "the holder's name is required".into(),
+            });
+        }
+        let name = check_name(name, &mut errs);
+        match (holder, name) {
+            (Some(holder), Some(name)) if errs.is_empty() => Ok(HolderQuery { holder, name }),
+            _ => Err(errs),
+        }
     }
 }
 
@@ -436,7 +628,6 @@ mod tests {
     use super::*;
     use crate::certificate::AdminState;
     use crate::holder::HolderSecret;
-    use crate::idcard::ResidentId;
     use crate::ids::Level;
     use crate::issuer::ScopeEntry;
 
@@ -667,6 +858,79 @@ mod tests {
         assert_eq!(v.status, None);
         assert_eq!(v.checks[2].outcome, Outcome::NotApplicable);
         assert_eq!(v.checks[3].outcome, Outcome::NotApplicable);
+    }
+
+    fn q(
+        number: Option<&str>,
+        name: Option<&str>,
+        id: Option<&str>,
+        kind: Option<&str>,
+    ) -> Result<VerifyQuery, String> {
+        VerifyQuery::parse(&policy(), number, name, id, kind).map_err(|e| describe_errors(&e))
+    }
+
+    #[test]
+    fn verify_queries_are_checked_and_never_echo_an_id_number() {
+        let ok = q(Some(" t11010519491231002x "), Some("张小明"), None, None).unwrap();
+        assert_eq!(ok.number, "T11010519491231002X");
+        assert_eq!(ok.name.as_deref(), Some("张小明"));
+        let e = q(Some("T11010519491231002X"), None, None, None).unwrap_err();
+        assert!(e.contains("a second factor is required"), "{e}");
+        let e = q(None, Some("张三"), None, None).unwrap_err();
+        assert!(
+            e.starts_with("number: the certificate number is required"),
+            "{e}"
+        );
+        let e = q(Some("T110105194912310021"), Some("张三"), None, None).unwrap_err();
+        assert!(e.contains("has the form of no certificate number"), "{e}");
+        assert!(!e.contains("110105194912310021"), "{e}");
+        let e = q(
+            Some("晋A012008000001"),
+            None,
+            Some("110105194912310021"),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("id: the resident ID number's check character is wrong"),
+            "{e}"
+        );
+        assert!(!e.contains("110105194912310021"), "{e}");
+        let e = q(
+            Some("晋A012008000001"),
+            Some("张三"),
+            None,
+            Some("mem.electrical.low-voltage"),
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("number: not a number of kind mem.electrical.low-voltage"),
+            "{e}"
+        );
+        let e = q(Some("晋A012008000001"), Some("张三"), None, Some("mem.x")).unwrap_err();
+        assert_eq!(e, "kind: \"mem.x\" is not a certificate kind");
+        let long = "张".repeat(61);
+        let e = q(Some("晋A012008000001"), Some(&long), None, None).unwrap_err();
+        assert!(
+            e.starts_with("name: a name has at most 60 characters"),
+            "{e}"
+        );
+        assert!(q(Some(&"1".repeat(41)), Some("张三"), None, None).is_err());
+    }
+
+    #[test]
+    fn holder_queries_need_both_factors() {
+        let ok = HolderQuery::parse(Some("11010519491231002x"), Some(" 张小明")).unwrap();
+        assert_eq!((ok.holder, ok.name.as_str()), (id(), "张小明"));
+        let e = describe_errors(&HolderQuery::parse(None, None).unwrap_err());
+        assert_eq!(
+            e,
+            "id: the holder's resident ID number is required; name: the holder's name is required"
+        );
+        let e = describe_errors(
+            &HolderQuery::parse(Some("110105194912310021"), Some("张小明")).unwrap_err(),
+        );
+        assert!(!e.contains("110105194912310021"), "{e}");
     }
 
     #[test]
