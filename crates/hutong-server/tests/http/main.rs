@@ -1,4 +1,14 @@
-//! The service through its router, without a socket.
+//! The service through its router, without a socket. Topic modules are in `tests/http/`.
+//!
+//! Every response a test receives through [`send`] is scanned for the resident ID numbers of the
+//! fixture (`fixture::IDS`): no answer may ever contain one.
+
+mod browser;
+mod fixture;
+mod limits;
+mod lookups;
+mod openapi_doc;
+mod pages;
 
 use std::sync::Arc;
 
@@ -6,43 +16,70 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 
-use hutong_core::Policy;
+use hutong_core::{HolderSecret, Policy};
 use hutong_server::{AppState, Settings, app};
 use hutong_store::Store;
 use hutong_store_sqlite::SqliteStore;
 
-async fn state() -> (AppState, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("r.db")).unwrap());
+pub fn policy() -> Arc<Policy> {
     let policy_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
-    let policy = Arc::new(Policy::load_dir(&policy_dir).unwrap());
-    (
-        AppState::new(
-            store,
-            policy,
-            Settings {
-                demo: true,
-                ..Settings::default()
-            },
-        ),
-        dir,
-    )
+    Arc::new(Policy::load_dir(&policy_dir).unwrap())
 }
 
-async fn get(state: &AppState, uri: &str) -> (StatusCode, String, String) {
-    let resp = app(state.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+pub fn secret() -> HolderSecret {
+    HolderSecret::from_bytes([7; 32])
+}
+
+pub async fn state_with(settings: Settings) -> (AppState, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("r.db")).unwrap());
+    (AppState::new(store, policy(), secret(), settings), dir)
+}
+
+async fn state() -> (AppState, tempfile::TempDir) {
+    state_with(Settings {
+        demo: true,
+        ..Settings::default()
+    })
+    .await
+}
+
+/// A response: status, content type, headers and body.
+pub struct Answer {
+    pub status: StatusCode,
+    pub ctype: String,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+/// Sends a request through the router and checks that the answer carries no ID number.
+pub async fn send(state: &AppState, req: Request<Body>) -> Answer {
+    let resp = app(state.clone()).oneshot(req).await.unwrap();
     let status = resp.status();
-    let ctype = resp
-        .headers()
+    let headers = resp.headers().clone();
+    let ctype = headers
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
     let body =
-        String::from_utf8(to_bytes(resp.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
-    (status, ctype, body)
+        String::from_utf8(to_bytes(resp.into_body(), 1 << 22).await.unwrap().to_vec()).unwrap();
+    for id in fixture::IDS.iter() {
+        assert!(
+            !body.contains(id.as_str()) && !body.contains(&id.to_lowercase()),
+            "a response carries an ID number: {body}"
+        );
+    }
+    Answer {
+        status,
+        ctype,
+        headers,
+        body,
+    }
+}
+
+async fn get(state: &AppState, uri: &str) -> (StatusCode, String, String) {
+    let a = send(state, Request::get(uri).body(Body::empty()).unwrap()).await;
+    (a.status, a.ctype, a.body)
 }
 
 #[tokio::test]
