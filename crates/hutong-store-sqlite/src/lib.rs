@@ -619,6 +619,45 @@ impl Store for SqliteStore {
         Ok(!any)
     }
 
+    async fn certificate_count_estimate(&self) -> Result<u64> {
+        // Rows are never deleted, so the largest row id is the count (and at worst an upper
+        // bound); it is one B-tree descent, where count(*) reads the whole table.
+        let conn = self.reader();
+        let max: Option<i64> = conn
+            .query_row("SELECT max(id) FROM certificates", [], |r| r.get(0))
+            .map_err(backend)?;
+        Ok(max.unwrap_or(0).max(0) as u64)
+    }
+
+    async fn random_certificates(&self, n: usize, seed: u64) -> Result<Vec<Certificate>> {
+        let max = self.certificate_count_estimate().await?;
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let conn = self.reader();
+        let sql = format!("SELECT {CERT_COLUMNS} FROM certificates WHERE id = ?1");
+        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+        // A small xorshift generator: the picks need only be spread and repeatable.
+        let mut x = seed | 1;
+        let mut out = Vec::with_capacity(n);
+        let mut tries = 0;
+        while out.len() < n && tries < n * 4 {
+            tries += 1;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let id = (x % max) as i64 + 1;
+            if let Some(c) = stmt
+                .query_row([id], |r| self.row_to_cert(r))
+                .optional()
+                .map_err(backend)?
+            {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
     async fn begin_bulk_load(&self) -> Result<()> {
         // A large page cache keeps the unique index's upper levels in memory while rows arrive
         // in random number order.

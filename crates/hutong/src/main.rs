@@ -43,6 +43,9 @@ enum Command {
     /// Work with policy files.
     #[command(subcommand)]
     Policy(cmd::policy::Command),
+    /// Measure the service: `bench verify` loads the verification endpoint.
+    #[command(subcommand)]
+    Bench(cmd::bench::Command),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => cmd::demo::run(&cli.global, a),
         Command::Issuers(c) => cmd::issuers::run(&cli.global, c),
         Command::Policy(c) => cmd::policy::run(&cli.global, c),
+        Command::Bench(c) => cmd::bench::run(&cli.global, c),
     };
     exit::finish(result)
 }
