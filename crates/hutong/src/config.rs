@@ -93,6 +93,7 @@ const ENV_KEYS: &[&str] = &[
     "HUTONG_TEST_POSTGRES_URL",
     "HUTONG_SLOW_TESTS",
     "HUTONG_BROWSER_TESTS",
+    "HUTONG_CHROMEDRIVER",
 ];
 
 impl Config {

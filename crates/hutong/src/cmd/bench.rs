@@ -66,7 +66,7 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub no_baseline: bool,
     /// Distinct requests in the mix.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 100_000)]
     pub requests: usize,
     /// Seed of the demo data and of the picks.
     #[arg(long, default_value_t = 2026)]
@@ -349,7 +349,7 @@ fn measure(
             .enable_all()
             .build()?;
         rt.block_on(async {
-            wait_ready(addr, &mut child).await?;
+            wait_ready(addr, &mut child, check_found).await?;
             load(addr, probes, args, check_found).await
         })
     })();
@@ -379,37 +379,54 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
-async fn wait_ready(addr: SocketAddr, child: &mut Child) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(120);
+/// Waits until the server answers `/healthz`, and, for `hutong serve` (`settled`), until it has
+/// finished counting the registry, which it does once at start: the measurement is of the
+/// steady state, not of a server busy counting ten million rows.
+async fn wait_ready(addr: SocketAddr, child: &mut Child, settled: bool) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut path = "/healthz";
     loop {
         if let Some(status) = child.try_wait()? {
             anyhow::bail!("the server exited before answering ({status})");
         }
         if let Ok(mut s) = TcpStream::connect(addr).await {
-            let req = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-            let mut buf = Vec::new();
-            if s.write_all(req).await.is_ok()
-                && let Ok(Ok(Some((status, _)))) =
-                    tokio::time::timeout(Duration::from_secs(5), read_response(&mut s, &mut buf))
-                        .await
+            let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            let (mut buf, mut body) = (Vec::new(), Vec::new());
+            if s.write_all(req.as_bytes()).await.is_ok()
+                && let Ok(Ok(Some((status, _)))) = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    read_response(&mut s, &mut buf, Some(&mut body)),
+                )
+                .await
                 && status == 200
             {
-                return Ok(());
+                if !settled || path == "/metrics" && counted(&body) {
+                    return Ok(());
+                }
+                path = "/metrics";
             }
         }
         anyhow::ensure!(
             Instant::now() < deadline,
-            "the server did not answer within 2 minutes"
+            "the server did not become ready within 10 minutes"
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
+/// Whether a `/metrics` answer has the registry count.
+fn counted(body: &[u8]) -> bool {
+    let needle = b"hutong_registry_certificates ";
+    body.windows(needle.len()).any(|w| w == needle)
+}
+
 /// Reads one HTTP/1.1 response with a `content-length` from `s`, using `buf` for what arrives
-/// beyond it. Returns the status and whether the body starts with `{"found":true`.
+/// beyond it. Returns the status and whether the body starts with `{"found":true`; copies the
+/// body into `body` when one is given.
 async fn read_response(
     s: &mut TcpStream,
     buf: &mut Vec<u8>,
+    body: Option<&mut Vec<u8>>,
 ) -> std::io::Result<Option<(u16, bool)>> {
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -427,6 +444,10 @@ async fn read_response(
                 }
             }
             let found = buf[end + 4..total].starts_with(b"{\"found\":true");
+            if let Some(body) = body {
+                body.clear();
+                body.extend_from_slice(&buf[end + 4..total]);
+            }
             buf.drain(..total);
             return Ok(Some((status, found)));
         }
@@ -473,7 +494,7 @@ async fn load(
                     break;
                 }
                 s.write_all(&p.bytes).await?;
-                let Some((status, found)) = read_response(&mut s, &mut buf).await? else {
+                let Some((status, found)) = read_response(&mut s, &mut buf, None).await? else {
                     anyhow::bail!("the server closed a connection");
                 };
                 let t1 = Instant::now();
