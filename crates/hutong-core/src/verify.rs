@@ -109,12 +109,13 @@ pub enum FactKind {
 }
 
 /// A policy fact an answer rests on that is marked provisional: "confirm with the issuing
-/// department".
+/// department". The entry (`fact` and `id`) names its source in the policy; for an issuer, the
+/// fact is POLICY.md §6: certificates of a removed or suspended issuer stay valid unless revoked
+/// one by one, which no official text states.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProvisionalFact {
     pub fact: FactKind,
     pub id: String,
-    pub source: String,
 }
 
 pub const PROVISIONAL_NOTE_ZH: &str = "标注“待确认”的政策事实尚未见于官方文本，请向发证部门核实。";
@@ -260,21 +261,18 @@ impl VerifyQuery {
                 });
             }
         } else {
-            let mut schemes: Vec<NumberScheme> =
-                policy.kinds.values().map(|k| k.number_scheme).collect();
-            schemes.sort_by_key(|s| s.id());
-            schemes.dedup();
-            let mut why = Vec::new();
-            for s in &schemes {
-                match crate::number::decode(*s, &number) {
-                    Ok(_) => {
-                        why.clear();
-                        break;
-                    }
-                    Err(e) => why.push(e.to_string()),
-                }
-            }
-            if !why.is_empty() {
+            // The schemes the policy's kinds use; reasons are spelled out only when none fits.
+            let used = |s: NumberScheme| policy.kinds.values().any(|k| k.number_scheme == s);
+            let fits = NumberScheme::ALL
+                .iter()
+                .any(|s| crate::number::decode(*s, &number).is_ok() && used(*s));
+            if !fits {
+                let why: Vec<String> = NumberScheme::ALL
+                    .iter()
+                    .filter(|s| used(**s))
+                    .filter_map(|s| crate::number::decode(*s, &number).err())
+                    .map(|e| e.to_string())
+                    .collect();
                 errs.push(QueryError {
                     field: "number",
                     message: format!("has the form of no certificate number: {}", why.join(" / ")),
@@ -405,7 +403,6 @@ pub fn verify(
                 provisional.push(ProvisionalFact {
                     fact: FactKind::Issuer,
                     id: iss.id.clone(),
-                    source: "POLICY.md §6: what happens to certificates when an institution is removed is not stated; they stay valid unless revoked one by one".into(),
                 });
                 let since = iss.status_since.map(|d| d.to_string()).unwrap_or_default();
                 Check {
@@ -455,14 +452,12 @@ pub fn verify(
         provisional.push(ProvisionalFact {
             fact: FactKind::Department,
             id: d.id.clone(),
-            source: d.source.clone(),
         });
     }
     if kind.provisional {
         provisional.push(ProvisionalFact {
             fact: FactKind::Kind,
             id: kind.id.clone(),
-            source: kind.source.clone(),
         });
     }
 
@@ -498,7 +493,6 @@ pub fn verify(
                     provisional.push(ProvisionalFact {
                         fact: FactKind::Qualification,
                         id: q.id.clone(),
-                        source: q.source.clone(),
                     });
                 }
                 Check {
@@ -529,7 +523,6 @@ pub fn verify(
         provisional.push(ProvisionalFact {
             fact: FactKind::Lifecycle,
             id: lifecycle.id.clone(),
-            source: lifecycle.source.clone(),
         });
     }
     let report = lifecycle.status_on(&cert.dates(), day);

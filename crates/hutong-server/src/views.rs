@@ -140,13 +140,15 @@ pub struct CheckView<'a> {
     pub provisional: bool,
 }
 
+/// A provisional fact, by the policy entry that states it (its source is in the policy files
+/// and on the directory page; answers stay short).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProvisionalView<'a> {
     /// `department`, `kind`, `lifecycle`, `qualification` or `issuer`.
     #[schema(value_type = String)]
     pub fact: hutong_core::verify::FactKind,
+    /// The entry's id (`mem-special-operation`, …).
     pub id: &'a str,
-    pub source: &'a str,
 }
 
 /// A certificate with everything needed to present it.
@@ -203,7 +205,6 @@ fn provisional_view(f: &ProvisionalFact) -> ProvisionalView<'_> {
     ProvisionalView {
         fact: f.fact,
         id: &f.id,
-        source: &f.source,
     }
 }
 

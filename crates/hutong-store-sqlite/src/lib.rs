@@ -83,8 +83,13 @@ fn state_from(name: &str, since: Option<i64>) -> rusqlite::Result<AdminState> {
     })
 }
 
-const CERT_COLUMNS: &str = "number, kind, holder_key, holder_name, occupation, level, issuer, issued_on, \
-     first_issued_on, valid_until, last_review_on, state, state_since";
+macro_rules! cert_columns {
+    () => {
+        "number, kind, holder_key, holder_name, occupation, level, issuer, issued_on, \
+         first_issued_on, valid_until, last_review_on, state, state_since"
+    };
+}
+const CERT_COLUMNS: &str = cert_columns!();
 
 impl SqliteStore {
     /// Opens (creating if absent) the database file at `path` and brings its schema up to date.
@@ -484,12 +489,20 @@ impl Store for SqliteStore {
 
     async fn certificates_by_number(&self, number: &str) -> Result<Vec<Certificate>> {
         let conn = self.reader();
+        // The statement text is a constant: the per-connection statement cache finds it
+        // without building a string per lookup.
         let mut v = self.query_certs(
             &conn,
-            &format!("SELECT {CERT_COLUMNS} FROM certificates WHERE number = ?1"),
+            concat!(
+                "SELECT ",
+                cert_columns!(),
+                " FROM certificates WHERE number = ?1"
+            ),
             &[&number],
         )?;
-        v.sort_by(|a, b| a.kind.cmp(&b.kind));
+        if v.len() > 1 {
+            v.sort_by(|a, b| a.kind.cmp(&b.kind));
+        }
         Ok(v)
     }
 
