@@ -591,7 +591,12 @@ fn median(runs: &[Figures]) -> Option<Figures> {
     }
     let mid = |mut v: Vec<f64>| {
         v.sort_by(|a, b| a.total_cmp(b));
-        v[v.len() / 2]
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
     };
     Some(Figures {
         rps: mid(runs.iter().map(|f| f.rps).collect()),
