@@ -911,6 +911,30 @@ mod tests {
         assert!(q(Some(&"1".repeat(41)), Some("张三"), None, None).is_err());
     }
 
+    proptest::proptest! {
+        /// Whatever is typed, checking a query answers (never panics), and no message repeats
+        /// an ID number given as `id`, valid or not.
+        #[test]
+        fn any_input_is_answered_without_echoing_an_id(
+            number in "\\PC{0,45}",
+            name in "\\PC{0,70}",
+            digits in "[1-8][0-9]{16}[0-9X]",
+            kind in proptest::option::of("[a-z.\\-]{0,30}"),
+        ) {
+            static POLICY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+            let p = POLICY.get_or_init(policy);
+            for id in [Some(digits.as_str()), None] {
+                if let Err(errs) = VerifyQuery::parse(p, Some(&number), Some(&name), id, kind.as_deref()) {
+                    let text = describe_errors(&errs);
+                    proptest::prop_assert!(!text.contains(digits.as_str()), "{}", text);
+                }
+            }
+            if let Err(errs) = HolderQuery::parse(Some(&digits), Some(&name)) {
+                proptest::prop_assert!(!describe_errors(&errs).contains(digits.as_str()));
+            }
+        }
+    }
+
     #[test]
     fn holder_queries_need_both_factors() {
         let ok = HolderQuery::parse(Some("11010519491231002x"), Some(" 张小明")).unwrap();
