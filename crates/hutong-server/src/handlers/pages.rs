@@ -61,13 +61,14 @@ pub async fn verify_result(
     let name = q.name.clone().unwrap_or_default();
     let links = qr_links(&state, &headers, &found, &name, lang);
     let answer = LookupAnswer::new(&policy, today, &found);
-    // The language switch keeps the result: the address already carries number and name.
-    let path = links
-        .first()
-        .filter(|_| found.len() == 1)
-        .and_then(|l| l.find("/verify/result").map(|i| l[i..].to_string()))
-        .map(|l| l.replace("&lang=en", ""))
-        .unwrap_or_else(|| "/verify".to_string());
+    // The language switch keeps the result (the address already carries number and name),
+    // unless the number embeds the holder's ID number: page text never shows one.
+    let path = match found.as_slice() {
+        [one] if !embeds_id(&policy, &one.cert.kind) => {
+            pages::lookup::result_link("", &one.cert.number, &name, Some(&one.cert.kind), Lang::Zh)
+        }
+        _ => "/verify".to_string(),
+    };
     private_html(
         StatusCode::OK,
         pages::lookup::result_page(lang, state.settings.demo, &path, &answer, &links),
@@ -101,6 +102,12 @@ pub async fn holder_result(
         StatusCode::OK,
         pages::lookup::result_page(lang, state.settings.demo, "/verify", &answer, &links),
     )
+}
+
+fn embeds_id(policy: &hutong_core::Policy, kind: &str) -> bool {
+    policy
+        .kind(kind)
+        .is_none_or(|k| k.number_scheme.embeds_resident_id())
 }
 
 /// Bad input on a page: the query page again, with what is wrong, as a 400.

@@ -93,6 +93,20 @@ async fn the_result_page_shows_status_checks_and_a_qr_code() {
     let (_, _, en) = get(&s, &format!("{uri}&lang=en")).await;
     assert!(en.contains("Suspended") && en.contains("Checks"), "{en}");
 
+    // The samr number is the holder's ID number: never in the page's text, not even in the
+    // language switch (`send` checks every answer for the fixture's ID numbers).
+    let (_, _, body) = get(
+        &s,
+        &format!(
+            "/verify/result?number={}&name={}",
+            enc(&f.revoked.number),
+            enc(f.revoked.name)
+        ),
+    )
+    .await;
+    assert!(body.contains("data-status=\"revoked\""), "{body}");
+    assert!(body.contains("href=\"/verify?lang=en\""), "{body}");
+
     // The mem number embeds the holder's ID number: shown masked.
     let (_, _, body) = get(
         &s,
