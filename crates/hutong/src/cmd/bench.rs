@@ -124,6 +124,9 @@ struct Figures {
     errors: u64,
     rss_kb: Option<u64>,
     peak_rss_kb: Option<u64>,
+    /// The server's CPU time per answered request, over the measured span: a figure that
+    /// other load on a shared machine disturbs much less than requests per second.
+    cpu_us_per_request: Option<f64>,
 }
 
 fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -245,18 +248,24 @@ fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     }
     report(0, "verify", &v, b.as_ref());
     println!(
-        "summary: {dataset} certificates, {} connections: verify {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, server RSS {}{}",
+        "summary: {dataset} certificates, {} connections: verify {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, server CPU {} per verification, server RSS {}{}",
         args.connections,
         v.rps,
         f64::from(v.p50_us) / 1000.0,
         f64::from(v.p99_us) / 1000.0,
+        v.cpu_us_per_request
+            .map(|c| format!("{c:.1} µs"))
+            .unwrap_or_else(|| "unknown".into()),
         v.peak_rss_kb
             .map(|k| format!("{:.0} MB peak", k as f64 / 1024.0))
             .unwrap_or_else(|| "unknown".into()),
         b.map(|b| format!(
-            "; baseline {:.0} req/s ({:.0}%)",
+            "; baseline {:.0} req/s ({:.0}%){}",
             b.rps,
-            100.0 * v.rps / b.rps
+            100.0 * v.rps / b.rps,
+            b.cpu_us_per_request
+                .map(|c| format!(", server CPU {c:.1} µs per lookup"))
+                .unwrap_or_default()
         ))
         .unwrap_or_default()
     );
@@ -362,7 +371,7 @@ fn measure(
             .build()?;
         rt.block_on(async {
             wait_ready(addr, &mut child, check_found).await?;
-            load(addr, probes, args, check_found).await
+            load(addr, child.id(), probes, args, check_found).await
         })
     })();
     let (rss, peak) = memory(child.id());
@@ -481,6 +490,7 @@ fn content_length(head: &[u8]) -> Option<usize> {
 
 async fn load(
     addr: SocketAddr,
+    pid: u32,
     probes: &Arc<Vec<Probe>>,
     args: &VerifyArgs,
     check_found: bool,
@@ -488,6 +498,13 @@ async fn load(
     let start = Instant::now();
     let measure_from = start + args.warmup;
     let end = measure_from + args.duration;
+    // The server's CPU time at the start and the end of the measured span.
+    let cpu = tokio::spawn(async move {
+        tokio::time::sleep_until(measure_from.into()).await;
+        let before = cpu_time(pid);
+        tokio::time::sleep_until(end.into()).await;
+        Some(cpu_time(pid)?.saturating_sub(before?))
+    });
     let mut tasks = Vec::with_capacity(args.connections);
     for c in 0..args.connections {
         let probes = probes.clone();
@@ -534,6 +551,11 @@ async fn load(
         errors += e;
     }
     anyhow::ensure!(!all.is_empty(), "no request completed in the measured time");
+    let cpu_us_per_request = cpu
+        .await
+        .ok()
+        .flatten()
+        .map(|d| d.as_secs_f64() * 1e6 / all.len() as f64);
     all.sort_unstable();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     Ok(Figures {
@@ -543,7 +565,18 @@ async fn load(
         errors,
         rss_kb: None,
         peak_rss_kb: None,
+        cpu_us_per_request,
     })
+}
+
+/// CPU time a process has used, summed over its threads (Linux `schedstat`, nanoseconds).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let mut total = 0u64;
+    for t in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let stat = std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
 }
 
 /// Resident and peak resident memory of a process, in KiB (Linux).
@@ -605,6 +638,10 @@ fn median(runs: &[Figures]) -> Option<Figures> {
         errors: runs.iter().map(|f| f.errors).sum(),
         rss_kb: runs.iter().filter_map(|f| f.rss_kb).max(),
         peak_rss_kb: runs.iter().filter_map(|f| f.peak_rss_kb).max(),
+        cpu_us_per_request: {
+            let v: Vec<f64> = runs.iter().filter_map(|f| f.cpu_us_per_request).collect();
+            (!v.is_empty()).then(|| mid(v))
+        },
     })
 }
 
@@ -625,8 +662,12 @@ fn report(run: usize, what: &str, f: &Figures, baseline: Option<&Figures>) {
     let rel = baseline
         .map(|b| format!("  {:.0}% of baseline", 100.0 * f.rps / b.rps))
         .unwrap_or_default();
+    let cpu = f
+        .cpu_us_per_request
+        .map(|c| format!("  server CPU {c:.1} µs/req"))
+        .unwrap_or_default();
     println!(
-        "{label:>8}  {what:<8} {:>9.0} req/s  p50 {:>5.2} ms  p99 {:>5.2} ms{mem}{rel}{}",
+        "{label:>8}  {what:<8} {:>9.0} req/s  p50 {:>5.2} ms  p99 {:>5.2} ms{cpu}{mem}{rel}{}",
         f.rps,
         f64::from(f.p50_us) / 1000.0,
         f64::from(f.p99_us) / 1000.0,
