@@ -110,6 +110,11 @@ impl Target {
 
 /// The password of a URL, if it has one (`postgres://user:PASSWORD@host/…`).
 fn password_in(url: &str) -> Option<String> {
+    if let Some(q) = url.split_once('?').map(|(_, q)| q)
+        && let Some(p) = q.split('&').find_map(|p| p.strip_prefix("password="))
+    {
+        return Some(p.to_string());
+    }
     let rest = url.trim().split_once("://")?.1;
     let authority = rest.split(['/', '?']).next()?;
     let userinfo = authority.rsplit_once('@')?.0;
@@ -220,5 +225,9 @@ mod tests {
         );
         assert_eq!(password_in("postgres://u@h/db"), None);
         assert_eq!(password_in("postgres://h/db?user=x"), None);
+        assert_eq!(
+            password_in("postgres://h/db?user=x&password=y").as_deref(),
+            Some("y")
+        );
     }
 }

@@ -9,6 +9,7 @@ use rand::RngCore;
 
 use hutong_core::{HolderSecret, Policy};
 use hutong_store::{DatabaseUrl, Store, StoreError};
+use hutong_store_postgres::{PgOptions, PgStore};
 use hutong_store_sqlite::SqliteStore;
 
 use crate::config::Config;
@@ -56,13 +57,71 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         DatabaseUrl::parse(&config.database).map_err(|e| invalid(format!("--database: {e}")))?;
     match url {
         DatabaseUrl::Sqlite(path) => {
+            if config.read_database.is_some() {
+                return Err(invalid(
+                    "--read-database needs a postgres:// --database: a SQLite file serves its own reads"
+                        .to_string(),
+                ));
+            }
             let store = SqliteStore::open(&path).map_err(store_error)?;
             Ok(Arc::new(store))
         }
-        DatabaseUrl::Postgres(_) => Err(invalid(
-            "--database: this build has no PostgreSQL backend yet; use sqlite://PATH".to_string(),
-        )),
+        DatabaseUrl::Postgres(url) => {
+            let read = match &config.read_database {
+                None => None,
+                Some(r) => match DatabaseUrl::parse(r)
+                    .map_err(|e| invalid(format!("--read-database: {e}")))?
+                {
+                    DatabaseUrl::Postgres(r) => Some(r),
+                    DatabaseUrl::Sqlite(_) => {
+                        return Err(invalid(
+                            "--read-database must be a postgres:// URL (a replica of --database)"
+                                .to_string(),
+                        ));
+                    }
+                },
+            };
+            let store = PgStore::connect_with(&url, read.as_deref(), PgOptions::default())
+                .await
+                .map_err(store_error)?;
+            tracing::debug!(
+                primary = store.primary_description(),
+                reads = store.read_description(),
+                "PostgreSQL store open"
+            );
+            Ok(Arc::new(store))
+        }
     }
+}
+
+/// A database URL fit for a message: the password, if any, is replaced by `***`.
+pub fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    let tail: Vec<String> = match tail.split_once('?') {
+        Some((path, query)) => {
+            let q: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some(("password", _)) => "password=***".to_string(),
+                    _ => p.to_string(),
+                })
+                .collect();
+            vec![path.to_string(), q.join("&")]
+        }
+        None => vec![tail.to_string()],
+    };
+    format!("{scheme}://{authority}{}", tail.join("?"))
 }
 
 fn store_error(e: StoreError) -> anyhow::Error {
@@ -132,4 +191,29 @@ pub async fn open(config: Config) -> anyhow::Result<Context> {
         store,
         secret,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_url;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            shown_url("postgres://hutong:s3cret@db:5432/registry"),
+            "postgres://hutong:***@db:5432/registry"
+        );
+        assert_eq!(
+            shown_url("postgres://db/registry?user=u&password=s3cret&x=1"),
+            "postgres://db/registry?user=u&password=***&x=1"
+        );
+        assert_eq!(
+            shown_url("postgres://postgres@127.0.0.1:5432/test"),
+            "postgres://postgres@127.0.0.1:5432/test"
+        );
+        assert_eq!(
+            shown_url("sqlite://data/hutong.db"),
+            "sqlite://data/hutong.db"
+        );
+    }
 }

@@ -568,7 +568,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             "demo: {} certificates: {stored} stored, {unchanged} unchanged, in {secs:.1} s ({:.0} certificates/s), database {}",
             args.certificates,
             args.certificates as f64 / secs.max(1e-9),
-            ctx.config.database
+            context::shown_url(&ctx.config.database)
         );
         Ok(ExitCode::SUCCESS)
     })
