@@ -136,6 +136,7 @@ impl PgStore {
         let primary_target = Target::parse(url, "--database")?;
         let primary = primary_target.pool(options.pool_size)?;
         let mut client = primary_target.get(&primary).await?;
+        refuse_read_only(&primary_target, &client).await?;
         schema::migrate(&mut client).await?;
         let registry_id = registry_id(&client).await?.ok_or_else(|| {
             StoreError::Backend("the database has a schema but no registry id".into())
@@ -293,6 +294,34 @@ impl PgStore {
         self.know_kinds(c, &rows).await?;
         rows.iter().map(|r| self.decode(r)).collect()
     }
+}
+
+/// A replica (or a read-only session) given as the write database is named as such, before a
+/// migration fails on it with a less helpful message.
+async fn refuse_read_only(target: &Target, c: &Client) -> Result<()> {
+    let row = c
+        .query_one(
+            "SELECT current_setting('transaction_read_only') = 'on', pg_is_in_recovery()",
+            &[],
+        )
+        .await
+        .map_err(|e| db_error("cannot read the session state", &e))?;
+    let (read_only, recovery): (bool, bool) = (row.get(0), row.get(1));
+    if recovery {
+        return Err(StoreError::Config(format!(
+            "--database: {} is a read-only replica (in recovery); writes need the primary. \
+             A replica serves as --read-database",
+            target.shown
+        )));
+    }
+    if read_only {
+        return Err(StoreError::Config(format!(
+            "--database: sessions on {} are read-only (default_transaction_read_only); \
+             hutong writes to --database",
+            target.shown
+        )));
+    }
+    Ok(())
 }
 
 async fn registry_id(c: &impl GenericClient) -> Result<Option<String>> {

@@ -341,3 +341,33 @@ fn demo_data_is_deterministic_and_rerunning_stores_nothing() {
         );
     }
 }
+
+/// The read-scaling path against a real streaming replica: `scripts/replica-test.sh` makes a
+/// primary and a hot standby on loopback ports, writes through hutong to the primary, reads
+/// through the replica (with replay paused, then resumed) and stops both clusters. Slow, so it
+/// runs when `HUTONG_SLOW_TESTS` is set (CI sets it).
+#[test]
+fn reads_are_served_by_a_streaming_replica() {
+    if std::env::var_os("HUTONG_SLOW_TESTS").is_none() {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: the streaming replica test is skipped: HUTONG_SLOW_TESTS is not set"
+        );
+        return;
+    }
+    let o = Command::new("bash")
+        .arg(repo().join("scripts/replica-test.sh"))
+        .arg(env!("CARGO_BIN_EXE_hutong"))
+        .output()
+        .unwrap();
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains(
+            "with replay paused: the primary shows the new issuer, reads through the replica do not"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("replica test: 1 passed, 0 failed"), "{out}");
+}
