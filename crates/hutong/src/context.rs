@@ -46,9 +46,19 @@ pub fn load_policy(dir: &Path) -> anyhow::Result<Arc<Policy>> {
     }
 }
 
+/// Where a command's reads go when a read database is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    /// Query traffic: reads go to the read database (a replica), writes to the primary.
+    Replica,
+    /// Batch writes whose checks read what they are about to write on (issuer rights, stored
+    /// states): everything goes to the primary, so a replica's lag cannot reject a good row.
+    Primary,
+}
+
 /// Opens the store the configuration names. The default database's folder is created; a
 /// database named explicitly must be in a folder that exists.
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store(config: &Config, reads: Reads) -> anyhow::Result<Arc<dyn Store>> {
     if config.database_is_default && !config.data_dir.exists() {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
@@ -69,6 +79,12 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         DatabaseUrl::Postgres(url) => {
             let read = match &config.read_database {
                 None => None,
+                Some(_) if reads == Reads::Primary => {
+                    tracing::debug!(
+                        "this command reads and writes the primary; --read-database is for query traffic"
+                    );
+                    None
+                }
                 Some(r) => match DatabaseUrl::parse(r)
                     .map_err(|e| invalid(format!("--read-database: {e}")))?
                 {
@@ -175,9 +191,9 @@ pub fn holder_secret(config: &Config) -> anyhow::Result<(HolderSecret, bool)> {
 }
 
 /// Opens everything a data command needs, and checks that the secret fits the database.
-pub async fn open(config: Config) -> anyhow::Result<Context> {
+pub async fn open(config: Config, reads: Reads) -> anyhow::Result<Context> {
     let policy = load_policy(&config.policy)?;
-    let store = open_store(&config).await?;
+    let store = open_store(&config, reads).await?;
     let (secret, created) = holder_secret(&config)?;
     if let Err(e) = store.bind_holder_secret(&secret.fingerprint()).await {
         if created {

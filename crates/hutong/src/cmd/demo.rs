@@ -554,7 +554,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
         None => hutong_core::date::today_in_china(),
     };
     runtime()?.block_on(async move {
-        let ctx = context::open(config).await?;
+        let ctx = context::open(config, context::Reads::Primary).await?;
         let start = Instant::now();
         let progress = progress_bar(args.certificates);
         let (stored, unchanged, samples) = fill(&*ctx.store, &ctx.policy, &ctx.secret, &args, today, &progress).await?;
