@@ -84,6 +84,12 @@ fn backend(e: tokio_postgres::Error) -> StoreError {
     StoreError::Backend(conn::chain(&e))
 }
 
+/// A column of a row, or an error (never a panic) if the stored type is not the expected one.
+fn col<'a, T: tokio_postgres::types::FromSql<'a>>(r: &'a Row, i: usize) -> Result<T> {
+    r.try_get(i)
+        .map_err(|e| StoreError::Backend(format!("column {i}: {}", conn::chain(&e))))
+}
+
 /// The first eight bytes of a holder key, as the indexed lookup tag.
 fn holder_tag(k: &HolderKey) -> i64 {
     i64::from_be_bytes(k.0[..8].try_into().expect("8 bytes"))
@@ -252,7 +258,7 @@ impl PgStore {
 
     /// A row of [`CERT_COLUMNS`] as a certificate. Call [`PgStore::know_kinds`] first.
     fn decode(&self, r: &Row) -> Result<Certificate> {
-        let kind_id: i16 = r.get(1);
+        let kind_id: i16 = col(r, 1)?;
         let kind = self
             .kinds
             .read()
@@ -261,25 +267,25 @@ impl PgStore {
             .get(&kind_id)
             .cloned()
             .ok_or_else(|| StoreError::Backend(format!("unknown kind id {kind_id}")))?;
-        let key: &[u8] = r.get(2);
-        let level: Option<&str> = r.get(5);
+        let key: &[u8] = col(r, 2)?;
+        let level: Option<&str> = col(r, 5)?;
         Ok(Certificate {
-            number: r.get(0),
+            number: col(r, 0)?,
             kind,
             holder_key: HolderKey::from_slice(key)
                 .ok_or_else(|| StoreError::Backend("a holder key is not 32 bytes".into()))?,
-            holder_name: r.get(3),
-            occupation: r.get(4),
+            holder_name: col(r, 3)?,
+            occupation: col(r, 4)?,
             level: level
                 .map(|l| l.parse::<Level>())
                 .transpose()
                 .map_err(|e| StoreError::Backend(format!("stored level: {e}")))?,
-            issuer: r.get(6),
-            issued_on: r.get(7),
-            first_issued_on: r.get(8),
-            valid_until: r.get(9),
-            last_review_on: r.get(10),
-            state: state_from(r.get(11), r.get(12))?,
+            issuer: col(r, 6)?,
+            issued_on: col(r, 7)?,
+            first_issued_on: col(r, 8)?,
+            valid_until: col(r, 9)?,
+            last_review_on: col(r, 10)?,
+            state: state_from(col(r, 11)?, col(r, 12)?)?,
         })
     }
 
@@ -792,20 +798,20 @@ impl Store for PgStore {
         };
         let mut out = vec![Event {
             kind: EventKind::Issued,
-            on: head.get(0),
-            by: head.get(1),
+            on: col(head, 0)?,
+            by: col(head, 1)?,
             note: None,
         }];
         for r in &rows {
-            let Some(name) = r.get::<_, Option<&str>>(2) else {
+            let Some(name) = col::<Option<&str>>(r, 2)? else {
                 continue;
             };
             out.push(Event {
                 kind: EventKind::parse(name)
                     .ok_or_else(|| StoreError::Backend(format!("unknown event kind {name:?}")))?,
-                on: r.get(3),
-                by: r.get(4),
-                note: r.get(5),
+                on: col(r, 3)?,
+                by: col(r, 4)?,
+                note: col(r, 5)?,
             });
         }
         Ok(out)
