@@ -64,15 +64,7 @@ fn parse_args() -> Result<Args, String> {
 /// (this process's CPU seconds, the machine's busy CPU seconds), from /proc; zeros elsewhere.
 fn cpu_seconds() -> (f64, f64) {
     let tick = 100.0; // USER_HZ on Linux
-    let own = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let rest = s.rsplit_once(')')?.1.to_string();
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            // Fields 14 and 15 (utime, stime) are the 12th and 13th after the name.
-            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / tick)
-        })
-        .unwrap_or(0.0);
+    let own = process_cpu_seconds("self");
     let machine = std::fs::read_to_string("/proc/stat")
         .ok()
         .and_then(|s| {
@@ -90,13 +82,14 @@ fn cpu_seconds() -> (f64, f64) {
     (own, machine)
 }
 
-/// CPU seconds a process has used (user + system), from /proc; 0 if unreadable.
-fn process_cpu_seconds(pid: i32) -> f64 {
+/// CPU seconds a process (a pid, or `self`) has used, user and system, from /proc; 0 if unreadable.
+fn process_cpu_seconds(pid: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|s| {
             let rest = s.rsplit_once(')')?.1.to_string();
             let f: Vec<&str> = rest.split_whitespace().collect();
+            // Fields 14 and 15 (utime, stime) are the 12th and 13th after the name.
             Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
         })
         .unwrap_or(0.0)
@@ -224,7 +217,7 @@ async fn run(args: Args) -> Result<(), String> {
     let server_cpu = || {
         backends
             .iter()
-            .map(|&p| process_cpu_seconds(p))
+            .map(|p| process_cpu_seconds(&p.to_string()))
             .sum::<f64>()
     };
     let mut rates = Vec::new();

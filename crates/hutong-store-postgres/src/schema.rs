@@ -5,7 +5,7 @@
 //! keep a certificate's events on the same shard; `kinds`, `issuers` and `meta` are small
 //! reference tables, copied to every node.
 
-use deadpool_postgres::Client;
+use deadpool_postgres::{Client, GenericClient};
 
 use hutong_store::{Result, StoreError};
 
@@ -105,14 +105,7 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<()> {
     )
     .await
     .map_err(|e| db_error("cannot create schema_migrations", &e))?;
-    let current: i32 = tx
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations",
-            &[],
-        )
-        .await
-        .map_err(|e| db_error("cannot read schema_migrations", &e))?
-        .get(0);
+    let current = max_version(&tx).await?;
     check_not_newer(current)?;
     for (i, (description, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = i as i32 + 1;
@@ -152,13 +145,16 @@ pub(crate) async fn version_of(client: &Client) -> Result<Option<i32>> {
     if !row.get::<_, bool>(0) {
         return Ok(None);
     }
-    let v: i32 = client
+    Ok(Some(max_version(client).await?))
+}
+
+async fn max_version(c: &impl GenericClient) -> Result<i32> {
+    let row = c
         .query_one(
             "SELECT coalesce(max(version), 0) FROM schema_migrations",
             &[],
         )
         .await
-        .map_err(|e| db_error("cannot read schema_migrations", &e))?
-        .get(0);
-    Ok(Some(v))
+        .map_err(|e| db_error("cannot read schema_migrations", &e))?;
+    Ok(row.get(0))
 }
