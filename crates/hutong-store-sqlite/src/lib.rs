@@ -110,7 +110,9 @@ impl SqliteStore {
         configure(&writer).map_err(backend)?;
         // In WAL mode NORMAL may lose the last commits on power loss; an accepted certificate
         // must survive, so the writer syncs every commit. Batches keep the cost per row small.
-        writer.execute_batch("PRAGMA synchronous = FULL;").map_err(backend)?;
+        writer
+            .execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(backend)?;
         schema::migrate(&writer)?;
         let n = std::thread::available_parallelism()
             .map(|n| n.get())
