@@ -327,7 +327,7 @@ impl Decoded {
                     ));
                 }
                 if let Some(t) = ctx.institution_type
-                    && t.chars().next() != Some(*institution_type)
+                    && !t.starts_with(*institution_type)
                 {
                     return bad(format!(
                         "character 1 says institution type {institution_type}, but the issuer is type {t}"
