@@ -239,11 +239,36 @@ pub mod day_serde {
         d.deserialize_any(DayVisitor)
     }
 
-    /// For `Option<Day>` fields (use with `#[serde(default)]`).
+    /// For `Option<Day>` fields (use with `#[serde(default)]`); a JSON `null` reads as `None`.
     pub mod option {
         use super::*;
+
+        struct OptionDayVisitor;
+
+        impl<'de> Visitor<'de> for OptionDayVisitor {
+            type Value = Option<Day>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a date YYYY-MM-DD or null")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Option<Day>, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Option<Day>, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<Day>, D::Error> {
+                d.deserialize_any(DayVisitor).map(Some)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Option<Day>, E> {
+                DayVisitor.visit_str(s).map(Some)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Day>, A::Error> {
+                DayVisitor.visit_map(map).map(Some)
+            }
+        }
+
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Day>, D::Error> {
-            d.deserialize_any(DayVisitor).map(Some)
+            d.deserialize_any(OptionDayVisitor)
         }
     }
 }
