@@ -1,9 +1,9 @@
 //! The compiled, validated policy: what the rest of hutong reads.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::date::Day;
-use crate::ids::Level;
+use crate::ids::{ExemptionSet, Level, Status};
 use crate::number::NumberScheme;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,7 +93,7 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Diploma {
     TechnicalSchool,
@@ -117,6 +117,30 @@ impl Diploma {
             Diploma::College => "college",
             Diploma::PreparatoryTechnician => "preparatory-technician",
         }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Diploma::TechnicalSchool => {
+                "技工学校（或以中级技能为培养目标的中等及以上职业学校）本专业或相关专业毕业证书"
+            }
+            Diploma::SeniorTechnicalSchool => {
+                "高级技工学校、技师学院（或以高级技能为培养目标的高等职业学校）毕业证书"
+            }
+            Diploma::College => "大专及以上本专业或相关专业毕业证书",
+            Diploma::PreparatoryTechnician => "预备技师证书（技师学院）",
+        }
+    }
+}
+
+impl std::str::FromStr for Diploma {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Diploma::ALL.into_iter().find(|d| d.id() == s).ok_or_else(|| {
+            format!(
+                "unknown diploma \"{s}\" (expected one of: technical-school, senior-technical-school, college, preparatory-technician)"
+            )
+        })
     }
 }
 
@@ -167,4 +191,119 @@ impl Occupation {
             .rev()
             .find(|s| s.effective_from <= day)
     }
+}
+
+/// The days a rule or exception is in force: from `from` up to and including `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Effective {
+    pub from: Day,
+    /// The last day in force; open-ended when absent.
+    pub until: Option<Day>,
+}
+
+impl Effective {
+    pub fn contains(&self, day: Day) -> bool {
+        self.from <= day && self.until.is_none_or(|u| day <= u)
+    }
+
+    pub fn overlaps(&self, other: &Effective) -> bool {
+        self.from <= other.until.unwrap_or(Day::MAX) && other.from <= self.until.unwrap_or(Day::MAX)
+    }
+}
+
+/// Where a rule or exception applies: everywhere, or in one province.
+pub fn regions_overlap(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// An `[[exemption_rule]]` (measure M1): a holder of `held`, in one of `held_status`, may be
+/// exempted from `exemptions` when applying for `target`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExemptionRule {
+    pub id: String,
+    pub held: String,
+    pub held_status: Vec<Status>,
+    pub target: String,
+    pub exemptions: ExemptionSet,
+    pub effective: Effective,
+    pub region: Option<String>,
+    pub source: String,
+    pub provisional: bool,
+    pub note: Option<String>,
+    /// Indices into [`super::Policy::exceptions`] of the exceptions that name this rule.
+    #[serde(skip)]
+    pub exceptions: Vec<usize>,
+}
+
+/// A `[[deemed_level_rule]]` (measure M2): a holder of `held`, in one of `held_status`, is deemed
+/// to have reached `level` of `occupation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeemedLevelRule {
+    pub id: String,
+    pub held: String,
+    pub held_status: Vec<Status>,
+    pub occupation: String,
+    pub level: Level,
+    pub effective: Effective,
+    pub region: Option<String>,
+    pub source: String,
+    pub provisional: bool,
+    pub note: Option<String>,
+    /// Indices into [`super::Policy::exceptions`] of the exceptions that name this rule.
+    #[serde(skip)]
+    pub exceptions: Vec<usize>,
+}
+
+/// What an exception does to its rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum ExceptionAction {
+    /// The rule does not apply.
+    Disable,
+    /// The rule grants only `remaining` (a strict, non-empty subset of its exemptions).
+    Narrow { remaining: ExemptionSet },
+}
+
+/// An `[[exception]]`: a region's or department's special rule (如无特别规定) that switches a
+/// recognition rule off or narrows its exemptions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exception {
+    pub id: String,
+    pub rule: String,
+    /// The province where it applies; everywhere when absent (a department's national rule).
+    pub region: Option<String>,
+    /// The department that made it, when known.
+    pub department: Option<String>,
+    pub action: ExceptionAction,
+    pub effective: Effective,
+    pub source: String,
+    pub provisional: bool,
+    pub note: Option<String>,
+}
+
+/// An `[[open_question]]`: something the policy does not know about a held kind, shown with the
+/// advice so that the unknown is explicit instead of silently guessed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenQuestion {
+    pub id: String,
+    pub held: Vec<String>,
+    pub text_zh: String,
+    pub text_en: String,
+    pub source: String,
+    pub provisional: bool,
+}
+
+/// The recognition rules that name one held kind, by index, in id order: computed once at load
+/// so that advice never scans the whole rule set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeldRules {
+    /// Indices into [`super::Policy::exemption_rules`].
+    pub exemption: Vec<usize>,
+    /// Indices into [`super::Policy::deemed_level_rules`].
+    pub deemed_level: Vec<usize>,
+    /// Indices into [`super::Policy::open_questions`].
+    pub open_questions: Vec<usize>,
 }
