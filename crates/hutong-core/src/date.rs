@@ -44,9 +44,7 @@ impl Period {
     /// (2024-02-29 plus one year is 2025-02-28), as administrative practice does.
     pub fn after(self, day: Day) -> Day {
         match self {
-            Period::Years(n) => day
-                .checked_add_months(Months::new(n * 12))
-                .unwrap_or(NaiveDate::MAX),
+            Period::Years(n) => add_years(day, n as i32).unwrap_or(NaiveDate::MAX),
             Period::Months(n) => day
                 .checked_add_months(Months::new(n))
                 .unwrap_or(NaiveDate::MAX),
@@ -59,9 +57,7 @@ impl Period {
     /// `day` moved back by this period.
     pub fn before(self, day: Day) -> Day {
         match self {
-            Period::Years(n) => day
-                .checked_sub_months(Months::new(n * 12))
-                .unwrap_or(NaiveDate::MIN),
+            Period::Years(n) => add_years(day, -(n as i32)).unwrap_or(NaiveDate::MIN),
             Period::Months(n) => day
                 .checked_sub_months(Months::new(n))
                 .unwrap_or(NaiveDate::MIN),
@@ -91,6 +87,15 @@ impl Period {
             format!("{n} {unit}s")
         }
     }
+}
+
+/// `day` moved by whole years, 29 February becoming 28 February in a common year: the same as
+/// moving by twelve times as many months, without the month arithmetic (this is on the hot path
+/// of lifecycle and advice computations).
+fn add_years(day: Day, years: i32) -> Option<Day> {
+    let year = day.year().checked_add(years)?;
+    day.with_year(year)
+        .or_else(|| NaiveDate::from_ymd_opt(year, day.month(), 28))
 }
 
 /// Whole years from `from` to `to` (0 when `to` is before the first anniversary).
@@ -176,6 +181,26 @@ mod tests {
         assert_eq!(Period::Years(1).after(d("2024-02-29")), d("2025-02-28"));
         assert_eq!(Period::Months(3).before(d("2026-05-31")), d("2026-02-28"));
         assert_eq!(Period::Days(60).before(d("2026-03-01")), d("2025-12-31"));
+    }
+
+    #[test]
+    fn year_arithmetic_agrees_with_month_arithmetic() {
+        let mut day = d("2019-12-25");
+        while day < d("2030-03-05") {
+            for n in [1, 3, 4, 6, 10] {
+                assert_eq!(
+                    Period::Years(n).after(day),
+                    day.checked_add_months(Months::new(n * 12)).unwrap(),
+                    "{day} + {n} years"
+                );
+                assert_eq!(
+                    Period::Years(n).before(day),
+                    day.checked_sub_months(Months::new(n * 12)).unwrap(),
+                    "{day} - {n} years"
+                );
+            }
+            day = day.succ_opt().unwrap();
+        }
     }
 
     #[test]
