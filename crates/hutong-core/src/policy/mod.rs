@@ -6,7 +6,7 @@ mod model;
 pub mod raw;
 mod validate;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -33,8 +33,6 @@ pub struct Policy {
     pub exceptions: Vec<Exception>,
     /// What the policy does not know about a held kind, sorted by id.
     pub open_questions: Vec<OpenQuestion>,
-    /// The rules that name each held kind, built once at load (kinds no rule names are absent).
-    pub rules_by_held: HashMap<String, HeldRules>,
     /// SHA-256 over the files' names and text, so that answers can say which policy made them.
     pub digest: String,
     /// The files the policy was read from, in reading order.
@@ -158,8 +156,8 @@ impl Policy {
     }
 
     /// The lifecycle rule of a kind. Every kind has one: validation guarantees it.
-    pub fn lifecycle_of(&self, kind: &Kind) -> &Lifecycle {
-        &self.lifecycles[&kind.lifecycle]
+    pub fn lifecycle_of<'k>(&self, kind: &'k Kind) -> &'k Lifecycle {
+        &kind.lifecycle_rule
     }
 
     pub fn occupation(&self, code: &str) -> Option<&Occupation> {
@@ -174,9 +172,14 @@ impl Policy {
         self.departments.get(id)
     }
 
-    /// The recognition rules and open questions that name `kind` as the held certificate.
+    /// The recognition rules and open questions that name `kind` as the held certificate (none
+    /// when no rule names it). Built once at load and kept with the kind
+    /// ([`Kind::recognition`]), so finding a holding's kind finds its rules.
     pub fn rules_for(&self, kind: &str) -> Option<&HeldRules> {
-        self.rules_by_held.get(kind)
+        self.kinds
+            .get(kind)
+            .map(|k| &k.recognition)
+            .filter(|r| !r.is_empty())
     }
 
     pub fn exemption_rule(&self, id: &str) -> Option<&ExemptionRule> {

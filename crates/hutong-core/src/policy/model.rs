@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::date::Day;
 use crate::ids::{ExemptionSet, Level, Status};
+use crate::lifecycle::Lifecycle;
 use crate::number::NumberScheme;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,6 +73,16 @@ pub struct Kind {
     pub occupations: Vec<String>,
     pub source: String,
     pub provisional: bool,
+    /// The recognition rules that name this kind as the held certificate, built at load.
+    #[serde(skip)]
+    pub recognition: HeldRules,
+    /// Its `[[lifecycle]]`, copied at load (see [`super::Policy::lifecycle_of`]).
+    #[serde(skip)]
+    pub lifecycle_rule: Lifecycle,
+    /// Its position among all kinds in id order, set at load: comparing two kinds' indices
+    /// compares their ids.
+    #[serde(skip)]
+    pub index: usize,
 }
 
 impl Kind {
@@ -166,9 +177,24 @@ pub struct Standard {
     pub edition: String,
     pub name: String,
     pub effective_from: Day,
+    /// Sorted by id.
     pub conditions: Vec<Condition>,
     pub source: String,
     pub provisional: bool,
+    /// The ids of the conditions of each level, built at load.
+    #[serde(skip)]
+    pub condition_ids: Vec<(Level, Vec<String>)>,
+}
+
+impl Standard {
+    /// The ids of the conditions for `level`, sorted.
+    pub fn condition_ids(&self, level: Level) -> &[String] {
+        self.condition_ids
+            .iter()
+            .find(|(l, _)| *l == level)
+            .map(|(_, ids)| ids.as_slice())
+            .unwrap_or(&[])
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -181,6 +207,9 @@ pub struct Occupation {
     pub standards: Vec<Standard>,
     pub source: String,
     pub provisional: bool,
+    /// Its position among all occupations in code order, set at load.
+    #[serde(skip)]
+    pub index: usize,
 }
 
 impl Occupation {
@@ -227,6 +256,14 @@ pub struct ExemptionRule {
     pub held: String,
     pub held_status: Vec<Status>,
     pub target: String,
+    /// The target kind's item name, Chinese and English, and its department: copied from the
+    /// kind at load so that advice needs no lookup.
+    pub target_name_zh: String,
+    pub target_name_en: String,
+    pub target_department: String,
+    /// The target kind's [`Kind::index`].
+    #[serde(skip)]
+    pub target_index: usize,
     pub exemptions: ExemptionSet,
     pub effective: Effective,
     pub region: Option<String>,
@@ -246,6 +283,12 @@ pub struct DeemedLevelRule {
     pub held: String,
     pub held_status: Vec<Status>,
     pub occupation: String,
+    /// The occupation's names, copied at load.
+    pub occupation_name_zh: String,
+    pub occupation_name_en: String,
+    /// The occupation's [`Occupation::index`].
+    #[serde(skip)]
+    pub occupation_index: usize,
     pub level: Level,
     pub effective: Effective,
     pub region: Option<String>,
@@ -306,4 +349,10 @@ pub struct HeldRules {
     pub deemed_level: Vec<usize>,
     /// Indices into [`super::Policy::open_questions`].
     pub open_questions: Vec<usize>,
+}
+
+impl HeldRules {
+    pub fn is_empty(&self) -> bool {
+        self.exemption.is_empty() && self.deemed_level.is_empty() && self.open_questions.is_empty()
+    }
 }

@@ -106,7 +106,6 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
         deemed_level_rules: Vec::new(),
         exceptions: Vec::new(),
         open_questions: Vec::new(),
-        rules_by_held: HashMap::new(),
         digest: String::new(),
         files: sources.iter().map(|s| s.name.clone()).collect(),
     };
@@ -313,6 +312,14 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
         }
     }
 
+    // Positions in id order, for comparisons by number instead of by text.
+    for (i, k) in p.kinds.values_mut().enumerate() {
+        k.index = i;
+    }
+    for (i, o) in p.occupations.values_mut().enumerate() {
+        o.index = i;
+    }
+
     // Pass 3: recognition rules, which refer to kinds, occupations and regions, then the
     // exceptions, which refer to the rules.
     compile_recognition(&mut ck, &files, &mut p);
@@ -505,6 +512,9 @@ fn compile_kind(
         occupations,
         source,
         provisional: k.provisional,
+        recognition: HeldRules::default(),
+        lifecycle_rule: p.lifecycles[k.lifecycle.get_ref()].clone(),
+        index: 0,
     })
 }
 
@@ -564,7 +574,16 @@ fn compile_occupation(
                 conditions.push(cond);
             }
         }
+        conditions.sort_by(|a: &Condition, b: &Condition| a.id.cmp(&b.id));
+        let mut condition_ids: Vec<(Level, Vec<String>)> = Vec::new();
+        for c in &conditions {
+            match condition_ids.iter_mut().find(|(l, _)| *l == c.level) {
+                Some((_, ids)) => ids.push(c.id.clone()),
+                None => condition_ids.push((c.level, vec![c.id.clone()])),
+            }
+        }
         standards.push(Standard {
+            condition_ids,
             edition: s.edition.clone(),
             name: s.name.clone(),
             effective_from: s.effective_from,
@@ -582,6 +601,7 @@ fn compile_occupation(
         standards,
         source,
         provisional: o.provisional,
+        index: 0,
     })
 }
 
@@ -832,6 +852,10 @@ fn compile_recognition<'a>(ck: &mut Checker, files: &[(&'a Source, RawFile)], p:
                         held: r.held.get_ref().clone(),
                         held_status,
                         target: r.target.get_ref().clone(),
+                        target_name_zh: p.kinds[r.target.get_ref()].name_zh.clone(),
+                        target_name_en: p.kinds[r.target.get_ref()].name_en.clone(),
+                        target_department: p.kinds[r.target.get_ref()].department.clone(),
+                        target_index: p.kinds[r.target.get_ref()].index,
                         exemptions,
                         effective,
                         region,
@@ -908,6 +932,9 @@ fn compile_recognition<'a>(ck: &mut Checker, files: &[(&'a Source, RawFile)], p:
                         held: r.held.get_ref().clone(),
                         held_status,
                         occupation: occ_code.clone(),
+                        occupation_name_zh: p.occupations[occ_code].name_zh.clone(),
+                        occupation_name_en: p.occupations[occ_code].name_en.clone(),
+                        occupation_index: p.occupations[occ_code].index,
                         level,
                         effective,
                         region,
@@ -1185,25 +1212,26 @@ fn compile_recognition<'a>(ck: &mut Checker, files: &[(&'a Source, RawFile)], p:
             r.exceptions.push(xi);
         }
     }
-    let mut by_held: HashMap<String, HeldRules> = HashMap::new();
+    fn held_rules<'k>(p: &'k mut Policy, kind: &str) -> &'k mut HeldRules {
+        &mut p
+            .kinds
+            .get_mut(kind)
+            .expect("rules name defined kinds")
+            .recognition
+    }
     for (i, r) in exemption.iter().enumerate() {
-        by_held.entry(r.held.clone()).or_default().exemption.push(i);
+        held_rules(p, &r.held).exemption.push(i);
     }
     for (i, r) in deemed.iter().enumerate() {
-        by_held
-            .entry(r.held.clone())
-            .or_default()
-            .deemed_level
-            .push(i);
+        held_rules(p, &r.held).deemed_level.push(i);
     }
     for (i, q) in questions.iter().enumerate() {
         for k in &q.held {
-            by_held.entry(k.clone()).or_default().open_questions.push(i);
+            held_rules(p, k).open_questions.push(i);
         }
     }
     p.exemption_rules = exemption;
     p.deemed_level_rules = deemed;
     p.exceptions = exceptions;
     p.open_questions = questions;
-    p.rules_by_held = by_held;
 }
