@@ -259,6 +259,60 @@ fn the_shipped_policy_folder_is_valid() {
         skilled >= 13,
         "only {skilled} skilled-personnel directory entries"
     );
+
+    // Every row of POLICY.md §1.1 is a rule, and every recognition rule is provisional (the
+    // attachment is [S], the implied rows [U]), sourced and in force from 2026-01-16.
+    let notice: crate::date::Day = "2026-01-16".parse().unwrap();
+    for (held, target) in [
+        (
+            "mem.electrical.low-voltage",
+            "mohurd.construction.electrician",
+        ),
+        (
+            "mem.electrical.high-voltage",
+            "mohurd.construction.electrician",
+        ),
+        ("mem.welding.fusion-cutting", "mohurd.construction.welder"),
+    ] {
+        let r = p
+            .exemption_rule(&format!("m1/{held}/{target}"))
+            .unwrap_or_else(|| panic!("no rule {held} -> {target}"));
+        assert_eq!(r.exemptions.describe(), "safety-training");
+        assert!(r.source.contains("POLICY.md §1.1 [S]"), "{}", r.source);
+    }
+    for (held, occupation, level) in [
+        ("mem.electrical.low-voltage", "6-31-01-03", crate::Level::L5),
+        ("mem.welding.fusion-cutting", "6-18-02-04", crate::Level::L5),
+        (
+            "mem.electrical.high-voltage",
+            "6-31-01-03",
+            crate::Level::L4,
+        ),
+        ("samr.welding.metal", "6-18-02-04", crate::Level::L4),
+    ] {
+        let r = p
+            .deemed_level_rule(&format!("m2/{held}/{occupation}"))
+            .unwrap_or_else(|| panic!("no rule {held} -> {occupation}"));
+        assert_eq!(r.level, level);
+    }
+    for r in &p.exemption_rules {
+        assert!(
+            r.provisional && r.effective.from == notice && r.region.is_none(),
+            "{}",
+            r.id
+        );
+    }
+    for r in &p.deemed_level_rules {
+        assert!(
+            r.provisional && r.effective.from == notice && r.region.is_none(),
+            "{}",
+            r.id
+        );
+    }
+    assert!(
+        p.exceptions.is_empty(),
+        "no real exception is known (POLICY.md §1)"
+    );
 }
 
 /// Recognition rules over [`MINI`]: one more kind to apply for, a rule of each table, an
