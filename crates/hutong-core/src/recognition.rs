@@ -458,6 +458,7 @@ fn evaluate<'a>(
     let deemed_levels = deemed_levels(policy, &held, &dl_hits);
     let next_levels = next_levels(policy, input, as_of, &held, &dl_hits);
     let not_applied = not_applied(policy, &held, misses, &applications, &deemed_levels);
+    open_questions.sort_unstable_by(|a, b| a.id.cmp(&b.id));
 
     Advice {
         as_of,
@@ -471,7 +472,9 @@ fn evaluate<'a>(
     }
 }
 
-/// Adds held `kind` to open question `qi`, keeping questions in id order and kinds sorted.
+/// Adds held `kind` to open question `qi`. Kinds arrive in id order (the holdings are sorted by
+/// kind); questions are put in id order once all are noted. Both are recognised by the address of
+/// the policy's own string, which the notes borrow.
 fn note_question<'a>(
     policy: &'a Policy,
     out: &mut Vec<OpenQuestionNote<'a>>,
@@ -479,25 +482,22 @@ fn note_question<'a>(
     kind: &'a str,
 ) {
     let q = &policy.open_questions[qi];
-    let at = match out.binary_search_by(|n| n.id.as_ref().cmp(q.id.as_str())) {
-        Ok(i) => i,
-        Err(i) => {
-            out.insert(
-                i,
-                OpenQuestionNote {
-                    id: b(&q.id),
-                    held: ShortList::new(),
-                    text_zh: b(&q.text_zh),
-                    text_en: b(&q.text_en),
-                    provisional: q.provisional,
-                },
-            );
-            i
+    let same = |a: &str, b: &str| std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len();
+    let note = match out.iter().position(|n| same(&n.id, &q.id)) {
+        Some(i) => &mut out[i],
+        None => {
+            out.push(OpenQuestionNote {
+                id: b(&q.id),
+                held: ShortList::new(),
+                text_zh: b(&q.text_zh),
+                text_en: b(&q.text_en),
+                provisional: q.provisional,
+            });
+            out.last_mut().expect("pushed above")
         }
     };
-    let held = &mut out[at].held;
-    if let Err(i) = held.binary_search_by(|k| k.as_ref().cmp(kind)) {
-        held.insert(i, b(kind));
+    if note.held.last().is_none_or(|k| !same(k, kind)) {
+        note.held.push(b(kind));
     }
 }
 
