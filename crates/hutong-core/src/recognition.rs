@@ -327,7 +327,7 @@ fn judge<'a>(
     if !disabled && !narrowed.is_empty() && grants.is_empty() {
         why.push(Why::NarrowedAway {
             exceptions: narrowed.iter().map(|n| n.exception.clone()).collect(),
-            region: region.map(b),
+            region: narrowed.iter().find_map(|n| n.region.clone()),
         });
     }
     if why.is_empty() {

@@ -192,6 +192,7 @@ scenarios! {
     exception_without_region => "exception-no-region.json",
     exception_narrows => "exception-narrow.json",
     regional_rule_and_end_date => "regional-rule-and-end-date.json",
+    status_not_counted_by_the_rule => "status-not-counted.json",
     // Next levels.
     next_level_from_held_certificate => "next-level-held.json",
     next_level_by_experience => "next-level-by-experience.json",
