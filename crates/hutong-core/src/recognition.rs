@@ -50,7 +50,7 @@
 //!    standard edition in force on the as-of date; the level is open when any condition is met,
 //!    and a condition is met when all its requirements are. Years since a level count from the
 //!    earliest `issued_on` of a skill level certificate in force at that level or above; for a
-//!    deemed level the counting date is unknown (POLICY.md §1.1 [U]): hutong counts from the
+//!    deemed level the counting date is unknown (POLICY.md §1.1, \[U\]): hutong counts from the
 //!    first issue date (`first_issued_on`, else `issued_on`) of the certificate that deems it,
 //!    and says so in `assumptions`. Years in the occupation are those the input states (none when
 //!    it states none) and are assumed to keep growing after the as-of date. A diploma or an

@@ -22,7 +22,7 @@ pub struct Advice<'a> {
     pub applications: Vec<Application<'a>>,
     pub next_levels: Vec<NextLevel<'a>>,
     pub not_applied: Vec<NotApplied<'a>>,
-    /// What the policy does not know about the held kinds (POLICY.md [U]).
+    /// What the policy does not know about the held kinds (POLICY.md \[U\]).
     #[serde(default)]
     pub open_questions: Vec<OpenQuestionNote<'a>>,
 }
