@@ -89,6 +89,7 @@
 //! that carry data ([`Text`], [`Texts`]) are worded when serialized or displayed.
 
 mod advice;
+pub mod explain;
 mod input;
 
 use std::borrow::Cow;
