@@ -371,3 +371,95 @@ fn reads_are_served_by_a_streaming_replica() {
     );
     assert!(out.contains("replica test: 1 passed, 0 failed"), "{out}");
 }
+
+#[test]
+fn advise_explains_in_sentences_and_gives_the_contract_json() {
+    let e = Env::new();
+    let holdings = repo().join("examples/holdings.json");
+    let o = e.run(&[
+        "advise",
+        "--holdings",
+        holdings.to_str().unwrap(),
+        "--as-of",
+        "2026-11-26",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("可以免予安全作业培训"), "{out}");
+    assert!(out.contains("视同取得电工职业初级工（五级）"), "{out}");
+    let o = e.run(&[
+        "advise",
+        "--holdings",
+        holdings.to_str().unwrap(),
+        "--as-of",
+        "2026-11-26",
+        "--lang",
+        "en",
+    ]);
+    assert!(text(&o.stdout).contains("you may be exempt from safety training"));
+
+    let o = e.run(&[
+        "advise",
+        "--holdings",
+        holdings.to_str().unwrap(),
+        "--as-of",
+        "2026-11-26",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["as_of"], "2026-11-26");
+    assert_eq!(
+        v["applications"][0]["target"],
+        "mohurd.construction.electrician"
+    );
+    assert_eq!(
+        v["applications"][0]["exemptions"],
+        serde_json::json!(["safety-training"])
+    );
+    assert_eq!(v["deemed_levels"][0]["occupation"], "6-31-01-03");
+    assert_eq!(v["deemed_levels"][0]["level"], "5");
+    let electrician = v["next_levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["occupation"] == "6-31-01-03")
+        .unwrap();
+    assert_eq!(
+        (
+            electrician["level"].as_str(),
+            electrician["eligible"].as_bool()
+        ),
+        (Some("4"), Some(false))
+    );
+    assert_eq!(electrician["eligible_from"], "2027-05-10");
+    assert!(v["not_applied"].is_array());
+}
+
+#[test]
+fn advise_rejects_bad_holdings_with_exit_3_and_the_field() {
+    let e = Env::new();
+    std::fs::write(e.path("h.json"), r#"{"holdings": [{"kind": "mem.electrical.low-voltage", "status": "valid", "issued_on": "2026-02-30"}]}"#).unwrap();
+    let o = e.run(&["advise", "--holdings", "h.json"]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        text(&o.stderr)
+            .contains("h.json: holdings[0].issued_on: \"2026-02-30\" is not a real calendar date"),
+        "{}",
+        text(&o.stderr)
+    );
+    let good = repo().join("examples/holdings.json");
+    let o = e.run(&[
+        "advise",
+        "--holdings",
+        good.to_str().unwrap(),
+        "--as-of",
+        "yesterday",
+    ]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        text(&o.stderr).contains("--as-of: \"yesterday\" is not a date"),
+        "{}",
+        text(&o.stderr)
+    );
+}
