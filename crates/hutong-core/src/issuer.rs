@@ -31,6 +31,22 @@ impl IssuerStatus {
             IssuerStatus::Removed => "removed",
         }
     }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            IssuerStatus::Registered => "已登记",
+            IssuerStatus::Suspended => "暂停",
+            IssuerStatus::Removed => "已移除",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            IssuerStatus::Registered => "registered",
+            IssuerStatus::Suspended => "suspended",
+            IssuerStatus::Removed => "removed from the register",
+        }
+    }
 }
 
 /// One occupation an institution may evaluate, at the levels listed.
@@ -103,36 +119,131 @@ impl Issuer {
         level: Option<Level>,
         day: Day,
     ) -> Result<(), String> {
+        self.issue_right(kind, occupation, level, day)
+            .map_err(|r| r.to_string())
+    }
+
+    /// [`Issuer::may_issue`] with the refusal as a value, so that it can be told in either
+    /// language.
+    pub fn issue_right(
+        &self,
+        kind: &str,
+        occupation: Option<&str>,
+        level: Option<Level>,
+        day: Day,
+    ) -> Result<(), IssueRefusal> {
         if !self.kinds.iter().any(|k| k == kind) {
-            return Err(format!(
-                "issuer \"{}\" is not registered to issue {kind}",
-                self.id
-            ));
+            return Err(IssueRefusal::KindNotRegistered {
+                issuer: self.id.clone(),
+                kind: kind.to_string(),
+            });
         }
         if !self.was_active_on(day) {
-            return Err(format!(
-                "issuer \"{}\" was not registered and in good standing on {day} (registered {}, status {})",
-                self.id,
-                self.registered_on,
-                self.status.id()
-            ));
+            return Err(IssueRefusal::NotInGoodStanding {
+                issuer: self.id.clone(),
+                day,
+                registered_on: self.registered_on,
+                status: self.status,
+            });
         }
         if self.role == IssuerRole::Institution {
             let (Some(occ), Some(level)) = (occupation, level) else {
-                return Err("a skill level certificate needs an occupation and a level".to_string());
+                return Err(IssueRefusal::NoOccupationOrLevel);
             };
             let in_scope = self
                 .scope
                 .iter()
                 .any(|s| s.occupation == occ && s.levels.contains(&level));
             if !in_scope {
-                return Err(format!(
-                    "institution \"{}\" is not registered to evaluate occupation {occ} at level {level}",
-                    self.id
-                ));
+                return Err(IssueRefusal::OutOfScope {
+                    issuer: self.id.clone(),
+                    occupation: occ.to_string(),
+                    level,
+                });
             }
         }
         Ok(())
+    }
+}
+
+/// Why an issuer could not have issued a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueRefusal {
+    KindNotRegistered {
+        issuer: String,
+        kind: String,
+    },
+    NotInGoodStanding {
+        issuer: String,
+        day: Day,
+        registered_on: Day,
+        status: IssuerStatus,
+    },
+    NoOccupationOrLevel,
+    OutOfScope {
+        issuer: String,
+        occupation: String,
+        level: Level,
+    },
+}
+
+impl std::fmt::Display for IssueRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IssueRefusal::KindNotRegistered { issuer, kind } => {
+                write!(f, "issuer \"{issuer}\" is not registered to issue {kind}")
+            }
+            IssueRefusal::NotInGoodStanding {
+                issuer,
+                day,
+                registered_on,
+                status,
+            } => write!(
+                f,
+                "issuer \"{issuer}\" was not registered and in good standing on {day} (registered {registered_on}, status {})",
+                status.id()
+            ),
+            IssueRefusal::NoOccupationOrLevel => {
+                f.write_str("a skill level certificate needs an occupation and a level")
+            }
+            IssueRefusal::OutOfScope {
+                issuer,
+                occupation,
+                level,
+            } => write!(
+                f,
+                "institution \"{issuer}\" is not registered to evaluate occupation {occupation} at level {level}"
+            ),
+        }
+    }
+}
+
+impl IssueRefusal {
+    /// The refusal in Chinese.
+    pub fn describe_zh(&self) -> String {
+        match self {
+            IssueRefusal::KindNotRegistered { issuer, kind } => {
+                format!("发证机构“{issuer}”未登记颁发 {kind} 类证书")
+            }
+            IssueRefusal::NotInGoodStanding {
+                issuer,
+                day,
+                registered_on,
+                status,
+            } => format!(
+                "发证机构“{issuer}”在 {day} 未处于登记有效状态（登记日期 {registered_on}，状态：{}）",
+                status.name_zh()
+            ),
+            IssueRefusal::NoOccupationOrLevel => "职业技能等级证书须载明职业和等级".to_string(),
+            IssueRefusal::OutOfScope {
+                issuer,
+                occupation,
+                level,
+            } => format!(
+                "评价机构“{issuer}”未备案评价职业 {occupation} 的{}",
+                level.name_zh()
+            ),
+        }
     }
 }
 

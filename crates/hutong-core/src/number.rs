@@ -131,6 +131,32 @@ pub fn normalize(number: &str) -> String {
         .collect()
 }
 
+/// A number as public answers show it. Numbers of the schemes that embed the holder's resident
+/// ID number ([`NumberScheme::embeds_resident_id`]) keep only the province digits and the last
+/// four characters of that ID number, as ID numbers are commonly shown masked
+/// (`T11************002X`); every other number is shown whole.
+pub fn display(scheme: NumberScheme, number: &str) -> std::borrow::Cow<'_, str> {
+    if !scheme.embeds_resident_id() {
+        return std::borrow::Cow::Borrowed(number);
+    }
+    let (prefix, id) = match scheme {
+        NumberScheme::MemTId => number.split_at(number.len().min(1)),
+        _ => ("", number),
+    };
+    let chars: Vec<char> = id.chars().collect();
+    let n = chars.len();
+    let mut out = String::with_capacity(number.len());
+    out.push_str(prefix);
+    for (i, c) in chars.iter().enumerate() {
+        if i < 2 || i + 4 >= n {
+            out.push(*c);
+        } else {
+            out.push('*');
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Decodes a normalised number under `scheme`.
 pub fn decode(scheme: NumberScheme, number: &str) -> Result<Decoded, NumberError> {
     let chars: Vec<char> = number.chars().collect();
@@ -481,6 +507,20 @@ mod tests {
         assert!(decode(NumberScheme::MohurdProvincial, "SXA012008000001").is_err());
         assert!(decode(NumberScheme::MohurdProvincial, "晋a012008000001").is_err());
         assert!(decode(NumberScheme::MohurdProvincial, "晋A01200800000").is_err());
+    }
+
+    #[test]
+    fn numbers_that_embed_an_id_number_are_masked_for_display() {
+        assert_eq!(
+            display(NumberScheme::MemTId, &format!("T{ID}")),
+            "T11************002X"
+        );
+        assert_eq!(display(NumberScheme::ResidentId, ID), "11************002X");
+        assert_eq!(
+            display(NumberScheme::SkillLevel22, "S000044000123254000042"),
+            "S000044000123254000042"
+        );
+        assert_eq!(display(NumberScheme::MemTId, "T"), "T");
     }
 
     #[test]

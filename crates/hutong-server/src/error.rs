@@ -16,13 +16,16 @@ pub struct ApiError {
     pub detail: String,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
+    /// A URI naming the kind of problem.
     #[serde(rename = "type")]
-    type_: String,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
+    pub type_: String,
+    pub title: &'a str,
+    pub status: u16,
+    /// What is wrong, for a person to read.
+    pub detail: &'a str,
 }
 
 impl ApiError {
@@ -33,6 +36,20 @@ impl ApiError {
             title: "The request is not valid",
             detail: detail.into(),
         }
+    }
+
+    /// A request the extractors refused (a malformed query or form, a body over the limit),
+    /// with the status they chose.
+    pub fn rejected(status: StatusCode, detail: impl Into<String>) -> ApiError {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError {
+                status,
+                kind: "too-large",
+                title: "The request is too large",
+                detail: detail.into(),
+            };
+        }
+        ApiError::bad_request(detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> ApiError {

@@ -4,13 +4,16 @@
 pub mod error;
 pub mod handlers;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
+pub mod ratelimit;
 mod router;
 pub mod state;
+pub mod views;
 
 pub use error::ApiError;
 pub use router::app;
-pub use state::{AppState, Settings};
+pub use state::{AppState, DemoSample, Settings};
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes the requests under way.
 pub async fn serve(
@@ -18,6 +21,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Err(e) = state.refresh_issuers().await {
+        tracing::warn!(error = %e, "could not read the issuer register; verification will query it");
+    }
     state.spawn_background_tasks();
     axum::serve(
         listener,

@@ -15,6 +15,8 @@ const BUCKETS: [f64; 12] = [
 #[derive(Default)]
 struct Route {
     by_class: [AtomicU64; 5],
+    /// Requests per bucket alone (not cumulative): one atomic add per request instead of one
+    /// per bucket; the exposition sums them.
     buckets: [AtomicU64; BUCKETS.len()],
     sum_micros: AtomicU64,
     count: AtomicU64,
@@ -47,10 +49,8 @@ impl Metrics {
         let class = usize::from(status / 100).clamp(1, 5) - 1;
         r.by_class[class].fetch_add(1, Ordering::Relaxed);
         let secs = elapsed.as_secs_f64();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                r.buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
+            r.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
         r.sum_micros
             .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
@@ -86,11 +86,12 @@ impl Metrics {
         out.push_str("# TYPE hutong_http_request_duration_seconds histogram\n");
         for name in &names {
             let r = &routes[*name];
+            let mut cumulative = 0;
             for (i, b) in BUCKETS.iter().enumerate() {
+                cumulative += r.buckets[i].load(Ordering::Relaxed);
                 let _ = writeln!(
                     out,
-                    "hutong_http_request_duration_seconds_bucket{{route=\"{name}\",le=\"{b}\"}} {}",
-                    r.buckets[i].load(Ordering::Relaxed)
+                    "hutong_http_request_duration_seconds_bucket{{route=\"{name}\",le=\"{b}\"}} {cumulative}"
                 );
             }
             let count = r.count.load(Ordering::Relaxed);
@@ -125,5 +126,29 @@ impl Metrics {
             let _ = writeln!(out, "hutong_registry_certificates {n}");
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_are_cumulative() {
+        let m = Metrics::default();
+        m.record("/x", 200, Duration::from_micros(300));
+        m.record("/x", 200, Duration::from_millis(3));
+        m.record("/x", 500, Duration::from_secs(9));
+        let text = m.render(Duration::from_secs(1), None);
+        for line in [
+            "hutong_http_request_duration_seconds_bucket{route=\"/x\",le=\"0.0005\"} 1",
+            "hutong_http_request_duration_seconds_bucket{route=\"/x\",le=\"0.002\"} 1",
+            "hutong_http_request_duration_seconds_bucket{route=\"/x\",le=\"0.005\"} 2",
+            "hutong_http_request_duration_seconds_bucket{route=\"/x\",le=\"5\"} 2",
+            "hutong_http_request_duration_seconds_bucket{route=\"/x\",le=\"+Inf\"} 3",
+            "hutong_http_requests_total{route=\"/x\",status=\"5xx\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! The state every handler shares. Cloning is cheap: it is one `Arc`.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use hutong_core::Policy;
+use hutong_core::{HolderSecret, Issuer, Policy};
 use hutong_store::{Stats, Store};
 
 use crate::metrics::Metrics;
+use crate::ratelimit::{RateLimitSettings, RateLimits};
 
 /// Operator settings the handlers need.
 #[derive(Debug, Clone)]
@@ -15,6 +17,22 @@ pub struct Settings {
     pub demo: bool,
     /// How often the registry counts on the home page are refreshed.
     pub stats_refresh: Duration,
+    /// How often the in-memory copy of the issuer register is compared with the store.
+    pub issuer_refresh: Duration,
+    /// The address the public reaches this service at (`https://hutong.example.cn`), for the
+    /// links in QR codes; when absent, the request's `Host` is used.
+    pub public_url: Option<String>,
+    pub rate_limits: RateLimitSettings,
+    /// Demo certificates the query page offers to try (only with `demo`).
+    pub demo_samples: Vec<DemoSample>,
+}
+
+/// A synthetic certificate to try on a demo installation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoSample {
+    pub number: String,
+    pub kind: String,
+    pub name: String,
 }
 
 impl Default for Settings {
@@ -22,7 +40,37 @@ impl Default for Settings {
         Settings {
             demo: false,
             stats_refresh: Duration::from_secs(300),
+            issuer_refresh: Duration::from_secs(5),
+            public_url: None,
+            rate_limits: RateLimitSettings::default(),
+            demo_samples: Vec::new(),
         }
+    }
+}
+
+/// The issuer register, held in memory: issuers are few and every verification needs one.
+#[derive(Debug, Default, PartialEq)]
+pub struct IssuerRegister {
+    by_id: HashMap<String, Arc<Issuer>>,
+    /// Ordered by id.
+    all: Vec<Arc<Issuer>>,
+}
+
+impl IssuerRegister {
+    pub fn new(issuers: Vec<Issuer>) -> IssuerRegister {
+        let all: Vec<Arc<Issuer>> = issuers.into_iter().map(Arc::new).collect();
+        IssuerRegister {
+            by_id: all.iter().map(|i| (i.id.clone(), i.clone())).collect(),
+            all,
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Issuer>> {
+        self.by_id.get(id)
+    }
+
+    pub fn all(&self) -> &[Arc<Issuer>] {
+        &self.all
     }
 }
 
@@ -32,6 +80,10 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub store: Arc<dyn Store>,
     policy: RwLock<Arc<Policy>>,
+    /// Keys holder lookups (the one-stop query, verification by ID number).
+    pub secret: HolderSecret,
+    issuers: RwLock<Arc<IssuerRegister>>,
+    pub rate_limits: RateLimits,
     pub metrics: Metrics,
     pub settings: Settings,
     pub started: Instant,
@@ -47,10 +99,20 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, policy: Arc<Policy>, settings: Settings) -> AppState {
+    /// The state of a service. The issuer register starts empty: call
+    /// [`AppState::refresh_issuers`] before serving (as [`crate::serve`] does).
+    pub fn new(
+        store: Arc<dyn Store>,
+        policy: Arc<Policy>,
+        secret: HolderSecret,
+        settings: Settings,
+    ) -> AppState {
         AppState(Arc::new(Inner {
             store,
             policy: RwLock::new(policy),
+            secret,
+            issuers: RwLock::new(Arc::new(IssuerRegister::default())),
+            rate_limits: RateLimits::new(settings.rate_limits.clone()),
             metrics: Metrics::default(),
             settings,
             started: Instant::now(),
@@ -71,6 +133,39 @@ impl AppState {
         *self.policy.write().unwrap_or_else(|p| p.into_inner()) = policy;
     }
 
+    /// The issuer register as last read from the store.
+    pub fn issuers(&self) -> Arc<IssuerRegister> {
+        self.issuers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reads the issuer register from the store, replacing the copy in memory if it changed.
+    pub async fn refresh_issuers(&self) -> hutong_store::Result<()> {
+        let fresh = IssuerRegister::new(self.store.issuers().await?);
+        if *self.issuers() != fresh {
+            tracing::info!(issuers = fresh.all().len(), "issuer register loaded");
+            *self.issuers.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(fresh);
+        }
+        Ok(())
+    }
+
+    /// The issuer with this id: from memory, or, when registered since the last refresh, from
+    /// the store (which then refreshes the copy).
+    pub async fn issuer(&self, id: &str) -> hutong_store::Result<Option<Arc<Issuer>>> {
+        if let Some(i) = self.issuers().get(id) {
+            return Ok(Some(i.clone()));
+        }
+        match self.store.issuer(id).await? {
+            None => Ok(None),
+            Some(i) => {
+                self.refresh_issuers().await?;
+                Ok(Some(Arc::new(i)))
+            }
+        }
+    }
+
     /// The last registry counts, if they have been computed.
     pub fn stats(&self) -> Option<Stats> {
         self.stats.read().unwrap_or_else(|p| p.into_inner()).clone()
@@ -83,13 +178,30 @@ impl AppState {
         }
     }
 
-    /// Starts the periodic work of a running server (the registry counts).
+    /// Starts the periodic work of a running server: the registry counts, the issuer register,
+    /// and forgetting idle clients of the rate limiter.
     pub fn spawn_background_tasks(&self) {
         let state = self.clone();
         tokio::spawn(async move {
             loop {
                 state.refresh_stats().await;
                 tokio::time::sleep(state.settings.stats_refresh).await;
+            }
+        });
+        let state = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(state.settings.issuer_refresh).await;
+                if let Err(e) = state.refresh_issuers().await {
+                    tracing::warn!(error = %e, "could not read the issuer register");
+                }
+            }
+        });
+        let state = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                state.rate_limits.forget_idle_clients();
             }
         });
     }

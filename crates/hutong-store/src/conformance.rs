@@ -29,6 +29,7 @@ macro_rules! conformance_tests {
             events_update_the_record_and_are_kept,
             events_on_unknown_certificates_fail_cleanly,
             stats_count_what_is_stored,
+            count_estimates_and_random_picks,
             concurrent_readers_and_a_writer,
             all_or_nothing_batches_roll_back_on_conflict
         );
@@ -403,6 +404,24 @@ pub async fn stats_count_what_is_stored(s: &dyn Store) {
             ("samr.welding.metal".to_string(), 1)
         ]
     );
+}
+
+pub async fn count_estimates_and_random_picks(s: &dyn Store) {
+    assert_eq!(s.certificate_count_estimate().await.unwrap(), 0);
+    let batch: Vec<Certificate> = (0..20)
+        .map(|i| sample_certificate(&format!("RP-{i:04}"), i as u8))
+        .collect();
+    s.insert_certificates(&batch, "t", InsertMode::Each)
+        .await
+        .unwrap();
+    assert!(s.certificate_count_estimate().await.unwrap() >= 20);
+    // Picks are stored certificates only, the same ones for the same seed.
+    let picked = s.random_certificates(10, 42).await.unwrap();
+    assert!(!picked.is_empty() && picked.len() <= 10);
+    for c in &picked {
+        assert!(batch.contains(c), "{c:?} was not stored");
+    }
+    assert_eq!(s.random_certificates(10, 42).await.unwrap(), picked);
 }
 
 pub async fn concurrent_readers_and_a_writer(s: &dyn Store) {

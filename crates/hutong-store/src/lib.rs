@@ -172,6 +172,22 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the registry holds no certificate (cheap, unlike [`Store::stats`]).
     async fn is_empty(&self) -> Result<bool>;
 
+    /// About how many certificates the registry holds, cheaply (an upper bound is fine): for
+    /// benchmarks deciding whether a dataset is big enough. Backends without a cheap way count.
+    async fn certificate_count_estimate(&self) -> Result<u64> {
+        Ok(self.stats().await?.certificates)
+    }
+
+    /// Up to `n` certificates picked at random (the same `seed`, the same picks on the same
+    /// data), for benchmarks that need real numbers to look up.
+    async fn random_certificates(&self, n: usize, seed: u64) -> Result<Vec<Certificate>> {
+        let _ = (n, seed);
+        Err(StoreError::Backend(format!(
+            "the {} backend cannot pick random certificates",
+            self.backend()
+        )))
+    }
+
     /// Tunes the backend for a large load that follows (bigger caches); optional.
     async fn begin_bulk_load(&self) -> Result<()> {
         Ok(())

@@ -7,6 +7,15 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
+use hutong_server::ratelimit::{IpRange, RateLimitSettings, parse_sha256_hex};
+
+/// Keys whose value is a list: an array in the file, comma-separated in the environment.
+const LIST_KEYS: &[&str] = &[
+    "rate_limit_exempt",
+    "rate_limit_exempt_token_sha256",
+    "trusted_proxies",
+];
+
 /// Flags every command takes.
 #[derive(Args, Debug, Default, Clone)]
 pub struct GlobalArgs {
@@ -47,6 +56,9 @@ pub struct Config {
     pub holder_key: Option<String>,
     pub holder_key_file: PathBuf,
     pub log: String,
+    /// The public address of the service, for links in QR codes.
+    pub public_url: Option<String>,
+    pub rate_limits: RateLimitSettings,
 }
 
 const FILE_KEYS: &[&str] = &[
@@ -58,6 +70,14 @@ const FILE_KEYS: &[&str] = &[
     "holder_key",
     "holder_key_file",
     "log",
+    "public_url",
+    "rate_limit_lookups_per_minute",
+    "rate_limit_lookup_burst",
+    "rate_limit_pages_per_minute",
+    "rate_limit_page_burst",
+    "rate_limit_exempt",
+    "rate_limit_exempt_token_sha256",
+    "trusted_proxies",
 ];
 const ENV_KEYS: &[&str] = &[
     "HUTONG_CONFIG",
@@ -69,9 +89,19 @@ const ENV_KEYS: &[&str] = &[
     "HUTONG_HOLDER_KEY",
     "HUTONG_HOLDER_KEY_FILE",
     "HUTONG_LOG",
+    "HUTONG_PUBLIC_URL",
+    "HUTONG_RATE_LIMIT_LOOKUPS_PER_MINUTE",
+    "HUTONG_RATE_LIMIT_LOOKUP_BURST",
+    "HUTONG_RATE_LIMIT_PAGES_PER_MINUTE",
+    "HUTONG_RATE_LIMIT_PAGE_BURST",
+    "HUTONG_RATE_LIMIT_EXEMPT",
+    "HUTONG_RATE_LIMIT_EXEMPT_TOKEN_SHA256",
+    "HUTONG_TRUSTED_PROXIES",
     // Read by the test suites, not by the service.
     "HUTONG_TEST_POSTGRES_URL",
     "HUTONG_SLOW_TESTS",
+    "HUTONG_BROWSER_TESTS",
+    "HUTONG_CHROMEDRIVER",
 ];
 
 impl Config {
@@ -122,11 +152,37 @@ impl Config {
                     );
                     continue;
                 }
+                let numeric = k.ends_with("_per_minute") || k.ends_with("_burst");
+                let listed = LIST_KEYS.contains(&k.as_str());
                 let s = match v {
                     toml::Value::String(s) => s,
+                    toml::Value::Integer(i) if numeric => i.to_string(),
+                    toml::Value::Array(items) if listed => {
+                        let mut parts = Vec::new();
+                        for item in items {
+                            match item {
+                                toml::Value::String(s) => parts.push(s),
+                                other => {
+                                    return Err(crate::exit::invalid(format!(
+                                        "{}: \"{k}\" must be a list of strings, not of {}",
+                                        path.display(),
+                                        other.type_str()
+                                    )));
+                                }
+                            }
+                        }
+                        parts.join(",")
+                    }
                     other => {
+                        let expected = if numeric {
+                            "a whole number"
+                        } else if listed {
+                            "a list of strings"
+                        } else {
+                            "a string"
+                        };
                         return Err(crate::exit::invalid(format!(
-                            "{}: \"{k}\" must be a string, not {}",
+                            "{}: \"{k}\" must be {expected}, not {}",
                             path.display(),
                             other.type_str()
                         )));
@@ -159,7 +215,67 @@ impl Config {
         )
         .map(PathBuf::from)
         .unwrap_or_else(|| data_dir.join("holder.key"));
+        let defaults = RateLimitSettings::default();
+        let number = |key: &str, default: u32| -> anyhow::Result<u32> {
+            match pick(None, key) {
+                None => Ok(default),
+                Some(v) => v.trim().parse::<u32>().map_err(|_| {
+                    crate::exit::invalid(format!(
+                        "{key} (HUTONG_{}): \"{v}\" is not a whole number from 0 up",
+                        key.to_uppercase()
+                    ))
+                }),
+            }
+        };
+        let list = |key: &str| -> Vec<String> {
+            pick(None, key)
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let ranges = |key: &str| -> anyhow::Result<Vec<IpRange>> {
+            list(key)
+                .iter()
+                .map(|s| {
+                    s.parse::<IpRange>()
+                        .map_err(|e| crate::exit::invalid(format!("{key}: {e}")))
+                })
+                .collect()
+        };
+        let rate_limits = RateLimitSettings {
+            lookups_per_minute: number(
+                "rate_limit_lookups_per_minute",
+                defaults.lookups_per_minute,
+            )?,
+            lookup_burst: number("rate_limit_lookup_burst", defaults.lookup_burst)?,
+            pages_per_minute: number("rate_limit_pages_per_minute", defaults.pages_per_minute)?,
+            page_burst: number("rate_limit_page_burst", defaults.page_burst)?,
+            exempt: ranges("rate_limit_exempt")?,
+            exempt_token_sha256: list("rate_limit_exempt_token_sha256")
+                .iter()
+                .map(|s| {
+                    parse_sha256_hex(s).map_err(|e| {
+                        crate::exit::invalid(format!("rate_limit_exempt_token_sha256: {e}"))
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
+            trusted_proxies: ranges("trusted_proxies")?,
+        };
+        let public_url = pick(None, "public_url").filter(|u| !u.trim().is_empty());
+        if let Some(u) = &public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            return Err(crate::exit::invalid(format!(
+                "public_url: \"{u}\" must start with http:// or https://"
+            )));
+        }
         Ok(Config {
+            public_url,
+            rate_limits,
             database,
             database_is_default,
             read_database: pick(args.read_database.clone(), "read_database")
@@ -295,6 +411,65 @@ mod tests {
         assert!(c.database_is_default);
         assert_eq!(c.holder_key_file, PathBuf::from("/srv/h/holder.key"));
         assert_eq!(c.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn rate_limits_come_from_the_file_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("h.toml");
+        let hash = hutong_server::ratelimit::token_sha256_hex("t0ken");
+        std::fs::write(
+            &file,
+            format!(
+                "rate_limit_lookups_per_minute = 30\nrate_limit_exempt = [\"10.0.0.0/8\", \"::1\"]\nrate_limit_exempt_token_sha256 = [\"{hash}\"]\npublic_url = \"https://hutong.example\"\n"
+            ),
+        )
+        .unwrap();
+        let args = GlobalArgs {
+            config: Some(file.clone()),
+            ..Default::default()
+        };
+        let c = Config::resolve(&args, &env(&[]), None).unwrap();
+        assert_eq!(c.rate_limits.lookups_per_minute, 30);
+        assert_eq!(c.rate_limits.lookup_burst, 20, "the default");
+        assert_eq!(c.rate_limits.exempt.len(), 2);
+        assert_eq!(c.rate_limits.exempt_token_sha256.len(), 1);
+        assert_eq!(c.public_url.as_deref(), Some("https://hutong.example"));
+        let c = Config::resolve(
+            &args,
+            &env(&[
+                ("HUTONG_RATE_LIMIT_LOOKUPS_PER_MINUTE", "0"),
+                ("HUTONG_TRUSTED_PROXIES", "127.0.0.1, 10.1.2.3"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.rate_limits.lookups_per_minute, 0);
+        assert_eq!(c.rate_limits.trusted_proxies.len(), 2);
+        let err = Config::resolve(
+            &args,
+            &env(&[("HUTONG_RATE_LIMIT_EXEMPT", "10.0.0.0/99")]),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("rate_limit_exempt: \"10.0.0.0/99\""),
+            "{err}"
+        );
+        let err = Config::resolve(
+            &args,
+            &env(&[("HUTONG_RATE_LIMIT_LOOKUP_BURST", "many")]),
+            None,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("is not a whole number"), "{err}");
+        std::fs::write(
+            &file,
+            "rate_limit_exempt = \"x\"\nrate_limit_page_burst = \"y\"\n",
+        )
+        .unwrap();
+        assert!(Config::resolve(&args, &env(&[]), None).is_err());
     }
 
     #[test]

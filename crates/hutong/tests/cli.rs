@@ -339,6 +339,9 @@ fn demo_data_is_deterministic_and_rerunning_stores_nothing() {
             "{}",
             text(&o.stdout)
         );
+        // The samples are also left in the data folder, for `serve --demo` to offer.
+        let kept = std::fs::read_to_string(e.path("demo-samples.csv")).unwrap();
+        assert_eq!(kept.lines().count(), 21, "{kept}");
     }
 }
 
@@ -459,6 +462,72 @@ fn advise_rejects_bad_holdings_with_exit_3_and_the_field() {
     assert_eq!(code(&o), 3);
     assert!(
         text(&o.stderr).contains("--as-of: \"yesterday\" is not a date"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+/// The benchmark, end to end on a small dataset (slow: it fills a database and starts servers).
+#[test]
+fn the_benchmark_fills_a_database_and_measures_both_servers() {
+    if std::env::var("HUTONG_SLOW_TESTS").as_deref() != Ok("1") {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED benchmark test: set HUTONG_SLOW_TESTS=1 to run it"
+        );
+        return;
+    }
+    let e = Env::new();
+    let o = e.run(&[
+        "bench",
+        "verify",
+        "--certificates",
+        "2000",
+        "--connections",
+        "4",
+        "--duration",
+        "1s",
+        "--warmup",
+        "200ms",
+        "--runs",
+        "1",
+        "--requests",
+        "400",
+    ]);
+    let out = text(&o.stdout);
+    assert_eq!(code(&o), 0, "{out}\n{}", text(&o.stderr));
+    for expected in [
+        "dataset:     2000 certificates",
+        "machine:     ",
+        "rate limits: lookups 60/min per client",
+        "run 1  baseline",
+        "run 1  verify",
+        "summary: 2000 certificates, 4 connections: verify ",
+    ] {
+        assert!(out.contains(expected), "{expected} missing from:\n{out}");
+    }
+    // A second run reuses the database.
+    let o = e.run(&[
+        "bench",
+        "verify",
+        "--certificates",
+        "2000",
+        "--connections",
+        "2",
+        "--duration",
+        "300ms",
+        "--warmup",
+        "100ms",
+        "--runs",
+        "1",
+        "--no-baseline",
+        "--requests",
+        "100",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        !text(&o.stderr).contains("filling it"),
         "{}",
         text(&o.stderr)
     );

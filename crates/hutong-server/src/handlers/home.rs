@@ -29,6 +29,7 @@ pub async fn page(State(state): State<AppState>, lang: Lang) -> Markup {
                 "互通汇集应急管理、住房城乡建设、市场监管和人力资源社会保障四个部门的职业技能证书：查询证书是否真实、今天是否有效、是否由备案机构颁发，并依据《关于推进职业技能证书互通互认的通知》说明持证人在其他部门可获得的免培训、免考和等级认定。",
                 "hutong brings together the vocational certificates of four departments (Emergency Management, Housing and Construction, Market Regulation, Human Resources and Social Security): whether a certificate is genuine, valid today and from a registered issuer, and, under the January 2026 notice on mutual recognition, what it is worth to the other departments."
             )) }
+            p { a href=(lang.link("/verify")) { strong { (lang.t("查询证书 →", "Verify a certificate →")) } } }
         }
         h2 { (lang.t("登记的证书", "Certificates registered")) }
         @match &stats {

@@ -1,5 +1,9 @@
 //! Server-rendered pages: Chinese first, English on `?lang=en`, readable on a phone, no script.
 
+pub mod directory;
+pub mod issuers;
+pub mod lookup;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -58,6 +62,19 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;
 th{color:var(--muted);font-weight:600;font-size:.9rem}.num{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:var(--muted);font-size:.9rem}.banner{background:#fff7e0;border:1px solid #f0d58a;padding:.5rem 1rem;border-radius:.5rem}
 .scroll{overflow-x:auto}footer{color:var(--muted);font-size:.85rem}
+form label{display:block;margin:.5rem 0 .2rem;font-weight:600}
+input,select{width:100%;font:inherit;padding:.55rem .6rem;border:1px solid #b8c0cc;border-radius:.35rem;background:#fff}
+button{margin-top:.8rem;font:inherit;font-weight:600;padding:.6rem 1.4rem;border:0;border-radius:.35rem;background:var(--accent);color:#fff;cursor:pointer}
+.forms{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(17rem,1fr))}.forms .card{margin:0}
+.status{border-radius:.5rem;padding:1rem;margin:1rem 0;color:#fff}.status .big{font-size:1.8rem;font-weight:700;line-height:1.2}
+.status.valid{background:var(--ok)}.status.review-due{background:var(--warn)}.status.expired,.status.suspended,.status.revoked,.status.unknown{background:var(--bad)}
+.status.notfound{background:#5b6475}
+ul.checks{list-style:none;padding:0;margin:0}ul.checks li{padding:.45rem 0;border-bottom:1px solid var(--line)}
+.mark{display:inline-block;min-width:1.6rem;font-weight:700}.pass .mark{color:var(--ok)}.fail .mark{color:var(--bad)}.not-applicable .mark{color:var(--muted)}
+.tag{display:inline-block;font-size:.75rem;padding:0 .4rem;border-radius:.3rem;background:#fff0c2;color:#6b4e00;margin-left:.3rem;vertical-align:middle}
+.qr{display:flex;flex-wrap:wrap;gap:1rem;align-items:center}.qr svg{width:11rem;height:11rem;flex:none}
+dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}dl.kv dt{color:var(--muted)}dl.kv dd{margin:0}
+@media (max-width:30rem){dl.kv{grid-template-columns:1fr}dl.kv dd{margin-bottom:.4rem}}
 "#;
 
 /// The frame of every page.
@@ -80,6 +97,9 @@ pub fn layout(lang: Lang, path: &str, title: &str, demo: bool, body: Markup) -> 
                     a.brand href=(lang.link("/")) { "互通 hutong" }
                     nav {
                         a href=(lang.link("/")) { (lang.t("首页", "Home")) }
+                        a href=(lang.link("/verify")) { (lang.t("证书查询", "Verify")) }
+                        a href=(lang.link("/directory")) { (lang.t("职业资格目录", "Directory")) }
+                        a href=(lang.link("/issuers")) { (lang.t("发证机构", "Issuers")) }
                         a.lang href=(other.0) hreflang=(if lang == Lang::Zh { "en" } else { "zh" }) { (other.1) }
                     }
                 } }

@@ -427,7 +427,7 @@ impl<'a> Generator<'a> {
 
 /// Writes sample certificates as import rows (with the synthetic ID number and the status
 /// computed for the demo's day), so that the file can be imported back unchanged.
-fn write_samples(path: &std::path::Path, samples: &[(Status, Made)]) -> anyhow::Result<()> {
+pub fn write_samples(path: &std::path::Path, samples: &[(Status, Made)]) -> anyhow::Result<()> {
     let mut w =
         csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     w.write_record([
@@ -481,7 +481,9 @@ pub async fn fill(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Made>>(4);
     let (policy_owned, secret_owned, seed, n) =
         (policy.clone(), secret.clone(), args.seed, args.certificates);
-    const PER_STATUS: usize = 4;
+    // Per status, up to two samples whose numbers embed the holder's ID number and two whose
+    // numbers do not: the query page offers only the latter.
+    const PER_STATUS_AND_SCHEME: usize = 2;
     let generator = std::thread::spawn(move || {
         let mut g = Generator::new(&policy_owned, secret_owned, seed, today);
         let mut made = 0u64;
@@ -520,8 +522,17 @@ pub async fn fill(
         }
         progress.inc(batch.len() as u64);
         for m in batch {
+            let embeds = |m: &Made| {
+                policy
+                    .kind(&m.cert.kind)
+                    .is_some_and(|k| k.number_scheme.embeds_resident_id())
+            };
             if let Some(r) = policy.status_of(&m.cert, today)
-                && samples.iter().filter(|(s, _)| *s == r.status).count() < PER_STATUS
+                && samples
+                    .iter()
+                    .filter(|(s, o)| *s == r.status && embeds(o) == embeds(&m))
+                    .count()
+                    < PER_STATUS_AND_SCHEME
             {
                 samples.push((r.status, m));
             }
@@ -533,6 +544,62 @@ pub async fn fill(
     store.end_bulk_load().await?;
     samples.sort_by_key(|(s, _)| *s);
     Ok((stored, unchanged, samples))
+}
+
+/// Where `hutong demo` leaves its samples for `hutong serve --demo` to offer.
+pub fn samples_path(config: &Config) -> PathBuf {
+    config.data_dir.join(SAMPLES_FILE)
+}
+
+pub const SAMPLES_FILE: &str = "demo-samples.csv";
+
+/// Writes the samples into the data folder, when it exists, for `serve --demo`.
+pub fn save_samples_for_serve(config: &Config, samples: &[(Status, Made)]) {
+    if !config.data_dir.is_dir() || samples.is_empty() {
+        return;
+    }
+    let path = samples_path(config);
+    if let Err(e) = write_samples(&path, samples) {
+        tracing::warn!(
+            "could not write the demo samples to {}: {e:#}",
+            path.display()
+        );
+    }
+}
+
+/// Reads the samples `hutong demo` left in the data folder: those whose numbers do not embed an
+/// ID number, a few per status.
+pub fn load_samples_for_serve(config: &Config, policy: &Policy) -> Vec<hutong_server::DemoSample> {
+    let path = samples_path(config);
+    let Ok(mut r) = csv::Reader::from_path(&path) else {
+        tracing::info!(
+            "no demo samples in {} (made by `hutong demo`); the query page offers none",
+            path.display()
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for row in r
+        .deserialize::<std::collections::HashMap<String, String>>()
+        .flatten()
+    {
+        let (Some(number), Some(kind), Some(name)) =
+            (row.get("number"), row.get("kind"), row.get("holder_name"))
+        else {
+            continue;
+        };
+        let embeds = policy
+            .kind(kind)
+            .is_none_or(|k| k.number_scheme.embeds_resident_id());
+        if !embeds {
+            out.push(hutong_server::DemoSample {
+                number: number.clone(),
+                kind: kind.clone(),
+                name: name.clone(),
+            });
+        }
+    }
+    out
 }
 
 pub fn progress_bar(n: u64) -> ProgressBar {
@@ -563,6 +630,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             write_samples(path, &samples)?;
             println!("wrote {} sample certificates to {}", samples.len(), path.display());
         }
+        save_samples_for_serve(&ctx.config, &samples);
         let secs = start.elapsed().as_secs_f64();
         println!(
             "demo: {} certificates: {stored} stored, {unchanged} unchanged, in {secs:.1} s ({:.0} certificates/s), database {}",

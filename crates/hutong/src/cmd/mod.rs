@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod advise;
+pub mod bench;
 pub mod demo;
 pub mod import;
 pub mod issuers;

@@ -59,15 +59,30 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
                 today,
                 &bar,
             )
-            .await?;
+            .await
+            .map(|(_, _, samples)| demo::save_samples_for_serve(&ctx.config, &samples))?;
             bar.finish_and_clear();
             tracing::info!("demo data ready in {:.1} s", start.elapsed().as_secs_f64());
         }
+        let demo_samples = if args.demo {
+            demo::load_samples_for_serve(&ctx.config, &ctx.policy)
+        } else {
+            Vec::new()
+        };
+        tracing::info!("rate limits: {}", ctx.config.rate_limits.describe());
         let settings = Settings {
             demo: args.demo,
+            public_url: ctx.config.public_url.clone(),
+            rate_limits: ctx.config.rate_limits.clone(),
+            demo_samples,
             ..Settings::default()
         };
-        let state = AppState::new(ctx.store.clone(), ctx.policy.clone(), settings);
+        let state = AppState::new(
+            ctx.store.clone(),
+            ctx.policy.clone(),
+            ctx.secret.clone(),
+            settings,
+        );
         let listener = tokio::net::TcpListener::bind(&ctx.config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", ctx.config.listen))?;

@@ -1,0 +1,966 @@
+//! Verifying a registered certificate: which certificates a query's second factor opens, and
+//! the checks a verifier sees, each passed, failed or not applicable, with its reason in Chinese
+//! and English.
+//!
+//! The checks, in order:
+//!
+//! 1. `registered`: the certificate is in the registry (always passed by a certificate found).
+//! 2. `issuer`: its issuer is registered, and was allowed to issue this kind (and, for skill level
+//!    certificates, this occupation and level) on the issue date ([`Issuer::issue_right`]). An
+//!    issuer removed or suspended since does not fail the check: certificates issued before stay
+//!    valid unless revoked one by one (POLICY.md §6, unconfirmed, so marked provisional).
+//! 3. `state-recognised`: the kind's qualification is in the National Occupational Qualification
+//!    Directory, or it is a skill level certificate issued by a registered evaluation institution.
+//! 4. `status`: the certificate's lifecycle status on the day asked: passed when `valid` or
+//!    `review-due`.
+//!
+//! A check is `not-applicable` when the policy in force no longer knows the certificate's kind.
+
+use serde::Serialize;
+
+use crate::certificate::Certificate;
+use crate::date::Day;
+use crate::holder::{HolderKey, names_match};
+use crate::idcard::ResidentId;
+use crate::ids::Status;
+use crate::issuer::{Issuer, IssuerRole, IssuerStatus};
+use crate::lifecycle::StatusReport;
+use crate::number::NumberScheme;
+use crate::policy::Policy;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    NotApplicable,
+}
+
+impl Outcome {
+    pub fn id(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::NotApplicable => "not-applicable",
+        }
+    }
+}
+
+/// The checks, by their stable ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckId {
+    Registered,
+    Issuer,
+    StateRecognised,
+    Status,
+}
+
+impl CheckId {
+    pub fn id(self) -> &'static str {
+        match self {
+            CheckId::Registered => "registered",
+            CheckId::Issuer => "issuer",
+            CheckId::StateRecognised => "state-recognised",
+            CheckId::Status => "status",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            CheckId::Registered => "证书登记",
+            CheckId::Issuer => "发证机构及其权限",
+            CheckId::StateRecognised => "国家认可",
+            CheckId::Status => "今日状态",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            CheckId::Registered => "Registered",
+            CheckId::Issuer => "Issuer and its rights",
+            CheckId::StateRecognised => "State-recognised",
+            CheckId::Status => "Status today",
+        }
+    }
+}
+
+/// One check with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub id: CheckId,
+    pub outcome: Outcome,
+    pub reason_zh: String,
+    pub reason_en: String,
+    /// Whether the check rests on a policy fact that is not confirmed by an official text.
+    pub provisional: bool,
+}
+
+/// Which part of the policy a provisional fact is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FactKind {
+    Department,
+    Kind,
+    Lifecycle,
+    Qualification,
+    Issuer,
+}
+
+/// A policy fact an answer rests on that is marked provisional: "confirm with the issuing
+/// department". The entry (`fact` and `id`) names its source in the policy; for an issuer, the
+/// fact is POLICY.md §6: certificates of a removed or suspended issuer stay valid unless revoked
+/// one by one, which no official text states.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProvisionalFact {
+    pub fact: FactKind,
+    pub id: String,
+}
+
+pub const PROVISIONAL_NOTE_ZH: &str = "标注“待确认”的政策事实尚未见于官方文本，请向发证部门核实。";
+pub const PROVISIONAL_NOTE_EN: &str = "Facts marked provisional are not yet confirmed by an official text: confirm with the issuing department.";
+
+/// The verification of one certificate on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// The status with its dates; `None` when the policy no longer knows the kind.
+    pub status: Option<StatusReport>,
+    pub checks: Vec<Check>,
+    pub provisional: Vec<ProvisionalFact>,
+}
+
+impl Verification {
+    /// Whether every applicable check passed.
+    pub fn all_passed(&self) -> bool {
+        self.checks.iter().all(|c| c.outcome != Outcome::Fail)
+    }
+}
+
+/// One problem with one parameter of a query. Messages never repeat an ID number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Every problem of a query, joined for one answer.
+pub fn describe_errors(errors: &[QueryError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The longest name a query may give (as imports accept).
+pub const MAX_NAME_CHARS: usize = 60;
+/// The longest certificate number of any scheme.
+pub const MAX_NUMBER_CHARS: usize = 40;
+
+/// A checked query for one certificate: `number` plus a second factor (`name`, the holder's ID
+/// number, or both), optionally narrowed to one `kind`.
+#[derive(Debug, Clone)]
+pub struct VerifyQuery {
+    /// Normalised ([`crate::number::normalize`]).
+    pub number: String,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub holder: Option<ResidentId>,
+}
+
+/// A checked one-stop query of a holder: ID number and name, both required.
+#[derive(Debug, Clone)]
+pub struct HolderQuery {
+    pub holder: ResidentId,
+    pub name: String,
+}
+
+fn opt(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn check_name(name: Option<&str>, errs: &mut Vec<QueryError>) -> Option<String> {
+    let n = opt(name)?;
+    if n.chars().count() > MAX_NAME_CHARS || n.chars().any(char::is_control) {
+        errs.push(QueryError {
+            field: "name",
+            message: format!(
+                "a name has at most {MAX_NAME_CHARS} characters and no control characters"
+            ),
+        });
+        return None;
+    }
+    Some(n.to_string())
+}
+
+fn check_id(id: Option<&str>, errs: &mut Vec<QueryError>) -> Option<ResidentId> {
+    match ResidentId::parse(opt(id)?) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            errs.push(QueryError {
+                field: "id",
+                message: e.to_string(),
+            });
+            None
+        }
+    }
+}
+
+impl VerifyQuery {
+    /// Checks the parameters of a verification query against the policy: the number must have
+    /// the form of the kind given, or of some kind when none is; a second factor is required.
+    pub fn parse(
+        policy: &Policy,
+        number: Option<&str>,
+        name: Option<&str>,
+        id: Option<&str>,
+        kind: Option<&str>,
+    ) -> Result<VerifyQuery, Vec<QueryError>> {
+        let mut errs = Vec::new();
+        let kind = match opt(kind) {
+            None => None,
+            Some(k) => match policy.kind(k) {
+                Some(k) => Some(k),
+                None => {
+                    errs.push(QueryError {
+                        field: "kind",
+                        message: if k.len() <= 64 && crate::ids::is_dotted_id(k) {
+                            format!("\"{k}\" is not a certificate kind")
+                        } else {
+                            "is not a certificate kind id (such as mem.electrical.low-voltage)"
+                                .to_string()
+                        },
+                    });
+                    None
+                }
+            },
+        };
+        let number = crate::number::normalize(number.unwrap_or(""));
+        if number.is_empty() {
+            errs.push(QueryError {
+                field: "number",
+                message: "the certificate number is required".into(),
+            });
+        } else if number.chars().count() > MAX_NUMBER_CHARS {
+            errs.push(QueryError {
+                field: "number",
+                message: format!("a certificate number has at most {MAX_NUMBER_CHARS} characters"),
+            });
+        } else if let Some(k) = kind {
+            if let Err(e) = crate::number::decode(k.number_scheme, &number) {
+                errs.push(QueryError {
+                    field: "number",
+                    message: format!("not a number of kind {}: {e}", k.id),
+                });
+            }
+        } else {
+            // The schemes the policy's kinds use; reasons are spelled out only when none fits.
+            let used = |s: NumberScheme| policy.kinds.values().any(|k| k.number_scheme == s);
+            let fits = NumberScheme::ALL
+                .iter()
+                .any(|s| crate::number::decode(*s, &number).is_ok() && used(*s));
+            if !fits {
+                let why: Vec<String> = NumberScheme::ALL
+                    .iter()
+                    .filter(|s| used(**s))
+                    .filter_map(|s| crate::number::decode(*s, &number).err())
+                    .map(|e| e.to_string())
+                    .collect();
+                errs.push(QueryError {
+                    field: "number",
+                    message: format!("has the form of no certificate number: {}", why.join(" / ")),
+                });
+            }
+        }
+        let name = check_name(name, &mut errs);
+        let holder = check_id(id, &mut errs);
+        if opt(name.as_deref()).is_none() && opt(id).is_none() {
+            errs.push(QueryError {
+                field: "name",
+                message: "a second factor is required: the holder's name, or id (the holder's resident ID number)".into(),
+            });
+        }
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        Ok(VerifyQuery {
+            number,
+            kind: kind.map(|k| k.id.clone()),
+            name,
+            holder,
+        })
+    }
+}
+
+impl HolderQuery {
+    /// Checks the parameters of a one-stop query: both the ID number and the name are required.
+    pub fn parse(id: Option<&str>, name: Option<&str>) -> Result<HolderQuery, Vec<QueryError>> {
+        let mut errs = Vec::new();
+        if opt(id).is_none() {
+            errs.push(QueryError {
+                field: "id",
+                message: "the holder's resident ID number is required".into(),
+            });
+        }
+        let holder = check_id(id, &mut errs);
+        if opt(name).is_none() {
+            errs.push(QueryError {
+                field: "name",
+                message: "the holder's name is required".into(),
+            });
+        }
+        let name = check_name(name, &mut errs);
+        match (holder, name) {
+            (Some(holder), Some(name)) if errs.is_empty() => Ok(HolderQuery { holder, name }),
+            _ => Err(errs),
+        }
+    }
+}
+
+/// Whether a query's second factor opens this certificate: the name, when given, matches the
+/// registered one ([`names_match`]), and the holder key made from the ID number, when given, is
+/// the certificate's. At least one factor must be given.
+pub fn second_factor_matches(
+    cert: &Certificate,
+    name: Option<&str>,
+    holder: Option<&HolderKey>,
+) -> bool {
+    if name.is_none() && holder.is_none() {
+        return false;
+    }
+    name.is_none_or(|n| names_match(&cert.holder_name, n))
+        && holder.is_none_or(|k| *k == cert.holder_key)
+}
+
+/// Verifies `cert` on `day`. `issuer` is the registered issuer the certificate names, `None`
+/// when it is not (or no longer) registered.
+pub fn verify(
+    policy: &Policy,
+    cert: &Certificate,
+    issuer: Option<&Issuer>,
+    day: Day,
+) -> Verification {
+    let kind = policy.kind(&cert.kind);
+    let mut provisional = Vec::new();
+    let mut checks = Vec::with_capacity(4);
+
+    checks.push(Check {
+        id: CheckId::Registered,
+        outcome: Outcome::Pass,
+        reason_zh: format!("证书已登记，颁发日期 {}", cert.issued_on),
+        reason_en: format!(
+            "the certificate is registered, issued on {}",
+            cert.issued_on
+        ),
+        provisional: false,
+    });
+
+    // The issuer and its rights on the issue date.
+    checks.push(match issuer {
+        None => Check {
+            id: CheckId::Issuer,
+            outcome: Outcome::Fail,
+            reason_zh: format!("发证机构“{}”不在登记名录中", cert.issuer),
+            reason_en: format!("the issuer \"{}\" is not in the register", cert.issuer),
+            provisional: false,
+        },
+        Some(iss) => match iss.issue_right(
+            &cert.kind,
+            cert.occupation.as_deref(),
+            cert.level,
+            cert.issued_on,
+        ) {
+            Err(refusal) => Check {
+                id: CheckId::Issuer,
+                outcome: Outcome::Fail,
+                reason_zh: refusal.describe_zh(),
+                reason_en: refusal.to_string(),
+                provisional: false,
+            },
+            Ok(()) if iss.status == IssuerStatus::Registered => Check {
+                id: CheckId::Issuer,
+                outcome: Outcome::Pass,
+                reason_zh: format!(
+                    "{}已登记，颁发日有权颁发此类证书{}",
+                    iss.name_zh,
+                    scope_zh(cert)
+                ),
+                reason_en: format!(
+                    "{} is registered and was entitled to issue this kind{} on the issue date",
+                    iss.name_en.as_deref().unwrap_or(&iss.name_zh),
+                    scope_en(cert)
+                ),
+                provisional: false,
+            },
+            Ok(()) => {
+                provisional.push(ProvisionalFact {
+                    fact: FactKind::Issuer,
+                    id: iss.id.clone(),
+                });
+                let since = iss.status_since.map(|d| d.to_string()).unwrap_or_default();
+                Check {
+                    id: CheckId::Issuer,
+                    outcome: Outcome::Pass,
+                    reason_zh: format!(
+                        "{}在颁发日有权颁发此类证书{}；该机构自 {since} 起{}，此前颁发的证书除被单独撤销外仍然有效",
+                        iss.name_zh,
+                        scope_zh(cert),
+                        iss.status.name_zh()
+                    ),
+                    reason_en: format!(
+                        "{} was entitled to issue this kind{} on the issue date; it is {} since {since}, and certificates issued before stay valid unless revoked one by one",
+                        iss.name_en.as_deref().unwrap_or(&iss.name_zh),
+                        scope_en(cert),
+                        iss.status.name_en()
+                    ),
+                    provisional: true,
+                }
+            }
+        },
+    });
+
+    let Some(kind) = kind else {
+        let na = |id| Check {
+            id,
+            outcome: Outcome::NotApplicable,
+            reason_zh: format!("现行政策中没有 {} 类证书，无法判断", cert.kind),
+            reason_en: format!(
+                "the policy in force has no kind {}, so this cannot be judged",
+                cert.kind
+            ),
+            provisional: false,
+        };
+        checks.push(na(CheckId::StateRecognised));
+        checks.push(na(CheckId::Status));
+        return Verification {
+            status: None,
+            checks,
+            provisional,
+        };
+    };
+
+    if let Some(d) = policy.department(&kind.department)
+        && d.provisional
+    {
+        provisional.push(ProvisionalFact {
+            fact: FactKind::Department,
+            id: d.id.clone(),
+        });
+    }
+    if kind.provisional {
+        provisional.push(ProvisionalFact {
+            fact: FactKind::Kind,
+            id: kind.id.clone(),
+        });
+    }
+
+    // State recognition.
+    checks.push(if kind.skill_level {
+        match issuer {
+            Some(iss)
+                if iss.role == IssuerRole::Institution && iss.was_active_on(cert.issued_on) =>
+            {
+                Check {
+                    id: CheckId::StateRecognised,
+                    outcome: Outcome::Pass,
+                    reason_zh: format!("职业技能等级证书，由备案的评价机构{}颁发", iss.name_zh),
+                    reason_en: format!(
+                        "a skill level certificate issued by the registered evaluation institution {}",
+                        iss.name_en.as_deref().unwrap_or(&iss.name_zh)
+                    ),
+                    provisional: false,
+                }
+            }
+            _ => Check {
+                id: CheckId::StateRecognised,
+                outcome: Outcome::Fail,
+                reason_zh: "职业技能等级证书，但颁发时发证者不是备案的评价机构".into(),
+                reason_en: "a skill level certificate not issued by a registered evaluation institution".into(),
+                provisional: false,
+            },
+        }
+    } else {
+        match policy.directory_entry(kind) {
+            Some(q) => {
+                if q.provisional {
+                    provisional.push(ProvisionalFact {
+                        fact: FactKind::Qualification,
+                        id: q.id.clone(),
+                    });
+                }
+                Check {
+                    id: CheckId::StateRecognised,
+                    outcome: Outcome::Pass,
+                    reason_zh: format!("列入《国家职业资格目录》：{}", q.name_zh),
+                    reason_en: format!(
+                        "listed in the National Occupational Qualification Directory: {}",
+                        q.name_en.as_deref().unwrap_or(&q.name_zh)
+                    ),
+                    provisional: q.provisional,
+                }
+            }
+            None => Check {
+                id: CheckId::StateRecognised,
+                outcome: Outcome::Fail,
+                reason_zh: "未列入《国家职业资格目录》".into(),
+                reason_en: "not listed in the National Occupational Qualification Directory"
+                    .into(),
+                provisional: false,
+            },
+        }
+    });
+
+    // Status on the day.
+    let lifecycle = policy.lifecycle_of(kind);
+    if lifecycle.provisional {
+        provisional.push(ProvisionalFact {
+            fact: FactKind::Lifecycle,
+            id: lifecycle.id.clone(),
+        });
+    }
+    let report = lifecycle.status_on(&cert.dates(), day);
+    let (reason_zh, reason_en) = describe_status(&report, day);
+    checks.push(Check {
+        id: CheckId::Status,
+        outcome: if report.status.is_in_force() {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        },
+        reason_zh,
+        reason_en,
+        // Suspension and revocation are the issuer's decisions; only the calendar's verdicts
+        // rest on the lifecycle's periods.
+        provisional: lifecycle.provisional
+            && !matches!(report.status, Status::Suspended | Status::Revoked),
+    });
+
+    Verification {
+        status: Some(report),
+        checks,
+        provisional,
+    }
+}
+
+fn scope_zh(cert: &Certificate) -> String {
+    match (&cert.occupation, cert.level) {
+        (Some(o), Some(l)) => format!("（职业 {o}，{}）", l.name_zh()),
+        _ => String::new(),
+    }
+}
+
+fn scope_en(cert: &Certificate) -> String {
+    match (&cert.occupation, cert.level) {
+        (Some(o), Some(l)) => format!(" (occupation {o}, level {})", l.id()),
+        _ => String::new(),
+    }
+}
+
+/// The status with the dates that explain it, in Chinese and English.
+pub fn describe_status(r: &StatusReport, day: Day) -> (String, String) {
+    let opt = |d: Option<Day>| d.map(|d| d.to_string()).unwrap_or_default();
+    match r.status {
+        Status::Valid => match r.valid_until {
+            None => (
+                format!("{day} 有效；此类证书长期有效"),
+                format!("valid on {day}; certificates of this kind do not expire"),
+            ),
+            Some(until) => match r.review_due_on {
+                Some(due) => (
+                    format!("{day} 有效，有效期至 {until}；下次复审 {due}"),
+                    format!("valid on {day}, until {until}; next review due {due}"),
+                ),
+                None => (
+                    format!("{day} 有效，有效期至 {until}"),
+                    format!("valid on {day}, until {until}"),
+                ),
+            },
+        },
+        Status::ReviewDue => {
+            let due = r.review_due_on.or(r.valid_until);
+            (
+                format!(
+                    "{day} 有效；持证人应自 {} 起、于 {} 前申请复审或延期",
+                    opt(r.review_due_from),
+                    opt(due)
+                ),
+                format!(
+                    "valid on {day}; the holder should apply for review or renewal from {}, by {}",
+                    opt(r.review_due_from),
+                    opt(due)
+                ),
+            )
+        }
+        Status::Expired => (
+            format!("自 {} 起失效（未按期复审或已过有效期）", opt(r.expired_on)),
+            format!(
+                "expired on {} (a review was missed or the validity ended)",
+                opt(r.expired_on)
+            ),
+        ),
+        Status::Suspended => (
+            format!("自 {} 起被发证机构暂停", opt(r.suspended_on)),
+            format!("suspended by the issuer since {}", opt(r.suspended_on)),
+        ),
+        Status::Revoked => (
+            format!("已于 {} 被撤销", opt(r.revoked_on)),
+            format!("revoked on {}", opt(r.revoked_on)),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certificate::AdminState;
+    use crate::holder::HolderSecret;
+    use crate::ids::Level;
+    use crate::issuer::ScopeEntry;
+
+    fn policy() -> Policy {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
+        Policy::load_dir(&dir).unwrap()
+    }
+
+    fn d(s: &str) -> Day {
+        s.parse().unwrap()
+    }
+
+    fn authority() -> Issuer {
+        Issuer {
+            id: "mem.44".into(),
+            name_zh: "广东省应急管理厅".into(),
+            name_en: Some("Guangdong Department of Emergency Management".into()),
+            department: "mem".into(),
+            role: IssuerRole::Authority,
+            region: Some("44".into()),
+            kinds: vec!["mem.electrical.low-voltage".into()],
+            scope: vec![],
+            institution_type: None,
+            institution_code: None,
+            registered_on: d("2010-01-01"),
+            status: IssuerStatus::Registered,
+            status_since: None,
+            contact: None,
+        }
+    }
+
+    fn institution() -> Issuer {
+        Issuer {
+            id: "inst.s0000-44-000123".into(),
+            name_zh: "广东某职业技能等级认定中心".into(),
+            name_en: None,
+            department: "mohrss".into(),
+            role: IssuerRole::Institution,
+            kinds: vec!["mohrss.skill-level".into()],
+            scope: vec![ScopeEntry {
+                occupation: "6-18-02-04".into(),
+                levels: vec![Level::L5, Level::L4],
+            }],
+            institution_type: Some("S".into()),
+            institution_code: Some("0000".into()),
+            ..authority()
+        }
+    }
+
+    fn id() -> ResidentId {
+        ResidentId::parse("11010519491231002X").unwrap()
+    }
+
+    fn mem_cert() -> Certificate {
+        let secret = HolderSecret::from_bytes([3; 32]);
+        Certificate {
+            number: "T11010519491231002X".into(),
+            kind: "mem.electrical.low-voltage".into(),
+            holder_key: secret.key_for(&id()),
+            holder_name: "张小明".into(),
+            occupation: None,
+            level: None,
+            issuer: "mem.44".into(),
+            issued_on: d("2024-03-01"),
+            first_issued_on: d("2024-03-01"),
+            valid_until: Some(d("2030-03-01")),
+            last_review_on: None,
+            state: AdminState::Active,
+        }
+    }
+
+    fn skill_cert() -> Certificate {
+        Certificate {
+            number: "S000044000123244000042".into(),
+            kind: "mohrss.skill-level".into(),
+            occupation: Some("6-18-02-04".into()),
+            level: Some(Level::L4),
+            issuer: "inst.s0000-44-000123".into(),
+            issued_on: d("2024-05-01"),
+            first_issued_on: d("2024-05-01"),
+            valid_until: None,
+            ..mem_cert()
+        }
+    }
+
+    fn outcomes(v: &Verification) -> Vec<(&'static str, &'static str)> {
+        v.checks
+            .iter()
+            .map(|c| (c.id.id(), c.outcome.id()))
+            .collect()
+    }
+
+    #[test]
+    fn a_good_certificate_passes_every_check_and_marks_provisional_facts() {
+        let v = verify(&policy(), &mem_cert(), Some(&authority()), d("2025-01-10"));
+        assert_eq!(
+            outcomes(&v),
+            [
+                ("registered", "pass"),
+                ("issuer", "pass"),
+                ("state-recognised", "pass"),
+                ("status", "pass")
+            ]
+        );
+        assert_eq!(v.status.unwrap().status, Status::Valid);
+        assert!(v.all_passed());
+        // The mem lifecycle's six-year validity is a secondary fact.
+        assert!(
+            v.provisional
+                .iter()
+                .any(|f| f.fact == FactKind::Lifecycle && f.id == "mem-special-operation"),
+            "{:?}",
+            v.provisional
+        );
+        let status = &v.checks[3];
+        assert!(status.provisional);
+        assert!(
+            status.reason_en.contains("valid on 2025-01-10"),
+            "{status:?}"
+        );
+        assert!(status.reason_zh.contains("有效"));
+    }
+
+    #[test]
+    fn statuses_fail_the_status_check_with_their_dates() {
+        let p = policy();
+        let mut c = mem_cert();
+        let v = verify(&p, &c, Some(&authority()), d("2027-02-01"));
+        assert_eq!(v.status.unwrap().status, Status::ReviewDue);
+        assert_eq!(v.checks[3].outcome, Outcome::Pass);
+        assert!(
+            v.checks[3].reason_en.contains("from 2026-12-31"),
+            "{:?}",
+            v.checks[3]
+        );
+        let v = verify(&p, &c, Some(&authority()), d("2027-03-02"));
+        assert_eq!(v.status.unwrap().status, Status::Expired);
+        assert_eq!(v.checks[3].outcome, Outcome::Fail);
+        assert!(v.checks[3].reason_en.contains("expired on 2027-03-02"));
+        c.state = AdminState::Revoked {
+            on: d("2025-02-01"),
+        };
+        let v = verify(&p, &c, Some(&authority()), d("2025-03-01"));
+        assert_eq!(v.checks[3].outcome, Outcome::Fail);
+        assert!(
+            !v.checks[3].provisional,
+            "a revocation is no lifecycle guess"
+        );
+        assert_eq!(v.checks[3].reason_en, "revoked on 2025-02-01");
+        c.state = AdminState::Suspended {
+            since: d("2025-02-01"),
+        };
+        let v = verify(&p, &c, Some(&authority()), d("2025-03-01"));
+        assert_eq!(v.status.unwrap().status, Status::Suspended);
+        assert!(!v.all_passed());
+    }
+
+    #[test]
+    fn issuer_rights_on_the_issue_date() {
+        let p = policy();
+        let v = verify(&p, &mem_cert(), None, d("2025-01-10"));
+        assert_eq!(v.checks[1].outcome, Outcome::Fail);
+        assert!(v.checks[1].reason_en.contains("not in the register"));
+
+        let mut late = authority();
+        late.registered_on = d("2024-06-01");
+        let v = verify(&p, &mem_cert(), Some(&late), d("2025-01-10"));
+        assert_eq!(v.checks[1].outcome, Outcome::Fail);
+        assert!(
+            v.checks[1].reason_zh.contains("未处于登记有效状态"),
+            "{:?}",
+            v.checks[1]
+        );
+
+        let mut wrong_kind = authority();
+        wrong_kind.kinds = vec!["mem.welding.brazing".into()];
+        let v = verify(&p, &mem_cert(), Some(&wrong_kind), d("2025-01-10"));
+        assert_eq!(v.checks[1].outcome, Outcome::Fail);
+    }
+
+    #[test]
+    fn skill_level_certificates_are_recognised_through_their_institution() {
+        let p = policy();
+        let v = verify(&p, &skill_cert(), Some(&institution()), d("2026-11-01"));
+        assert_eq!(
+            outcomes(&v),
+            [
+                ("registered", "pass"),
+                ("issuer", "pass"),
+                ("state-recognised", "pass"),
+                ("status", "pass")
+            ]
+        );
+        assert!(v.checks[3].reason_en.contains("do not expire"));
+
+        // Out of scope: level 3 is not in the institution's registration.
+        let mut c = skill_cert();
+        c.level = Some(Level::L3);
+        let v = verify(&p, &c, Some(&institution()), d("2026-11-01"));
+        assert_eq!(v.checks[1].outcome, Outcome::Fail);
+        assert!(v.checks[1].reason_en.contains("at level 3"));
+
+        // Removed later: still recognised, with the provisional mark of POLICY.md §6.
+        let mut removed = institution();
+        removed.status = IssuerStatus::Removed;
+        removed.status_since = Some(d("2025-06-30"));
+        let v = verify(&p, &skill_cert(), Some(&removed), d("2026-11-01"));
+        assert_eq!(v.checks[1].outcome, Outcome::Pass);
+        assert!(v.checks[1].provisional);
+        assert!(
+            v.checks[1]
+                .reason_en
+                .contains("removed from the register since 2025-06-30")
+        );
+        assert_eq!(v.checks[2].outcome, Outcome::Pass);
+        assert!(v.provisional.iter().any(|f| f.fact == FactKind::Issuer));
+
+        // No registered institution: not state-recognised.
+        let v = verify(&p, &skill_cert(), None, d("2026-11-01"));
+        assert_eq!(v.checks[2].outcome, Outcome::Fail);
+    }
+
+    #[test]
+    fn a_kind_the_policy_no_longer_knows_is_not_applicable() {
+        let mut c = mem_cert();
+        c.kind = "mem.electrical.ultra-voltage".into();
+        let v = verify(&policy(), &c, Some(&authority()), d("2025-01-10"));
+        assert_eq!(v.status, None);
+        assert_eq!(v.checks[2].outcome, Outcome::NotApplicable);
+        assert_eq!(v.checks[3].outcome, Outcome::NotApplicable);
+    }
+
+    fn q(
+        number: Option<&str>,
+        name: Option<&str>,
+        id: Option<&str>,
+        kind: Option<&str>,
+    ) -> Result<VerifyQuery, String> {
+        VerifyQuery::parse(&policy(), number, name, id, kind).map_err(|e| describe_errors(&e))
+    }
+
+    #[test]
+    fn verify_queries_are_checked_and_never_echo_an_id_number() {
+        let ok = q(Some(" t11010519491231002x "), Some("张小明"), None, None).unwrap();
+        assert_eq!(ok.number, "T11010519491231002X");
+        assert_eq!(ok.name.as_deref(), Some("张小明"));
+        let e = q(Some("T11010519491231002X"), None, None, None).unwrap_err();
+        assert!(e.contains("a second factor is required"), "{e}");
+        let e = q(None, Some("张三"), None, None).unwrap_err();
+        assert!(
+            e.starts_with("number: the certificate number is required"),
+            "{e}"
+        );
+        let e = q(Some("T110105194912310021"), Some("张三"), None, None).unwrap_err();
+        assert!(e.contains("has the form of no certificate number"), "{e}");
+        assert!(!e.contains("110105194912310021"), "{e}");
+        let e = q(
+            Some("晋A012008000001"),
+            None,
+            Some("110105194912310021"),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("id: the resident ID number's check character is wrong"),
+            "{e}"
+        );
+        assert!(!e.contains("110105194912310021"), "{e}");
+        let e = q(
+            Some("晋A012008000001"),
+            Some("张三"),
+            None,
+            Some("mem.electrical.low-voltage"),
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("number: not a number of kind mem.electrical.low-voltage"),
+            "{e}"
+        );
+        let e = q(Some("晋A012008000001"), Some("张三"), None, Some("mem.x")).unwrap_err();
+        assert_eq!(e, "kind: \"mem.x\" is not a certificate kind");
+        let long = "张".repeat(61);
+        let e = q(Some("晋A012008000001"), Some(&long), None, None).unwrap_err();
+        assert!(
+            e.starts_with("name: a name has at most 60 characters"),
+            "{e}"
+        );
+        assert!(q(Some(&"1".repeat(41)), Some("张三"), None, None).is_err());
+    }
+
+    proptest::proptest! {
+        /// Whatever is typed, checking a query answers (never panics), and no message repeats
+        /// an ID number given as `id`, valid or not.
+        #[test]
+        fn any_input_is_answered_without_echoing_an_id(
+            number in "\\PC{0,45}",
+            name in "\\PC{0,70}",
+            digits in "[1-8][0-9]{16}[0-9X]",
+            kind in proptest::option::of("[a-z.\\-]{0,30}"),
+        ) {
+            static POLICY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+            let p = POLICY.get_or_init(policy);
+            for id in [Some(digits.as_str()), None] {
+                if let Err(errs) = VerifyQuery::parse(p, Some(&number), Some(&name), id, kind.as_deref()) {
+                    let text = describe_errors(&errs);
+                    proptest::prop_assert!(!text.contains(digits.as_str()), "{}", text);
+                }
+            }
+            if let Err(errs) = HolderQuery::parse(Some(&digits), Some(&name)) {
+                proptest::prop_assert!(!describe_errors(&errs).contains(digits.as_str()));
+            }
+        }
+    }
+
+    #[test]
+    fn holder_queries_need_both_factors() {
+        let ok = HolderQuery::parse(Some("11010519491231002x"), Some(" 张小明")).unwrap();
+        assert_eq!((ok.holder, ok.name.as_str()), (id(), "张小明"));
+        let e = describe_errors(&HolderQuery::parse(None, None).unwrap_err());
+        assert_eq!(
+            e,
+            "id: the holder's resident ID number is required; name: the holder's name is required"
+        );
+        let e = describe_errors(
+            &HolderQuery::parse(Some("110105194912310021"), Some("张小明")).unwrap_err(),
+        );
+        assert!(!e.contains("110105194912310021"), "{e}");
+    }
+
+    #[test]
+    fn the_second_factor() {
+        let c = mem_cert();
+        let secret = HolderSecret::from_bytes([3; 32]);
+        let key = secret.key_for(&id());
+        let other = secret.key_for(&ResidentId::synthesize(440305, d("1980-01-01"), 5));
+        assert!(second_factor_matches(&c, Some(" 张小明 "), None));
+        assert!(second_factor_matches(&c, None, Some(&key)));
+        assert!(second_factor_matches(&c, Some("张小明"), Some(&key)));
+        assert!(!second_factor_matches(&c, Some("张小"), Some(&key)));
+        assert!(!second_factor_matches(&c, Some("张小明"), Some(&other)));
+        assert!(!second_factor_matches(&c, None, None));
+    }
+}

@@ -1,0 +1,96 @@
+//! The JSON API under `/api/v1`. Each handler is described for the OpenAPI document by its
+//! `#[utoipa::path]`, and routed through that description (see `router.rs`), so the document
+//! cannot drift from the routes.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{ApiError, Problem};
+use crate::handlers::lookup::{self, HolderParams, VerifyParams};
+use crate::state::AppState;
+use crate::views::LookupAnswer;
+
+/// Verify one certificate by its number and a second factor.
+///
+/// A wrong name (or ID number) and a number that does not exist get the same answer,
+/// `{"found": false, …}`, byte for byte. When several certificates share the number (the
+/// numbers of special-equipment items, and of special-operation items, are the holder's ID
+/// number), all that the second factor opens are listed; `kind` narrows the answer to one.
+#[utoipa::path(
+    get,
+    path = "/api/v1/verify",
+    tag = "verification",
+    params(VerifyParams),
+    responses(
+        (status = 200, description = "The answer; `found` says whether a certificate matched", body = LookupAnswer),
+        (status = 400, description = "A parameter is missing or malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many lookups from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn verify(
+    State(state): State<AppState>,
+    params: Result<Query<VerifyParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
+    let policy = state.policy();
+    let q = params.check(&policy)?;
+    let today = hutong_core::date::today_in_china();
+    let found = lookup::find_by_number(&state, &policy, &q, today).await?;
+    Ok(private_json(&LookupAnswer::new(&policy, today, &found)))
+}
+
+/// Every certificate of one holder, across all departments (一网通查).
+///
+/// Both the resident ID number and the name are required. A holder with no certificate and a
+/// name that does not match get the same answer, `{"found": false, …}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/holders/certificates",
+    tag = "verification",
+    params(HolderParams),
+    responses(
+        (status = 200, description = "The holder's certificates, each with its status and checks", body = LookupAnswer),
+        (status = 400, description = "A parameter is missing or malformed (the ID number is never repeated)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many lookups from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn holder_certificates(
+    State(state): State<AppState>,
+    params: Result<Query<HolderParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
+    let q = params.check()?;
+    let policy = state.policy();
+    let today = hutong_core::date::today_in_china();
+    let found = lookup::find_by_holder(&state, &policy, &q, today).await?;
+    Ok(private_json(&LookupAnswer::new(&policy, today, &found)))
+}
+
+/// A JSON answer about a person: not to be cached, and the URL it was asked at (which carries
+/// the query) not to be passed on as a referrer.
+pub fn private_json<T: serde::Serialize>(body: &T) -> Response {
+    // One verification answer is about two kilobytes: one allocation, no regrowth.
+    let mut bytes = Vec::with_capacity(4096);
+    match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => {
+            let mut resp = bytes.into_response();
+            let h = resp.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            resp
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not encode an answer");
+            ApiError::internal().into_response()
+        }
+    }
+}

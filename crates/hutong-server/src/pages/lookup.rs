@@ -1,0 +1,268 @@
+//! The query page and the result pages of the two lookups.
+//!
+//! Privacy of the result URL and its QR code: a verification result is at
+//! `/verify/result?number=…&name=…&kind=…`, a GET address, so that it can be bookmarked, shared
+//! and put in a QR code for an employer to scan: the number and the name are exactly what any
+//! verifier must present anyway, and a card already carries both. Such an address is kept out of
+//! logs and metrics (they name the route, never the query), and result pages are sent with
+//! `Cache-Control: no-store` and `Referrer-Policy: no-referrer`. The one-stop query by ID number
+//! is a POST form instead, so that the ID number never sits in an address, a history or a QR
+//! code; its results show a QR code per certificate that carries number and name only. Numbers
+//! that embed the holder's ID number (`mem` special-operation certificates, `samr` items) are
+//! shown masked in text; their QR codes, like the cards' own, carry the full number.
+
+use maud::{Markup, PreEscaped, html};
+
+use hutong_core::Status;
+
+use crate::pages::{Lang, layout};
+use crate::state::DemoSample;
+use crate::views::{CertificateResult, LookupAnswer};
+
+/// The query page: by number and name, or by ID number and name.
+pub fn query_page(
+    lang: Lang,
+    demo: bool,
+    samples: &[(DemoSample, Option<Status>)],
+    problem: Option<&str>,
+) -> Markup {
+    let body = html! {
+        h1 { (lang.t("证书查询", "Verify a certificate")) }
+        p.muted { (lang.t(
+            "查询应急管理、住房城乡建设、市场监管和人力资源社会保障部门颁发的职业技能证书是否真实、今日是否有效、是否由登记的发证机构颁发。",
+            "Check whether a vocational certificate of Emergency Management, Housing and Construction, Market Regulation or Human Resources and Social Security is genuine, valid today and from a registered issuer."
+        )) }
+        @if let Some(p) = problem {
+            p.banner role="alert" { (p) }
+        }
+        div.forms {
+            form.card method="get" action="/verify/result" {
+                h2 { (lang.t("按证书编号查询", "By certificate number")) }
+                label for="number" { (lang.t("证书编号", "Certificate number")) }
+                input #number name="number" required autocomplete="off" maxlength="40"
+                    placeholder=(lang.t("例如 晋A012008000001", "e.g. 晋A012008000001"));
+                label for="name" { (lang.t("持证人姓名", "Holder's name")) }
+                input #name name="name" required autocomplete="off" maxlength="60";
+                @if lang == Lang::En { input type="hidden" name="lang" value="en"; }
+                button #verify type="submit" { (lang.t("查询", "Verify")) }
+            }
+            form.card method="post" action=(lang.link("/holder/result")) {
+                h2 { (lang.t("按身份证号查询本人全部证书", "All certificates of a person, by ID number")) }
+                label for="hid" { (lang.t("公民身份号码", "Resident ID number")) }
+                input #hid name="id" required autocomplete="off" maxlength="18" inputmode="numeric";
+                label for="hname" { (lang.t("姓名", "Name")) }
+                input #hname name="name" required autocomplete="off" maxlength="60";
+                button #holder type="submit" { (lang.t("查询", "Look up")) }
+                p.muted { (lang.t(
+                    "身份证号仅用于本次查询，不保存、不记录、不显示在网址中。",
+                    "The ID number is used for this query only: it is not stored, logged or put in any address."
+                )) }
+            }
+        }
+        @if demo && !samples.is_empty() {
+            h2 { (lang.t("演示证书，点击试查", "Demo certificates to try")) }
+            div.scroll { table #samples {
+                thead { tr {
+                    th { (lang.t("状态", "Status")) }
+                    th { (lang.t("证书编号", "Number")) }
+                    th { (lang.t("姓名", "Name")) }
+                } }
+                tbody {
+                    @for (s, status) in samples {
+                        tr {
+                            td { (status.map(|st| lang.t(st.name_zh(), st.name_en())).unwrap_or("—")) }
+                            td { a href=(result_link("", &s.number, &s.name, Some(&s.kind), lang)) { code { (s.number) } } }
+                            td { (s.name) }
+                        }
+                    }
+                }
+            } }
+            p.muted { (lang.t("以上均为合成的演示数据。", "All of these are synthetic demo data.")) }
+        }
+    };
+    layout(
+        lang,
+        "/verify",
+        lang.t("证书查询", "Verify a certificate"),
+        demo,
+        body,
+    )
+}
+
+/// A result page: the status first, then the certificate, the checks and a QR code per
+/// certificate. `links[i]` is the verification address of `answer.certificates[i]`.
+pub fn result_page(
+    lang: Lang,
+    demo: bool,
+    path: &str,
+    answer: &LookupAnswer<'_>,
+    links: &[String],
+) -> Markup {
+    let title = lang.t("查询结果", "Result");
+    let body = html! {
+        h1 { (title) }
+        @if !answer.found {
+            div.status.notfound #status data-status="not-found" {
+                div.big { (lang.t("未查到", "Not found")) }
+                p { (lang.t(
+                    "没有与该编号和姓名（或身份证号）相符的证书。请核对输入；如确信证书存在，请联系发证机构。",
+                    "No certificate matches this number and name (or ID number). Check what you typed; if you are sure the certificate exists, contact its issuer."
+                )) }
+            }
+        } @else {
+            @if answer.certificates.len() > 1 {
+                p.muted { (answer.certificates.len()) (lang.t(" 张证书", " certificates")) }
+            }
+            @for (i, r) in answer.certificates.iter().enumerate() {
+                (certificate(lang, r, links.get(i).map(String::as_str)))
+            }
+            @if let Some(note) = &answer.provisional_note {
+                p.muted { span.tag { (lang.t("待确认", "provisional")) } " " (lang.t(note.zh, note.en)) }
+            }
+        }
+        p.muted { (lang.t("状态按北京时间 ", "Statuses as of ")) (answer.as_of) (lang.t(" 计算。", " (China time).")) }
+        p { a href=(lang.link("/verify")) { (lang.t("再查一张", "Verify another")) } }
+    };
+    layout(lang, path, title, demo, body)
+}
+
+fn certificate(lang: Lang, r: &CertificateResult<'_>, link: Option<&str>) -> Markup {
+    let c = &r.certificate;
+    let status_class = r.status.map(|s| s.id()).unwrap_or("unknown");
+    let status_check = r.checks.iter().find(|ch| ch.id == "status");
+    html! {
+        section.card data-kind=(c.kind) {
+            div.status.(status_class) #status data-status=(status_class) {
+                div.big { (match (r.status_zh, r.status_en) {
+                    (Some(zh), Some(en)) => lang.t(zh, en),
+                    _ => lang.t("无法判断", "Cannot be judged"),
+                }) }
+                @if let Some(ch) = status_check { p { (lang.t(ch.reason_zh, ch.reason_en)) } }
+            }
+            h2 { (lang.t(&c.kind_name_zh, &c.kind_name_en)) }
+            dl.kv {
+                dt { (lang.t("证书编号", "Number")) } dd { code { (c.number) } }
+                dt { (lang.t("持证人", "Holder")) } dd { (c.holder_name) }
+                dt { (lang.t("发证部门", "Department")) } dd { (lang.t(c.department.name_zh, c.department.name_en)) }
+                @if let Some(o) = &c.occupation {
+                    dt { (lang.t("职业", "Occupation")) } dd { (lang.t(o.name_zh, o.name_en)) " " span.muted { (o.id) } }
+                }
+                @if let Some(l) = &c.level {
+                    dt { (lang.t("等级", "Level")) } dd { (lang.t(l.name_zh, l.name_en)) }
+                }
+                dt { (lang.t("发证机构", "Issuer")) }
+                dd {
+                    (lang.t(c.issuer.name_zh.unwrap_or(c.issuer.id), c.issuer.name_en.unwrap_or(c.issuer.id)))
+                    @if let Some(region) = &c.issuer.region { " · " (lang.t(region.name_zh, region.name_en)) }
+                    " · " (registration(lang, c.issuer.registration))
+                    @if let Some(since) = c.issuer.registration_since { (lang.t("，自 ", " since ")) (since) }
+                }
+                dt { (lang.t("颁发日期", "Issued on")) } dd { (c.issued_on) }
+                dt { (lang.t("有效期至", "Valid until")) }
+                dd { @match r.valid_until { Some(d) => (d), None => (lang.t("长期有效", "no expiry")) } }
+                @if let Some(d) = r.review_due_on { dt { (lang.t("复审日期", "Review due")) } dd { (d) } }
+            }
+            h2 { (lang.t("核验项目", "Checks")) }
+            ul.checks {
+                @for ch in &r.checks {
+                    li.(ch.outcome) data-check=(ch.id) {
+                        span.mark { (match ch.outcome { "pass" => "✓", "fail" => "✗", _ => "–" }) }
+                        strong { (lang.t(ch.name_zh, ch.name_en)) }
+                        @if ch.provisional { span.tag { (lang.t("待确认", "provisional")) } }
+                        br;
+                        span.muted { (lang.t(ch.reason_zh, ch.reason_en)) }
+                    }
+                }
+            }
+            @if let Some(url) = link {
+                @if let Some(svg) = qr_svg(url) {
+                    div.qr {
+                        (PreEscaped(svg))
+                        p.muted { (lang.t(
+                            "扫描二维码可随时核验本证书的最新状态。二维码含证书编号和姓名，请只出示给需要核验的人。",
+                            "Scan the code to check this certificate's current status at any time. It carries the number and the name: show it only to those who need to verify."
+                        )) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn registration(lang: Lang, id: &str) -> &'static str {
+    match id {
+        "registered" => lang.t("已登记", "registered"),
+        "suspended" => lang.t("已暂停", "suspended"),
+        "removed" => lang.t("已移除", "removed from the register"),
+        _ => lang.t("未登记", "not registered"),
+    }
+}
+
+/// The verification address of one certificate, `base` being the public origin (or empty for
+/// a link within the site).
+pub fn result_link(base: &str, number: &str, name: &str, kind: Option<&str>, lang: Lang) -> String {
+    let mut s = format!(
+        "{base}/verify/result?number={}&name={}",
+        encode(number),
+        encode(name)
+    );
+    if let Some(k) = kind {
+        s.push_str("&kind=");
+        s.push_str(&encode(k));
+    }
+    if lang == Lang::En {
+        s.push_str("&lang=en");
+    }
+    s
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A QR code of `data` as an SVG element.
+pub fn qr_svg(data: &str) -> Option<String> {
+    let code = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(176, 176)
+        .quiet_zone(true)
+        .build();
+    // Inline in HTML: without the XML declaration.
+    let start = svg.find("<svg")?;
+    Some(svg[start..].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_encoded() {
+        assert_eq!(
+            result_link(
+                "https://h.example",
+                "晋A012008000001",
+                "张 三",
+                Some("mohurd.construction.electrician"),
+                Lang::En
+            ),
+            "https://h.example/verify/result?number=%E6%99%8BA012008000001&name=%E5%BC%A0%20%E4%B8%89&kind=mohurd.construction.electrician&lang=en"
+        );
+    }
+
+    #[test]
+    fn qr_codes_are_svg() {
+        let svg = qr_svg("https://h.example/verify/result?number=X&name=Y").unwrap();
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
+    }
+}

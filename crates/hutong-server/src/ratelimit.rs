@@ -1,0 +1,399 @@
+//! Per-client rate limits on the public endpoints, with exemptions for trusted clients.
+//!
+//! Two tiers, each a GCRA limiter per client address (`governor`): *lookups* (verification and
+//! the one-stop query, API and pages: the endpoints that could be used to probe the registry)
+//! and *pages* (every other public page and the OpenAPI document). `/healthz` and `/metrics`
+//! are not limited. A refused request gets `429` with `Retry-After` and a problem document.
+//!
+//! A client is its peer address, or, when the peer is a configured trusted proxy, the last
+//! address of `X-Forwarded-For` that is not itself a trusted proxy. An operator exempts trusted
+//! clients (an employer's integration, a monitoring probe) by address range, or by a bearer
+//! token (`Authorization: Bearer TOKEN`) whose SHA-256 is configured: the token itself is never
+//! stored in the configuration.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// An address or a CIDR range (`10.0.0.0/8`, `::1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// IPv4 clients reached through an IPv6 socket appear as `::ffff:a.b.c.d`; they are one client.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+impl FromStr for IpRange {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("\"{s}\" is not an IP address or a CIDR range"))?;
+        let addr = canonical(addr);
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("\"{s}\": the prefix length must be 0 to {max}"))?,
+        };
+        Ok(IpRange { addr, prefix })
+    }
+}
+
+/// What an operator configures.
+#[derive(Debug, Clone)]
+pub struct RateLimitSettings {
+    /// Verification and one-stop queries per client per minute; 0 turns the limit off.
+    pub lookups_per_minute: u32,
+    /// How many lookups a client may make at once before the rate applies.
+    pub lookup_burst: u32,
+    /// Other public pages per client per minute; 0 turns the limit off.
+    pub pages_per_minute: u32,
+    pub page_burst: u32,
+    /// Clients never limited.
+    pub exempt: Vec<IpRange>,
+    /// SHA-256 of bearer tokens whose holders are never limited.
+    pub exempt_token_sha256: Vec<[u8; 32]>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpRange>,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings {
+            lookups_per_minute: 60,
+            lookup_burst: 20,
+            pages_per_minute: 600,
+            page_burst: 100,
+            exempt: Vec::new(),
+            exempt_token_sha256: Vec::new(),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl RateLimitSettings {
+    /// One line for logs and the benchmark: the limits in force (no tokens, only their count).
+    pub fn describe(&self) -> String {
+        let tier = |per_min: u32, burst: u32| {
+            if per_min == 0 {
+                "off".to_string()
+            } else {
+                format!("{per_min}/min per client, burst {burst}")
+            }
+        };
+        format!(
+            "lookups {}; pages {}; {} exempt address range(s), {} exempt token(s), {} trusted prox(ies)",
+            tier(self.lookups_per_minute, self.lookup_burst),
+            tier(self.pages_per_minute, self.page_burst),
+            self.exempt.len(),
+            self.exempt_token_sha256.len(),
+            self.trusted_proxies.len()
+        )
+    }
+}
+
+/// Parses a SHA-256 given as 64 hexadecimal characters.
+pub fn parse_sha256_hex(s: &str) -> Result<[u8; 32], String> {
+    let s = s.trim();
+    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("a token hash is the SHA-256 of the token, 64 hexadecimal characters".into());
+    }
+    let mut out = [0u8; 32];
+    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
+        let hex = std::str::from_utf8(chunk).map_err(|e| e.to_string())?;
+        out[i] = u8::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// The SHA-256 of a token, in hex: what an operator puts in the configuration.
+pub fn token_sha256_hex(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Which limit a route is under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    Lookups,
+    Pages,
+}
+
+/// The limiters of a running service.
+pub struct RateLimits {
+    settings: RateLimitSettings,
+    lookups: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    pages: Option<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+fn limiter(per_minute: u32, burst: u32) -> Option<DefaultKeyedRateLimiter<IpAddr>> {
+    let per_minute = NonZeroU32::new(per_minute)?;
+    let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    Some(RateLimiter::keyed(
+        Quota::per_minute(per_minute).allow_burst(burst),
+    ))
+}
+
+impl RateLimits {
+    pub fn new(settings: RateLimitSettings) -> RateLimits {
+        RateLimits {
+            lookups: limiter(settings.lookups_per_minute, settings.lookup_burst),
+            pages: limiter(settings.pages_per_minute, settings.page_burst),
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &RateLimitSettings {
+        &self.settings
+    }
+
+    /// The client a request comes from.
+    fn client(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> IpAddr {
+        let peer = peer.map(canonical).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let trusted = |ip: IpAddr| self.settings.trusted_proxies.iter().any(|r| r.contains(ip));
+        if !trusted(peer) {
+            return peer;
+        }
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .map(canonical)
+            .collect::<Vec<_>>();
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !trusted(*ip))
+            .unwrap_or(peer)
+    }
+
+    fn exempt_by_token(&self, headers: &HeaderMap) -> bool {
+        if self.settings.exempt_token_sha256.is_empty() {
+            return false;
+        }
+        let Some(token) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        else {
+            return false;
+        };
+        let digest: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
+        self.settings.exempt_token_sha256.contains(&digest)
+    }
+
+    /// `Ok` when the request may go on, or how long the client must wait.
+    pub fn check(
+        &self,
+        tier: Tier,
+        peer: Option<IpAddr>,
+        headers: &HeaderMap,
+    ) -> Result<(), Duration> {
+        let limiter = match tier {
+            Tier::Lookups => &self.lookups,
+            Tier::Pages => &self.pages,
+        };
+        let Some(limiter) = limiter else {
+            return Ok(());
+        };
+        if self.exempt_by_token(headers) {
+            return Ok(());
+        }
+        let client = self.client(peer, headers);
+        if self.settings.exempt.iter().any(|r| r.contains(client)) {
+            return Ok(());
+        }
+        limiter
+            .check_key(&client)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Forgets clients whose allowance is full again, so that memory stays bounded.
+    pub fn forget_idle_clients(&self) {
+        for l in [&self.lookups, &self.pages].into_iter().flatten() {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+}
+
+/// The middleware: refuses a request over its client's limit with `429` and `Retry-After`.
+pub async fn limit(
+    State((state, tier)): State<(AppState, Tier)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    match state.rate_limits.check(tier, peer, req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => {
+            state
+                .metrics
+                .rate_limited
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let mut resp = ApiError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                kind: "rate-limited",
+                title: "Too many requests",
+                detail: format!(
+                    "this client has made too many requests; try again in {} s",
+                    secs.max(1)
+                ),
+            }
+            .into_response();
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            resp
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let r: IpRange = "10.0.0.0/8".parse().unwrap();
+        assert!(r.contains("10.200.1.2".parse().unwrap()));
+        assert!(!r.contains("11.0.0.1".parse().unwrap()));
+        assert!(r.contains("::ffff:10.0.0.1".parse().unwrap()));
+        let one: IpRange = "127.0.0.1".parse().unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        let all: IpRange = "::/0".parse().unwrap();
+        assert!(all.contains("2001:db8::1".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<IpRange>().is_err());
+        assert!("ten".parse::<IpRange>().is_err());
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn limits_apply_per_client_with_exemptions() {
+        let token = "employer-integration-secret";
+        let limits = RateLimits::new(RateLimitSettings {
+            lookups_per_minute: 1,
+            lookup_burst: 2,
+            exempt: vec!["192.0.2.0/24".parse().unwrap()],
+            exempt_token_sha256: vec![parse_sha256_hex(&token_sha256_hex(token)).unwrap()],
+            trusted_proxies: vec!["10.0.0.1".parse().unwrap()],
+            ..RateLimitSettings::default()
+        });
+        let a = Some("198.51.100.7".parse().unwrap());
+        let none = HeaderMap::new();
+        assert!(limits.check(Tier::Lookups, a, &none).is_ok());
+        assert!(limits.check(Tier::Lookups, a, &none).is_ok());
+        let wait = limits.check(Tier::Lookups, a, &none).unwrap_err();
+        assert!(wait > Duration::from_secs(50), "{wait:?}");
+        // Another client has its own allowance; pages are another tier.
+        let b = Some("198.51.100.8".parse().unwrap());
+        assert!(limits.check(Tier::Lookups, b, &none).is_ok());
+        assert!(limits.check(Tier::Pages, a, &none).is_ok());
+        // Exempt by range, and by token.
+        let c = Some("192.0.2.9".parse().unwrap());
+        for _ in 0..10 {
+            assert!(limits.check(Tier::Lookups, c, &none).is_ok());
+        }
+        let bearer = headers(&[("authorization", &format!("Bearer {token}"))]);
+        for _ in 0..10 {
+            assert!(limits.check(Tier::Lookups, a, &bearer).is_ok());
+        }
+        let wrong = headers(&[("authorization", "Bearer guess")]);
+        assert!(limits.check(Tier::Lookups, a, &wrong).is_err());
+        // Behind the trusted proxy, the forwarded client is limited, not the proxy.
+        let proxy = Some("10.0.0.1".parse().unwrap());
+        let fwd = headers(&[("x-forwarded-for", "203.0.113.5, 10.0.0.1")]);
+        assert!(limits.check(Tier::Lookups, proxy, &fwd).is_ok());
+        assert!(limits.check(Tier::Lookups, proxy, &fwd).is_ok());
+        assert!(limits.check(Tier::Lookups, proxy, &fwd).is_err());
+        let other = headers(&[("x-forwarded-for", "203.0.113.6")]);
+        assert!(limits.check(Tier::Lookups, proxy, &other).is_ok());
+        // An untrusted peer cannot choose its address by header.
+        let spoof = headers(&[("x-forwarded-for", "203.0.113.77")]);
+        assert!(limits.check(Tier::Lookups, a, &spoof).is_err());
+    }
+
+    #[test]
+    fn zero_turns_a_tier_off() {
+        let limits = RateLimits::new(RateLimitSettings {
+            lookups_per_minute: 0,
+            ..RateLimitSettings::default()
+        });
+        for _ in 0..100 {
+            assert!(limits.check(Tier::Lookups, None, &HeaderMap::new()).is_ok());
+        }
+        assert!(
+            limits
+                .settings()
+                .describe()
+                .starts_with("lookups off; pages 600/min")
+        );
+    }
+}

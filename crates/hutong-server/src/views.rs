@@ -1,0 +1,314 @@
+//! The answers of the public lookups, as the JSON API returns them and the pages show them.
+//! They are built from a certificate, its [`Verification`] by the core and the policy's names:
+//! this module only presents; every rule is in `hutong_core::verify`.
+//!
+//! Personal data: the holder's name is masked ([`mask_name`]), a number that embeds a resident
+//! ID number is masked ([`hutong_core::number::display`]), and the ID number itself never
+//! appears.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use hutong_core::date::Day;
+use hutong_core::number::display as display_number;
+use hutong_core::policy::Policy;
+use hutong_core::verify::{Check, ProvisionalFact, Verification};
+use hutong_core::{Certificate, Issuer, Status, mask_name};
+
+/// The answer of a lookup: `found` is false, with no other content, both when nothing has the
+/// number and when the second factor does not match, so that the two cannot be told apart.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LookupAnswer<'a> {
+    /// Whether a certificate matched the number (or holder) and the second factor.
+    pub found: bool,
+    /// The day statuses are computed for: today in China (UTC+8).
+    #[schema(value_type = String, format = Date, example = "2026-11-01")]
+    pub as_of: Day,
+    /// The digest of the policy the answer was made under.
+    pub policy: &'a str,
+    /// The certificates found, ordered by kind: one, unless several kinds share the number (the
+    /// numbers of `samr` items and `mem` items are the holder's ID number) and no `kind` was
+    /// given, or, for the one-stop query, every certificate of the holder.
+    pub certificates: Vec<CertificateResult<'a>>,
+    /// Shown when any fact in the answer is provisional.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisional_note: Option<ProvisionalNote>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProvisionalNote {
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+/// One certificate with its status, the dates that explain it, and the checks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CertificateResult<'a> {
+    /// `valid`, `review-due`, `expired`, `suspended` or `revoked`; null only when the policy in
+    /// force no longer knows the certificate's kind.
+    #[schema(value_type = Option<String>, example = "valid")]
+    pub status: Option<Status>,
+    pub status_zh: Option<&'static str>,
+    pub status_en: Option<&'static str>,
+    /// The last day of validity; null for kinds that do not expire.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub valid_until: Option<Day>,
+    /// The next periodic review's due date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub review_due_on: Option<Day>,
+    /// The first day of the window to apply for review or renewal (when `review-due`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub review_due_from: Option<Day>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub expired_on: Option<Day>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub suspended_on: Option<Day>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub revoked_on: Option<Day>,
+    pub certificate: CertificateView<'a>,
+    /// `registered`, `issuer`, `state-recognised`, `status`, in that order.
+    pub checks: Vec<CheckView<'a>>,
+    /// Policy facts this answer rests on that no official text confirms yet.
+    pub provisional: Vec<ProvisionalView<'a>>,
+}
+
+/// A named thing of the policy: department, occupation, level, region.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Named<'a> {
+    pub id: &'a str,
+    pub name_zh: &'a str,
+    pub name_en: &'a str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CertificateView<'a> {
+    /// The number; one that embeds the holder's resident ID number is masked
+    /// (`T11************002X`).
+    pub number: Cow<'a, str>,
+    /// The kind id (`mem.electrical.low-voltage`).
+    pub kind: &'a str,
+    /// `特种作业操作证 · 电工作业 · 低压电工作业`
+    pub kind_name_zh: String,
+    pub kind_name_en: String,
+    pub department: Named<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occupation: Option<Named<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<Named<'a>>,
+    pub issuer: IssuerView<'a>,
+    #[schema(value_type = String, format = Date)]
+    pub issued_on: Day,
+    /// The holder's name, masked (`张*明`).
+    pub holder_name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuerView<'a> {
+    pub id: &'a str,
+    /// Null when the issuer is not in the register.
+    pub name_zh: Option<&'a str>,
+    pub name_en: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<Named<'a>>,
+    /// `registered`, `suspended`, `removed`, or `unregistered`.
+    pub registration: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub registration_since: Option<Day>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckView<'a> {
+    /// `registered`, `issuer`, `state-recognised` or `status`.
+    pub id: &'static str,
+    /// `pass`, `fail` or `not-applicable`.
+    pub outcome: &'static str,
+    pub name_zh: &'static str,
+    pub name_en: &'static str,
+    pub reason_zh: &'a str,
+    pub reason_en: &'a str,
+    /// The check rests on a policy fact not yet confirmed by an official text.
+    pub provisional: bool,
+}
+
+/// A provisional fact, by the policy entry that states it (its source is in the policy files
+/// and on the directory page; answers stay short).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProvisionalView<'a> {
+    /// `department`, `kind`, `lifecycle`, `qualification` or `issuer`.
+    #[schema(value_type = String)]
+    pub fact: hutong_core::verify::FactKind,
+    /// The entry's id (`mem-special-operation`, …).
+    pub id: &'a str,
+}
+
+/// A certificate with everything needed to present it.
+pub struct Verified {
+    pub cert: Certificate,
+    pub issuer: Option<std::sync::Arc<Issuer>>,
+    pub verification: Verification,
+}
+
+impl<'a> LookupAnswer<'a> {
+    pub fn not_found(policy: &'a Policy, as_of: Day) -> LookupAnswer<'a> {
+        LookupAnswer {
+            found: false,
+            as_of,
+            policy: &policy.digest,
+            certificates: Vec::new(),
+            provisional_note: None,
+        }
+    }
+
+    pub fn new(policy: &'a Policy, as_of: Day, found: &'a [Verified]) -> LookupAnswer<'a> {
+        if found.is_empty() {
+            return LookupAnswer::not_found(policy, as_of);
+        }
+        let certificates: Vec<CertificateResult<'a>> =
+            found.iter().map(|v| result(policy, v)).collect();
+        let any_provisional = found.iter().any(|v| !v.verification.provisional.is_empty());
+        LookupAnswer {
+            found: true,
+            as_of,
+            policy: &policy.digest,
+            certificates,
+            provisional_note: any_provisional.then_some(ProvisionalNote {
+                zh: hutong_core::verify::PROVISIONAL_NOTE_ZH,
+                en: hutong_core::verify::PROVISIONAL_NOTE_EN,
+            }),
+        }
+    }
+}
+
+fn check_view(c: &Check) -> CheckView<'_> {
+    CheckView {
+        id: c.id.id(),
+        outcome: c.outcome.id(),
+        name_zh: c.id.name_zh(),
+        name_en: c.id.name_en(),
+        reason_zh: &c.reason_zh,
+        reason_en: &c.reason_en,
+        provisional: c.provisional,
+    }
+}
+
+fn provisional_view(f: &ProvisionalFact) -> ProvisionalView<'_> {
+    ProvisionalView {
+        fact: f.fact,
+        id: &f.id,
+    }
+}
+
+fn result<'a>(policy: &'a Policy, v: &'a Verified) -> CertificateResult<'a> {
+    let c = &v.cert;
+    let kind = policy.kind(&c.kind);
+    let report = v.verification.status;
+    let dept_id = kind
+        .map(|k| k.department.as_str())
+        .unwrap_or_else(|| c.kind.split('.').next().unwrap_or(""));
+    let department = match policy.department(dept_id) {
+        Some(d) => Named {
+            id: &d.id,
+            name_zh: &d.name_zh,
+            name_en: &d.name_en,
+        },
+        None => Named {
+            id: dept_id,
+            name_zh: dept_id,
+            name_en: dept_id,
+        },
+    };
+    let occupation = c.occupation.as_deref().map(|o| match policy.occupation(o) {
+        Some(occ) => Named {
+            id: &occ.code,
+            name_zh: &occ.name_zh,
+            name_en: &occ.name_en,
+        },
+        None => Named {
+            id: o,
+            name_zh: o,
+            name_en: o,
+        },
+    });
+    let level = c.level.map(|l| Named {
+        id: l.id(),
+        name_zh: l.name_zh(),
+        name_en: l.name_en(),
+    });
+    let issuer = match &v.issuer {
+        Some(i) => IssuerView {
+            id: &i.id,
+            name_zh: Some(&i.name_zh),
+            name_en: Some(i.name_en.as_deref().unwrap_or(&i.name_zh)),
+            region: i
+                .region
+                .as_deref()
+                .and_then(|r| policy.region(r))
+                .map(|r| Named {
+                    id: &r.code,
+                    name_zh: &r.name_zh,
+                    name_en: &r.name_en,
+                }),
+            registration: i.status.id(),
+            registration_since: i.status_since,
+            contact: i.contact.as_deref(),
+        },
+        None => IssuerView {
+            id: &c.issuer,
+            name_zh: None,
+            name_en: None,
+            region: None,
+            registration: "unregistered",
+            registration_since: None,
+            contact: None,
+        },
+    };
+    let number = match kind {
+        Some(k) => display_number(k.number_scheme, &c.number),
+        // A kind the policy no longer knows: show no number rather than risk an ID number.
+        None => Cow::Borrowed("—"),
+    };
+    CertificateResult {
+        status: report.map(|r| r.status),
+        status_zh: report.map(|r| r.status.name_zh()),
+        status_en: report.map(|r| r.status.name_en()),
+        valid_until: report.and_then(|r| r.valid_until),
+        review_due_on: report.and_then(|r| r.review_due_on),
+        review_due_from: report.and_then(|r| r.review_due_from),
+        expired_on: report.and_then(|r| r.expired_on),
+        suspended_on: report.and_then(|r| r.suspended_on),
+        revoked_on: report.and_then(|r| r.revoked_on),
+        certificate: CertificateView {
+            number,
+            kind: &c.kind,
+            kind_name_zh: kind
+                .map(|k| k.full_name_zh())
+                .unwrap_or_else(|| c.kind.clone()),
+            kind_name_en: kind
+                .map(|k| k.full_name_en())
+                .unwrap_or_else(|| c.kind.clone()),
+            department,
+            occupation,
+            level,
+            issuer,
+            issued_on: c.issued_on,
+            holder_name: mask_name(&c.holder_name),
+        },
+        checks: v.verification.checks.iter().map(check_view).collect(),
+        provisional: v
+            .verification
+            .provisional
+            .iter()
+            .map(provisional_view)
+            .collect(),
+    }
+}

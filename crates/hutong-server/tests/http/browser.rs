@@ -1,0 +1,195 @@
+//! A real browser on the query page: headless Chromium driven through WebDriver (chromedriver),
+//! against the service on a loopback socket. It types a number and a name, submits, and finds
+//! the status on the result page; then the not-found case, and the one-stop query by ID number.
+//!
+//! Runs when `HUTONG_BROWSER_TESTS=1` (CI sets it, and installs Debian's `chromium` and
+//! `chromium-driver`); then a missing browser or driver is a failure. Otherwise it says that it
+//! was skipped.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+use super::fixture::{self, Sample};
+use super::state;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_driver() -> (Driver, u16) {
+    let driver = std::env::var("HUTONG_CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.into());
+    assert!(
+        std::path::Path::new(&driver).is_file() && std::path::Path::new(CHROMIUM).is_file(),
+        "HUTONG_BROWSER_TESTS=1 but {driver} or {CHROMIUM} is missing: apt-get install chromium chromium-driver"
+    );
+    let port = free_port();
+    let child = Command::new(&driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {driver}: {e}"));
+    let d = Driver(child);
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return (d, port);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{driver} did not start listening");
+}
+
+async fn browser(driver_port: u16, profile: &std::path::Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=412,900",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a WebDriver session with headless Chromium")
+}
+
+/// Types a number and a name into the query page, submits, and returns the result's status.
+async fn verify_in_browser(c: &Client, base: &str, number: &str, name: &str) -> (String, String) {
+    c.goto(&format!("{base}/verify")).await.unwrap();
+    c.find(Locator::Css("#number"))
+        .await
+        .unwrap()
+        .send_keys(number)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#name"))
+        .await
+        .unwrap()
+        .send_keys(name)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#verify"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let status = c.wait().for_element(Locator::Css("#status")).await.unwrap();
+    (
+        status
+            .attr("data-status")
+            .await
+            .unwrap()
+            .unwrap_or_default(),
+        status.text().await.unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_verifies_a_certificate_in_a_real_browser() {
+    if std::env::var("HUTONG_BROWSER_TESTS").as_deref() != Ok("1") {
+        // Written to the terminal directly, past the test harness's capture, so that it shows.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED browser test: set HUTONG_BROWSER_TESTS=1 to run it (needs Debian's chromium and chromium-driver; CI sets it)"
+        );
+        return;
+    }
+    let (s, _dir) = state().await;
+    let f = fixture::fill(&s).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(hutong_server::serve(listener, s.clone(), async {
+        let _ = stopped.await;
+    }));
+
+    let (_driver, port) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(port, profile.path()).await;
+    let outcome = tokio::time::timeout(Duration::from_secs(120), run(&c, &base, &f)).await;
+    let _ = c.close().await;
+    let _ = stop.send(());
+    let _ = server.await;
+    outcome.expect("the browser test took more than two minutes");
+}
+
+async fn run(c: &Client, base: &str, f: &fixture::Fixture) {
+    let cases: [(&Sample, &str, &str); 3] = [
+        (&f.review_due, "review-due", "有效（待复审/换证）"),
+        (&f.revoked, "revoked", "已撤销"),
+        (&f.suspended, "suspended", "已暂停"),
+    ];
+    for (sample, status, text) in cases {
+        let (got, shown) = verify_in_browser(c, base, &sample.number, sample.name).await;
+        assert_eq!(got, status, "{}: {shown}", sample.kind);
+        assert!(shown.contains(text), "{shown}");
+    }
+    // A wrong name: not found, saying nothing about the number.
+    let (got, shown) = verify_in_browser(c, base, &f.expired.number, "李五").await;
+    assert_eq!(got, "not-found");
+    assert!(shown.contains("未查到"), "{shown}");
+
+    // The one-stop query by ID number and name, posted.
+    c.goto(&format!("{base}/verify?lang=en")).await.unwrap();
+    c.find(Locator::Css("#hid"))
+        .await
+        .unwrap()
+        .send_keys(&f.review_due.id)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#hname"))
+        .await
+        .unwrap()
+        .send_keys(f.review_due.name)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#holder"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css("#status")).await.unwrap();
+    let page = c.source().await.unwrap();
+    assert!(
+        page.contains("data-status=\"review-due\"") && page.contains("data-status=\"expired\"")
+    );
+    assert!(page.contains("Expired"), "the English page");
+    let url = c.current_url().await.unwrap();
+    assert!(
+        !url.as_str().contains(&f.review_due.id),
+        "the ID number is never in the address: {url}"
+    );
+}

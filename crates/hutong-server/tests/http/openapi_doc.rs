@@ -1,0 +1,76 @@
+//! The OpenAPI document is generated from the handlers and covers every `/api/v1` route.
+
+use axum::http::StatusCode;
+
+use super::{get, states};
+
+/// Every `/api/v1/…` path written anywhere in the server's source.
+fn api_paths_in_source() -> Vec<String> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for (i, _) in text.match_indices("\"/api/v1/") {
+                    let rest = &text[i + 1..];
+                    let end = rest.find(['"', '?']).unwrap();
+                    out.push(rest[..end].to_string());
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut out,
+    );
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[tokio::test]
+async fn every_api_route_is_in_the_openapi_document() {
+    for (s, _keep) in states("openapi_doc::every_api_route_is_in_the_openapi_document").await {
+        eprintln!(
+            "every_api_route_is_in_the_openapi_document: on {}",
+            s.store.backend()
+        );
+        let (code, ctype, body) = get(&s, "/api/openapi.json").await;
+        assert_eq!(code, StatusCode::OK);
+        assert_eq!(ctype, "application/json");
+        let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+        let in_source = api_paths_in_source();
+        assert!(
+            in_source.contains(&"/api/v1/verify".to_string()),
+            "{in_source:?}"
+        );
+        for p in &in_source {
+            assert!(
+                paths.contains(&p),
+                "{p} is routed but not documented: {paths:?}"
+            );
+        }
+        // And every documented path is routed: it answers, if only with a 400 for no parameters.
+        for p in paths {
+            let (code, _, body) = get(&s, p).await;
+            assert_eq!(code, StatusCode::BAD_REQUEST, "{p}: {body}");
+        }
+        let verify = &doc["paths"]["/api/v1/verify"]["get"];
+        let params: Vec<&str> = verify["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(params, ["number", "name", "id", "kind"]);
+        assert!(
+            doc["components"]["schemas"]["LookupAnswer"].is_object(),
+            "{body}"
+        );
+    }
+}

@@ -1,0 +1,811 @@
+//! `hutong bench verify`: the verification endpoint under load, beside a bare baseline.
+//!
+//! 1. Makes sure the database holds at least `--certificates` synthetic certificates, filling
+//!    it with `hutong demo`'s generator when it holds fewer (the data is a function of the seed,
+//!    so a larger run extends a smaller one).
+//! 2. Picks real certificates at random from the database and builds a request mix: half with an
+//!    existing number and the right name, a quarter with an existing number and a wrong name, a
+//!    quarter with a well-formed number that is not registered.
+//! 3. For each run: starts a *baseline* server as a child process (a bare axum route doing the
+//!    one SQLite lookup by number that verification needs, and nothing else), loads it, stops
+//!    it; then starts `hutong serve` as a child process and loads `/api/v1/verify` the same way.
+//!    The load generator is this process: `--connections` keep-alive HTTP/1.1 connections on one
+//!    thread, each sending its next request as soon as the answer arrives. Every answer is
+//!    checked (status 200, and `found` as expected).
+//! 4. Prints requests/s and latency percentiles of each run and their medians, the server's
+//!    resident memory, the dataset, the machine and the rate limits in force. The benchmark's
+//!    client is exempted by a bearer token, so the limiter's check runs on every request.
+//!
+//! Both servers share the machine's cores with the load generator, as on a single-machine
+//! deployment test; the baseline is measured in the same run so that figures taken on a busy
+//! machine can still be compared.
+
+use std::net::SocketAddr;
+use std::process::{Child, Command as Process, ExitCode, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use hutong_core::ResidentId;
+use hutong_core::date::Day;
+
+use crate::cmd::demo;
+use crate::config::{Config, GlobalArgs};
+use crate::context::{self, runtime};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Load `GET /api/v1/verify` and a bare baseline, and print throughput and latency.
+    Verify(VerifyArgs),
+    /// The baseline server (started by `bench verify`): one SQLite lookup per request.
+    #[command(hide = true)]
+    BaselineServer(BaselineArgs),
+}
+
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    /// How many certificates the database must hold; it is filled with demo data up to this.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub certificates: u64,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 64)]
+    pub connections: usize,
+    /// How long each measurement lasts, after the warm-up (`10s`, `500ms`, `1m`).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Load before measuring, so that caches are warm.
+    #[arg(long, default_value = "3s", value_parser = parse_duration)]
+    pub warmup: Duration,
+    /// Runs of (baseline, verify); medians are reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Skip the baseline.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Distinct requests in the mix.
+    #[arg(long, default_value_t = 100_000)]
+    pub requests: usize,
+    /// Seed of the demo data and of the picks.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+}
+
+#[derive(clap::Args)]
+pub struct BaselineArgs {
+    #[arg(long)]
+    pub listen: String,
+    #[arg(long)]
+    pub sqlite: std::path::PathBuf,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not a duration such as 10s, 500ms or 1m"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("\"{s}\": the unit is ms, s or m")),
+    };
+    if !(0.0..=3600.0).contains(&secs) {
+        return Err(format!("\"{s}\" must be at most an hour"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::Verify(a) => verify(global, a),
+        Command::BaselineServer(a) => baseline_server(a),
+    }
+}
+
+/// One prepared request and what its answer must say.
+struct Probe {
+    bytes: Vec<u8>,
+    found: bool,
+}
+
+/// A run's figures.
+#[derive(Clone, Copy)]
+struct Figures {
+    rps: f64,
+    p50_us: u32,
+    p99_us: u32,
+    errors: u64,
+    rss_kb: Option<u64>,
+    peak_rss_kb: Option<u64>,
+    /// The server's CPU time per answered request, over the measured span: a figure that
+    /// other load on a shared machine disturbs much less than requests per second.
+    cpu_us_per_request: Option<f64>,
+}
+
+fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(global)?;
+    crate::config::init_logging(&config.log);
+    let sqlite = match hutong_store::DatabaseUrl::parse(&config.database) {
+        Ok(hutong_store::DatabaseUrl::Sqlite(p)) => p,
+        _ => {
+            return Err(crate::exit::invalid(
+                "bench verify measures the SQLite backend; give a sqlite:// database",
+            ));
+        }
+    };
+    let rt = runtime()?;
+    let (probes, dataset) = rt.block_on(prepare(&config, &args))?;
+    drop(rt);
+
+    let token = format!("bench-{:016x}", rand::random::<u64>());
+    let token_hash = hutong_server::ratelimit::token_sha256_hex(&token);
+    let probes: Arc<Vec<Probe>> = Arc::new(
+        probes
+            .into_iter()
+            .map(|(path, found)| Probe {
+                bytes: format!(
+                    "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
+                )
+                .into_bytes(),
+                found,
+            })
+            .collect(),
+    );
+
+    let mut in_force = config.rate_limits.clone();
+    if let Ok(h) = hutong_server::ratelimit::parse_sha256_hex(&token_hash) {
+        in_force.exempt_token_sha256.push(h);
+    }
+    let limits = in_force.describe();
+    let db_size = std::fs::metadata(&sqlite).map(|m| m.len()).unwrap_or(0);
+    println!("hutong bench verify");
+    println!(
+        "dataset:     {dataset} certificates in {} ({:.2} GB)",
+        sqlite.display(),
+        db_size as f64 / 1e9
+    );
+    println!("machine:     {}", machine());
+    println!(
+        "load:        {} keep-alive connections from this process (one thread), {} s measured after {} s warm-up, {} run(s)",
+        args.connections,
+        args.duration.as_secs_f64(),
+        args.warmup.as_secs_f64(),
+        args.runs
+    );
+    println!(
+        "mix:         {} distinct requests: 50% registered number + right name, 25% registered number + wrong name, 25% unregistered number",
+        probes.len()
+    );
+    println!(
+        "rate limits: {limits}; the benchmark client is exempt by its bearer token, checked on every request"
+    );
+    println!(
+        "baseline:    a bare axum route doing the one SQLite lookup by number, with per-thread cached statements"
+    );
+
+    // Both servers start with the database in the operating system's cache, whichever runs
+    // first: read the file once.
+    let warm = Instant::now();
+    let mut file = std::fs::File::open(&sqlite)?;
+    let mut chunk = vec![0u8; 8 << 20];
+    while std::io::Read::read(&mut file, &mut chunk)? > 0 {}
+    println!(
+        "cache:       read the database file once ({:.1} s) so that no run starts cold",
+        warm.elapsed().as_secs_f64()
+    );
+
+    let exe = std::env::current_exe().context("cannot find the hutong executable")?;
+    let mut baseline = Vec::new();
+    let mut served = Vec::new();
+    for run in 1..=args.runs {
+        if !args.no_baseline {
+            let addr = free_addr()?;
+            let child = Process::new(&exe)
+                .args(["bench", "baseline-server", "--listen", &addr.to_string()])
+                .arg("--sqlite")
+                .arg(&sqlite)
+                .stdout(Stdio::null())
+                .spawn()
+                .context("cannot start the baseline server")?;
+            let f = measure(child, addr, &probes, &args, false)?;
+            report(run, "baseline", &f, None);
+            baseline.push(f);
+        }
+        let addr = free_addr()?;
+        let child = Process::new(&exe)
+            .arg("--database")
+            .arg(&config.database)
+            .arg("--policy")
+            .arg(&config.policy)
+            .arg("--data-dir")
+            .arg(&config.data_dir)
+            .arg("--holder-key-file")
+            .arg(&config.holder_key_file)
+            .args(["serve", "--listen", &addr.to_string()])
+            .env("HUTONG_RATE_LIMIT_EXEMPT_TOKEN_SHA256", &token_hash)
+            .env("HUTONG_LOG", "warn")
+            .env_remove("RUST_LOG")
+            .env_remove("HUTONG_LISTEN")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("cannot start hutong serve")?;
+        let f = measure(child, addr, &probes, &args, true)?;
+        report(run, "verify", &f, baseline.last());
+        served.push(f);
+    }
+    println!("--");
+    let b = median(&baseline);
+    let v = median(&served).context("no run was made")?;
+    if let Some(b) = &b {
+        report(0, "baseline", b, None);
+    }
+    report(0, "verify", &v, b.as_ref());
+    println!(
+        "summary: {dataset} certificates, {} connections: verify {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, server CPU {} per verification, server RSS {}{}",
+        args.connections,
+        v.rps,
+        f64::from(v.p50_us) / 1000.0,
+        f64::from(v.p99_us) / 1000.0,
+        v.cpu_us_per_request
+            .map(|c| format!("{c:.1} µs"))
+            .unwrap_or_else(|| "unknown".into()),
+        v.peak_rss_kb
+            .map(|k| format!("{:.0} MB peak", k as f64 / 1024.0))
+            .unwrap_or_else(|| "unknown".into()),
+        b.map(|b| format!(
+            "; baseline {:.0} req/s ({:.0}%){}",
+            b.rps,
+            100.0 * v.rps / b.rps,
+            b.cpu_us_per_request
+                .map(|c| format!(", server CPU {c:.1} µs per lookup"))
+                .unwrap_or_default()
+        ))
+        .unwrap_or_default()
+    );
+    let errors: u64 = served.iter().chain(&baseline).map(|f| f.errors).sum();
+    if errors > 0 {
+        eprintln!("error: {errors} answers were not as expected (see above)");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Fills the database if needed and builds the request mix: (path, expected `found`).
+async fn prepare(config: &Config, args: &VerifyArgs) -> anyhow::Result<(Vec<(String, bool)>, u64)> {
+    let ctx = context::open(config.clone(), context::Reads::Primary).await?;
+    let mut have = ctx.store.certificate_count_estimate().await?;
+    if have < args.certificates {
+        eprintln!(
+            "the database holds {have} certificates; filling it to {} with demo data…",
+            args.certificates
+        );
+        let start = Instant::now();
+        let demo_args = demo::Args {
+            certificates: args.certificates,
+            seed: args.seed,
+            samples: None,
+            today: None,
+        };
+        let bar = demo::progress_bar(args.certificates);
+        let today = hutong_core::date::today_in_china();
+        let (_, _, samples) = demo::fill(
+            &*ctx.store,
+            &ctx.policy,
+            &ctx.secret,
+            &demo_args,
+            today,
+            &bar,
+        )
+        .await?;
+        bar.finish_and_clear();
+        demo::save_samples_for_serve(&ctx.config, &samples);
+        eprintln!("filled in {:.0} s", start.elapsed().as_secs_f64());
+        have = ctx.store.certificate_count_estimate().await?;
+    }
+    let picks = ctx
+        .store
+        .random_certificates(args.requests.div_ceil(2).max(1), args.seed)
+        .await?;
+    anyhow::ensure!(
+        !picks.is_empty(),
+        "the database holds no certificate to look up"
+    );
+    let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(args.seed);
+    let enc = hutong_server::pages::lookup::encode;
+    let mut out = Vec::with_capacity(args.requests);
+    for i in 0..args.requests {
+        let c = &picks[(i / 2) % picks.len()];
+        let path = |number: &str, name: &str| {
+            format!("/api/v1/verify?number={}&name={}", enc(number), enc(name))
+        };
+        match i % 4 {
+            0 | 2 => out.push((path(&c.number, &c.holder_name), true)),
+            1 => {
+                // A wrong name: the last character replaced.
+                let mut name: Vec<char> = c.holder_name.chars().collect();
+                if let Some(last) = name.last_mut() {
+                    *last = if *last == '甲' { '乙' } else { '甲' };
+                }
+                out.push((path(&c.number, &name.iter().collect::<String>()), false));
+            }
+            _ => {
+                // A well-formed special-operation number of a Tianjin ID number: the demo
+                // data has no holder from Tianjin (province 12).
+                let birth = Day::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+                    + chrono::Days::new(rand::Rng::gen_range(&mut rng, 0..12_000));
+                let id =
+                    ResidentId::synthesize(120101, birth, rand::Rng::gen_range(&mut rng, 0..1000));
+                out.push((path(&format!("T{}", id.as_str()), &c.holder_name), false));
+            }
+        }
+    }
+    // Spread the kinds of request over time.
+    rand::seq::SliceRandom::shuffle(out.as_mut_slice(), &mut rng);
+    Ok((out, have))
+}
+
+fn free_addr() -> anyhow::Result<SocketAddr> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
+    Ok(l.local_addr()?)
+}
+
+/// Waits for a server child to answer, loads it, reads its memory, stops it.
+fn measure(
+    mut child: Child,
+    addr: SocketAddr,
+    probes: &Arc<Vec<Probe>>,
+    args: &VerifyArgs,
+    check_found: bool,
+) -> anyhow::Result<Figures> {
+    eprintln!("server process {} on {addr}", child.id());
+    let result = (|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(async {
+            wait_ready(addr, &mut child, check_found).await?;
+            load(addr, child.id(), probes, args, check_found).await
+        })
+    })();
+    let (rss, peak) = memory(child.id());
+    stop(&mut child);
+    let mut f = result?;
+    f.rss_kb = rss;
+    f.peak_rss_kb = peak;
+    Ok(f)
+}
+
+fn stop(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        // SIGTERM lets the server finish its requests; it is this process's own child.
+        let _ = Process::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        for _ in 0..50 {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Waits until the server answers `/healthz`, and, for `hutong serve` (`settled`), until it has
+/// finished counting the registry, which it does once at start: the measurement is of the
+/// steady state, not of a server busy counting ten million rows.
+async fn wait_ready(addr: SocketAddr, child: &mut Child, settled: bool) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut path = "/healthz";
+    loop {
+        if let Some(status) = child.try_wait()? {
+            anyhow::bail!("the server exited before answering ({status})");
+        }
+        if let Ok(mut s) = TcpStream::connect(addr).await {
+            let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            let (mut buf, mut body) = (Vec::new(), Vec::new());
+            if s.write_all(req.as_bytes()).await.is_ok()
+                && let Ok(Ok(Some((status, _)))) = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    read_response(&mut s, &mut buf, Some(&mut body)),
+                )
+                .await
+                && status == 200
+            {
+                if !settled || path == "/metrics" && counted(&body) {
+                    return Ok(());
+                }
+                path = "/metrics";
+            }
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the server did not become ready within 10 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Whether a `/metrics` answer has the registry count.
+fn counted(body: &[u8]) -> bool {
+    let needle = b"hutong_registry_certificates ";
+    body.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Reads one HTTP/1.1 response with a `content-length` from `s`, using `buf` for what arrives
+/// beyond it. Returns the status and whether the body starts with `{"found":true`; copies the
+/// body into `body` when one is given.
+async fn read_response(
+    s: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    body: Option<&mut Vec<u8>>,
+) -> std::io::Result<Option<(u16, bool)>> {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = &buf[..end];
+            let status = head
+                .get(9..12)
+                .and_then(|s| std::str::from_utf8(s).ok())
+                .and_then(|s| s.parse::<u16>().ok())
+                .unwrap_or(0);
+            let len = content_length(head).unwrap_or(0);
+            let total = end + 4 + len;
+            while buf.len() < total {
+                if s.read_buf(buf).await? == 0 {
+                    return Ok(None);
+                }
+            }
+            let found = buf[end + 4..total].starts_with(b"{\"found\":true");
+            if let Some(body) = body {
+                body.clear();
+                body.extend_from_slice(&buf[end + 4..total]);
+            }
+            buf.drain(..total);
+            return Ok(Some((status, found)));
+        }
+        buf.reserve(4096);
+        if s.read_buf(buf).await? == 0 {
+            return Ok(None);
+        }
+    }
+}
+
+fn content_length(head: &[u8]) -> Option<usize> {
+    for line in head.split(|b| *b == b'\n') {
+        if line.len() > 15 && line[..15].eq_ignore_ascii_case(b"content-length:") {
+            return std::str::from_utf8(&line[15..]).ok()?.trim().parse().ok();
+        }
+    }
+    None
+}
+
+async fn load(
+    addr: SocketAddr,
+    pid: u32,
+    probes: &Arc<Vec<Probe>>,
+    args: &VerifyArgs,
+    check_found: bool,
+) -> anyhow::Result<Figures> {
+    let start = Instant::now();
+    let measure_from = start + args.warmup;
+    let end = measure_from + args.duration;
+    // The server's CPU time at the start and the end of the measured span.
+    let cpu = tokio::spawn(async move {
+        tokio::time::sleep_until(measure_from.into()).await;
+        let before = cpu_time(pid);
+        tokio::time::sleep_until(end.into()).await;
+        Some(cpu_time(pid)?.saturating_sub(before?))
+    });
+    let mut tasks = Vec::with_capacity(args.connections);
+    for c in 0..args.connections {
+        let probes = probes.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut s = TcpStream::connect(addr).await?;
+            s.set_nodelay(true)?;
+            let mut buf = Vec::with_capacity(8192);
+            let mut lat: Vec<u32> = Vec::with_capacity(1 << 16);
+            let mut errors = 0u64;
+            let mut i = c * 7919;
+            loop {
+                let p = &probes[i % probes.len()];
+                i += 1;
+                let t0 = Instant::now();
+                if t0 >= end {
+                    break;
+                }
+                s.write_all(&p.bytes).await?;
+                let Some((status, found)) = read_response(&mut s, &mut buf, None).await? else {
+                    anyhow::bail!("the server closed a connection");
+                };
+                let t1 = Instant::now();
+                if status != 200 || (check_found && found != p.found) {
+                    errors += 1;
+                    if errors <= 3 {
+                        eprintln!(
+                            "unexpected answer: status {status}, found {found}, expected found {}",
+                            p.found
+                        );
+                    }
+                }
+                if t0 >= measure_from {
+                    lat.push(u32::try_from((t1 - t0).as_micros()).unwrap_or(u32::MAX));
+                }
+            }
+            Ok::<_, anyhow::Error>((lat, errors))
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await??;
+        all.extend(lat);
+        errors += e;
+    }
+    anyhow::ensure!(!all.is_empty(), "no request completed in the measured time");
+    let cpu_us_per_request = cpu
+        .await
+        .ok()
+        .flatten()
+        .map(|d| d.as_secs_f64() * 1e6 / all.len() as f64);
+    all.sort_unstable();
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    Ok(Figures {
+        rps: all.len() as f64 / args.duration.as_secs_f64(),
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+        errors,
+        rss_kb: None,
+        peak_rss_kb: None,
+        cpu_us_per_request,
+    })
+}
+
+/// CPU time a process has used, summed over its threads (Linux `schedstat`, nanoseconds).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let mut total = 0u64;
+    for t in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let stat = std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// Resident and peak resident memory of a process, in KiB (Linux).
+fn memory(pid: u32) -> (Option<u64>, Option<u64>) {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return (None, None);
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(str::trim)
+        .unwrap_or("unknown CPU");
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map(|kb| format!(", {:.0} GiB memory", kb as f64 / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    format!("{cores} cores, {model}{mem}, {}", std::env::consts::OS)
+}
+
+fn median(runs: &[Figures]) -> Option<Figures> {
+    if runs.is_empty() {
+        return None;
+    }
+    let mid = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    };
+    Some(Figures {
+        rps: mid(runs.iter().map(|f| f.rps).collect()),
+        p50_us: mid(runs.iter().map(|f| f64::from(f.p50_us)).collect()) as u32,
+        p99_us: mid(runs.iter().map(|f| f64::from(f.p99_us)).collect()) as u32,
+        errors: runs.iter().map(|f| f.errors).sum(),
+        rss_kb: runs.iter().filter_map(|f| f.rss_kb).max(),
+        peak_rss_kb: runs.iter().filter_map(|f| f.peak_rss_kb).max(),
+        cpu_us_per_request: {
+            let v: Vec<f64> = runs.iter().filter_map(|f| f.cpu_us_per_request).collect();
+            (!v.is_empty()).then(|| mid(v))
+        },
+    })
+}
+
+fn report(run: usize, what: &str, f: &Figures, baseline: Option<&Figures>) {
+    let label = if run == 0 {
+        "median".to_string()
+    } else {
+        format!("run {run}")
+    };
+    let mem = match (f.rss_kb, f.peak_rss_kb) {
+        (Some(r), Some(p)) => format!(
+            "  RSS {:.0} MB (peak {:.0} MB)",
+            r as f64 / 1024.0,
+            p as f64 / 1024.0
+        ),
+        _ => String::new(),
+    };
+    let rel = baseline
+        .map(|b| format!("  {:.0}% of baseline", 100.0 * f.rps / b.rps))
+        .unwrap_or_default();
+    let cpu = f
+        .cpu_us_per_request
+        .map(|c| format!("  server CPU {c:.1} µs/req"))
+        .unwrap_or_default();
+    println!(
+        "{label:>8}  {what:<8} {:>9.0} req/s  p50 {:>5.2} ms  p99 {:>5.2} ms{cpu}{mem}{rel}{}",
+        f.rps,
+        f64::from(f.p50_us) / 1000.0,
+        f64::from(f.p99_us) / 1000.0,
+        if f.errors > 0 {
+            format!("  {} unexpected answers", f.errors)
+        } else {
+            String::new()
+        }
+    );
+}
+
+/// The baseline: one route, one SQLite lookup by number through a per-thread connection with a
+/// cached statement, a small JSON answer. Nothing else: no policy, no checks, no rate limit.
+fn baseline_server(args: BaselineArgs) -> anyhow::Result<ExitCode> {
+    use axum::extract::RawQuery;
+    use axum::routing::get;
+
+    thread_local! {
+        static CONN: std::cell::RefCell<Option<rusqlite::Connection>> = const { std::cell::RefCell::new(None) };
+    }
+    let path = Arc::new(args.sqlite);
+    let lookup = move |RawQuery(q): RawQuery| {
+        let path = path.clone();
+        async move {
+            let q = q.unwrap_or_default();
+            let number = q
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("number="))
+                .map(percent_decode)
+                .unwrap_or_default();
+            let found = CONN.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.is_none() {
+                    let conn = rusqlite::Connection::open_with_flags(
+                        &*path,
+                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )
+                    .ok()?;
+                    let _ = conn.execute_batch("PRAGMA cache_size = -16000;");
+                    *c = Some(conn);
+                }
+                let conn = c.as_ref()?;
+                let mut stmt = conn
+                    .prepare_cached("SELECT holder_name FROM certificates WHERE number = ?1")
+                    .ok()?;
+                let mut rows = stmt.query([number]).ok()?;
+                Some(rows.next().ok()?.is_some())
+            });
+            if found == Some(true) {
+                "{\"found\":true}"
+            } else {
+                "{\"found\":false}"
+            }
+        }
+    };
+    let app = axum::Router::new()
+        .route("/api/v1/verify", get(lookup))
+        .route("/healthz", get(|| async { "ok" }));
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                #[cfg(unix)]
+                if let Ok(mut s) =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                {
+                    s.recv().await;
+                }
+                #[cfg(not(unix))]
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5h").is_err());
+    }
+
+    #[test]
+    fn decoding() {
+        assert_eq!(percent_decode("%E6%99%8BA01"), "晋A01");
+        assert_eq!(percent_decode("a+b%2"), "a b%2");
+    }
+
+    #[test]
+    fn response_heads() {
+        assert_eq!(
+            content_length(b"HTTP/1.1 200 OK\r\ncontent-type: x\r\ncontent-length: 42\r"),
+            Some(42)
+        );
+        assert_eq!(content_length(b"HTTP/1.1 200 OK\r\n"), None);
+    }
+}
