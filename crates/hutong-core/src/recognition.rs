@@ -91,6 +91,7 @@
 mod advice;
 pub mod explain;
 mod input;
+pub mod registry;
 
 use std::borrow::Cow;
 

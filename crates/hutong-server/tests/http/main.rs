@@ -12,6 +12,7 @@ mod limits;
 mod lookups;
 mod openapi_doc;
 mod pages;
+mod recognition;
 
 use std::sync::Arc;
 
