@@ -137,27 +137,13 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     tokio::spawn(conn);
-    let estimate: f32 = client
-        .query_one(
-            "SELECT reltuples FROM pg_class WHERE oid = 'certificates'::regclass",
-            &[],
-        )
+    let estimate = store.count_estimate().await.map_err(|e| e.to_string())?;
+    let mut numbers: Vec<String> = store
+        .sample_certificates(args.sample as usize, 2026)
         .await
         .map_err(|e| e.to_string())?
-        .get(0);
-    let percent = (args.sample as f64 / f64::from(estimate.max(1.0)) * 100.0).clamp(0.01, 100.0);
-    let mut numbers: Vec<String> = client
-        .query(
-            &format!(
-                "SELECT number FROM certificates TABLESAMPLE SYSTEM ({percent}) LIMIT {}",
-                args.sample
-            ),
-            &[],
-        )
-        .await
-        .map_err(|e| e.to_string())?
-        .iter()
-        .map(|r| r.get(0))
+        .into_iter()
+        .map(|c| c.number)
         .collect();
     if numbers.is_empty() {
         return Err("the database holds no certificates: load some first (hutong demo)".into());
@@ -175,9 +161,8 @@ async fn run(args: Args) -> Result<(), String> {
         .map(|n| n.get())
         .unwrap_or(0);
     println!(
-        "lookup_bench: {} certificates (planner estimate), {} sampled numbers, {cpus} CPUs, \
+        "lookup_bench: {estimate} certificates (estimate), {} sampled numbers, {cpus} CPUs, \
          concurrency {}, pool {}, {} s × {} runs",
-        estimate as u64,
         numbers.len(),
         args.concurrency,
         args.pool,

@@ -173,6 +173,70 @@ impl PgStore {
         &self.primary_target.shown
     }
 
+    /// About how many certificates are stored, without counting them: the planner's row
+    /// density times the table's current size, so rows added since the last `ANALYZE` are
+    /// included. A table never analysed (new, or small) is counted exactly.
+    pub async fn count_estimate(&self) -> Result<u64> {
+        let c = self.reader().await?;
+        let estimate: f64 = c
+            .query_one(
+                "SELECT CASE WHEN reltuples > 0 AND relpages > 0 \
+                 THEN reltuples::float8 / relpages * (pg_relation_size(oid) / current_setting('block_size')::int) \
+                 ELSE -1 END FROM pg_class WHERE oid = 'certificates'::regclass",
+                &[],
+            )
+            .await
+            .map_err(backend)?
+            .get(0);
+        if estimate >= 0.0 {
+            return Ok(estimate.round() as u64);
+        }
+        let n: i64 = c
+            .query_one("SELECT count(*) FROM certificates", &[])
+            .await
+            .map_err(backend)?
+            .get(0);
+        Ok(n as u64)
+    }
+
+    /// Up to `n` stored certificates picked at random, the same ones for the same `seed` while
+    /// the table is unchanged: pages sampled with `TABLESAMPLE SYSTEM … REPEATABLE (seed)` from
+    /// a large table, rows ordered by a seeded hash from a small one. For benchmarks that need
+    /// real numbers to look up.
+    pub async fn sample_certificates(&self, n: usize, seed: u64) -> Result<Vec<Certificate>> {
+        if n == 0 {
+            return Ok(vec![]);
+        }
+        let total = self.count_estimate().await?;
+        let c = self.reader().await?;
+        let seed = (seed % (i32::MAX as u64)) as i32;
+        let limit = n as i64;
+        let rows = if total <= 100_000 {
+            let stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {CERT_COLUMNS} FROM certificates \
+                     ORDER BY hashtext(number || ':' || kind || ':' || $1::int4), number, kind LIMIT $2"
+                ))
+                .await
+                .map_err(backend)?;
+            c.query(&stmt, &[&seed, &limit]).await.map_err(backend)?
+        } else {
+            // Three times the pages needed, so that the sample rarely falls short of n.
+            let percent = (n as f64 * 3.0 / total as f64 * 100.0).clamp(0.0001, 100.0);
+            let stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {CERT_COLUMNS} FROM certificates TABLESAMPLE SYSTEM ($1) REPEATABLE ($2) LIMIT $3"
+                ))
+                .await
+                .map_err(backend)?;
+            c.query(&stmt, &[&(percent as f32), &(seed as f64), &limit])
+                .await
+                .map_err(backend)?
+        };
+        self.know_kinds(&c, &rows).await?;
+        rows.iter().map(|r| self.decode(r)).collect()
+    }
+
     /// Where reads go.
     pub fn read_description(&self) -> &str {
         self.reads

@@ -235,3 +235,33 @@ async fn a_bulk_load_is_stored_and_analysed() {
         other => panic!("expected a conflict, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn counts_are_estimated_and_samples_repeat_for_a_seed() {
+    let Some(db) = TestDatabase::create("counts_are_estimated_and_samples_repeat_for_a_seed").await
+    else {
+        return;
+    };
+    let s = db.open().await;
+    assert_eq!(s.count_estimate().await.unwrap(), 0);
+    assert!(s.sample_certificates(5, 1).await.unwrap().is_empty());
+    let batch: Vec<_> = (0..300)
+        .map(|i| sample_certificate(&format!("RS-{i:04}"), (i % 100) as u8))
+        .collect();
+    s.insert_certificates(&batch, "t", InsertMode::Each)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.count_estimate().await.unwrap(),
+        300,
+        "never analysed: counted"
+    );
+    let picked = s.sample_certificates(10, 42).await.unwrap();
+    assert_eq!(picked.len(), 10);
+    assert!(picked.iter().all(|c| batch.contains(c)));
+    assert_eq!(s.sample_certificates(10, 42).await.unwrap(), picked);
+    assert_ne!(s.sample_certificates(10, 43).await.unwrap(), picked);
+    // After ANALYZE the estimate comes from the planner's statistics, and grows with the table.
+    s.end_bulk_load().await.unwrap();
+    assert_eq!(s.count_estimate().await.unwrap(), 300);
+}

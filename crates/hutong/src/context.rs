@@ -100,11 +100,13 @@ pub async fn open_store(config: &Config, reads: Reads) -> anyhow::Result<Arc<dyn
             let store = PgStore::connect_with(&url, read.as_deref(), PgOptions::default())
                 .await
                 .map_err(store_error)?;
-            tracing::debug!(
-                primary = store.primary_description(),
-                reads = store.read_description(),
-                "PostgreSQL store open"
-            );
+            if read.is_some() {
+                tracing::info!(
+                    "PostgreSQL: writes to {}, queries from {}",
+                    store.primary_description(),
+                    store.read_description()
+                );
+            }
             Ok(Arc::new(store))
         }
     }
