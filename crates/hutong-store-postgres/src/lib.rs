@@ -713,41 +713,11 @@ impl Store for PgStore {
     }
 
     async fn certificate_count_estimate(&self) -> Result<u64> {
-        // The planner's estimate is free and close enough for a benchmark; a table never
-        // analysed (reltuples < 0) is counted.
-        let c = self.reader().await?;
-        let row = c
-            .query_one(
-                "SELECT reltuples::float8 FROM pg_class WHERE oid = 'certificates'::regclass",
-                &[],
-            )
-            .await
-            .map_err(backend)?;
-        let estimate: f64 = row.get(0);
-        if estimate >= 0.0 {
-            return Ok(estimate as u64);
-        }
-        let row = c
-            .query_one("SELECT count(*) FROM certificates", &[])
-            .await
-            .map_err(backend)?;
-        Ok(row.get::<_, i64>(0) as u64)
+        self.count_estimate().await
     }
 
     async fn random_certificates(&self, n: usize, seed: u64) -> Result<Vec<Certificate>> {
-        let total = self.certificate_count_estimate().await?.max(1);
-        // Block sampling with a fixed seed: spread over the table, repeatable, and it reads only
-        // the sampled pages. Twice the share needed, since pages hold uneven numbers of rows.
-        let percent = ((n as f64 * 2.0 / total as f64) * 100.0).clamp(0.0001, 100.0);
-        let c = self.reader().await?;
-        self.query_certs(
-            &c,
-            &format!(
-                "SELECT {CERT_COLUMNS} FROM certificates TABLESAMPLE SYSTEM ($1) REPEATABLE ($2) LIMIT $3"
-            ),
-            &[&(percent as f32), &((seed % 1_000_000) as f64), &(n as i64)],
-        )
-        .await
+        self.sample_certificates(n, seed).await
     }
 
     async fn certificates_by_number(&self, number: &str) -> Result<Vec<Certificate>> {
