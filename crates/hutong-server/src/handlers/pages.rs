@@ -58,13 +58,18 @@ pub async fn verify_result(
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
+    // A result opened by ID number alone has no address to share: no QR code then.
     let name = q.name.clone().unwrap_or_default();
-    let links = qr_links(&state, &headers, &found, &name, lang);
+    let links = if name.is_empty() {
+        Vec::new()
+    } else {
+        qr_links(&state, &headers, &found, &name, lang)
+    };
     let answer = LookupAnswer::new(&policy, today, &found);
     // The language switch keeps the result (the address already carries number and name),
     // unless the number embeds the holder's ID number: page text never shows one.
     let path = match found.as_slice() {
-        [one] if !embeds_id(&policy, &one.cert.kind) => {
+        [one] if !name.is_empty() && !embeds_id(&policy, &one.cert.kind) => {
             pages::lookup::result_link("", &one.cert.number, &name, Some(&one.cert.kind), Lang::Zh)
         }
         _ => "/verify".to_string(),

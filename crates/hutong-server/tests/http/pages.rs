@@ -119,6 +119,21 @@ async fn the_result_page_shows_status_checks_and_a_qr_code() {
         assert!(body.contains("data-status=\"revoked\""), "{body}");
         assert!(body.contains("href=\"/verify?lang=en\""), "{body}");
 
+        // Opened by ID number alone: the result, but no QR code (there is no name to share).
+        let (_, _, body) = get(
+            &s,
+            &format!(
+                "/verify/result?number={}&id={}",
+                enc(&f.expired.number),
+                f.expired.id
+            ),
+        )
+        .await;
+        assert!(
+            body.contains("data-status=\"expired\"") && !body.contains("<svg"),
+            "{body}"
+        );
+
         // The mem number embeds the holder's ID number: shown masked.
         let (_, _, body) = get(
             &s,

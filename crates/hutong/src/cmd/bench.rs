@@ -71,6 +71,10 @@ pub struct VerifyArgs {
     /// Seed of the demo data and of the picks.
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+    /// Discard and repeat a run (baseline and verify) during which other processes used more
+    /// than this many cores, up to three times `--runs` attempts: for shared machines.
+    #[arg(long, value_name = "CORES")]
+    pub max_other_load: Option<f64>,
 }
 
 #[derive(clap::Args)]
@@ -131,6 +135,9 @@ struct Figures {
     /// The server's CPU time per answered request, over the measured span: a figure that
     /// other load on a shared machine disturbs much less than requests per second.
     cpu_us_per_request: Option<f64>,
+    /// Cores that everything but the server and this process used during the measured span
+    /// (machine-wide busy time from /proc/stat less theirs): other load on a shared machine.
+    other_cores: Option<f64>,
 }
 
 fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -217,7 +224,12 @@ fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the hutong executable")?;
     let mut baseline = Vec::new();
     let mut served = Vec::new();
-    for run in 1..=args.runs {
+    let mut run = 0;
+    let mut attempts = 0;
+    while run < args.runs && attempts < args.runs * 3 {
+        attempts += 1;
+        run += 1;
+        let mut pair_baseline = None;
         if !args.no_baseline {
             let addr = free_addr()?;
             let child = Process::new(&exe)
@@ -233,7 +245,7 @@ fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
                 .context("cannot start the baseline server")?;
             let f = measure(child, addr, &probes, &args, false)?;
             report(run, "baseline", &f, None);
-            baseline.push(f);
+            pair_baseline = Some(f);
         }
         let addr = free_addr()?;
         let child = Process::new(&exe)
@@ -254,9 +266,28 @@ fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             .spawn()
             .context("cannot start hutong serve")?;
         let f = measure(child, addr, &probes, &args, true)?;
-        report(run, "verify", &f, baseline.last());
+        report(run, "verify", &f, pair_baseline.as_ref());
+        let busiest = [Some(&f), pair_baseline.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.other_cores)
+            .fold(0.0, f64::max);
+        if let Some(max) = args.max_other_load
+            && busiest > max
+        {
+            println!(
+                "          run {run} discarded: other processes used {busiest:.2} cores (--max-other-load {max})"
+            );
+            run -= 1;
+            continue;
+        }
+        baseline.extend(pair_baseline);
         served.push(f);
     }
+    anyhow::ensure!(
+        !served.is_empty(),
+        "every run was disturbed by other load; try again when the machine is quieter"
+    );
     println!("--");
     let b = median(&baseline);
     let v = median(&served).context("no run was made")?;
@@ -515,12 +546,25 @@ async fn load(
     let start = Instant::now();
     let measure_from = start + args.warmup;
     let end = measure_from + args.duration;
-    // The server's CPU time at the start and the end of the measured span.
+    // CPU time of the server, of this process and of the whole machine, at the start and the
+    // end of the measured span.
     let cpu = tokio::spawn(async move {
+        let me = std::process::id();
         tokio::time::sleep_until(measure_from.into()).await;
-        let before = cpu_time(pid);
+        let before = (cpu_time(pid), cpu_time(me), machine_busy());
         tokio::time::sleep_until(end.into()).await;
-        Some(cpu_time(pid)?.saturating_sub(before?))
+        let after = (cpu_time(pid), cpu_time(me), machine_busy());
+        let server = after.0?.saturating_sub(before.0?);
+        let others = match (before.1, after.1, before.2, after.2) {
+            (Some(c0), Some(c1), Some(m0), Some(m1)) => Some(
+                (m1.saturating_sub(m0).as_secs_f64()
+                    - server.as_secs_f64()
+                    - c1.saturating_sub(c0).as_secs_f64())
+                .max(0.0),
+            ),
+            _ => None,
+        };
+        Some((server, others))
     });
     let mut tasks = Vec::with_capacity(args.connections);
     for c in 0..args.connections {
@@ -568,11 +612,11 @@ async fn load(
         errors += e;
     }
     anyhow::ensure!(!all.is_empty(), "no request completed in the measured time");
-    let cpu_us_per_request = cpu
-        .await
-        .ok()
-        .flatten()
-        .map(|d| d.as_secs_f64() * 1e6 / all.len() as f64);
+    let cpu = cpu.await.ok().flatten();
+    let cpu_us_per_request = cpu.map(|(d, _)| d.as_secs_f64() * 1e6 / all.len() as f64);
+    let other_cores = cpu
+        .and_then(|(_, o)| o)
+        .map(|o| o / args.duration.as_secs_f64());
     all.sort_unstable();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     Ok(Figures {
@@ -583,7 +627,28 @@ async fn load(
         rss_kb: None,
         peak_rss_kb: None,
         cpu_us_per_request,
+        other_cores,
     })
+}
+
+/// Busy time of the whole machine (all but idle and I/O wait; steal counts as busy), from the
+/// first line of /proc/stat, in USER_HZ ticks of 10 ms.
+fn machine_busy() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let busy: u64 = fields
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4 && *i < 8)
+        .map(|(_, v)| v)
+        .sum();
+    Some(Duration::from_millis(busy * 10))
 }
 
 /// CPU time a process has used, summed over its threads (Linux `schedstat`, nanoseconds).
@@ -659,6 +724,10 @@ fn median(runs: &[Figures]) -> Option<Figures> {
             let v: Vec<f64> = runs.iter().filter_map(|f| f.cpu_us_per_request).collect();
             (!v.is_empty()).then(|| mid(v))
         },
+        other_cores: {
+            let v: Vec<f64> = runs.iter().filter_map(|f| f.other_cores).collect();
+            (!v.is_empty()).then(|| mid(v))
+        },
     })
 }
 
@@ -683,8 +752,12 @@ fn report(run: usize, what: &str, f: &Figures, baseline: Option<&Figures>) {
         .cpu_us_per_request
         .map(|c| format!("  server CPU {c:.1} µs/req"))
         .unwrap_or_default();
+    let others = f
+        .other_cores
+        .map(|o| format!("  other load {o:.2} cores"))
+        .unwrap_or_default();
     println!(
-        "{label:>8}  {what:<8} {:>9.0} req/s  p50 {:>5.2} ms  p99 {:>5.2} ms{cpu}{mem}{rel}{}",
+        "{label:>8}  {what:<8} {:>9.0} req/s  p50 {:>5.2} ms  p99 {:>5.2} ms{cpu}{mem}{others}{rel}{}",
         f.rps,
         f64::from(f.p50_us) / 1000.0,
         f64::from(f.p99_us) / 1000.0,
