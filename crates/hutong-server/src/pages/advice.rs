@@ -52,7 +52,11 @@ pub fn form_page(lang: Lang, demo: bool, policy: &Policy, problem: Option<&str>)
                             tr {
                                 td { input type="checkbox" name="hold" value=(k.id) id=(format!("hold-{}", k.id)); }
                                 td { label for=(format!("hold-{}", k.id)) {
-                                    (if lang == Lang::Zh { k.full_name_zh() } else { k.full_name_en() })
+                                    (if lang == Lang::Zh { &k.name_zh } else { &k.name_en })
+                                    br;
+                                    span.muted {
+                                        (policy.department(&k.department).map(|d| if lang == Lang::Zh { d.short_zh.as_str() } else { d.name_en.as_str() }).unwrap_or(&k.department))
+                                    }
                                 } }
                                 td { (status_select(lang, &format!("status:{}", k.id))) }
                                 td { input type="date" name=(format!("issued:{}", k.id)); }
@@ -98,7 +102,7 @@ pub fn form_page(lang: Lang, demo: bool, policy: &Policy, problem: Option<&str>)
 
 fn status_select(lang: Lang, name: &str) -> Markup {
     html! {
-        select name=(name) aria-label=(lang.t("状态", "Status")) {
+        select name=(name) aria-label=(lang.t("状态", "Status")) style="min-width:7em" {
             @for s in Status::ALL {
                 option value=(s.id()) { (if lang == Lang::Zh { s.name_zh() } else { s.name_en() }) }
             }
