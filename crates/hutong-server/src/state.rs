@@ -172,9 +172,15 @@ impl AppState {
     }
 
     pub async fn refresh_stats(&self) {
-        match self.store.stats().await {
-            Ok(s) => *self.stats.write().unwrap_or_else(|p| p.into_inner()) = Some(s),
-            Err(e) => tracing::warn!(error = %e, "could not count the registry"),
+        // Counting a registry of millions takes seconds of one core, and an embedded store
+        // counts on the calling thread: on the blocking pool, the request threads keep
+        // answering meanwhile.
+        let store = self.store.clone();
+        let handle = tokio::runtime::Handle::current();
+        match tokio::task::spawn_blocking(move || handle.block_on(store.stats())).await {
+            Ok(Ok(s)) => *self.stats.write().unwrap_or_else(|p| p.into_inner()) = Some(s),
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not count the registry"),
+            Err(e) => tracing::warn!(error = %e, "the registry count failed"),
         }
     }
 

@@ -132,8 +132,8 @@ struct Figures {
     errors: u64,
     rss_kb: Option<u64>,
     peak_rss_kb: Option<u64>,
-    /// The server's CPU time per answered request, over the measured span: a figure that
-    /// other load on a shared machine disturbs much less than requests per second.
+    /// The server's CPU time per answered request, over the measured span (/proc/PID/stat): a
+    /// figure that other load on a shared machine disturbs much less than requests per second.
     cpu_us_per_request: Option<f64>,
     /// Cores that everything but the server and this process used during the measured span
     /// (machine-wide busy time from /proc/stat less theirs): other load on a shared machine.
@@ -651,14 +651,16 @@ fn machine_busy() -> Option<Duration> {
     Some(Duration::from_millis(busy * 10))
 }
 
-/// CPU time a process has used, summed over its threads (Linux `schedstat`, nanoseconds).
+/// CPU time a process has used (user and system, including threads that have ended), from
+/// /proc/PID/stat, in USER_HZ ticks of 10 ms.
 fn cpu_time(pid: u32) -> Option<Duration> {
-    let mut total = 0u64;
-    for t in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
-        let stat = std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok()?;
-        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
-    }
-    Some(Duration::from_nanos(total))
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = f.get(11)?.parse().ok()?;
+    let stime: u64 = f.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 /// Resident and peak resident memory of a process, in KiB (Linux).
