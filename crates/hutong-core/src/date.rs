@@ -44,9 +44,7 @@ impl Period {
     /// (2024-02-29 plus one year is 2025-02-28), as administrative practice does.
     pub fn after(self, day: Day) -> Day {
         match self {
-            Period::Years(n) => day
-                .checked_add_months(Months::new(n * 12))
-                .unwrap_or(NaiveDate::MAX),
+            Period::Years(n) => add_years(day, n as i32).unwrap_or(NaiveDate::MAX),
             Period::Months(n) => day
                 .checked_add_months(Months::new(n))
                 .unwrap_or(NaiveDate::MAX),
@@ -59,9 +57,7 @@ impl Period {
     /// `day` moved back by this period.
     pub fn before(self, day: Day) -> Day {
         match self {
-            Period::Years(n) => day
-                .checked_sub_months(Months::new(n * 12))
-                .unwrap_or(NaiveDate::MIN),
+            Period::Years(n) => add_years(day, -(n as i32)).unwrap_or(NaiveDate::MIN),
             Period::Months(n) => day
                 .checked_sub_months(Months::new(n))
                 .unwrap_or(NaiveDate::MIN),
@@ -91,6 +87,15 @@ impl Period {
             format!("{n} {unit}s")
         }
     }
+}
+
+/// `day` moved by whole years, 29 February becoming 28 February in a common year: the same as
+/// moving by twelve times as many months, without the month arithmetic (this is on the hot path
+/// of lifecycle and advice computations).
+fn add_years(day: Day, years: i32) -> Option<Day> {
+    let year = day.year().checked_add(years)?;
+    day.with_year(year)
+        .or_else(|| NaiveDate::from_ymd_opt(year, day.month(), 28))
 }
 
 /// Whole years from `from` to `to` (0 when `to` is before the first anniversary).
@@ -179,6 +184,26 @@ mod tests {
     }
 
     #[test]
+    fn year_arithmetic_agrees_with_month_arithmetic() {
+        let mut day = d("2019-12-25");
+        while day < d("2030-03-05") {
+            for n in [1, 3, 4, 6, 10] {
+                assert_eq!(
+                    Period::Years(n).after(day),
+                    day.checked_add_months(Months::new(n * 12)).unwrap(),
+                    "{day} + {n} years"
+                );
+                assert_eq!(
+                    Period::Years(n).before(day),
+                    day.checked_sub_months(Months::new(n * 12)).unwrap(),
+                    "{day} - {n} years"
+                );
+            }
+            day = day.succ_opt().unwrap();
+        }
+    }
+
+    #[test]
     fn strict_day_parsing() {
         assert_eq!(
             d("2026-01-16"),
@@ -239,11 +264,36 @@ pub mod day_serde {
         d.deserialize_any(DayVisitor)
     }
 
-    /// For `Option<Day>` fields (use with `#[serde(default)]`).
+    /// For `Option<Day>` fields (use with `#[serde(default)]`); a JSON `null` reads as `None`.
     pub mod option {
         use super::*;
+
+        struct OptionDayVisitor;
+
+        impl<'de> Visitor<'de> for OptionDayVisitor {
+            type Value = Option<Day>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a date YYYY-MM-DD or null")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Option<Day>, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Option<Day>, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<Day>, D::Error> {
+                d.deserialize_any(DayVisitor).map(Some)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Option<Day>, E> {
+                DayVisitor.visit_str(s).map(Some)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Day>, A::Error> {
+                DayVisitor.visit_map(map).map(Some)
+            }
+        }
+
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Day>, D::Error> {
-            d.deserialize_any(DayVisitor).map(Some)
+            d.deserialize_any(OptionDayVisitor)
         }
     }
 }

@@ -247,6 +247,97 @@ impl FromStr for Exemption {
     }
 }
 
+/// A set of exemptions, small enough to copy: what a rule grants, what an exception leaves.
+///
+/// Serialized as the list of its exemption ids in canonical order (`["safety-training",
+/// "theory-exam"]`), and read from such a list in any order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ExemptionSet(u8);
+
+impl ExemptionSet {
+    pub const EMPTY: ExemptionSet = ExemptionSet(0);
+
+    fn bit(e: Exemption) -> u8 {
+        match e {
+            Exemption::SafetyTraining => 1,
+            Exemption::TheoryExam => 2,
+        }
+    }
+
+    pub fn insert(&mut self, e: Exemption) {
+        self.0 |= Self::bit(e);
+    }
+
+    pub fn contains(self, e: Exemption) -> bool {
+        self.0 & Self::bit(e) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    pub fn union(self, other: ExemptionSet) -> ExemptionSet {
+        ExemptionSet(self.0 | other.0)
+    }
+
+    pub fn intersection(self, other: ExemptionSet) -> ExemptionSet {
+        ExemptionSet(self.0 & other.0)
+    }
+
+    /// The exemptions of `self` that `other` lacks.
+    pub fn minus(self, other: ExemptionSet) -> ExemptionSet {
+        ExemptionSet(self.0 & !other.0)
+    }
+
+    pub fn is_subset(self, other: ExemptionSet) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    /// The exemptions in canonical order.
+    pub fn iter(self) -> impl Iterator<Item = Exemption> {
+        Exemption::ALL
+            .into_iter()
+            .filter(move |e| self.contains(*e))
+    }
+
+    /// `safety-training, theory-exam` (or `none`).
+    pub fn describe(self) -> String {
+        if self.is_empty() {
+            return "none".to_string();
+        }
+        self.iter()
+            .map(Exemption::id)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl FromIterator<Exemption> for ExemptionSet {
+    fn from_iter<I: IntoIterator<Item = Exemption>>(iter: I) -> Self {
+        let mut s = ExemptionSet::EMPTY;
+        for e in iter {
+            s.insert(e);
+        }
+        s
+    }
+}
+
+impl Serialize for ExemptionSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for ExemptionSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Vec::<Exemption>::deserialize(d)?.into_iter().collect())
+    }
+}
+
 /// An identifier that is not in its vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} \"{value}\" (expected one of: {expected})")]
@@ -310,6 +401,23 @@ mod tests {
             "\"safety-training\""
         );
         assert!(Status::ReviewDue.is_in_force() && !Status::Expired.is_in_force());
+    }
+
+    #[test]
+    fn exemption_sets_are_canonical_lists() {
+        let all: ExemptionSet = [Exemption::TheoryExam, Exemption::SafetyTraining]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            serde_json::to_string(&all).unwrap(),
+            r#"["safety-training","theory-exam"]"#
+        );
+        let one: ExemptionSet = serde_json::from_str(r#"["theory-exam"]"#).unwrap();
+        assert!(one.is_subset(all) && !all.is_subset(one));
+        assert_eq!(all.minus(one).describe(), "safety-training");
+        assert_eq!(all.intersection(one), one);
+        assert_eq!(ExemptionSet::EMPTY.describe(), "none");
+        assert_eq!(all.len(), 2);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod issuer;
 pub mod lifecycle;
 pub mod number;
 pub mod policy;
+pub mod recognition;
 pub mod record;
 pub mod verify;
 
@@ -20,7 +21,8 @@ pub use certificate::{AdminState, Certificate};
 pub use date::{Day, Period};
 pub use holder::{HolderKey, HolderSecret, mask_name};
 pub use idcard::{IdCardError, ResidentId};
-pub use ids::{Exemption, Level, Status};
+pub use ids::{Exemption, ExemptionSet, Level, Status};
 pub use issuer::{IssueRefusal, Issuer, IssuerRole, IssuerStatus, ScopeEntry};
 pub use lifecycle::{Lifecycle, StatusReport};
 pub use policy::Policy;
+pub use recognition::{Advice, AdviceInput, Holding, InputErrors, advise, advise_at};

@@ -58,20 +58,21 @@ impl Lifecycle {
             .or_else(|| self.validity.map(|p| p.after(c.issued_on)))
     }
 
-    /// The interval to the next periodic review after `base`, taking the extended interval once
-    /// the holder has held the certificate continuously for long enough.
-    fn review_interval_at(&self, c: &CertificateDates, base: Day) -> Option<Period> {
-        let normal = self.review_interval?;
+    /// Whether the holder has held the certificate long enough to ask for the extended review
+    /// interval (for `mem`: ten continuous years). The extension needs the issuing authority's
+    /// approval and a clean record, so it never changes the status by itself: the authority's
+    /// decision reaches the registry as a review or a new validity date.
+    pub fn extended_review_eligible(&self, c: &CertificateDates, day: Day) -> bool {
         match (self.extended_review_interval, self.extended_review_after) {
-            (Some(ext), Some(after)) if after.after(c.first_issued_on) <= base => Some(ext),
-            _ => Some(normal),
+            (Some(_), Some(after)) => after.after(c.first_issued_on) <= day,
+            _ => false,
         }
     }
 
     /// The next review's due date, if a review falls due before the certificate expires anyway.
     pub fn next_review_due(&self, c: &CertificateDates) -> Option<Day> {
         let base = c.last_review_on.unwrap_or(c.issued_on);
-        let due = self.review_interval_at(c, base)?.after(base);
+        let due = self.review_interval?.after(base);
         match self.valid_until(c) {
             Some(until) if due >= until => None,
             _ => Some(due),
@@ -232,8 +233,8 @@ mod tests {
         let mut c = dates("2023-05-10");
         c.last_review_on = Some(d("2026-04-20"));
         let lc = mem();
-        // The next review (2029-04-20) falls after nothing: validity ends 2029-05-10 first? No:
-        // 2029-04-20 is before 2029-05-10, so it is the next due date.
+        // Three years after the review (2029-04-20) comes before the end of validity
+        // (2029-05-10), so it is the next due date.
         assert_eq!(lc.next_review_due(&c), Some(d("2029-04-20")));
         assert_eq!(status(&lc, &c, "2026-05-11"), Status::Valid);
         assert_eq!(status(&lc, &c, "2029-02-18"), Status::Valid);
@@ -248,15 +249,19 @@ mod tests {
     }
 
     #[test]
-    fn mem_extended_interval_after_ten_continuous_years() {
+    fn the_extended_interval_is_never_applied_without_a_decision() {
         let mut c = dates("2022-05-10");
         c.first_issued_on = d("2010-01-01");
         c.valid_until = Some(d("2028-05-10"));
-        // Ten years held by 2022-05-10, so the next review is six years on, at validity's end.
-        assert_eq!(mem().next_review_due(&c), None);
-        assert_eq!(status(&mem(), &c, "2025-06-01"), Status::Valid);
-        c.first_issued_on = d("2015-01-01");
+        // Ten years held, but no authority has approved the six-year interval: the review is
+        // due after three years as usual, and the holder is told they may ask.
         assert_eq!(mem().next_review_due(&c), Some(d("2025-05-10")));
+        assert_eq!(status(&mem(), &c, "2025-05-11"), Status::Expired);
+        assert!(mem().extended_review_eligible(&c, d("2025-01-01")));
+        c.first_issued_on = d("2015-06-01");
+        assert!(!mem().extended_review_eligible(&c, d("2025-05-31")));
+        assert!(mem().extended_review_eligible(&c, d("2025-06-01")));
+        assert!(!mohurd().extended_review_eligible(&c, d("2040-01-01")));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::handlers::api;
+use crate::handlers::{api, recognition};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -21,7 +21,10 @@ use crate::state::AppState;
         description = "Public verification of China's vocational skill certificates and the one-stop query of a holder's certificates (一网通查). Answers never contain a resident ID number; holders' names are masked. Lookups are rate-limited per client (429 with Retry-After).",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    tags((name = "verification", description = "Verify a certificate; list a holder's certificates"))
+    tags(
+        (name = "verification", description = "Verify a certificate; list a holder's certificates"),
+        (name = "recognition", description = "Mutual recognition: what certificates entitle their holder to at other departments (exemptions, deemed skill levels, the next level), with the rules and reasons")
+    )
 )]
 struct ApiDoc;
 
@@ -30,6 +33,9 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(api::verify))
         .routes(routes!(api::holder_certificates))
+        .routes(routes!(recognition::advice))
+        .routes(routes!(recognition::holder_advice))
+        .routes(routes!(recognition::check))
         .split_for_parts()
 }
 

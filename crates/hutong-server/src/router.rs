@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::error::ApiError;
-use crate::handlers::{health, home, pages};
+use crate::handlers::{health, home, pages, recognition};
 use crate::openapi;
 use crate::ratelimit::{self, Tier};
 use crate::state::AppState;
@@ -26,6 +26,7 @@ pub fn app(state: AppState) -> Router {
     let lookups = api
         .route("/verify/result", get(pages::verify_result))
         .route("/holder/result", post(pages::holder_result))
+        .route("/advice/result", post(recognition::advice_result))
         .layer(middleware::from_fn_with_state(
             (state.clone(), Tier::Lookups),
             ratelimit::limit,
@@ -35,6 +36,7 @@ pub fn app(state: AppState) -> Router {
         .route("/verify", get(pages::query))
         .route("/directory", get(pages::directory))
         .route("/issuers", get(pages::issuers))
+        .route("/advice", get(recognition::advice_page))
         .route("/api/openapi.json", get(openapi::serve))
         .fallback(home::not_found)
         .layer(middleware::from_fn_with_state(

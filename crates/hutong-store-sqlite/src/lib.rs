@@ -113,6 +113,11 @@ impl SqliteStore {
         )
         .map_err(|e| StoreError::Config(format!("cannot open {}: {e}", path.display())))?;
         configure(&writer).map_err(backend)?;
+        // In WAL mode NORMAL may lose the last commits on power loss; an accepted certificate
+        // must survive, so the writer syncs every commit. Batches keep the cost per row small.
+        writer
+            .execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(backend)?;
         schema::migrate(&writer)?;
         let n = std::thread::available_parallelism()
             .map(|n| n.get())

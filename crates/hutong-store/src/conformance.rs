@@ -415,15 +415,13 @@ pub async fn count_estimates_and_random_picks(s: &dyn Store) {
         .await
         .unwrap();
     assert!(s.certificate_count_estimate().await.unwrap() >= 20);
-    // Picking is optional; a backend that picks returns stored certificates only, the same
-    // ones for the same seed.
-    if let Ok(picked) = s.random_certificates(10, 42).await {
-        assert!(!picked.is_empty() && picked.len() <= 10);
-        for c in &picked {
-            assert!(batch.contains(c), "{c:?} was not stored");
-        }
-        assert_eq!(s.random_certificates(10, 42).await.unwrap(), picked);
+    // Picks are stored certificates only, the same ones for the same seed.
+    let picked = s.random_certificates(10, 42).await.unwrap();
+    assert!(!picked.is_empty() && picked.len() <= 10);
+    for c in &picked {
+        assert!(batch.contains(c), "{c:?} was not stored");
     }
+    assert_eq!(s.random_certificates(10, 42).await.unwrap(), picked);
 }
 
 pub async fn concurrent_readers_and_a_writer(s: &dyn Store) {

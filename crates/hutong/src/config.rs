@@ -25,6 +25,10 @@ pub struct GlobalArgs {
     /// Database URL: sqlite://PATH (or a bare path) or postgres://… Default: sqlite://<data-dir>/hutong.db.
     #[arg(long, global = true, value_name = "URL")]
     pub database: Option<String>,
+    /// A read-only database for query traffic (lookups, lists, counts): a streaming replica of
+    /// a postgres:// --database. Writes still go to --database. Default: none, reads go there too.
+    #[arg(long, global = true, value_name = "URL")]
+    pub read_database: Option<String>,
     /// Folder of policy files. Default: ./policy.
     #[arg(long, global = true, value_name = "DIR")]
     pub policy: Option<PathBuf>,
@@ -43,6 +47,8 @@ pub struct Config {
     pub database: String,
     /// Whether the database is the default one (whose folder hutong may create).
     pub database_is_default: bool,
+    /// A replica of `database` for query traffic (PostgreSQL only).
+    pub read_database: Option<String>,
     pub listen: String,
     pub policy: PathBuf,
     pub data_dir: PathBuf,
@@ -57,6 +63,7 @@ pub struct Config {
 
 const FILE_KEYS: &[&str] = &[
     "database",
+    "read_database",
     "listen",
     "policy",
     "data_dir",
@@ -75,6 +82,7 @@ const FILE_KEYS: &[&str] = &[
 const ENV_KEYS: &[&str] = &[
     "HUTONG_CONFIG",
     "HUTONG_DATABASE",
+    "HUTONG_READ_DATABASE",
     "HUTONG_LISTEN",
     "HUTONG_POLICY",
     "HUTONG_DATA_DIR",
@@ -270,6 +278,8 @@ impl Config {
             rate_limits,
             database,
             database_is_default,
+            read_database: pick(args.read_database.clone(), "read_database")
+                .filter(|s| !s.trim().is_empty()),
             listen: pick(listen_flag.map(str::to_string), "listen")
                 .unwrap_or_else(|| "127.0.0.1:8080".into()),
             policy: PathBuf::from(
@@ -352,6 +362,37 @@ mod tests {
                 .unwrap()
                 .database,
             "sqlite://flag.db"
+        );
+    }
+
+    #[test]
+    fn the_read_database_is_layered_like_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("h.toml");
+        std::fs::write(&file, "read_database = \"postgres://replica-file/r\"\n").unwrap();
+        let mut args = GlobalArgs {
+            config: Some(file),
+            ..Default::default()
+        };
+        let c = Config::resolve(&args, &env(&[]), None).unwrap();
+        assert_eq!(
+            c.read_database.as_deref(),
+            Some("postgres://replica-file/r")
+        );
+        let e = env(&[("HUTONG_READ_DATABASE", "postgres://replica-env/r")]);
+        let c = Config::resolve(&args, &e, None).unwrap();
+        assert_eq!(c.read_database.as_deref(), Some("postgres://replica-env/r"));
+        args.read_database = Some("postgres://replica-flag/r".into());
+        let c = Config::resolve(&args, &e, None).unwrap();
+        assert_eq!(
+            c.read_database.as_deref(),
+            Some("postgres://replica-flag/r")
+        );
+        assert_eq!(
+            Config::resolve(&GlobalArgs::default(), &env(&[]), None)
+                .unwrap()
+                .read_database,
+            None
         );
     }
 

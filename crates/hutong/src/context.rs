@@ -9,6 +9,7 @@ use rand::RngCore;
 
 use hutong_core::{HolderSecret, Policy};
 use hutong_store::{DatabaseUrl, Store, StoreError};
+use hutong_store_postgres::{PgOptions, PgStore};
 use hutong_store_sqlite::SqliteStore;
 
 use crate::config::Config;
@@ -45,9 +46,19 @@ pub fn load_policy(dir: &Path) -> anyhow::Result<Arc<Policy>> {
     }
 }
 
+/// Where a command's reads go when a read database is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    /// Query traffic: reads go to the read database (a replica), writes to the primary.
+    Replica,
+    /// Batch writes whose checks read what they are about to write on (issuer rights, stored
+    /// states): everything goes to the primary, so a replica's lag cannot reject a good row.
+    Primary,
+}
+
 /// Opens the store the configuration names. The default database's folder is created; a
 /// database named explicitly must be in a folder that exists.
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store(config: &Config, reads: Reads) -> anyhow::Result<Arc<dyn Store>> {
     if config.database_is_default && !config.data_dir.exists() {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
@@ -56,13 +67,79 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         DatabaseUrl::parse(&config.database).map_err(|e| invalid(format!("--database: {e}")))?;
     match url {
         DatabaseUrl::Sqlite(path) => {
+            if config.read_database.is_some() {
+                return Err(invalid(
+                    "--read-database needs a postgres:// --database: a SQLite file serves its own reads"
+                        .to_string(),
+                ));
+            }
             let store = SqliteStore::open(&path).map_err(store_error)?;
             Ok(Arc::new(store))
         }
-        DatabaseUrl::Postgres(_) => Err(invalid(
-            "--database: this build has no PostgreSQL backend yet; use sqlite://PATH".to_string(),
-        )),
+        DatabaseUrl::Postgres(url) => {
+            let read = match &config.read_database {
+                None => None,
+                Some(_) if reads == Reads::Primary => {
+                    tracing::debug!(
+                        "this command reads and writes the primary; --read-database is for query traffic"
+                    );
+                    None
+                }
+                Some(r) => match DatabaseUrl::parse(r)
+                    .map_err(|e| invalid(format!("--read-database: {e}")))?
+                {
+                    DatabaseUrl::Postgres(r) => Some(r),
+                    DatabaseUrl::Sqlite(_) => {
+                        return Err(invalid(
+                            "--read-database must be a postgres:// URL (a replica of --database)"
+                                .to_string(),
+                        ));
+                    }
+                },
+            };
+            let store = PgStore::connect_with(&url, read.as_deref(), PgOptions::default())
+                .await
+                .map_err(store_error)?;
+            if read.is_some() {
+                tracing::info!(
+                    "PostgreSQL: writes to {}, queries from {}",
+                    store.primary_description(),
+                    store.read_description()
+                );
+            }
+            Ok(Arc::new(store))
+        }
     }
+}
+
+/// A database URL fit for a message: the password, if any, is replaced by `***`.
+pub fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    let tail: Vec<String> = match tail.split_once('?') {
+        Some((path, query)) => {
+            let q: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some(("password", _)) => "password=***".to_string(),
+                    _ => p.to_string(),
+                })
+                .collect();
+            vec![path.to_string(), q.join("&")]
+        }
+        None => vec![tail.to_string()],
+    };
+    format!("{scheme}://{authority}{}", tail.join("?"))
 }
 
 fn store_error(e: StoreError) -> anyhow::Error {
@@ -116,9 +193,9 @@ pub fn holder_secret(config: &Config) -> anyhow::Result<(HolderSecret, bool)> {
 }
 
 /// Opens everything a data command needs, and checks that the secret fits the database.
-pub async fn open(config: Config) -> anyhow::Result<Context> {
+pub async fn open(config: Config, reads: Reads) -> anyhow::Result<Context> {
     let policy = load_policy(&config.policy)?;
-    let store = open_store(&config).await?;
+    let store = open_store(&config, reads).await?;
     let (secret, created) = holder_secret(&config)?;
     if let Err(e) = store.bind_holder_secret(&secret.fingerprint()).await {
         if created {
@@ -132,4 +209,29 @@ pub async fn open(config: Config) -> anyhow::Result<Context> {
         store,
         secret,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_url;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            shown_url("postgres://hutong:s3cret@db:5432/registry"),
+            "postgres://hutong:***@db:5432/registry"
+        );
+        assert_eq!(
+            shown_url("postgres://db/registry?user=u&password=s3cret&x=1"),
+            "postgres://db/registry?user=u&password=***&x=1"
+        );
+        assert_eq!(
+            shown_url("postgres://postgres@127.0.0.1:5432/test"),
+            "postgres://postgres@127.0.0.1:5432/test"
+        );
+        assert_eq!(
+            shown_url("sqlite://data/hutong.db"),
+            "sqlite://data/hutong.db"
+        );
+    }
 }

@@ -45,6 +45,9 @@ enum Command {
     /// Register and list issuers: department authorities and evaluation institutions.
     #[command(subcommand)]
     Issuers(cmd::issuers::Command),
+    /// What held certificates entitle their holder to: exemptions when applying to another
+    /// department, deemed skill levels, and when the next level can be applied for.
+    Advise(cmd::advise::Args),
     /// Work with policy files.
     #[command(subcommand)]
     Policy(cmd::policy::Command),
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => cmd::demo::run(&cli.global, a),
         Command::Issuers(c) => cmd::issuers::run(&cli.global, c),
         Command::Policy(c) => cmd::policy::run(&cli.global, c),
+        Command::Advise(a) => cmd::advise::run(&cli.global, a),
         Command::Bench(c) => cmd::bench::run(&cli.global, c),
     };
     exit::finish(result)

@@ -1,4 +1,6 @@
-//! The `hutong` command as a user runs it, each test in its own temporary folder.
+//! The `hutong` command as a user runs it, each test in its own temporary folder. Tests that
+//! store data run once per backend: SQLite always, PostgreSQL (a fresh database per test) when
+//! `HUTONG_TEST_POSTGRES_URL` is set.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,14 +12,42 @@ fn repo() -> PathBuf {
         .unwrap()
 }
 
+use hutong_store_postgres::testing::TestDatabase;
+
 struct Env {
     dir: tempfile::TempDir,
+    /// The PostgreSQL database the commands use; SQLite in the data folder when `None`.
+    db: Option<TestDatabase>,
+}
+
+/// One environment per backend, each announced on standard error so a failure says which.
+fn envs(test: &str) -> Vec<Env> {
+    let mut out = vec![Env::new()];
+    let db = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(TestDatabase::create(test));
+    if let Some(db) = db {
+        out.push(Env {
+            dir: tempfile::tempdir().unwrap(),
+            db: Some(db),
+        });
+    }
+    out
 }
 
 impl Env {
     fn new() -> Env {
         Env {
             dir: tempfile::tempdir().unwrap(),
+            db: None,
+        }
+    }
+
+    fn backend(&self) -> &'static str {
+        if self.db.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
         }
     }
 
@@ -27,17 +57,19 @@ impl Env {
 
     /// Runs hutong with the repository's policy and this folder as data folder.
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_hutong"))
-            .current_dir(self.dir.path())
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hutong"));
+        cmd.current_dir(self.dir.path())
             .env_remove("HUTONG_DATABASE")
+            .env_remove("HUTONG_READ_DATABASE")
             .env("RUST_LOG", "warn")
             .arg("--policy")
             .arg(repo().join("policy"))
             .arg("--data-dir")
-            .arg(self.dir.path())
-            .args(args)
-            .output()
-            .unwrap()
+            .arg(self.dir.path());
+        if let Some(db) = &self.db {
+            cmd.arg("--database").arg(db.url());
+        }
+        cmd.args(args).output().unwrap()
     }
 }
 
@@ -93,76 +125,84 @@ fn register_example_issuers(e: &Env) {
 
 #[test]
 fn importing_stores_the_good_rows_reports_the_bad_one_and_is_idempotent() {
-    let e = Env::new();
-    register_example_issuers(&e);
-    let csv = repo().join("examples/certificates.csv");
-    let o = e.run(&["import", csv.to_str().unwrap()]);
-    assert_eq!(code(&o), 3, "a rejected row makes the exit code 3");
-    let out = text(&o.stdout);
-    assert!(
-        out.contains("read 6 rows: 5 stored, 0 unchanged, 1 rejected (1 invalid, 0 conflicting)"),
-        "{out}"
-    );
-    let err = text(&o.stderr);
-    assert!(err.contains("certificates.csv:6: rejected: holder_id: the resident ID number's check character is wrong"), "{err}");
-    assert!(
-        !err.contains("440103199211308010"),
-        "errors never repeat an ID number: {err}"
-    );
+    for e in envs("importing_stores_the_good_rows_reports_the_bad_one_and_is_idempotent") {
+        eprintln!("on {}", e.backend());
+        register_example_issuers(&e);
+        let csv = repo().join("examples/certificates.csv");
+        let o = e.run(&["import", csv.to_str().unwrap()]);
+        assert_eq!(code(&o), 3, "a rejected row makes the exit code 3");
+        let out = text(&o.stdout);
+        assert!(
+            out.contains(
+                "read 6 rows: 5 stored, 0 unchanged, 1 rejected (1 invalid, 0 conflicting)"
+            ),
+            "{out}"
+        );
+        let err = text(&o.stderr);
+        assert!(err.contains("certificates.csv:6: rejected: holder_id: the resident ID number's check character is wrong"), "{err}");
+        assert!(
+            !err.contains("440103199211308010"),
+            "errors never repeat an ID number: {err}"
+        );
 
-    let o = e.run(&["import", csv.to_str().unwrap()]);
-    let out = text(&o.stdout);
-    assert!(
-        out.contains("read 6 rows: 0 stored, 5 unchanged, 1 rejected"),
-        "{out}"
-    );
+        let o = e.run(&["import", csv.to_str().unwrap()]);
+        let out = text(&o.stdout);
+        assert!(
+            out.contains("read 6 rows: 0 stored, 5 unchanged, 1 rejected"),
+            "{out}"
+        );
+    }
 }
 
 #[test]
 fn a_strict_import_stores_nothing_when_a_row_is_bad() {
-    let e = Env::new();
-    register_example_issuers(&e);
-    let csv = repo().join("examples/certificates.csv");
-    let o = e.run(&["import", "--strict", csv.to_str().unwrap()]);
-    assert_eq!(code(&o), 3);
-    assert!(text(&o.stdout).contains(
-        "0 stored, 0 unchanged, 1 rejected (1 invalid, 0 conflicting) (strict: nothing was stored)"
-    ));
-    // Without the bad row, the strict import stores everything.
-    let good: String = std::fs::read_to_string(&csv)
-        .unwrap()
-        .lines()
-        .take(5)
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(e.path("good.csv"), good).unwrap();
-    let o = e.run(&["import", "--strict", e.path("good.csv").to_str().unwrap()]);
-    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("4 stored"));
+    for e in envs("a_strict_import_stores_nothing_when_a_row_is_bad") {
+        eprintln!("on {}", e.backend());
+        register_example_issuers(&e);
+        let csv = repo().join("examples/certificates.csv");
+        let o = e.run(&["import", "--strict", csv.to_str().unwrap()]);
+        assert_eq!(code(&o), 3);
+        assert!(text(&o.stdout).contains(
+            "0 stored, 0 unchanged, 1 rejected (1 invalid, 0 conflicting) (strict: nothing was stored)"
+        ));
+        // Without the bad row, the strict import stores everything.
+        let good: String = std::fs::read_to_string(&csv)
+            .unwrap()
+            .lines()
+            .take(5)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(e.path("good.csv"), good).unwrap();
+        let o = e.run(&["import", "--strict", e.path("good.csv").to_str().unwrap()]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        assert!(text(&o.stdout).contains("4 stored"));
+    }
 }
 
 #[test]
 fn ndjson_rows_are_checked_the_same_way() {
-    let e = Env::new();
-    register_example_issuers(&e);
-    let lines = [
-        r#"{"number":"T440305198507031233","kind":"mem.electrical.low-voltage","holder_name":"张小明","holder_id":"440305198507031233","issuer":"mem.44","issued_on":"2023-05-10","valid_until":"2029-05-10","status":"valid","occupation":null,"level":null}"#,
-        "",
-        r#"{"number":"T440305198507031233","kind":"mem.electrical.high-voltage","holder_name":"张小明","holder_id":"440305198507031233","issuer":"mem.44","issued_on":"2023-05-10","colour":"red"}"#,
-        r#"{"number": 12"#,
-    ];
-    std::fs::write(e.path("rows.ndjson"), lines.join("\n")).unwrap();
-    let o = e.run(&["import", e.path("rows.ndjson").to_str().unwrap()]);
-    let (out, err) = (text(&o.stdout), text(&o.stderr));
-    assert!(out.contains("read 3 rows: 1 stored"), "{out}");
-    assert!(
-        err.contains("rows.ndjson:3: rejected: the row colour: unknown field"),
-        "{err}"
-    );
-    assert!(
-        err.contains("rows.ndjson:4: rejected: the row is not valid JSON"),
-        "{err}"
-    );
+    for e in envs("ndjson_rows_are_checked_the_same_way") {
+        eprintln!("on {}", e.backend());
+        register_example_issuers(&e);
+        let lines = [
+            r#"{"number":"T440305198507031233","kind":"mem.electrical.low-voltage","holder_name":"张小明","holder_id":"440305198507031233","issuer":"mem.44","issued_on":"2023-05-10","valid_until":"2029-05-10","status":"valid","occupation":null,"level":null}"#,
+            "",
+            r#"{"number":"T440305198507031233","kind":"mem.electrical.high-voltage","holder_name":"张小明","holder_id":"440305198507031233","issuer":"mem.44","issued_on":"2023-05-10","colour":"red"}"#,
+            r#"{"number": 12"#,
+        ];
+        std::fs::write(e.path("rows.ndjson"), lines.join("\n")).unwrap();
+        let o = e.run(&["import", e.path("rows.ndjson").to_str().unwrap()]);
+        let (out, err) = (text(&o.stdout), text(&o.stderr));
+        assert!(out.contains("read 3 rows: 1 stored"), "{out}");
+        assert!(
+            err.contains("rows.ndjson:3: rejected: the row colour: unknown field"),
+            "{err}"
+        );
+        assert!(
+            err.contains("rows.ndjson:4: rejected: the row is not valid JSON"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
@@ -200,73 +240,231 @@ fn a_mistyped_database_is_an_error_and_creates_nothing() {
 }
 
 #[test]
-fn a_database_refuses_another_holder_key() {
+fn an_unreachable_postgres_server_is_named_without_its_password() {
     let e = Env::new();
-    register_example_issuers(&e);
     let o = e.run(&[
-        "--holder-key-file",
-        e.path("other.key").to_str().unwrap(),
+        "--database",
+        "postgres://hutong:s3cret@127.0.0.1:1/registry",
+        "issuers",
+        "list",
+    ]);
+    assert_eq!(code(&o), 1);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(
+            "cannot connect to PostgreSQL at 127.0.0.1:1 (database registry, user hutong)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"), "{err}");
+    let o = e.run(&[
+        "--read-database",
+        "postgres://127.0.0.1:1/replica",
         "issuers",
         "list",
     ]);
     assert_eq!(code(&o), 3);
     assert!(
-        text(&o.stderr).contains("another holder secret"),
+        text(&o.stderr).contains("--read-database needs a postgres:// --database"),
         "{}",
         text(&o.stderr)
-    );
-    assert!(
-        !e.path("other.key").exists(),
-        "a key made for a database that refuses it is removed"
     );
 }
 
 #[test]
+fn a_database_refuses_another_holder_key() {
+    for e in envs("a_database_refuses_another_holder_key") {
+        eprintln!("on {}", e.backend());
+        register_example_issuers(&e);
+        let o = e.run(&[
+            "--holder-key-file",
+            e.path("other.key").to_str().unwrap(),
+            "issuers",
+            "list",
+        ]);
+        assert_eq!(code(&o), 3);
+        assert!(
+            text(&o.stderr).contains("another holder secret"),
+            "{}",
+            text(&o.stderr)
+        );
+        assert!(
+            !e.path("other.key").exists(),
+            "a key made for a database that refuses it is removed"
+        );
+    }
+}
+
+#[test]
 fn demo_data_is_deterministic_and_rerunning_stores_nothing() {
+    for e in envs("demo_data_is_deterministic_and_rerunning_stores_nothing") {
+        eprintln!("on {}", e.backend());
+        let o = e.run(&[
+            "demo",
+            "--certificates",
+            "3000",
+            "--today",
+            "2026-11-26",
+            "--samples",
+            "s.csv",
+        ]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        assert!(
+            text(&o.stdout).contains("3000 stored, 0 unchanged"),
+            "{}",
+            text(&o.stdout)
+        );
+        let o = e.run(&["demo", "--certificates", "4000", "--today", "2026-11-26"]);
+        assert!(
+            text(&o.stdout).contains("1000 stored, 3000 unchanged"),
+            "{}",
+            text(&o.stdout)
+        );
+        // Every status is represented in the samples, and the samples import back unchanged: the
+        // demo data passes the same checks as any import.
+        let samples = std::fs::read_to_string(e.path("s.csv")).unwrap();
+        for status in [
+            ",valid,",
+            ",review-due,",
+            ",expired,",
+            ",suspended,",
+            ",revoked,",
+        ] {
+            assert!(samples.contains(status), "no {status} sample:\n{samples}");
+        }
+        let o = e.run(&["import", "s.csv"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        assert!(
+            text(&o.stdout).contains("0 stored, 20 unchanged, 0 rejected"),
+            "{}",
+            text(&o.stdout)
+        );
+        // The samples are also left in the data folder, for `serve --demo` to offer.
+        let kept = std::fs::read_to_string(e.path("demo-samples.csv")).unwrap();
+        assert_eq!(kept.lines().count(), 21, "{kept}");
+    }
+}
+
+/// The read-scaling path against a real streaming replica: `scripts/replica-test.sh` makes a
+/// primary and a hot standby on loopback ports, writes through hutong to the primary, reads
+/// through the replica (with replay paused, then resumed) and stops both clusters. Slow, so it
+/// runs when `HUTONG_SLOW_TESTS` is set (CI sets it).
+#[test]
+fn reads_are_served_by_a_streaming_replica() {
+    if std::env::var_os("HUTONG_SLOW_TESTS").is_none() {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: the streaming replica test is skipped: HUTONG_SLOW_TESTS is not set"
+        );
+        return;
+    }
+    let o = Command::new("bash")
+        .arg(repo().join("scripts/replica-test.sh"))
+        .arg(env!("CARGO_BIN_EXE_hutong"))
+        .output()
+        .unwrap();
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains(
+            "with replay paused: the primary shows the new issuer, reads through the replica do not"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("replica test: 1 passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn advise_explains_in_sentences_and_gives_the_contract_json() {
     let e = Env::new();
+    let holdings = repo().join("examples/holdings.json");
     let o = e.run(&[
-        "demo",
-        "--certificates",
-        "3000",
-        "--today",
+        "advise",
+        "--holdings",
+        holdings.to_str().unwrap(),
+        "--as-of",
         "2026-11-26",
-        "--samples",
-        "s.csv",
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    assert!(
-        text(&o.stdout).contains("3000 stored, 0 unchanged"),
-        "{}",
-        text(&o.stdout)
+    let out = text(&o.stdout);
+    assert!(out.contains("可以免予安全作业培训"), "{out}");
+    assert!(out.contains("视同取得电工职业初级工（五级）"), "{out}");
+    let o = e.run(&[
+        "advise",
+        "--holdings",
+        holdings.to_str().unwrap(),
+        "--as-of",
+        "2026-11-26",
+        "--lang",
+        "en",
+    ]);
+    assert!(text(&o.stdout).contains("you may be exempt from safety training"));
+
+    let o = e.run(&[
+        "advise",
+        "--holdings",
+        holdings.to_str().unwrap(),
+        "--as-of",
+        "2026-11-26",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["as_of"], "2026-11-26");
+    assert_eq!(
+        v["applications"][0]["target"],
+        "mohurd.construction.electrician"
     );
-    let o = e.run(&["demo", "--certificates", "4000", "--today", "2026-11-26"]);
-    assert!(
-        text(&o.stdout).contains("1000 stored, 3000 unchanged"),
-        "{}",
-        text(&o.stdout)
+    assert_eq!(
+        v["applications"][0]["exemptions"],
+        serde_json::json!(["safety-training"])
     );
-    // Every status is represented in the samples, and the samples import back unchanged: the
-    // demo data passes the same checks as any import.
-    let samples = std::fs::read_to_string(e.path("s.csv")).unwrap();
-    for status in [
-        ",valid,",
-        ",review-due,",
-        ",expired,",
-        ",suspended,",
-        ",revoked,",
-    ] {
-        assert!(samples.contains(status), "no {status} sample:\n{samples}");
-    }
-    let o = e.run(&["import", "s.csv"]);
-    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    assert!(
-        text(&o.stdout).contains("0 stored, 20 unchanged, 0 rejected"),
-        "{}",
-        text(&o.stdout)
+    assert_eq!(v["deemed_levels"][0]["occupation"], "6-31-01-03");
+    assert_eq!(v["deemed_levels"][0]["level"], "5");
+    let electrician = v["next_levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["occupation"] == "6-31-01-03")
+        .unwrap();
+    assert_eq!(
+        (
+            electrician["level"].as_str(),
+            electrician["eligible"].as_bool()
+        ),
+        (Some("4"), Some(false))
     );
-    // The samples are also left in the data folder, for `serve --demo` to offer.
-    let kept = std::fs::read_to_string(e.path("demo-samples.csv")).unwrap();
-    assert_eq!(kept.lines().count(), 21, "{kept}");
+    assert_eq!(electrician["eligible_from"], "2027-05-10");
+    assert!(v["not_applied"].is_array());
+}
+
+#[test]
+fn advise_rejects_bad_holdings_with_exit_3_and_the_field() {
+    let e = Env::new();
+    std::fs::write(e.path("h.json"), r#"{"holdings": [{"kind": "mem.electrical.low-voltage", "status": "valid", "issued_on": "2026-02-30"}]}"#).unwrap();
+    let o = e.run(&["advise", "--holdings", "h.json"]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        text(&o.stderr)
+            .contains("h.json: holdings[0].issued_on: \"2026-02-30\" is not a real calendar date"),
+        "{}",
+        text(&o.stderr)
+    );
+    let good = repo().join("examples/holdings.json");
+    let o = e.run(&[
+        "advise",
+        "--holdings",
+        good.to_str().unwrap(),
+        "--as-of",
+        "yesterday",
+    ]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        text(&o.stderr).contains("--as-of: \"yesterday\" is not a date"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 /// The benchmark, end to end on a small dataset (slow: it fills a database and starts servers).

@@ -25,6 +25,14 @@ pub struct Policy {
     pub lifecycles: BTreeMap<String, Lifecycle>,
     pub kinds: BTreeMap<String, Kind>,
     pub occupations: BTreeMap<String, Occupation>,
+    /// Mutual-recognition rules of measure M1, sorted by id.
+    pub exemption_rules: Vec<ExemptionRule>,
+    /// Deemed-level rules of measure M2, sorted by id.
+    pub deemed_level_rules: Vec<DeemedLevelRule>,
+    /// Regional and departmental exceptions to those rules, sorted by id.
+    pub exceptions: Vec<Exception>,
+    /// What the policy does not know about a held kind, sorted by id.
+    pub open_questions: Vec<OpenQuestion>,
     /// SHA-256 over the files' names and text, so that answers can say which policy made them.
     pub digest: String,
     /// The files the policy was read from, in reading order.
@@ -148,8 +156,8 @@ impl Policy {
     }
 
     /// The lifecycle rule of a kind. Every kind has one: validation guarantees it.
-    pub fn lifecycle_of(&self, kind: &Kind) -> &Lifecycle {
-        &self.lifecycles[&kind.lifecycle]
+    pub fn lifecycle_of<'k>(&self, kind: &'k Kind) -> &'k Lifecycle {
+        &kind.lifecycle_rule
     }
 
     /// A registered certificate's status on `day`, under its kind's lifecycle rule. `None` when
@@ -173,6 +181,40 @@ impl Policy {
 
     pub fn department(&self, id: &str) -> Option<&Department> {
         self.departments.get(id)
+    }
+
+    /// The recognition rules and open questions that name `kind` as the held certificate (none
+    /// when no rule names it). Built once at load and kept with the kind
+    /// ([`Kind::recognition`]), so finding a holding's kind finds its rules.
+    pub fn rules_for(&self, kind: &str) -> Option<&HeldRules> {
+        self.kinds
+            .get(kind)
+            .map(|k| &k.recognition)
+            .filter(|r| !r.is_empty())
+    }
+
+    pub fn exemption_rule(&self, id: &str) -> Option<&ExemptionRule> {
+        let i = self
+            .exemption_rules
+            .binary_search_by(|r| r.id.as_str().cmp(id))
+            .ok()?;
+        Some(&self.exemption_rules[i])
+    }
+
+    pub fn deemed_level_rule(&self, id: &str) -> Option<&DeemedLevelRule> {
+        let i = self
+            .deemed_level_rules
+            .binary_search_by(|r| r.id.as_str().cmp(id))
+            .ok()?;
+        Some(&self.deemed_level_rules[i])
+    }
+
+    pub fn exception(&self, id: &str) -> Option<&Exception> {
+        let i = self
+            .exceptions
+            .binary_search_by(|r| r.id.as_str().cmp(id))
+            .ok()?;
+        Some(&self.exceptions[i])
     }
 
     /// Whether a kind is state-recognised by the directory: its qualification is listed there, or

@@ -1,9 +1,10 @@
 //! The compiled, validated policy: what the rest of hutong reads.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::date::Day;
-use crate::ids::Level;
+use crate::ids::{ExemptionSet, Level, Status};
+use crate::lifecycle::Lifecycle;
 use crate::number::NumberScheme;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,6 +73,16 @@ pub struct Kind {
     pub occupations: Vec<String>,
     pub source: String,
     pub provisional: bool,
+    /// The recognition rules that name this kind as the held certificate, built at load.
+    #[serde(skip)]
+    pub recognition: HeldRules,
+    /// Its `[[lifecycle]]`, copied at load (see [`super::Policy::lifecycle_of`]).
+    #[serde(skip)]
+    pub lifecycle_rule: Lifecycle,
+    /// Its position among all kinds in id order, set at load: comparing two kinds' indices
+    /// compares their ids.
+    #[serde(skip)]
+    pub index: usize,
 }
 
 impl Kind {
@@ -93,7 +104,7 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Diploma {
     TechnicalSchool,
@@ -117,6 +128,30 @@ impl Diploma {
             Diploma::College => "college",
             Diploma::PreparatoryTechnician => "preparatory-technician",
         }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Diploma::TechnicalSchool => {
+                "技工学校（或以中级技能为培养目标的中等及以上职业学校）本专业或相关专业毕业证书"
+            }
+            Diploma::SeniorTechnicalSchool => {
+                "高级技工学校、技师学院（或以高级技能为培养目标的高等职业学校）毕业证书"
+            }
+            Diploma::College => "大专及以上本专业或相关专业毕业证书",
+            Diploma::PreparatoryTechnician => "预备技师证书（技师学院）",
+        }
+    }
+}
+
+impl std::str::FromStr for Diploma {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Diploma::ALL.into_iter().find(|d| d.id() == s).ok_or_else(|| {
+            format!(
+                "unknown diploma \"{s}\" (expected one of: technical-school, senior-technical-school, college, preparatory-technician)"
+            )
+        })
     }
 }
 
@@ -142,9 +177,24 @@ pub struct Standard {
     pub edition: String,
     pub name: String,
     pub effective_from: Day,
+    /// Sorted by id.
     pub conditions: Vec<Condition>,
     pub source: String,
     pub provisional: bool,
+    /// The ids of the conditions of each level, built at load.
+    #[serde(skip)]
+    pub condition_ids: Vec<(Level, Vec<String>)>,
+}
+
+impl Standard {
+    /// The ids of the conditions for `level`, sorted.
+    pub fn condition_ids(&self, level: Level) -> &[String] {
+        self.condition_ids
+            .iter()
+            .find(|(l, _)| *l == level)
+            .map(|(_, ids)| ids.as_slice())
+            .unwrap_or(&[])
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -157,6 +207,9 @@ pub struct Occupation {
     pub standards: Vec<Standard>,
     pub source: String,
     pub provisional: bool,
+    /// Its position among all occupations in code order, set at load.
+    #[serde(skip)]
+    pub index: usize,
 }
 
 impl Occupation {
@@ -166,5 +219,140 @@ impl Occupation {
             .iter()
             .rev()
             .find(|s| s.effective_from <= day)
+    }
+}
+
+/// The days a rule or exception is in force: from `from` up to and including `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Effective {
+    pub from: Day,
+    /// The last day in force; open-ended when absent.
+    pub until: Option<Day>,
+}
+
+impl Effective {
+    pub fn contains(&self, day: Day) -> bool {
+        self.from <= day && self.until.is_none_or(|u| day <= u)
+    }
+
+    pub fn overlaps(&self, other: &Effective) -> bool {
+        self.from <= other.until.unwrap_or(Day::MAX) && other.from <= self.until.unwrap_or(Day::MAX)
+    }
+}
+
+/// Where a rule or exception applies: everywhere, or in one province.
+pub fn regions_overlap(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// An `[[exemption_rule]]` (measure M1): a holder of `held`, in one of `held_status`, may be
+/// exempted from `exemptions` when applying for `target`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExemptionRule {
+    pub id: String,
+    pub held: String,
+    pub held_status: Vec<Status>,
+    pub target: String,
+    /// The target kind's item name, Chinese and English, and its department: copied from the
+    /// kind at load so that advice needs no lookup.
+    pub target_name_zh: String,
+    pub target_name_en: String,
+    pub target_department: String,
+    /// The target kind's [`Kind::index`].
+    #[serde(skip)]
+    pub target_index: usize,
+    pub exemptions: ExemptionSet,
+    pub effective: Effective,
+    pub region: Option<String>,
+    pub source: String,
+    pub provisional: bool,
+    pub note: Option<String>,
+    /// Indices into [`super::Policy::exceptions`] of the exceptions that name this rule.
+    #[serde(skip)]
+    pub exceptions: Vec<usize>,
+}
+
+/// A `[[deemed_level_rule]]` (measure M2): a holder of `held`, in one of `held_status`, is deemed
+/// to have reached `level` of `occupation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeemedLevelRule {
+    pub id: String,
+    pub held: String,
+    pub held_status: Vec<Status>,
+    pub occupation: String,
+    /// The occupation's names, copied at load.
+    pub occupation_name_zh: String,
+    pub occupation_name_en: String,
+    /// The occupation's [`Occupation::index`].
+    #[serde(skip)]
+    pub occupation_index: usize,
+    pub level: Level,
+    pub effective: Effective,
+    pub region: Option<String>,
+    pub source: String,
+    pub provisional: bool,
+    pub note: Option<String>,
+    /// Indices into [`super::Policy::exceptions`] of the exceptions that name this rule.
+    #[serde(skip)]
+    pub exceptions: Vec<usize>,
+}
+
+/// What an exception does to its rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum ExceptionAction {
+    /// The rule does not apply.
+    Disable,
+    /// The rule grants only `remaining` (a strict, non-empty subset of its exemptions).
+    Narrow { remaining: ExemptionSet },
+}
+
+/// An `[[exception]]`: a region's or department's special rule (如无特别规定) that switches a
+/// recognition rule off or narrows its exemptions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exception {
+    pub id: String,
+    pub rule: String,
+    /// The province where it applies; everywhere when absent (a department's national rule).
+    pub region: Option<String>,
+    /// The department that made it, when known.
+    pub department: Option<String>,
+    pub action: ExceptionAction,
+    pub effective: Effective,
+    pub source: String,
+    pub provisional: bool,
+    pub note: Option<String>,
+}
+
+/// An `[[open_question]]`: something the policy does not know about a held kind, shown with the
+/// advice so that the unknown is explicit instead of silently guessed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenQuestion {
+    pub id: String,
+    pub held: Vec<String>,
+    pub text_zh: String,
+    pub text_en: String,
+    pub source: String,
+    pub provisional: bool,
+}
+
+/// The recognition rules that name one held kind, by index, in id order: computed once at load
+/// so that advice never scans the whole rule set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeldRules {
+    /// Indices into [`super::Policy::exemption_rules`].
+    pub exemption: Vec<usize>,
+    /// Indices into [`super::Policy::deemed_level_rules`].
+    pub deemed_level: Vec<usize>,
+    /// Indices into [`super::Policy::open_questions`].
+    pub open_questions: Vec<usize>,
+}
+
+impl HeldRules {
+    pub fn is_empty(&self) -> bool {
+        self.exemption.is_empty() && self.deemed_level.is_empty() && self.open_questions.is_empty()
     }
 }

@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::date::Period;
-use crate::ids::Level;
+use crate::date::{Day, Period};
+use crate::ids::{Exemption, Level, Status};
 
 /// One policy file: top-level arrays of tables, joined across all files of a folder.
 #[derive(Debug, Deserialize, Default)]
@@ -23,6 +23,14 @@ pub struct RawFile {
     pub kind: Vec<Spanned<RawKind>>,
     #[serde(default)]
     pub occupation: Vec<Spanned<RawOccupation>>,
+    #[serde(default)]
+    pub exemption_rule: Vec<Spanned<RawExemptionRule>>,
+    #[serde(default)]
+    pub deemed_level_rule: Vec<Spanned<RawDeemedLevelRule>>,
+    #[serde(default)]
+    pub exception: Vec<Spanned<RawException>>,
+    #[serde(default)]
+    pub open_question: Vec<Spanned<RawOpenQuestion>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,6 +194,100 @@ pub struct RawCondition {
     pub text_zh: Option<String>,
     #[serde(default)]
     pub text_en: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExemptionRule {
+    pub id: String,
+    pub held: Spanned<String>,
+    #[serde(default)]
+    pub held_status: Option<Spanned<Vec<Status>>>,
+    pub target: Spanned<String>,
+    pub exemptions: Spanned<Vec<Exemption>>,
+    #[serde(deserialize_with = "crate::date::day_serde::deserialize")]
+    pub effective_from: Day,
+    #[serde(
+        default,
+        deserialize_with = "crate::date::day_serde::option::deserialize"
+    )]
+    pub effective_until: Option<Day>,
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeemedLevelRule {
+    pub id: String,
+    pub held: Spanned<String>,
+    #[serde(default)]
+    pub held_status: Option<Spanned<Vec<Status>>>,
+    pub occupation: Spanned<String>,
+    pub level: Spanned<Level>,
+    #[serde(deserialize_with = "crate::date::day_serde::deserialize")]
+    pub effective_from: Day,
+    #[serde(
+        default,
+        deserialize_with = "crate::date::day_serde::option::deserialize"
+    )]
+    pub effective_until: Option<Day>,
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawException {
+    pub id: String,
+    pub rule: Spanned<String>,
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    #[serde(default)]
+    pub department: Option<Spanned<String>>,
+    pub action: Spanned<String>,
+    #[serde(default)]
+    pub exemptions: Option<Spanned<Vec<Exemption>>>,
+    #[serde(deserialize_with = "crate::date::day_serde::deserialize")]
+    pub effective_from: Day,
+    #[serde(
+        default,
+        deserialize_with = "crate::date::day_serde::option::deserialize"
+    )]
+    pub effective_until: Option<Day>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOpenQuestion {
+    pub id: String,
+    pub held: Spanned<Vec<String>>,
+    pub text_zh: String,
+    pub text_en: String,
     #[serde(default)]
     pub source: Option<String>,
     #[serde(default)]

@@ -259,4 +259,361 @@ fn the_shipped_policy_folder_is_valid() {
         skilled >= 13,
         "only {skilled} skilled-personnel directory entries"
     );
+
+    // Every row of POLICY.md §1.1 is a rule, and every recognition rule is provisional (the
+    // attachment is [S], the implied rows [U]), sourced and in force from 2026-01-16.
+    let notice: crate::date::Day = "2026-01-16".parse().unwrap();
+    for (held, target) in [
+        (
+            "mem.electrical.low-voltage",
+            "mohurd.construction.electrician",
+        ),
+        (
+            "mem.electrical.high-voltage",
+            "mohurd.construction.electrician",
+        ),
+        ("mem.welding.fusion-cutting", "mohurd.construction.welder"),
+    ] {
+        let r = p
+            .exemption_rule(&format!("m1/{held}/{target}"))
+            .unwrap_or_else(|| panic!("no rule {held} -> {target}"));
+        assert_eq!(r.exemptions.describe(), "safety-training");
+        assert!(r.source.contains("POLICY.md §1.1 [S]"), "{}", r.source);
+    }
+    for (held, occupation, level) in [
+        ("mem.electrical.low-voltage", "6-31-01-03", crate::Level::L5),
+        ("mem.welding.fusion-cutting", "6-18-02-04", crate::Level::L5),
+        (
+            "mem.electrical.high-voltage",
+            "6-31-01-03",
+            crate::Level::L4,
+        ),
+        ("samr.welding.metal", "6-18-02-04", crate::Level::L4),
+    ] {
+        let r = p
+            .deemed_level_rule(&format!("m2/{held}/{occupation}"))
+            .unwrap_or_else(|| panic!("no rule {held} -> {occupation}"));
+        assert_eq!(r.level, level);
+    }
+    for r in &p.exemption_rules {
+        assert!(
+            r.provisional && r.effective.from == notice && r.region.is_none(),
+            "{}",
+            r.id
+        );
+    }
+    for r in &p.deemed_level_rules {
+        assert!(
+            r.provisional && r.effective.from == notice && r.region.is_none(),
+            "{}",
+            r.id
+        );
+    }
+    assert!(
+        p.exceptions.is_empty(),
+        "no real exception is known (POLICY.md §1)"
+    );
+}
+
+/// Recognition rules over [`MINI`]: one more kind to apply for, a rule of each table, an
+/// exception and an open question.
+const RULES: &str = r#"
+[[kind]]
+id = "mem.electrical.high-voltage"
+department = "mem"
+certificate_zh = "特种作业操作证"
+certificate_en = "Special Operation Certificate"
+name_zh = "高压电工作业"
+name_en = "High-voltage electrical work"
+qualification = "special-operations"
+number_scheme = "mem-t-id"
+lifecycle = "mem-special-operation"
+occupations = ["6-31-01-03"]
+source = "IDENTIFIERS.md"
+
+[[exemption_rule]]
+id = "m1/lv/hv"
+held = "mem.electrical.low-voltage"
+target = "mem.electrical.high-voltage"
+exemptions = ["safety-training", "theory-exam"]
+effective_from = 2026-01-16
+source = "notice, row 1"
+
+[[deemed_level_rule]]
+id = "m2/lv/elec"
+held = "mem.electrical.low-voltage"
+occupation = "6-31-01-03"
+level = "5"
+held_status = ["valid"]
+effective_from = 2026-01-16
+source = "notice, row 4"
+
+[[exception]]
+id = "x/44/lv-hv"
+rule = "m1/lv/hv"
+region = "44"
+action = "narrow"
+exemptions = ["safety-training"]
+effective_from = 2026-03-01
+source = "a provincial notice"
+
+[[open_question]]
+id = "q/lv"
+held = ["mem.electrical.low-voltage"]
+text_zh = "未知"
+text_en = "unknown"
+source = "POLICY.md"
+"#;
+
+fn load_rules(rules: &str) -> Result<Policy, PolicyErrors> {
+    load(&[("mini.toml", MINI), ("rules.toml", rules)])
+}
+
+/// The 1-based line of the first line of `text` equal to `line`.
+fn line_in(text: &str, line: &str) -> usize {
+    text.lines()
+        .position(|l| l == line)
+        .unwrap_or_else(|| panic!("{line:?} not in text"))
+        + 1
+}
+
+#[test]
+fn recognition_rules_compile_and_are_indexed_by_held_kind() {
+    let p = load_rules(RULES).unwrap_or_else(|e| panic!("{e}"));
+    let r = p.exemption_rule("m1/lv/hv").unwrap();
+    assert_eq!(
+        r.held_status,
+        vec![crate::Status::Valid, crate::Status::ReviewDue]
+    );
+    assert_eq!(r.exemptions.describe(), "safety-training, theory-exam");
+    assert_eq!(r.effective.until, None);
+    assert_eq!(r.exceptions, vec![0]);
+    let d = p.deemed_level_rule("m2/lv/elec").unwrap();
+    assert_eq!(d.held_status, vec![crate::Status::Valid]);
+    assert_eq!(d.level, crate::Level::L5);
+    let x = p.exception("x/44/lv-hv").unwrap();
+    assert_eq!(
+        x.action,
+        ExceptionAction::Narrow {
+            remaining: [crate::Exemption::SafetyTraining].into_iter().collect()
+        }
+    );
+    let held = p.rules_for("mem.electrical.low-voltage").unwrap();
+    assert_eq!(
+        (
+            held.exemption.len(),
+            held.deemed_level.len(),
+            held.open_questions.len()
+        ),
+        (1, 1, 1)
+    );
+    assert!(p.rules_for("mem.electrical.high-voltage").is_none());
+}
+
+#[test]
+fn recognition_rules_with_unknown_references_name_file_line_and_rule() {
+    let cases = [
+        (
+            "held = \"mem.electrical.low-voltage\"\ntarget",
+            "held = \"mem.electrical.lowvoltage\"\ntarget",
+            "held = \"mem.electrical.lowvoltage\"",
+            "exemption_rule \"m1/lv/hv\": held: kind \"mem.electrical.lowvoltage\" is not defined",
+        ),
+        (
+            "target = \"mem.electrical.high-voltage\"",
+            "target = \"mohurd.x\"",
+            "target = \"mohurd.x\"",
+            "exemption_rule \"m1/lv/hv\": target: kind \"mohurd.x\" is not defined",
+        ),
+        (
+            "occupation = \"6-31-01-03\"\nlevel",
+            "occupation = \"6-31-01-04\"\nlevel",
+            "occupation = \"6-31-01-04\"",
+            "deemed_level_rule \"m2/lv/elec\": occupation \"6-31-01-04\" is not defined",
+        ),
+        (
+            "level = \"5\"\nheld_status",
+            "level = \"principal\"\nheld_status",
+            "level = \"principal\"",
+            "deemed_level_rule \"m2/lv/elec\": level principal is not one of occupation 6-31-01-03's levels",
+        ),
+        (
+            "region = \"44\"",
+            "region = \"99\"",
+            "region = \"99\"",
+            "exception \"x/44/lv-hv\": region \"99\" is not defined",
+        ),
+        (
+            "rule = \"m1/lv/hv\"",
+            "rule = \"m1/lv/mv\"",
+            "rule = \"m1/lv/mv\"",
+            "exception \"x/44/lv-hv\": rule \"m1/lv/mv\" is not defined",
+        ),
+        (
+            "held = [\"mem.electrical.low-voltage\"]",
+            "held = [\"mem.x\"]",
+            "held = [\"mem.x\"]",
+            "open_question \"q/lv\": held: kind \"mem.x\" is not defined",
+        ),
+    ];
+    for (from, to, line, expected) in cases {
+        assert!(RULES.contains(from), "{from}");
+        let text = RULES.replacen(from, to, 1);
+        let errs = load_rules(&text).unwrap_err();
+        let want = format!("rules.toml:{}: {expected}", line_in(&text, line));
+        assert!(
+            errs.0.iter().any(|e| e.to_string() == want),
+            "expected {want:?} in:\n{errs}"
+        );
+    }
+}
+
+#[test]
+fn recognition_entries_need_sources_valid_periods_and_statuses_in_force() {
+    let text = RULES.replace("source = \"notice, row 1\"\n", "").replace(
+        "held_status = [\"valid\"]",
+        "held_status = [\"valid\", \"expired\"]\neffective_until = 2025-12-31",
+    );
+    let all = load_rules(&text).unwrap_err().to_string();
+    for expected in [
+        "exemption_rule \"m1/lv/hv\": has no source",
+        "deemed_level_rule \"m2/lv/elec\": held_status \"expired\": only a certificate in force (valid, review-due) can ground an entitlement",
+        "deemed_level_rule \"m2/lv/elec\": effective_until 2025-12-31 is before effective_from 2026-01-16",
+    ] {
+        assert!(all.contains(expected), "{expected:?} missing from:\n{all}");
+    }
+}
+
+#[test]
+fn recognition_ids_share_one_namespace() {
+    let text = RULES
+        .replace("id = \"m2/lv/elec\"", "id = \"m1/lv/hv\"")
+        .replace("id = \"x/44/lv-hv\"", "id = \"m1/lv/hv\"");
+    let errs = load_rules(&text).unwrap_err();
+    let first = line_in(&text, "[[exemption_rule]]");
+    let dups: Vec<String> = errs.0.iter().map(|e| e.to_string()).collect();
+    assert_eq!(dups.len(), 2, "{errs}");
+    for d in &dups {
+        assert!(
+            d.ends_with(&format!(
+                "rule \"m1/lv/hv\" is defined twice; first at rules.toml:{first}"
+            )),
+            "{d}"
+        );
+    }
+}
+
+#[test]
+fn contradicting_rules_are_rejected_unless_region_or_period_keeps_them_apart() {
+    let other = r#"
+[[exemption_rule]]
+id = "m1/lv/hv/again"
+held = "mem.electrical.low-voltage"
+target = "mem.electrical.high-voltage"
+exemptions = ["safety-training"]
+effective_from = 2027-01-01
+source = "another notice"
+"#;
+    let text = format!("{RULES}{other}");
+    let errs = load_rules(&text).unwrap_err();
+    assert_eq!(errs.0.len(), 1, "{errs}");
+    let first = line_in(&text, "[[exemption_rule]]");
+    assert_eq!(
+        errs.0[0].to_string(),
+        format!(
+            "rules.toml:{}: exemption_rule \"m1/lv/hv/again\": contradicts exemption_rule \"m1/lv/hv\" (rules.toml:{first}): same held and target kinds, overlapping region and period, but exemptions [safety-training] against [safety-training, theory-exam]",
+            text.lines().count() - 6
+        )
+    );
+    // The first rule ends before the second begins: no overlap.
+    let ended = text.replacen(
+        "effective_from = 2026-01-16\nsource = \"notice, row 1\"",
+        "effective_from = 2026-01-16\neffective_until = 2026-12-31\nsource = \"notice, row 1\"",
+        1,
+    );
+    load_rules(&ended).unwrap_or_else(|e| panic!("{e}"));
+    // Two regions never overlap; a national rule overlaps every region.
+    let regional = text.replace(
+        "source = \"another notice\"",
+        "source = \"another notice\"\nregion = \"44\"",
+    );
+    assert!(
+        load_rules(&regional)
+            .unwrap_err()
+            .to_string()
+            .contains("contradicts")
+    );
+
+    let deemed = r#"
+[[deemed_level_rule]]
+id = "m2/lv/elec/4"
+held = "mem.electrical.low-voltage"
+occupation = "6-31-01-03"
+level = "4"
+effective_from = 2026-06-01
+source = "another notice"
+"#;
+    let all = load_rules(&format!("{RULES}{deemed}"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        all.contains(
+            "deemed_level_rule \"m2/lv/elec/4\": contradicts deemed_level_rule \"m2/lv/elec\""
+        ),
+        "{all}"
+    );
+}
+
+#[test]
+fn exceptions_must_fit_their_rule() {
+    let cases = [
+        (
+            "exemptions = [\"safety-training\"]\neffective_from = 2026-03-01",
+            "exemptions = [\"safety-training\", \"theory-exam\"]\neffective_from = 2026-03-01",
+            "exemptions [safety-training, theory-exam] must be a strict part of rule \"m1/lv/hv\"'s [safety-training, theory-exam]",
+        ),
+        (
+            "action = \"narrow\"\nexemptions = [\"safety-training\"]\n",
+            "action = \"narrow\"\n",
+            "action = \"narrow\" needs exemptions",
+        ),
+        (
+            "action = \"narrow\"",
+            "action = \"remove\"",
+            "action \"remove\" is not \"disable\" or \"narrow\"",
+        ),
+        (
+            "action = \"narrow\"",
+            "action = \"disable\"",
+            "exemptions are only for action = \"narrow\"",
+        ),
+        (
+            "rule = \"m1/lv/hv\"",
+            "rule = \"m2/lv/elec\"",
+            "a deemed_level_rule grants no exemptions to narrow",
+        ),
+        (
+            "region = \"44\"\naction",
+            "action",
+            "names neither a region nor a department",
+        ),
+        (
+            "effective_from = 2026-03-01",
+            "effective_from = 2020-01-01\neffective_until = 2020-12-31",
+            "is never in force while rule \"m1/lv/hv\" is",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        assert!(RULES.contains(from), "{from}");
+        let text = RULES.replacen(from, to, 1);
+        let all = load_rules(&text).unwrap_err().to_string();
+        assert!(
+            all.contains(&format!("exception \"x/44/lv-hv\": {expected}")),
+            "{expected:?} missing from:\n{all}"
+        );
+    }
+    // A department's national exception needs no region.
+    let national = RULES.replacen("region = \"44\"\naction", "department = \"mem\"\naction", 1);
+    let p = load_rules(&national).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.exceptions[0].region, None);
 }

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use super::model::*;
 use super::raw::*;
 use super::{Policy, PolicyError, PolicyErrors, Source, line_of};
-use crate::ids::{Level, is_dotted_id};
+use crate::date::Day;
+use crate::ids::{ExemptionSet, Level, Status, is_dotted_id};
 use crate::lifecycle::Lifecycle;
 use crate::number::NumberScheme;
 
@@ -101,6 +102,10 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
         lifecycles: BTreeMap::new(),
         kinds: BTreeMap::new(),
         occupations: BTreeMap::new(),
+        exemption_rules: Vec::new(),
+        deemed_level_rules: Vec::new(),
+        exceptions: Vec::new(),
+        open_questions: Vec::new(),
         digest: String::new(),
         files: sources.iter().map(|s| s.name.clone()).collect(),
     };
@@ -307,6 +312,18 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
         }
     }
 
+    // Positions in id order, for comparisons by number instead of by text.
+    for (i, k) in p.kinds.values_mut().enumerate() {
+        k.index = i;
+    }
+    for (i, o) in p.occupations.values_mut().enumerate() {
+        o.index = i;
+    }
+
+    // Pass 3: recognition rules, which refer to kinds, occupations and regions, then the
+    // exceptions, which refer to the rules.
+    compile_recognition(&mut ck, &files, &mut p);
+
     if ck.errors.is_empty() {
         for (what, empty) in [
             ("department", p.departments.is_empty()),
@@ -495,6 +512,9 @@ fn compile_kind(
         occupations,
         source,
         provisional: k.provisional,
+        recognition: HeldRules::default(),
+        lifecycle_rule: p.lifecycles[k.lifecycle.get_ref()].clone(),
+        index: 0,
     })
 }
 
@@ -554,7 +574,16 @@ fn compile_occupation(
                 conditions.push(cond);
             }
         }
+        conditions.sort_by(|a: &Condition, b: &Condition| a.id.cmp(&b.id));
+        let mut condition_ids: Vec<(Level, Vec<String>)> = Vec::new();
+        for c in &conditions {
+            match condition_ids.iter_mut().find(|(l, _)| *l == c.level) {
+                Some((_, ids)) => ids.push(c.id.clone()),
+                None => condition_ids.push((c.level, vec![c.id.clone()])),
+            }
+        }
         standards.push(Standard {
+            condition_ids,
             edition: s.edition.clone(),
             name: s.name.clone(),
             effective_from: s.effective_from,
@@ -572,6 +601,7 @@ fn compile_occupation(
         standards,
         source,
         provisional: o.provisional,
+        index: 0,
     })
 }
 
@@ -646,4 +676,562 @@ fn compile_condition(
         source,
         provisional: c.provisional || standard_provisional,
     })
+}
+
+/// Where a compiled entry came from, kept for checks that compare two entries.
+#[derive(Clone, Copy)]
+struct Origin<'a> {
+    src: &'a Source,
+    span_start: usize,
+}
+
+impl Origin<'_> {
+    fn at(&self, entry: String) -> At<'_> {
+        At {
+            src: self.src,
+            entry,
+        }
+    }
+
+    fn span(&self) -> std::ops::Range<usize> {
+        self.span_start..self.span_start
+    }
+
+    fn place(&self) -> String {
+        format!(
+            "{}:{}",
+            self.src.name,
+            line_of(&self.src.text, self.span_start)
+        )
+    }
+}
+
+/// A rule, exception or open question id: lower-case ASCII letters, digits and `-` `.` `/`.
+fn is_rule_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'/')
+        })
+}
+
+const RULE_ID_SHAPE: &str =
+    "a rule id is lower-case ASCII letters, digits, hyphens, dots and slashes";
+
+fn check_held_status(
+    ck: &mut Checker,
+    at: &At<'_>,
+    raw: &Option<toml::Spanned<Vec<Status>>>,
+) -> Vec<Status> {
+    let Some(raw) = raw else {
+        return vec![Status::Valid, Status::ReviewDue];
+    };
+    let mut out: Vec<Status> = Vec::new();
+    if raw.get_ref().is_empty() {
+        ck.err(at, raw.span(), "held_status lists no status");
+    }
+    for st in raw.get_ref() {
+        if !st.is_in_force() {
+            ck.err(
+                at,
+                raw.span(),
+                format!(
+                    "held_status \"{st}\": only a certificate in force (valid, review-due) can ground an entitlement"
+                ),
+            );
+        } else if out.contains(st) {
+            ck.err(at, raw.span(), format!("held_status lists \"{st}\" twice"));
+        } else {
+            out.push(*st);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn check_period(
+    ck: &mut Checker,
+    at: &At<'_>,
+    span: std::ops::Range<usize>,
+    from: Day,
+    until: Option<Day>,
+) -> Effective {
+    if let Some(u) = until
+        && u < from
+    {
+        ck.err(
+            at,
+            span,
+            format!("effective_until {u} is before effective_from {from}"),
+        );
+    }
+    Effective { from, until }
+}
+
+fn check_region(
+    ck: &mut Checker,
+    at: &At<'_>,
+    p: &Policy,
+    region: &Option<toml::Spanned<String>>,
+) -> Option<String> {
+    let r = region.as_ref()?;
+    if !p.regions.contains_key(r.get_ref()) {
+        ck.err(
+            at,
+            r.span(),
+            format!("region \"{}\" is not defined", r.get_ref()),
+        );
+    }
+    Some(r.get_ref().clone())
+}
+
+fn check_kind_ref(
+    ck: &mut Checker,
+    at: &At<'_>,
+    p: &Policy,
+    field: &str,
+    k: &toml::Spanned<String>,
+) {
+    if !p.kinds.contains_key(k.get_ref()) {
+        ck.err(
+            at,
+            k.span(),
+            format!("{field}: kind \"{}\" is not defined", k.get_ref()),
+        );
+    }
+}
+
+fn compile_recognition<'a>(ck: &mut Checker, files: &[(&'a Source, RawFile)], p: &mut Policy) {
+    let mut exemption: Vec<(ExemptionRule, Origin<'a>)> = Vec::new();
+    let mut deemed: Vec<(DeemedLevelRule, Origin<'a>)> = Vec::new();
+    // Rules defined but not compiled, so that an exception naming one is not told it is unknown.
+    let mut broken: Vec<&str> = Vec::new();
+
+    for (src, f) in files {
+        for r in &f.exemption_rule {
+            let (span, r) = (r.span(), r.get_ref());
+            let at = At {
+                src,
+                entry: format!("exemption_rule \"{}\"", r.id),
+            };
+            let before = ck.errors.len();
+            if !is_rule_id(&r.id) {
+                ck.err(&at, span.clone(), RULE_ID_SHAPE);
+            }
+            check_kind_ref(ck, &at, p, "held", &r.held);
+            check_kind_ref(ck, &at, p, "target", &r.target);
+            if r.held.get_ref() == r.target.get_ref() {
+                ck.err(&at, r.target.span(), "target is the held kind itself");
+            }
+            let held_status = check_held_status(ck, &at, &r.held_status);
+            let mut exemptions = ExemptionSet::EMPTY;
+            if r.exemptions.get_ref().is_empty() {
+                ck.err(&at, r.exemptions.span(), "grants no exemption");
+            }
+            for e in r.exemptions.get_ref() {
+                if exemptions.contains(*e) {
+                    ck.err(
+                        &at,
+                        r.exemptions.span(),
+                        format!("exemption \"{e}\" is listed twice"),
+                    );
+                }
+                exemptions.insert(*e);
+            }
+            let effective =
+                check_period(ck, &at, span.clone(), r.effective_from, r.effective_until);
+            let region = check_region(ck, &at, p, &r.region);
+            let source = ck.source(&at, span.clone(), &r.source);
+            let defined = ck.define("rule", &r.id, &at, span.clone());
+            if defined && ck.errors.len() != before {
+                broken.push(&r.id);
+            }
+            if defined && ck.errors.len() == before {
+                exemption.push((
+                    ExemptionRule {
+                        id: r.id.clone(),
+                        held: r.held.get_ref().clone(),
+                        held_status,
+                        target: r.target.get_ref().clone(),
+                        target_name_zh: p.kinds[r.target.get_ref()].name_zh.clone(),
+                        target_name_en: p.kinds[r.target.get_ref()].name_en.clone(),
+                        target_department: p.kinds[r.target.get_ref()].department.clone(),
+                        target_index: p.kinds[r.target.get_ref()].index,
+                        exemptions,
+                        effective,
+                        region,
+                        source,
+                        provisional: r.provisional,
+                        note: r.note.clone(),
+                        exceptions: Vec::new(),
+                    },
+                    Origin {
+                        src,
+                        span_start: span.start,
+                    },
+                ));
+            }
+        }
+        for r in &f.deemed_level_rule {
+            let (span, r) = (r.span(), r.get_ref());
+            let at = At {
+                src,
+                entry: format!("deemed_level_rule \"{}\"", r.id),
+            };
+            let before = ck.errors.len();
+            if !is_rule_id(&r.id) {
+                ck.err(&at, span.clone(), RULE_ID_SHAPE);
+            }
+            check_kind_ref(ck, &at, p, "held", &r.held);
+            let occ_code = r.occupation.get_ref();
+            let level = *r.level.get_ref();
+            match p.occupations.get(occ_code) {
+                None => ck.err(
+                    &at,
+                    r.occupation.span(),
+                    format!("occupation \"{occ_code}\" is not defined"),
+                ),
+                Some(occ) if !occ.levels.contains(&level) => ck.err(
+                    &at,
+                    r.level.span(),
+                    format!("level {level} is not one of occupation {occ_code}'s levels"),
+                ),
+                Some(_) => {}
+            }
+            if let Some(k) = p.kinds.get(r.held.get_ref()) {
+                if k.skill_level {
+                    ck.err(
+                        &at,
+                        r.held.span(),
+                        "held: a skill level certificate carries its own level and is deemed nothing",
+                    );
+                } else if p.occupations.contains_key(occ_code) && !k.occupations.contains(occ_code)
+                {
+                    ck.err(
+                        &at,
+                        r.occupation.span(),
+                        format!(
+                            "occupation \"{occ_code}\" is not among the occupations of kind \"{}\" (its `occupations` in the kind's entry)",
+                            k.id
+                        ),
+                    );
+                }
+            }
+            let held_status = check_held_status(ck, &at, &r.held_status);
+            let effective =
+                check_period(ck, &at, span.clone(), r.effective_from, r.effective_until);
+            let region = check_region(ck, &at, p, &r.region);
+            let source = ck.source(&at, span.clone(), &r.source);
+            let defined = ck.define("rule", &r.id, &at, span.clone());
+            if defined && ck.errors.len() != before {
+                broken.push(&r.id);
+            }
+            if defined && ck.errors.len() == before {
+                deemed.push((
+                    DeemedLevelRule {
+                        id: r.id.clone(),
+                        held: r.held.get_ref().clone(),
+                        held_status,
+                        occupation: occ_code.clone(),
+                        occupation_name_zh: p.occupations[occ_code].name_zh.clone(),
+                        occupation_name_en: p.occupations[occ_code].name_en.clone(),
+                        occupation_index: p.occupations[occ_code].index,
+                        level,
+                        effective,
+                        region,
+                        source,
+                        provisional: r.provisional,
+                        note: r.note.clone(),
+                        exceptions: Vec::new(),
+                    },
+                    Origin {
+                        src,
+                        span_start: span.start,
+                    },
+                ));
+            }
+        }
+    }
+
+    // Contradictions: two rules for the same held kind and target (or occupation) that can both
+    // apply on one day in one region must grant the same thing. Reported on the later entry.
+    for (j, (b, ob)) in exemption.iter().enumerate() {
+        for (a, oa) in &exemption[..j] {
+            if a.held == b.held
+                && a.target == b.target
+                && regions_overlap(a.region.as_deref(), b.region.as_deref())
+                && a.effective.overlaps(&b.effective)
+                && a.exemptions != b.exemptions
+            {
+                let at = ob.at(format!("exemption_rule \"{}\"", b.id));
+                ck.err(
+                    &at,
+                    ob.span(),
+                    format!(
+                        "contradicts exemption_rule \"{}\" ({}): same held and target kinds, overlapping region and period, but exemptions [{}] against [{}]",
+                        a.id,
+                        oa.place(),
+                        b.exemptions.describe(),
+                        a.exemptions.describe()
+                    ),
+                );
+            }
+        }
+    }
+    for (j, (b, ob)) in deemed.iter().enumerate() {
+        for (a, oa) in &deemed[..j] {
+            if a.held == b.held
+                && a.occupation == b.occupation
+                && regions_overlap(a.region.as_deref(), b.region.as_deref())
+                && a.effective.overlaps(&b.effective)
+                && a.level != b.level
+            {
+                let at = ob.at(format!("deemed_level_rule \"{}\"", b.id));
+                ck.err(
+                    &at,
+                    ob.span(),
+                    format!(
+                        "contradicts deemed_level_rule \"{}\" ({}): same held kind and occupation, overlapping region and period, but level {} against {}",
+                        a.id,
+                        oa.place(),
+                        b.level,
+                        a.level
+                    ),
+                );
+            }
+        }
+    }
+
+    let mut exceptions: Vec<Exception> = Vec::new();
+    let mut questions: Vec<OpenQuestion> = Vec::new();
+    for (src, f) in files {
+        for x in &f.exception {
+            let (span, x) = (x.span(), x.get_ref());
+            let at = At {
+                src,
+                entry: format!("exception \"{}\"", x.id),
+            };
+            let before = ck.errors.len();
+            if !is_rule_id(&x.id) {
+                ck.err(&at, span.clone(), RULE_ID_SHAPE);
+            }
+            let rule_id = x.rule.get_ref();
+            let ex_rule = exemption
+                .iter()
+                .find(|(r, _)| &r.id == rule_id)
+                .map(|(r, _)| r);
+            let dl_rule = deemed
+                .iter()
+                .find(|(r, _)| &r.id == rule_id)
+                .map(|(r, _)| r);
+            let (rule_region, rule_effective) = match (ex_rule, dl_rule) {
+                (Some(r), _) => (r.region.clone(), Some(r.effective)),
+                (_, Some(r)) => (r.region.clone(), Some(r.effective)),
+                _ if broken.contains(&rule_id.as_str()) => {
+                    ck.err(
+                        &at,
+                        x.rule.span(),
+                        format!("rule \"{rule_id}\" has errors of its own (see them)"),
+                    );
+                    (None, None)
+                }
+                _ => {
+                    ck.err(
+                        &at,
+                        x.rule.span(),
+                        format!("rule \"{rule_id}\" is not defined"),
+                    );
+                    (None, None)
+                }
+            };
+            let region = check_region(ck, &at, p, &x.region);
+            let department = x.department.as_ref().map(|d| {
+                if !p.departments.contains_key(d.get_ref()) {
+                    ck.err(
+                        &at,
+                        d.span(),
+                        format!("department \"{}\" is not defined", d.get_ref()),
+                    );
+                }
+                d.get_ref().clone()
+            });
+            if region.is_none() && department.is_none() {
+                ck.err(
+                    &at,
+                    span.clone(),
+                    "names neither a region nor a department: whose special rule is it?",
+                );
+            }
+            if let Some(rr) = &rule_region
+                && region.as_ref() != Some(rr)
+            {
+                ck.err(
+                    &at,
+                    span.clone(),
+                    format!("rule \"{rule_id}\" applies only in region {rr}; an exception to it must be for that region"),
+                );
+            }
+            let action = match x.action.get_ref().as_str() {
+                "disable" => {
+                    if let Some(e) = &x.exemptions {
+                        ck.err(
+                            &at,
+                            e.span(),
+                            "exemptions are only for action = \"narrow\" (the exemptions that remain)",
+                        );
+                    }
+                    ExceptionAction::Disable
+                }
+                "narrow" => {
+                    let remaining: ExemptionSet = x
+                        .exemptions
+                        .as_ref()
+                        .map(|e| e.get_ref().iter().copied().collect())
+                        .unwrap_or_default();
+                    if dl_rule.is_some() {
+                        ck.err(
+                            &at,
+                            x.action.span(),
+                            "a deemed_level_rule grants no exemptions to narrow; use action = \"disable\"",
+                        );
+                    } else if x.exemptions.is_none() || remaining.is_empty() {
+                        ck.err(
+                            &at,
+                            x.action.span(),
+                            "action = \"narrow\" needs exemptions, the ones that remain (to remove them all, use \"disable\")",
+                        );
+                    } else if let Some(r) = ex_rule
+                        && (!remaining.is_subset(r.exemptions) || remaining == r.exemptions)
+                    {
+                        ck.err(
+                            &at,
+                            x.exemptions.as_ref().map(|e| e.span()).unwrap_or(span.clone()),
+                            format!(
+                                "exemptions [{}] must be a strict part of rule \"{rule_id}\"'s [{}]",
+                                remaining.describe(),
+                                r.exemptions.describe()
+                            ),
+                        );
+                    }
+                    ExceptionAction::Narrow { remaining }
+                }
+                other => {
+                    ck.err(
+                        &at,
+                        x.action.span(),
+                        format!("action \"{other}\" is not \"disable\" or \"narrow\""),
+                    );
+                    ExceptionAction::Disable
+                }
+            };
+            let effective =
+                check_period(ck, &at, span.clone(), x.effective_from, x.effective_until);
+            if let Some(re) = rule_effective
+                && !re.overlaps(&effective)
+            {
+                ck.err(
+                    &at,
+                    span.clone(),
+                    format!("is never in force while rule \"{rule_id}\" is"),
+                );
+            }
+            let source = ck.source(&at, span.clone(), &x.source);
+            let defined = ck.define("rule", &x.id, &at, span.clone());
+            if defined && ck.errors.len() == before {
+                exceptions.push(Exception {
+                    id: x.id.clone(),
+                    rule: rule_id.clone(),
+                    region,
+                    department,
+                    action,
+                    effective,
+                    source,
+                    provisional: x.provisional,
+                    note: x.note.clone(),
+                });
+            }
+        }
+        for q in &f.open_question {
+            let (span, q) = (q.span(), q.get_ref());
+            let at = At {
+                src,
+                entry: format!("open_question \"{}\"", q.id),
+            };
+            let before = ck.errors.len();
+            if !is_rule_id(&q.id) {
+                ck.err(&at, span.clone(), RULE_ID_SHAPE);
+            }
+            if q.held.get_ref().is_empty() {
+                ck.err(&at, q.held.span(), "held names no kind");
+            }
+            for k in q.held.get_ref() {
+                if !p.kinds.contains_key(k) {
+                    ck.err(
+                        &at,
+                        q.held.span(),
+                        format!("held: kind \"{k}\" is not defined"),
+                    );
+                }
+            }
+            if q.text_zh.trim().is_empty() || q.text_en.trim().is_empty() {
+                ck.err(
+                    &at,
+                    span.clone(),
+                    "text_zh and text_en must both say what is unknown",
+                );
+            }
+            let source = ck.source(&at, span.clone(), &q.source);
+            let defined = ck.define("open_question", &q.id, &at, span.clone());
+            if defined && ck.errors.len() == before {
+                let mut held = q.held.get_ref().clone();
+                held.sort();
+                held.dedup();
+                questions.push(OpenQuestion {
+                    id: q.id.clone(),
+                    held,
+                    text_zh: q.text_zh.trim().to_string(),
+                    text_en: q.text_en.trim().to_string(),
+                    source,
+                    provisional: q.provisional,
+                });
+            }
+        }
+    }
+
+    // Compile: everything sorted by id, exceptions linked to their rules, rules indexed by the
+    // held kind they name.
+    let mut exemption: Vec<ExemptionRule> = exemption.into_iter().map(|(r, _)| r).collect();
+    let mut deemed: Vec<DeemedLevelRule> = deemed.into_iter().map(|(r, _)| r).collect();
+    exemption.sort_by(|a, b| a.id.cmp(&b.id));
+    deemed.sort_by(|a, b| a.id.cmp(&b.id));
+    exceptions.sort_by(|a, b| a.id.cmp(&b.id));
+    questions.sort_by(|a, b| a.id.cmp(&b.id));
+    for (xi, x) in exceptions.iter().enumerate() {
+        if let Some(r) = exemption.iter_mut().find(|r| r.id == x.rule) {
+            r.exceptions.push(xi);
+        } else if let Some(r) = deemed.iter_mut().find(|r| r.id == x.rule) {
+            r.exceptions.push(xi);
+        }
+    }
+    fn held_rules<'k>(p: &'k mut Policy, kind: &str) -> &'k mut HeldRules {
+        &mut p
+            .kinds
+            .get_mut(kind)
+            .expect("rules name defined kinds")
+            .recognition
+    }
+    for (i, r) in exemption.iter().enumerate() {
+        held_rules(p, &r.held).exemption.push(i);
+    }
+    for (i, r) in deemed.iter().enumerate() {
+        held_rules(p, &r.held).deemed_level.push(i);
+    }
+    for (i, q) in questions.iter().enumerate() {
+        for k in &q.held {
+            held_rules(p, k).open_questions.push(i);
+        }
+    }
+    p.exemption_rules = exemption;
+    p.deemed_level_rules = deemed;
+    p.exceptions = exceptions;
+    p.open_questions = questions;
 }

@@ -6,3 +6,4 @@ pub mod health;
 pub mod home;
 pub mod lookup;
 pub mod pages;
+pub mod recognition;

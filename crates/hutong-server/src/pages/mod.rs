@@ -1,5 +1,6 @@
 //! Server-rendered pages: Chinese first, English on `?lang=en`, readable on a phone, no script.
 
+pub mod advice;
 pub mod directory;
 pub mod issuers;
 pub mod lookup;
@@ -100,6 +101,7 @@ pub fn layout(lang: Lang, path: &str, title: &str, demo: bool, body: Markup) -> 
                         a href=(lang.link("/verify")) { (lang.t("证书查询", "Verify")) }
                         a href=(lang.link("/directory")) { (lang.t("职业资格目录", "Directory")) }
                         a href=(lang.link("/issuers")) { (lang.t("发证机构", "Issuers")) }
+                        a href=(lang.link("/advice")) { (lang.t("我的证书能做什么", "What my certificates do")) }
                         a.lang href=(other.0) hreflang=(if lang == Lang::Zh { "en" } else { "zh" }) { (other.1) }
                     }
                 } }

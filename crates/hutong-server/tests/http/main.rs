@@ -1,5 +1,8 @@
 //! The service through its router, without a socket. Topic modules are in `tests/http/`.
 //!
+//! Behaviour tests run once per storage backend ([`states`]): SQLite always, PostgreSQL when
+//! `HUTONG_TEST_POSTGRES_URL` is set (each test on a fresh database, dropped afterwards).
+//!
 //! Every response a test receives through [`send`] is scanned for the resident ID numbers of the
 //! fixture (`fixture::IDS`): no answer may ever contain one.
 
@@ -9,6 +12,7 @@ mod limits;
 mod lookups;
 mod openapi_doc;
 mod pages;
+mod recognition;
 
 use std::sync::Arc;
 
@@ -19,6 +23,7 @@ use tower::ServiceExt;
 use hutong_core::{HolderSecret, Policy};
 use hutong_server::{AppState, Settings, app};
 use hutong_store::Store;
+use hutong_store_postgres::testing::TestDatabase;
 use hutong_store_sqlite::SqliteStore;
 
 pub fn policy() -> Arc<Policy> {
@@ -36,11 +41,43 @@ pub async fn state_with(settings: Settings) -> (AppState, tempfile::TempDir) {
     (AppState::new(store, policy(), secret(), settings), dir)
 }
 
+/// What keeps a backend's data alive for one test (a temporary folder, a test database); the
+/// data goes when it is dropped.
+pub type Keep = Box<dyn std::any::Any>;
+
+/// A fresh service over each backend in turn, with `settings`. `test` names the test, so that
+/// its PostgreSQL database is recognisable.
+pub async fn states_with(settings: Settings, test: &str) -> Vec<(AppState, Keep)> {
+    let (sqlite, dir) = state_with(settings.clone()).await;
+    let mut out: Vec<(AppState, Keep)> = vec![(sqlite, Box::new(dir))];
+    if let Some(db) = TestDatabase::create(&test.replace("::", "_")).await {
+        let pg: Arc<dyn Store> = Arc::new(db.open().await);
+        out.push((
+            AppState::new(pg, policy(), secret(), settings),
+            Box::new(db),
+        ));
+    }
+    out
+}
+
+/// A demo-mode service on SQLite only, for tests about pages rather than storage.
 async fn state() -> (AppState, tempfile::TempDir) {
     state_with(Settings {
         demo: true,
         ..Settings::default()
     })
+    .await
+}
+
+/// [`states_with`] in demo mode.
+pub async fn states(test: &str) -> Vec<(AppState, Keep)> {
+    states_with(
+        Settings {
+            demo: true,
+            ..Settings::default()
+        },
+        test,
+    )
     .await
 }
 
@@ -84,53 +121,70 @@ async fn get(state: &AppState, uri: &str) -> (StatusCode, String, String) {
 
 #[tokio::test]
 async fn health_reports_backend_and_policy() {
-    let (s, _d) = state().await;
-    let (status, ctype, body) = get(&s, "/healthz").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(ctype.starts_with("application/json"));
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["status"], "ok");
-    assert_eq!(v["backend"], "sqlite");
-    assert_eq!(v["policy"], s.policy().digest);
+    for (s, _keep) in states("health").await {
+        let (status, ctype, body) = get(&s, "/healthz").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(ctype.starts_with("application/json"));
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["status"], "ok");
+        assert_eq!(v["backend"], s.store.backend());
+        assert_eq!(v["policy"], s.policy().digest);
+    }
+}
+
+#[tokio::test]
+async fn the_backends_under_test_are_the_expected_ones() {
+    let names: Vec<&str> = states("backends")
+        .await
+        .iter()
+        .map(|(s, _)| s.store.backend())
+        .collect();
+    if std::env::var_os("HUTONG_TEST_POSTGRES_URL").is_some() {
+        assert_eq!(names, ["sqlite", "postgres"]);
+    } else {
+        assert_eq!(names, ["sqlite"]);
+    }
 }
 
 #[tokio::test]
 async fn the_home_page_says_what_the_service_is_in_both_languages() {
-    let (s, _d) = state().await;
-    s.refresh_stats().await;
-    let (status, ctype, body) = get(&s, "/").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(ctype.starts_with("text/html"));
-    assert!(body.contains("一网通查"), "{body}");
-    assert!(body.contains("演示数据"), "the demo banner shows");
-    assert!(body.contains("href=\"/?lang=en\""));
-    let (_, _, en) = get(&s, "/?lang=en").await;
-    assert!(en.contains("One place to check vocational skill certificates"));
-    assert!(en.contains("lang=\"en\""));
+    for (s, _keep) in states("home").await {
+        s.refresh_stats().await;
+        let (status, ctype, body) = get(&s, "/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(ctype.starts_with("text/html"));
+        assert!(body.contains("一网通查"), "{body}");
+        assert!(body.contains("演示数据"), "the demo banner shows");
+        assert!(body.contains("href=\"/?lang=en\""));
+        let (_, _, en) = get(&s, "/?lang=en").await;
+        assert!(en.contains("One place to check vocational skill certificates"));
+        assert!(en.contains("lang=\"en\""));
+    }
 }
 
 #[tokio::test]
 async fn metrics_are_by_route_template_and_never_carry_query_strings() {
-    let (s, _d) = state().await;
-    get(&s, "/healthz?name=%E5%BC%A0%E4%B8%89").await;
-    get(&s, "/no/such/page?id=11010519491231002X").await;
-    let (status, ctype, body) = get(&s, "/metrics").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(ctype.starts_with("text/plain; version=0.0.4"));
-    assert!(
-        body.contains("hutong_http_requests_total{route=\"/healthz\",status=\"2xx\"} 1"),
-        "{body}"
-    );
-    assert!(
-        body.contains("hutong_http_requests_total{route=\"unmatched\",status=\"4xx\"} 1"),
-        "{body}"
-    );
-    assert!(!body.contains("11010519491231002X") && !body.contains("name="));
+    for (s, _keep) in states("metrics").await {
+        get(&s, "/healthz?name=%E5%BC%A0%E4%B8%89").await;
+        get(&s, "/no/such/page?id=11010519491231002X").await;
+        let (status, ctype, body) = get(&s, "/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(ctype.starts_with("text/plain; version=0.0.4"));
+        assert!(
+            body.contains("hutong_http_requests_total{route=\"/healthz\",status=\"2xx\"} 1"),
+            "{body}"
+        );
+        assert!(
+            body.contains("hutong_http_requests_total{route=\"unmatched\",status=\"4xx\"} 1"),
+            "{body}"
+        );
+        assert!(!body.contains("11010519491231002X") && !body.contains("name="));
+    }
 }
 
 #[tokio::test]
 async fn unknown_pages_are_404_pages() {
-    let (s, _d) = state().await;
+    let (s, _d) = state_with(Settings::default()).await;
     let (status, _, body) = get(&s, "/nowhere").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("页面不存在"));

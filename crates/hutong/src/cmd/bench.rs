@@ -40,7 +40,7 @@ use crate::context::{self, runtime};
 pub enum Command {
     /// Load `GET /api/v1/verify` and a bare baseline, and print throughput and latency.
     Verify(VerifyArgs),
-    /// The baseline server (started by `bench verify`): one SQLite lookup per request.
+    /// The baseline server (started by `bench verify`): one database lookup per request.
     #[command(hide = true)]
     BaselineServer(BaselineArgs),
 }
@@ -81,8 +81,12 @@ pub struct VerifyArgs {
 pub struct BaselineArgs {
     #[arg(long)]
     pub listen: String,
+    /// A SQLite file: one raw SQLite lookup per request.
+    #[arg(long, conflicts_with = "postgres")]
+    pub sqlite: Option<std::path::PathBuf>,
+    /// A PostgreSQL URL: one store lookup by number per request (pooled, prepared).
     #[arg(long)]
-    pub sqlite: std::path::PathBuf,
+    pub postgres: Option<String>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -139,14 +143,8 @@ struct Figures {
 fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(global)?;
     crate::config::init_logging(&config.log);
-    let sqlite = match hutong_store::DatabaseUrl::parse(&config.database) {
-        Ok(hutong_store::DatabaseUrl::Sqlite(p)) => p,
-        _ => {
-            return Err(crate::exit::invalid(
-                "bench verify measures the SQLite backend; give a sqlite:// database",
-            ));
-        }
-    };
+    let target = hutong_store::DatabaseUrl::parse(&config.database)
+        .map_err(|e| crate::exit::invalid(format!("--database: {e}")))?;
     let rt = runtime()?;
     let (probes, dataset) = rt.block_on(prepare(&config, &args))?;
     drop(rt);
@@ -171,13 +169,22 @@ fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         in_force.exempt_token_sha256.push(h);
     }
     let limits = in_force.describe();
-    let db_size = std::fs::metadata(&sqlite).map(|m| m.len()).unwrap_or(0);
     println!("hutong bench verify");
-    println!(
-        "dataset:     {dataset} certificates in {} ({:.2} GB)",
-        sqlite.display(),
-        db_size as f64 / 1e9
-    );
+    match &target {
+        hutong_store::DatabaseUrl::Sqlite(path) => {
+            let db_size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "dataset:     {dataset} certificates in {} ({:.2} GB)",
+                path.display(),
+                db_size as f64 / 1e9
+            );
+        }
+        hutong_store::DatabaseUrl::Postgres(_) => {
+            println!(
+                "dataset:     {dataset} certificates (estimate) in PostgreSQL, on this machine"
+            );
+        }
+    }
     println!("machine:     {}", machine());
     println!(
         "load:        {} keep-alive connections from this process (one thread), {} s measured after {} s warm-up, {} run(s)",
@@ -193,20 +200,26 @@ fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     println!(
         "rate limits: {limits}; the benchmark client is exempt by its bearer token, checked on every request"
     );
-    println!(
-        "baseline:    a bare axum route doing the one SQLite lookup by number, with per-thread cached statements"
-    );
-
-    // Both servers start with the database in the operating system's cache, whichever runs
-    // first: read the file once.
-    let warm = Instant::now();
-    let mut file = std::fs::File::open(&sqlite)?;
-    let mut chunk = vec![0u8; 8 << 20];
-    while std::io::Read::read(&mut file, &mut chunk)? > 0 {}
-    println!(
-        "cache:       read the database file once ({:.1} s) so that no run starts cold",
-        warm.elapsed().as_secs_f64()
-    );
+    match &target {
+        hutong_store::DatabaseUrl::Sqlite(path) => {
+            println!(
+                "baseline:    a bare axum route doing the one SQLite lookup by number, with per-thread cached statements"
+            );
+            // Both servers start with the database in the operating system's cache, whichever
+            // runs first: read the file once.
+            let warm = Instant::now();
+            let mut file = std::fs::File::open(path)?;
+            let mut chunk = vec![0u8; 8 << 20];
+            while std::io::Read::read(&mut file, &mut chunk)? > 0 {}
+            println!(
+                "cache:       read the database file once ({:.1} s) so that no run starts cold",
+                warm.elapsed().as_secs_f64()
+            );
+        }
+        hutong_store::DatabaseUrl::Postgres(_) => println!(
+            "baseline:    a bare axum route doing the one store lookup by number (pooled, prepared), on the same PostgreSQL"
+        ),
+    }
 
     let exe = std::env::current_exe().context("cannot find the hutong executable")?;
     let mut baseline = Vec::new();
@@ -221,8 +234,12 @@ fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             let addr = free_addr()?;
             let child = Process::new(&exe)
                 .args(["bench", "baseline-server", "--listen", &addr.to_string()])
-                .arg("--sqlite")
-                .arg(&sqlite)
+                .args(match &target {
+                    hutong_store::DatabaseUrl::Sqlite(p) => {
+                        ["--sqlite".to_string(), p.display().to_string()]
+                    }
+                    hutong_store::DatabaseUrl::Postgres(u) => ["--postgres".to_string(), u.clone()],
+                })
                 .stdout(Stdio::null())
                 .spawn()
                 .context("cannot start the baseline server")?;
@@ -310,7 +327,7 @@ fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
 
 /// Fills the database if needed and builds the request mix: (path, expected `found`).
 async fn prepare(config: &Config, args: &VerifyArgs) -> anyhow::Result<(Vec<(String, bool)>, u64)> {
-    let ctx = context::open(config.clone()).await?;
+    let ctx = context::open(config.clone(), context::Reads::Primary).await?;
     let mut have = ctx.store.certificate_count_estimate().await?;
     if have < args.certificates {
         eprintln!(
@@ -754,16 +771,78 @@ fn report(run: usize, what: &str, f: &Figures, baseline: Option<&Figures>) {
     );
 }
 
+/// Serves a baseline until the benchmark stops it (SIGTERM).
+async fn serve_until_terminated(listen: &str, app: axum::Router) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            #[cfg(unix)]
+            if let Ok(mut s) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
+                s.recv().await;
+            }
+            #[cfg(not(unix))]
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The PostgreSQL baseline: one route, one store lookup by number (the pooled, prepared query
+/// verification makes), a small JSON answer. No policy, no checks, no rate limit.
+fn baseline_server_postgres(listen: &str, url: &str) -> anyhow::Result<ExitCode> {
+    use axum::extract::{RawQuery, State};
+    use axum::routing::get;
+
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let store: Arc<dyn hutong_store::Store> = Arc::new(
+            hutong_store_postgres::PgStore::connect(url)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+        let lookup = |State(store): State<Arc<dyn hutong_store::Store>>, RawQuery(q): RawQuery| async move {
+            let q = q.unwrap_or_default();
+            let number = q
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("number="))
+                .map(percent_decode)
+                .unwrap_or_default();
+            match store.certificates_by_number(&number).await {
+                Ok(v) if !v.is_empty() => "{\"found\":true}",
+                _ => "{\"found\":false}",
+            }
+        };
+        let app = axum::Router::new()
+            .route("/api/v1/verify", get(lookup))
+            .route("/healthz", get(|| async { "ok" }))
+            .with_state(store);
+        serve_until_terminated(listen, app).await
+    })
+}
+
 /// The baseline: one route, one SQLite lookup by number through a per-thread connection with a
 /// cached statement, a small JSON answer. Nothing else: no policy, no checks, no rate limit.
 fn baseline_server(args: BaselineArgs) -> anyhow::Result<ExitCode> {
     use axum::extract::RawQuery;
     use axum::routing::get;
 
+    if let Some(url) = args.postgres.clone() {
+        return baseline_server_postgres(&args.listen, &url);
+    }
+    let Some(sqlite) = args.sqlite.clone() else {
+        return Err(crate::exit::invalid(
+            "baseline-server needs --sqlite or --postgres",
+        ));
+    };
+
     thread_local! {
         static CONN: std::cell::RefCell<Option<rusqlite::Connection>> = const { std::cell::RefCell::new(None) };
     }
-    let path = Arc::new(args.sqlite);
+    let path = Arc::new(sqlite);
     let lookup = move |RawQuery(q): RawQuery| {
         let path = path.clone();
         async move {
@@ -803,24 +882,7 @@ fn baseline_server(args: BaselineArgs) -> anyhow::Result<ExitCode> {
         .route("/api/v1/verify", get(lookup))
         .route("/healthz", get(|| async { "ok" }));
     let rt = runtime()?;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                #[cfg(unix)]
-                if let Ok(mut s) =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                {
-                    s.recv().await;
-                }
-                #[cfg(not(unix))]
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
-        Ok(ExitCode::SUCCESS)
-    })
+    rt.block_on(async move { serve_until_terminated(&args.listen, app).await })
 }
 
 fn percent_decode(s: &str) -> String {

@@ -621,7 +621,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
         None => hutong_core::date::today_in_china(),
     };
     runtime()?.block_on(async move {
-        let ctx = context::open(config).await?;
+        let ctx = context::open(config, context::Reads::Primary).await?;
         let start = Instant::now();
         let progress = progress_bar(args.certificates);
         let (stored, unchanged, samples) = fill(&*ctx.store, &ctx.policy, &ctx.secret, &args, today, &progress).await?;
@@ -636,7 +636,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             "demo: {} certificates: {stored} stored, {unchanged} unchanged, in {secs:.1} s ({:.0} certificates/s), database {}",
             args.certificates,
             args.certificates as f64 / secs.max(1e-9),
-            ctx.config.database
+            context::shown_url(&ctx.config.database)
         );
         Ok(ExitCode::SUCCESS)
     })

@@ -444,7 +444,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
     let config = Config::load(global)?;
     crate::config::init_logging(&config.log);
     runtime()?.block_on(async move {
-        let ctx = context::open(config).await?;
+        let ctx = context::open(config, context::Reads::Primary).await?;
         let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
         let progress = ProgressBar::new(size);
         progress.set_style(

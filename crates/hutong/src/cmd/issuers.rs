@@ -85,7 +85,11 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
     let config = Config::load(global)?;
     crate::config::init_logging(&config.log);
     runtime()?.block_on(async move {
-        let ctx = context::open(config).await?;
+        let reads = match cmd {
+            Command::Import { .. } => context::Reads::Primary,
+            Command::List { .. } => context::Reads::Replica,
+        };
+        let ctx = context::open(config, reads).await?;
         match cmd {
             Command::Import { file } => {
                 let issuers = read_file(&file, &ctx.policy)?;

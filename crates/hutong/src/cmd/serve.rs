@@ -36,7 +36,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
     let config = Config::resolve(global, &env, args.listen.as_deref())?;
     crate::config::init_logging(&config.log);
     runtime()?.block_on(async move {
-        let ctx = context::open(config).await?;
+        let ctx = context::open(config, context::Reads::Replica).await?;
         if args.demo && ctx.store.is_empty().await? {
             let start = Instant::now();
             tracing::info!(
