@@ -76,16 +76,11 @@ pub fn private_json<T: serde::Serialize>(body: &T) -> Response {
     match serde_json::to_writer(&mut bytes, body) {
         Ok(()) => {
             let mut resp = bytes.into_response();
-            let h = resp.headers_mut();
-            h.insert(
+            resp.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            );
+            crate::handlers::mark_private(&mut resp);
             resp
         }
         Err(e) => {

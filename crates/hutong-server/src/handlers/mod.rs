@@ -7,3 +7,15 @@ pub mod home;
 pub mod lookup;
 pub mod pages;
 pub mod recognition;
+
+/// Marks an answer about a person: not to be cached, and the address it was asked at (which may
+/// carry the query) not to be passed on as a referrer.
+pub(crate) fn mark_private(resp: &mut axum::response::Response) {
+    use axum::http::{HeaderValue, header};
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+}

@@ -3,7 +3,7 @@
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::Markup;
 
@@ -158,14 +158,9 @@ fn qr_links(
 
 /// A page about a person: never cached, and its address (which carries the query) never sent
 /// on as a referrer.
-fn private_html(status: StatusCode, page: Markup) -> Response {
+pub(crate) fn private_html(status: StatusCode, page: Markup) -> Response {
     let mut resp = (status, page).into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    crate::handlers::mark_private(&mut resp);
     resp
 }
 

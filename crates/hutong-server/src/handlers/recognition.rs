@@ -7,7 +7,7 @@ use axum::Form;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::Markup;
 use serde_json::{Map, Value, json};
@@ -24,6 +24,7 @@ use hutong_core::verify::{HolderQuery, describe_errors};
 use crate::error::{ApiError, Problem};
 use crate::handlers::api::private_json;
 use crate::handlers::lookup;
+use crate::handlers::pages::private_html;
 use crate::pages::{self, Lang};
 use crate::state::AppState;
 
@@ -313,16 +314,17 @@ pub async fn advice_result(
         }
         match registered_input(&state, &policy, m).await {
             Ok(r) if !r.found => {
-                return private_page(pages::advice::not_found_page(lang, demo, &policy));
+                return private_html(
+                    StatusCode::OK,
+                    pages::advice::not_found_page(lang, demo, &policy),
+                );
             }
             Ok(r) => (r.input, Some((r.name_masked, r.certificates))),
             Err(e) if e.status == StatusCode::BAD_REQUEST => {
-                return private_page(pages::advice::form_page(
-                    lang,
-                    demo,
-                    &policy,
-                    Some(&e.detail),
-                ));
+                return private_html(
+                    StatusCode::OK,
+                    pages::advice::form_page(lang, demo, &policy, Some(&e.detail)),
+                );
             }
             Err(e) => return e.into_response(),
         }
@@ -330,28 +332,27 @@ pub async fn advice_result(
         match AdviceInput::from_value(&ticked_input(&fields)) {
             Ok(i) if i.holdings.is_empty() => {
                 let msg = lang.t("请至少勾选一本证书。", "Tick at least one certificate.");
-                return private_page(pages::advice::form_page(lang, demo, &policy, Some(msg)));
+                return private_html(
+                    StatusCode::OK,
+                    pages::advice::form_page(lang, demo, &policy, Some(msg)),
+                );
             }
             Ok(i) => (i, None),
             Err(e) => {
-                return private_page(pages::advice::form_page(
-                    lang,
-                    demo,
-                    &policy,
-                    Some(&input_error(&e).detail),
-                ));
+                return private_html(
+                    StatusCode::OK,
+                    pages::advice::form_page(lang, demo, &policy, Some(&input_error(&e).detail)),
+                );
             }
         }
     };
     let advice = match advise_at(&policy, &input, today) {
         Ok(a) => a,
         Err(e) => {
-            return private_page(pages::advice::form_page(
-                lang,
-                demo,
-                &policy,
-                Some(&input_error(&e).detail),
-            ));
+            return private_html(
+                StatusCode::OK,
+                pages::advice::form_page(lang, demo, &policy, Some(&input_error(&e).detail)),
+            );
         }
     };
     let core_lang = if lang == Lang::Zh {
@@ -361,23 +362,8 @@ pub async fn advice_result(
     };
     let sections = explain(&policy, &advice, core_lang);
     let holder = holder.as_ref().map(|(n, c)| (n.as_str(), *c));
-    private_page(pages::advice::result_page(
-        lang,
-        demo,
-        &advice.as_of.to_string(),
-        holder,
-        &sections,
-    ))
-}
-
-/// A page about a person: not cached, not passed on as a referrer.
-fn private_page(page: Markup) -> Response {
-    let mut resp = page.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    resp
+    private_html(
+        StatusCode::OK,
+        pages::advice::result_page(lang, demo, &advice.as_of.to_string(), holder, &sections),
+    )
 }

@@ -13,6 +13,14 @@ use super::{Lang, layout};
 /// The form. `problem` is shown above it when the last submission was wrong.
 pub fn form_page(lang: Lang, demo: bool, policy: &Policy, problem: Option<&str>) -> Markup {
     let kinds: Vec<_> = policy.kinds.values().filter(|k| !k.skill_level).collect();
+    // The levels the occupations' standards define, lowest first.
+    let mut levels: Vec<hutong_core::Level> = policy
+        .occupations
+        .values()
+        .flat_map(|o| o.levels.iter().copied())
+        .collect();
+    levels.sort();
+    levels.dedup();
     let body = html! {
         h1 { (lang.t("我的证书能做什么", "What can my certificates do for me")) }
         p { (lang.t(
@@ -73,7 +81,7 @@ pub fn form_page(lang: Lang, demo: bool, policy: &Policy, problem: Option<&str>)
                                     }
                                 }
                                 select name="skill_level" aria-label=(lang.t("等级", "Level")) {
-                                    @for l in ["5", "4", "3", "2", "1"] { option value=(l) { (l) } }
+                                    @for l in &levels { option value=(l.id()) { (if lang == Lang::Zh { l.name_zh() } else { l.name_en() }) } }
                                 }
                             }
                             td { (status_select(lang, "status:mohrss.skill-level")) }

@@ -67,6 +67,8 @@ async fn advice_for_a_registered_holder_comes_from_the_registry() {
             json!({"id": f.valid.id, "name": f.valid.name, "experience_years": {"6-31-01-03": 2}});
         let a = send(&s, post_json("/api/v1/holders/advice", &body)).await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(a.headers["cache-control"], "no-store");
+        assert_eq!(a.headers["referrer-policy"], "no-referrer");
         let v: Value = serde_json::from_str(&a.body).unwrap();
         assert_eq!(v["found"], true);
         assert_eq!(v["holder"]["name"], "张*明");
@@ -187,6 +189,12 @@ async fn the_page_answers_for_ticked_and_registered_certificates() {
         let page = send(&s, Request::get("/advice").body(Body::empty()).unwrap()).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("我的证书能做什么") && page.body.contains("name=\"hold\""));
+        // The skill levels offered are the ones the occupations' standards define.
+        assert!(
+            page.body.contains("<option value=\"3\">高级工</option>"),
+            "{}",
+            page.body
+        );
 
         let ticked = "mode=ticked&hold=mem.electrical.low-voltage&status%3Amem.electrical.low-voltage=valid&issued%3Amem.electrical.low-voltage=2023-05-10&exp%3A6-31-01-03=3";
         let a = send(&s, post_form("/advice/result", ticked)).await;
@@ -214,6 +222,8 @@ async fn the_page_answers_for_ticked_and_registered_certificates() {
         );
         let a = send(&s, post_form("/advice/result", &reg)).await;
         assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.headers["cache-control"], "no-store");
+        assert_eq!(a.headers["referrer-policy"], "no-referrer");
         assert!(
             a.body.contains("张*明") && a.body.contains("建筑电工"),
             "{}",
