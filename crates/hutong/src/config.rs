@@ -1,8 +1,11 @@
 //! Layered configuration: defaults, then a TOML file, then `HUTONG_*` environment variables,
-//! then flags; the later wins. Unknown keys and variables are warned about, not ignored silently.
+//! then flags; the later wins. Unknown keys and variables are warned about, not ignored silently:
+//! the configuration is read before logging starts (it says how to log), so its warnings are
+//! kept and logged by [`init_logging`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::Context;
 use clap::Args;
@@ -36,7 +39,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// File holding the secret that keys holder hashes (64 hex characters); created on first run.
-    /// Default: <data-dir>/holder.key.
+    /// Default: holder.key beside a SQLite database, <data-dir>/holder.key for PostgreSQL.
     #[arg(long, global = true, value_name = "FILE")]
     pub holder_key_file: Option<PathBuf>,
 }
@@ -59,6 +62,16 @@ pub struct Config {
     /// The public address of the service, for links in QR codes.
     pub public_url: Option<String>,
     pub rate_limits: RateLimitSettings,
+    /// Where `data_dir` was named (`--data-dir`, `HUTONG_DATA_DIR`, `data_dir in FILE`); `None`
+    /// for the default folder, the only one hutong may create.
+    pub data_dir_source: Option<String>,
+    /// Whether `holder_key_file` is the default one.
+    pub holder_key_file_is_default: bool,
+    /// The folder of the files kept with the database: the holder key (by default) and the demo
+    /// samples. A SQLite database's own folder; `data_dir` for PostgreSQL.
+    pub files_dir: PathBuf,
+    /// Unknown keys and variables, one sentence each; logged once logging has started.
+    pub warnings: Vec<String>,
 }
 
 const FILE_KEYS: &[&str] = &[
@@ -106,11 +119,14 @@ const ENV_KEYS: &[&str] = &[
 
 impl Config {
     /// Resolves the configuration from the real environment.
+    /// Its warnings are logged when logging starts ([`init_logging`]).
     pub fn load(args: &GlobalArgs) -> anyhow::Result<Config> {
         let env: BTreeMap<String, String> = std::env::vars()
             .filter(|(k, _)| k.starts_with("HUTONG_"))
             .collect();
-        Config::resolve(args, &env, None)
+        let config = Config::resolve(args, &env, None)?;
+        config.defer_warnings();
+        Ok(config)
     }
 
     /// Resolves from explicit parts; `listen_flag` is the serve command's `--listen`.
@@ -119,12 +135,13 @@ impl Config {
         env: &BTreeMap<String, String>,
         listen_flag: Option<&str>,
     ) -> anyhow::Result<Config> {
+        let mut warnings = Vec::new();
         for k in env.keys() {
             if !ENV_KEYS.contains(&k.as_str()) {
-                tracing::warn!(
+                warnings.push(format!(
                     "unknown environment variable {k} ignored (known: {})",
                     ENV_KEYS.join(", ")
-                );
+                ));
             }
         }
         let file_path = args
@@ -145,11 +162,11 @@ impl Config {
                 .map_err(|e| crate::exit::invalid(format!("{}: {e}", path.display())))?;
             for (k, v) in table {
                 if !FILE_KEYS.contains(&k.as_str()) {
-                    tracing::warn!(
+                    warnings.push(format!(
                         "{}: unknown key \"{k}\" ignored (known: {})",
                         path.display(),
                         FILE_KEYS.join(", ")
-                    );
+                    ));
                     continue;
                 }
                 let numeric = k.ends_with("_per_minute") || k.ends_with("_burst");
@@ -196,6 +213,17 @@ impl Config {
             flag.or_else(|| env.get(&format!("HUTONG_{}", key.to_uppercase())).cloned())
                 .or_else(|| file.get(key).cloned())
         };
+        let data_dir_source = if args.data_dir.is_some() {
+            Some("--data-dir".to_string())
+        } else if env.contains_key("HUTONG_DATA_DIR") {
+            Some("HUTONG_DATA_DIR".to_string())
+        } else if file.contains_key("data_dir") {
+            file_path
+                .as_ref()
+                .map(|p| format!("data_dir in {}", p.display()))
+        } else {
+            None
+        };
         let data_dir = PathBuf::from(
             pick(
                 args.data_dir.as_ref().map(|p| p.display().to_string()),
@@ -207,14 +235,22 @@ impl Config {
         let database_is_default = database.is_none();
         let database = database
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("hutong.db").display()));
+        let files_dir = match sqlite_path(&database) {
+            Some(path) => match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+            None => data_dir.clone(),
+        };
         let holder_key_file = pick(
             args.holder_key_file
                 .as_ref()
                 .map(|p| p.display().to_string()),
             "holder_key_file",
         )
-        .map(PathBuf::from)
-        .unwrap_or_else(|| data_dir.join("holder.key"));
+        .map(PathBuf::from);
+        let holder_key_file_is_default = holder_key_file.is_none();
+        let holder_key_file = holder_key_file.unwrap_or_else(|| files_dir.join("holder.key"));
         let defaults = RateLimitSettings::default();
         let number = |key: &str, default: u32| -> anyhow::Result<u32> {
             match pick(None, key) {
@@ -293,11 +329,42 @@ impl Config {
             holder_key: pick(None, "holder_key"),
             holder_key_file,
             log: pick(None, "log").unwrap_or_else(|| "info".into()),
+            data_dir_source,
+            holder_key_file_is_default,
+            files_dir,
+            warnings,
         })
+    }
+
+    /// Keeps the configuration's warnings for [`init_logging`] to log.
+    pub fn defer_warnings(&self) {
+        if let Ok(mut w) = DEFERRED.lock() {
+            w.extend(self.warnings.iter().cloned());
+        }
     }
 }
 
-/// Starts logging to standard error. `RUST_LOG` wins over the configured level.
+/// The file of a SQLite database URL (`sqlite://PATH`, `sqlite:PATH` or a bare path); `None`
+/// for PostgreSQL or an unknown scheme. Only the text is read: whether the file's folder exists
+/// is checked when the database is opened.
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let s = url.trim();
+    let path = match s
+        .strip_prefix("sqlite://")
+        .or_else(|| s.strip_prefix("sqlite:"))
+    {
+        Some(rest) => rest,
+        None if s.contains("://") => return None,
+        None => s,
+    };
+    (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+/// Warnings made before logging started.
+static DEFERRED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Starts logging to standard error, then logs the configuration's warnings. `RUST_LOG` wins
+/// over the configured level.
 pub fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("{level},hyper=warn,tower=warn"))
@@ -307,6 +374,13 @@ pub fn init_logging(level: &str) {
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
+    let deferred = DEFERRED
+        .lock()
+        .map(|mut w| std::mem::take(&mut *w))
+        .unwrap_or_default();
+    for w in deferred {
+        tracing::warn!("{w}");
+    }
 }
 
 #[cfg(test)]
@@ -335,6 +409,23 @@ mod tests {
             ("sqlite://from-file.db", "127.0.0.1:1")
         );
         assert!(!c.database_is_default);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].starts_with(&format!(
+                "{}: unknown key \"colour\" ignored",
+                file.display()
+            )),
+            "{:?}",
+            c.warnings
+        );
+        let c = Config::resolve(&args, &env(&[("HUTONG_LISTN", "x")]), None).unwrap();
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.starts_with("unknown environment variable HUTONG_LISTN ignored")),
+            "{:?}",
+            c.warnings
+        );
         let c = Config::resolve(
             &args,
             &env(&[("HUTONG_LISTEN", "127.0.0.1:2"), ("HUTONG_POLICY", "p-env")]),
@@ -410,7 +501,46 @@ mod tests {
         assert_eq!(c.database, "sqlite:///srv/h/hutong.db");
         assert!(c.database_is_default);
         assert_eq!(c.holder_key_file, PathBuf::from("/srv/h/holder.key"));
+        assert!(c.holder_key_file_is_default);
+        assert_eq!(c.data_dir_source.as_deref(), Some("--data-dir"));
         assert_eq!(c.listen, "127.0.0.1:8080");
+        let c = Config::resolve(&GlobalArgs::default(), &env(&[]), None).unwrap();
+        assert_eq!(c.holder_key_file, PathBuf::from("data/holder.key"));
+        assert_eq!(c.data_dir_source, None);
+    }
+
+    #[test]
+    fn the_holder_key_is_kept_beside_a_sqlite_database_and_in_the_data_folder_for_postgres() {
+        let key = |database: &str| {
+            let args = GlobalArgs {
+                database: Some(database.into()),
+                ..Default::default()
+            };
+            Config::resolve(&args, &env(&[]), None)
+                .unwrap()
+                .holder_key_file
+        };
+        assert_eq!(
+            key("sqlite://other/x.db"),
+            PathBuf::from("other/holder.key")
+        );
+        assert_eq!(
+            key("sqlite:/srv/r/x.db"),
+            PathBuf::from("/srv/r/holder.key")
+        );
+        assert_eq!(key("x.db"), PathBuf::from("./holder.key"));
+        assert_eq!(
+            key("postgres://postgres@127.0.0.1:5432/x"),
+            PathBuf::from("data/holder.key")
+        );
+        let args = GlobalArgs {
+            database: Some("sqlite://other/x.db".into()),
+            holder_key_file: Some("k/h.key".into()),
+            ..Default::default()
+        };
+        let c = Config::resolve(&args, &env(&[]), None).unwrap();
+        assert_eq!(c.holder_key_file, PathBuf::from("k/h.key"));
+        assert!(!c.holder_key_file_is_default);
     }
 
     #[test]

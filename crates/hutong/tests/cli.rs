@@ -2,15 +2,12 @@
 //! store data run once per backend: SQLite always, PostgreSQL (a fresh database per test) when
 //! `HUTONG_TEST_POSTGRES_URL` is set.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use common::{code, repo, text};
 
 use hutong_store_postgres::testing::TestDatabase;
 
@@ -71,14 +68,6 @@ impl Env {
         }
         cmd.args(args).output().unwrap()
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
 }
 
 #[test]

@@ -548,14 +548,15 @@ pub async fn fill(
 
 /// Where `hutong demo` leaves its samples for `hutong serve --demo` to offer.
 pub fn samples_path(config: &Config) -> PathBuf {
-    config.data_dir.join(SAMPLES_FILE)
+    config.files_dir.join(SAMPLES_FILE)
 }
 
 pub const SAMPLES_FILE: &str = "demo-samples.csv";
 
-/// Writes the samples into the data folder, when it exists, for `serve --demo`.
+/// Writes the samples beside the database (a SQLite database's folder, or the data folder),
+/// when that folder exists, for `serve --demo`.
 pub fn save_samples_for_serve(config: &Config, samples: &[(Status, Made)]) {
-    if !config.data_dir.is_dir() || samples.is_empty() {
+    if !config.files_dir.is_dir() || samples.is_empty() {
         return;
     }
     let path = samples_path(config);
@@ -567,7 +568,7 @@ pub fn save_samples_for_serve(config: &Config, samples: &[(Status, Made)]) {
     }
 }
 
-/// Reads the samples `hutong demo` left in the data folder: those whose numbers do not embed an
+/// Reads the samples `hutong demo` left beside the database: those whose numbers do not embed an
 /// ID number, a few per status.
 pub fn load_samples_for_serve(config: &Config, policy: &Policy) -> Vec<hutong_server::DemoSample> {
     let path = samples_path(config);
@@ -620,6 +621,16 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             .map_err(|e| crate::exit::invalid(format!("--today: {e}")))?,
         None => hutong_core::date::today_in_china(),
     };
+    if let Some(path) = &args.samples {
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(folder) = folder.filter(|f| !f.is_dir()) {
+            return Err(crate::exit::invalid(format!(
+                "--samples {}: the folder {} does not exist",
+                path.display(),
+                folder.display()
+            )));
+        }
+    }
     runtime()?.block_on(async move {
         let ctx = context::open(config, context::Reads::Primary).await?;
         let start = Instant::now();

@@ -89,10 +89,17 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
             Command::Import { .. } => context::Reads::Primary,
             Command::List { .. } => context::Reads::Replica,
         };
+        // The file is checked before the database is opened, so that a bad file makes nothing.
+        let issuers = match &cmd {
+            Command::Import { file } => {
+                let policy = context::load_policy(&config.policy)?;
+                read_file(file, &policy)?
+            }
+            Command::List { .. } => Vec::new(),
+        };
         let ctx = context::open(config, reads).await?;
         match cmd {
             Command::Import { file } => {
-                let issuers = read_file(&file, &ctx.policy)?;
                 ctx.store.put_issuers(&issuers).await?;
                 println!(
                     "registered {} issuer(s) from {}",

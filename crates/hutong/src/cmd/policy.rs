@@ -22,7 +22,11 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Check { dir } => {
             let dir = match dir {
                 Some(d) => d,
-                None => Config::load(global)?.policy,
+                None => {
+                    let config = Config::load(global)?;
+                    crate::config::init_logging(&config.log);
+                    config.policy
+                }
             };
             let p = crate::context::load_policy(&dir)?;
             println!(

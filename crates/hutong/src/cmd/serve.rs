@@ -34,8 +34,13 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
         env.remove("HUTONG_LISTEN");
     }
     let config = Config::resolve(global, &env, args.listen.as_deref())?;
+    config.defer_warnings();
     crate::config::init_logging(&config.log);
     runtime()?.block_on(async move {
+        // The address is taken first: a server that cannot listen makes no database.
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
         let ctx = context::open(config, context::Reads::Replica).await?;
         if args.demo && ctx.store.is_empty().await? {
             let start = Instant::now();
@@ -83,9 +88,6 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             ctx.secret.clone(),
             settings,
         );
-        let listener = tokio::net::TcpListener::bind(&ctx.config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", ctx.config.listen))?;
         tracing::info!(
             "hutong serving on http://{} ({} backend, policy {}, {} kinds)",
             listener.local_addr()?,

@@ -1,0 +1,247 @@
+//! Regression tests of the `hutong` command, one per defect, named after it (`r8_<item>_…`
+//! for the items of issue 8). Each runs the built binary in a temporary folder of its own.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{code, hutong_in, text};
+
+/// Runs a command that is expected to end by itself; one still running after `secs` (a server
+/// that should have refused to start) is killed, and its output returned as it was.
+fn output_within(cmd: &mut std::process::Command, secs: u64) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Every file and folder under `dir`, relative to it, sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            if p.is_dir() {
+                todo.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn r8_01_a_sqlite_database_elsewhere_keeps_its_key_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("other")).unwrap();
+    let o = hutong_in(dir.path())
+        .args([
+            "demo",
+            "--database",
+            "sqlite://other/x.db",
+            "--certificates",
+            "200",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(dir.path().join("other/holder.key").is_file());
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing is made in the data folder the database does not use: {:?}",
+        tree(dir.path())
+    );
+    // The same database opens again with the key beside it, from anywhere.
+    let o = hutong_in(&dir.path().join("other"))
+        .args(["--database", "x.db", "issuers", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("mem.44"), "{}", text(&o.stdout));
+}
+
+/// The README's PostgreSQL command, from a folder with no `data/` in it.
+#[test]
+fn r8_01_the_readme_postgres_command_works_from_a_fresh_clone() {
+    let Some(db) = tokio::runtime::Runtime::new().unwrap().block_on(
+        hutong_store_postgres::testing::TestDatabase::create(
+            "r8_01_the_readme_postgres_command_works_from_a_fresh_clone",
+        ),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = hutong_in(dir.path())
+        .env("RUST_LOG", "info")
+        .args(["--database", db.url(), "serve", "--demo"])
+        .args(["--demo-certificates", "300", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    let served = loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => {
+                let serving = line.contains("hutong serving on");
+                seen.push(line);
+                if serving {
+                    break true;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
+            Err(_) => break false,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(served, "the server did not start:\n{}", seen.join("\n"));
+    assert!(
+        dir.path().join("data/holder.key").is_file(),
+        "{:?}",
+        tree(dir.path())
+    );
+}
+
+#[test]
+fn r8_01_a_failing_command_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("other")).unwrap();
+    std::fs::write(d.join("other/bad.toml"), "[[issuer]]\nid = \"x\"\n").unwrap();
+    let fails = |args: &[&str]| {
+        let o = output_within(hutong_in(d).args(args), 60);
+        assert_ne!(code(&o), 0, "{args:?} should fail");
+        assert_eq!(
+            tree(d),
+            ["other", "other/bad.toml"],
+            "{args:?} failed ({}) but left files behind",
+            text(&o.stderr).trim()
+        );
+        text(&o.stderr)
+    };
+    // A key file in a folder that does not exist: found before the database is made.
+    let err = fails(&[
+        "--database",
+        "sqlite://other/x.db",
+        "--holder-key-file",
+        "nowhere/k.key",
+        "demo",
+        "--certificates",
+        "10",
+    ]);
+    assert!(err.contains("nowhere"), "{err}");
+    // A bad issuers file, a samples file in a missing folder: nothing,
+    // not even the default data folder, is made.
+    fails(&["issuers", "import", "other/bad.toml"]);
+    fails(&["demo", "--certificates", "10", "--samples", "nowhere/s.csv"]);
+    // A PostgreSQL server that cannot be reached leaves no key.
+    fails(&["--database", "postgres://127.0.0.1:1/x", "issuers", "list"]);
+    // An address already in use.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let err = fails(&["serve", "--listen", &addr]);
+    assert!(err.contains("cannot listen on"), "{err}");
+}
+
+#[test]
+fn r8_02_a_named_data_dir_that_does_not_exist_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let typo = d.join("nonexistent/dd");
+    let o = hutong_in(d)
+        .arg("--data-dir")
+        .arg(&typo)
+        .args(["issuers", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 3, "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(&format!("{} does not exist", typo.display())) && err.contains("--data-dir"),
+        "{err}"
+    );
+    let o = output_within(
+        hutong_in(d)
+            .env("HUTONG_DATA_DIR", &typo)
+            .args(["serve", "--listen", "127.0.0.1:0"]),
+        30,
+    );
+    assert_eq!(code(&o), 3, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("HUTONG_DATA_DIR"),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::write(
+        d.join("hutong.toml"),
+        format!("data_dir = \"{}\"\n", typo.display()),
+    )
+    .unwrap();
+    let o = hutong_in(d).args(["issuers", "list"]).output().unwrap();
+    assert_eq!(code(&o), 3, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("data_dir in hutong.toml"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!d.join("nonexistent").exists());
+    std::fs::remove_file(d.join("hutong.toml")).unwrap();
+    // The default folder is still made for a new user.
+    let o = hutong_in(d).args(["issuers", "list"]).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(d.join("data/hutong.db").is_file() && d.join("data/holder.key").is_file());
+}
+
+#[test]
+fn r8_03_unknown_config_keys_and_variables_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("hutong.toml"),
+        "colour = \"red\"\nlisten = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
+    let o = hutong_in(d)
+        .env("HUTONG_DATABSE", "sqlite://typo.db")
+        .args(["issuers", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("hutong.toml: unknown key \"colour\" ignored"),
+        "{err}"
+    );
+    assert!(
+        err.contains("unknown environment variable HUTONG_DATABSE ignored"),
+        "{err}"
+    );
+}
