@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{code, hutong_in, text};
+use common::{code, hutong_in, repo, text};
 
 /// Runs a command that is expected to end by itself; one still running after `secs` (a server
 /// that should have refused to start) is killed, and its output returned as it was.
@@ -243,5 +243,60 @@ fn r8_03_unknown_config_keys_and_variables_are_warned_about() {
     assert!(
         err.contains("unknown environment variable HUTONG_DATABSE ignored"),
         "{err}"
+    );
+}
+
+/// The `.rs` files under `dir`, recursively.
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// `rust-version` must be at least what the code needs: let-chains (`if let … && …`) need
+/// 1.88 (and the dependencies' own `rust-version`s reach 1.88 too). The README says the same
+/// version.
+#[test]
+fn r8_04_rust_version_covers_the_let_chains_the_code_uses() {
+    let root = repo();
+    let manifest: toml::Table =
+        toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap()).unwrap();
+    let stated = manifest["workspace"]["package"]["rust-version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let version: Vec<u32> = stated.split('.').map(|p| p.parse().unwrap()).collect();
+    let mut files = Vec::new();
+    rust_files(&root.join("crates"), &mut files);
+    let mut chains = Vec::new();
+    for f in &files {
+        let src = std::fs::read_to_string(f).unwrap();
+        let lines: Vec<&str> = src.lines().map(str::trim).collect();
+        for (i, l) in lines.iter().enumerate() {
+            // rustfmt puts each further condition of a chain on its own `&& …` line.
+            let continues_if_let = i > 0
+                && l.starts_with("&& ")
+                && ["if let ", "} else if let ", "while let "]
+                    .iter()
+                    .any(|s| lines[i - 1].starts_with(s));
+            if l.contains("&& let ") || continues_if_let {
+                chains.push(format!("{}:{}", f.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        chains.is_empty() || version[..2] >= [1, 88][..],
+        "rust-version {stated} is older than the let-chains at {} need (1.88)",
+        chains[..chains.len().min(3)].join(", ")
+    );
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("Rust ({stated} or newer)")),
+        "the README names another Rust version than rust-version {stated}"
     );
 }
