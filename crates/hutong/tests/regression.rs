@@ -10,6 +10,21 @@ use std::time::{Duration, Instant};
 
 use common::{code, hutong_in, repo, text};
 
+const MEM_ROW: &str = "T440305198507031233,mem.electrical.low-voltage,张小明,440305198507031233,,,mem.44,2023-05-10,2029-05-10,valid";
+const SAMR_ROW: &str = "320102197802145629,samr.welding.metal,陈静,320102197802145629,,,samr.32,2022-08-15,2026-08-15,";
+const HEADER: &str =
+    "number,kind,holder_name,holder_id,occupation,level,issuer,issued_on,valid_until,status";
+
+/// Runs hutong in `dir` with `dir` as its data folder.
+fn run(dir: &Path, args: &[&str]) -> Output {
+    hutong_in(dir)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// Runs a command that is expected to end by itself; one still running after `secs` (a server
 /// that should have refused to start) is killed, and its output returned as it was.
 fn output_within(cmd: &mut std::process::Command, secs: u64) -> Output {
@@ -29,6 +44,18 @@ fn output_within(cmd: &mut std::process::Command, secs: u64) -> Output {
     child.wait_with_output().unwrap()
 }
 
+fn register_example_issuers(dir: &Path) {
+    let o = run(
+        dir,
+        &[
+            "issuers",
+            "import",
+            repo().join("examples/issuers.toml").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+}
+
 /// Every file and folder under `dir`, relative to it, sorted.
 fn tree(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -43,6 +70,21 @@ fn tree(dir: &Path) -> Vec<String> {
         }
     }
     out.sort();
+    out
+}
+
+/// The resident ID numbers (17 digits and a digit or X) that appear whole in `s`.
+fn id_numbers_in(s: &str) -> Vec<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    for i in 0..b.len().saturating_sub(17) {
+        let w = &b[i..i + 18];
+        if w[..17].iter().all(u8::is_ascii_digit)
+            && (w[17].is_ascii_digit() || w[17] == b'X' || w[17] == b'x')
+        {
+            out.push(String::from_utf8_lossy(w).into_owned());
+        }
+    }
     out
 }
 
@@ -158,9 +200,10 @@ fn r8_01_a_failing_command_leaves_nothing_behind() {
         "10",
     ]);
     assert!(err.contains("nowhere"), "{err}");
-    // A bad issuers file, a samples file in a missing folder: nothing,
+    // A bad issuers file, a missing import file, a samples file in a missing folder: nothing,
     // not even the default data folder, is made.
     fails(&["issuers", "import", "other/bad.toml"]);
+    fails(&["import", "other/missing.csv"]);
     fails(&["demo", "--certificates", "10", "--samples", "nowhere/s.csv"]);
     // A PostgreSQL server that cannot be reached leaves no key.
     fails(&["--database", "postgres://127.0.0.1:1/x", "issuers", "list"]);
@@ -244,6 +287,241 @@ fn r8_03_unknown_config_keys_and_variables_are_warned_about() {
         err.contains("unknown environment variable HUTONG_DATABSE ignored"),
         "{err}"
     );
+}
+
+#[test]
+fn r8_05_ndjson_invalid_utf8_keeps_next_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    register_example_issuers(d);
+    let row = |number: &str, kind: &str| {
+        format!(
+            r#"{{"number":"{number}","kind":"{kind}","holder_name":"张小明","holder_id":"440305198507031233","issuer":"mem.44","issued_on":"2023-05-10","valid_until":"2029-05-10","status":"valid"}}"#
+        )
+    };
+    let mut file = Vec::new();
+    file.extend(row("T440305198507031233", "mem.electrical.low-voltage").as_bytes());
+    file.extend(b"\n{\"number\": \"\xff\xfe\"}\n");
+    file.extend(row("T440305198507031233", "mem.electrical.high-voltage").as_bytes());
+    file.extend(b"\n{\"number\": 12\n");
+    std::fs::write(d.join("rows.ndjson"), &file).unwrap();
+    let o = run(d, &["import", "rows.ndjson"]);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert!(
+        out.contains("read 4 rows: 2 stored, 0 unchanged, 2 rejected"),
+        "{out}\n{err}"
+    );
+    assert!(
+        err.contains("rows.ndjson:2: rejected: the row is not valid UTF-8"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rows.ndjson:4: rejected: the row is not valid JSON"),
+        "{err}"
+    );
+
+    // Random bytes: every line is read, and counted, once.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bytes: Vec<u8> = (0..200_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    let lines = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !matches!(std::str::from_utf8(l), Ok(s) if s.trim().is_empty()))
+        .count();
+    std::fs::write(d.join("random.ndjson"), &bytes).unwrap();
+    let o = run(d, &["import", "random.ndjson"]);
+    let out = text(&o.stdout);
+    assert!(
+        out.contains(&format!(
+            "read {lines} rows: 0 stored, 0 unchanged, {lines} rejected"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn r8_07_strict_in_file_duplicate_is_reported_on_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    register_example_issuers(d);
+    let changed = MEM_ROW.replace("2023-05-10", "2023-05-11");
+    std::fs::write(
+        d.join("dup.csv"),
+        format!("{HEADER}\n{MEM_ROW}\n{SAMR_ROW}\n{changed}\n"),
+    )
+    .unwrap();
+    let o = run(d, &["import", "--strict", "dup.csv"]);
+    assert_eq!(code(&o), 3);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert!(out.contains("nothing was stored"), "{out}");
+    assert!(err.contains("dup.csv:4: rejected: "), "{err}");
+    assert!(!err.contains("dup.csv:2:"), "{err}");
+    assert!(
+        err.contains("line 2"),
+        "the first occurrence is named: {err}"
+    );
+    assert!(!err.contains("already registered"), "{err}");
+    assert!(id_numbers_in(&err).is_empty(), "{err}");
+    // Nothing was registered.
+    let o = run(d, &["import", "--strict", "dup.csv"]);
+    assert!(!text(&o.stderr).contains("already registered"));
+}
+
+#[test]
+fn r8_08_a_duplicated_csv_column_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    register_example_issuers(d);
+    std::fs::write(
+        d.join("twice.csv"),
+        format!("{HEADER},status\n{MEM_ROW},revoked\n"),
+    )
+    .unwrap();
+    let o = run(d, &["import", "twice.csv"]);
+    assert_eq!(code(&o), 3, "{}", text(&o.stdout));
+    assert!(
+        text(&o.stderr)
+            .contains("twice.csv:1: the column \"status\" appears twice (columns 10 and 11)"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn r8_08_a_utf8_bom_starts_an_ndjson_file_as_it_does_a_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    register_example_issuers(d);
+    let row = r#"{"number":"T440305198507031233","kind":"mem.electrical.low-voltage","holder_name":"张小明","holder_id":"440305198507031233","issuer":"mem.44","issued_on":"2023-05-10","valid_until":"2029-05-10","status":"valid"}"#;
+    std::fs::write(d.join("bom.ndjson"), format!("\u{feff}{row}\n")).unwrap();
+    let o = run(d, &["import", "bom.ndjson"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("1 stored"), "{}", text(&o.stdout));
+}
+
+#[test]
+fn r8_08_overlong_lines_are_refused_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    register_example_issuers(d);
+    let long = "a".repeat(3 << 20);
+    let row = r#"{"number":"T440305198507031233","kind":"mem.electrical.low-voltage","holder_name":"张小明","holder_id":"440305198507031233","issuer":"mem.44","issued_on":"2023-05-10","valid_until":"2029-05-10","status":"valid"}"#;
+    std::fs::write(
+        d.join("long.ndjson"),
+        format!("{{\"number\":\"{long}\"}}\n{row}\n"),
+    )
+    .unwrap();
+    let o = run(d, &["import", "long.ndjson"]);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert!(
+        err.contains("long.ndjson:1: rejected: the row is longer than the limit of 65536 bytes"),
+        "{err}"
+    );
+    assert!(out.contains("read 2 rows: 1 stored"), "{out}");
+
+    std::fs::write(
+        d.join("long.csv"),
+        format!("{HEADER}\n{SAMR_ROW}\n{long},x\n{MEM_ROW}\n"),
+    )
+    .unwrap();
+    let o = run(d, &["import", "long.csv"]);
+    assert_eq!(code(&o), 3);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("long.csv:3: rejected: the row is longer than the limit of 65536 bytes"),
+        "{err}"
+    );
+    // A quoted field that runs over many lines is one row, and is limited as one.
+    let many = "b\n".repeat(40_000);
+    std::fs::write(d.join("quoted.csv"), format!("{HEADER}\n\"{many}\",x\n")).unwrap();
+    let o = run(d, &["import", "quoted.csv"]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        text(&o.stderr).contains("quoted.csv:2: rejected: the row is longer than the limit"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn r8_11_import_errors_never_repeat_an_id_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    register_example_issuers(d);
+    let id = "440305198507031233";
+    std::fs::write(
+        d.join("first.csv"),
+        format!("{HEADER}\n{MEM_ROW}\n{SAMR_ROW}\n"),
+    )
+    .unwrap();
+    let o = run(d, &["import", "first.csv"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+
+    // Conflicts with the stored rows, and an ID number in every column where it does not belong.
+    let mut rows = vec![
+        MEM_ROW.replace("2023-05-10", "2023-05-11"),
+        SAMR_ROW.replace("2022-08-15", "2022-08-16"),
+    ];
+    let fields: Vec<&str> = MEM_ROW.split(',').collect();
+    for column in [1, 4, 5, 6, 7, 8, 9] {
+        let mut f = fields.clone();
+        f[column] = id;
+        rows.push(f.join(","));
+    }
+    std::fs::write(
+        d.join("bad.csv"),
+        format!("{HEADER}\n{}\n", rows.join("\n")),
+    )
+    .unwrap();
+    let mut seen = String::new();
+    for args in [
+        &["import", "bad.csv"][..],
+        &["import", "--strict", "bad.csv"][..],
+    ] {
+        let o = run(d, args);
+        assert_eq!(code(&o), 3);
+        seen.push_str(&text(&o.stdout));
+        seen.push_str(&text(&o.stderr));
+    }
+    // Only the two conflicts, with no row in a wrong column, for the strict store's own message.
+    std::fs::write(
+        d.join("conflicts.csv"),
+        format!("{HEADER}\n{}\n{}\n", rows[0], rows[1]),
+    )
+    .unwrap();
+    let o = run(d, &["import", "--strict", "conflicts.csv"]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        text(&o.stderr).contains("conflicts.csv:3: rejected: "),
+        "{}",
+        text(&o.stderr)
+    );
+    seen.push_str(&text(&o.stderr));
+    // An unknown NDJSON field, a value of the wrong type, an unknown CSV column.
+    std::fs::write(
+        d.join("bad.ndjson"),
+        format!("{{\"{id}\": \"x\"}}\n{{\"kind\": [{id}]}}\n"),
+    )
+    .unwrap();
+    let o = run(d, &["import", "bad.ndjson"]);
+    seen.push_str(&text(&o.stderr));
+    std::fs::write(d.join("col.csv"), format!("{HEADER},{id}\n")).unwrap();
+    let o = run(d, &["import", "col.csv"]);
+    assert_eq!(code(&o), 3);
+    seen.push_str(&text(&o.stderr));
+
+    assert!(seen.contains("rejected"), "{seen}");
+    assert!(
+        seen.contains("T44************1233"),
+        "numbers are masked, not dropped: {seen}"
+    );
+    assert_eq!(id_numbers_in(&seen), Vec::<String>::new(), "{seen}");
 }
 
 /// The `.rs` files under `dir`, recursively.

@@ -5,9 +5,11 @@
 //! their line and reason and never stored; the good ones are stored in batches, each batch one
 //! transaction. With `--strict`, one bad row rejects the whole file. Importing the same file
 //! again changes nothing. Exit code 0 when every row was stored or already present, 3 when any
-//! row was rejected.
+//! row was rejected. A row may be at most [`MAX_ROW_BYTES`] long; messages never repeat an ID
+//! number whole.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -18,13 +20,23 @@ use anyhow::Context as _;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use hutong_core::number::display;
 use hutong_core::record::{RecordInput, check_record};
 use hutong_core::{Certificate, Issuer};
 use hutong_store::{InsertMode, RowOutcome, StoreError};
 
 use crate::config::{Config, GlobalArgs};
 use crate::context::{self, Context, runtime};
-use crate::exit::INVALID;
+use crate::exit::{INVALID, without_id_numbers};
+
+/// The longest row a file may have, in bytes: a line of NDJSON, a record of CSV (which may run
+/// over several lines inside quotes). Real rows are a few hundred bytes; the limit keeps a
+/// malformed file from filling the memory.
+pub const MAX_ROW_BYTES: usize = 64 * 1024;
+
+fn too_long() -> String {
+    format!("is longer than the limit of {MAX_ROW_BYTES} bytes (MAX_ROW_BYTES)")
+}
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -112,15 +124,117 @@ fn set_field(r: &mut RecordInput, name: &str, value: String) {
 /// (bad JSON, wrong number of CSV fields) is returned as an error with its line.
 enum Rows {
     Csv {
-        reader: csv::Reader<Box<dyn Read>>,
+        reader: csv::Reader<RowLimit<Box<dyn Read>>>,
         columns: Vec<String>,
         record: csv::StringRecord,
+        /// After a row over the limit: the rest of the file is not read.
+        stopped: bool,
     },
     Ndjson {
         reader: Box<dyn BufRead>,
         line: u64,
-        buf: String,
+        buf: Vec<u8>,
     },
+}
+
+/// The error [`RowLimit`] stops a CSV file with: the line its long row starts on.
+#[derive(Debug)]
+struct RowTooLong {
+    line: u64,
+}
+
+impl std::fmt::Display for RowTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: the row {}", self.line, too_long())
+    }
+}
+
+impl std::error::Error for RowTooLong {}
+
+/// Passes a CSV file through, failing with [`RowTooLong`] as soon as one record exceeds
+/// [`MAX_ROW_BYTES`]. A record ends at a line end outside quotes; a doubled quote inside a quoted
+/// field toggles twice, so counting quotes finds the ends without parsing the fields.
+struct RowLimit<R> {
+    inner: R,
+    in_quotes: bool,
+    row_bytes: usize,
+    line: u64,
+    row_line: u64,
+}
+
+impl<R: Read> RowLimit<R> {
+    fn new(inner: R) -> Self {
+        RowLimit {
+            inner,
+            in_quotes: false,
+            row_bytes: 0,
+            line: 1,
+            row_line: 1,
+        }
+    }
+}
+
+impl<R: Read> Read for RowLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Reads are kept smaller than the limit, so the read that overflows holds bytes of the
+        // long row only, and every row before it has been passed on whole.
+        let cap = buf.len().min(MAX_ROW_BYTES / 8);
+        let n = self.inner.read(&mut buf[..cap])?;
+        for &b in &buf[..n] {
+            self.row_bytes += 1;
+            match b {
+                b'"' => self.in_quotes = !self.in_quotes,
+                b'\n' => {
+                    self.line += 1;
+                    if !self.in_quotes {
+                        self.row_bytes = 0;
+                        self.row_line = self.line;
+                    }
+                }
+                _ => {}
+            }
+            if self.row_bytes > MAX_ROW_BYTES {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    RowTooLong {
+                        line: self.row_line,
+                    },
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The line of the long row, when a CSV error is [`RowLimit`]'s.
+fn row_too_long(e: &csv::Error) -> Option<u64> {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<RowTooLong>())
+            .map(|r| r.line),
+        _ => None,
+    }
+}
+
+/// Skips the rest of a line, without keeping it.
+fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(());
+        }
+        match available.iter().position(|&b| b == b'\n') {
+            Some(end) => {
+                reader.consume(end + 1);
+                return Ok(());
+            }
+            None => {
+                let n = available.len();
+                reader.consume(n);
+            }
+        }
+    }
 }
 
 impl Rows {
@@ -128,9 +242,14 @@ impl Rows {
         let shown = path.display();
         match format {
             Format::Csv => {
-                let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
-                let headers = reader.headers().map_err(|e| {
-                    crate::exit::invalid(format!("{shown}:1: cannot read the header: {e}"))
+                let mut reader = csv::ReaderBuilder::new()
+                    .flexible(false)
+                    .from_reader(RowLimit::new(file));
+                let headers = reader.headers().map_err(|e| match row_too_long(&e) {
+                    Some(_) => {
+                        crate::exit::invalid(format!("{shown}:1: the header {}", too_long()))
+                    }
+                    None => crate::exit::invalid(format!("{shown}:1: cannot read the header: {e}")),
                 })?;
                 let columns: Vec<String> = headers
                     .iter()
@@ -157,6 +276,15 @@ impl Rows {
                         OPTIONAL.join(",")
                     )));
                 }
+                for (i, c) in columns.iter().enumerate() {
+                    if let Some(first) = columns[..i].iter().position(|earlier| earlier == c) {
+                        return Err(crate::exit::invalid(format!(
+                            "{shown}:1: the column \"{c}\" appears twice (columns {} and {}); each column may appear once",
+                            first + 1,
+                            i + 1
+                        )));
+                    }
+                }
                 let missing: Vec<&str> = REQUIRED
                     .iter()
                     .copied()
@@ -172,12 +300,13 @@ impl Rows {
                     reader,
                     columns,
                     record: csv::StringRecord::new(),
+                    stopped: false,
                 })
             }
             Format::Ndjson => Ok(Rows::Ndjson {
                 reader: Box::new(BufReader::new(file)),
                 line: 0,
-                buf: String::new(),
+                buf: Vec::new(),
             }),
         }
     }
@@ -185,10 +314,12 @@ impl Rows {
     /// The next row, `None` at the end; `Some(Err((line, message)))` for an unreadable row.
     fn next_row(&mut self) -> anyhow::Result<Option<Result<Row, (u64, String)>>> {
         match self {
+            Rows::Csv { stopped: true, .. } => Ok(None),
             Rows::Csv {
                 reader,
                 columns,
                 record,
+                stopped,
             } => match reader.read_record(record) {
                 Ok(false) => Ok(None),
                 Ok(true) => {
@@ -200,6 +331,13 @@ impl Rows {
                     Ok(Some(Ok(Row { line, input })))
                 }
                 Err(e) => {
+                    if let Some(line) = row_too_long(&e) {
+                        *stopped = true;
+                        return Ok(Some(Err((
+                            line,
+                            format!("{}; the rest of the file was not read", too_long()),
+                        ))));
+                    }
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
                     let msg = match e.kind() {
                         csv::ErrorKind::UnequalLengths {
@@ -218,22 +356,32 @@ impl Rows {
             },
             Rows::Ndjson { reader, line, buf } => loop {
                 buf.clear();
-                let n = match reader.read_line(buf) {
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                        *line += 1;
-                        // Skip the rest of the bad line.
-                        let mut skip = Vec::new();
-                        let _ = reader.read_until(b'\n', &mut skip);
-                        return Ok(Some(Err((*line, "is not valid UTF-8".into()))));
-                    }
-                    Err(e) => return Err(anyhow::Error::new(e).context("cannot read the file")),
-                };
+                // One line as bytes, at most one byte over the limit: a line that is not UTF-8
+                // or too long is rejected alone, and the next line is read as it is.
+                let n = reader
+                    .by_ref()
+                    .take(MAX_ROW_BYTES as u64 + 1)
+                    .read_until(b'\n', buf)
+                    .context("cannot read the file")?;
                 if n == 0 {
                     return Ok(None);
                 }
                 *line += 1;
-                let text = buf.trim();
+                let ended = buf.last() == Some(&b'\n');
+                if !ended && buf.len() > MAX_ROW_BYTES {
+                    skip_line(reader).context("cannot read the file")?;
+                    return Ok(Some(Err((*line, too_long()))));
+                }
+                let Ok(text) = std::str::from_utf8(buf) else {
+                    return Ok(Some(Err((*line, "is not valid UTF-8".into()))));
+                };
+                // A byte order mark may start the file, as in CSV.
+                let text = if *line == 1 {
+                    text.trim_start_matches('\u{feff}')
+                } else {
+                    text
+                };
+                let text = text.trim();
                 if text.is_empty() {
                     continue;
                 }
@@ -289,8 +437,14 @@ fn detect_format(path: &Path) -> anyhow::Result<Format> {
     }
 }
 
-/// Checks rows and stores the good ones. Reports each rejected row on standard error.
-pub async fn import(ctx: &Context, args: &Args, progress: &ProgressBar) -> anyhow::Result<Summary> {
+/// Reports a rejected row on standard error, with any ID number in the reason masked.
+fn reject(shown: &str, line: u64, why: &str) {
+    eprintln!("{shown}:{line}: rejected: {}", without_id_numbers(why));
+}
+
+/// Opens the file and reads its header: done before the database is opened, so that a file that
+/// cannot be imported makes nothing.
+fn open_rows(args: &Args, progress: &ProgressBar) -> anyhow::Result<Rows> {
     let path = &args.file;
     let shown = path.display().to_string();
     let format = match args.format {
@@ -303,7 +457,12 @@ pub async fn import(ctx: &Context, args: &Args, progress: &ProgressBar) -> anyho
         inner: file,
         progress: progress.clone(),
     };
-    let mut rows = Rows::open(path, format, Box::new(counting))?;
+    Rows::open(path, format, Box::new(counting))
+}
+
+/// Checks rows and stores the good ones. Reports each rejected row on standard error.
+async fn import(ctx: &Context, args: &Args, mut rows: Rows) -> anyhow::Result<Summary> {
+    let shown = args.file.display().to_string();
     let issuers: HashMap<String, Issuer> = ctx
         .store
         .issuers()
@@ -315,7 +474,7 @@ pub async fn import(ctx: &Context, args: &Args, progress: &ProgressBar) -> anyho
     let mut summary = Summary::default();
     let mut batch: Vec<(u64, Certificate)> = Vec::new();
     let mut held_back: Vec<(u64, Certificate)> = Vec::new();
-    let reject = |line: u64, why: &str| eprintln!("{shown}:{line}: rejected: {why}");
+    let reject = |line: u64, why: &str| reject(&shown, line, why);
 
     while let Some(row) = rows.next_row()? {
         summary.read += 1;
@@ -357,6 +516,36 @@ pub async fn import(ctx: &Context, args: &Args, progress: &ProgressBar) -> anyho
         }
     }
     if args.strict {
+        if summary.rejected() > 0 {
+            return Ok(summary);
+        }
+        // A number and kind twice in the file with different data: the later row is the one
+        // rejected, naming the line of the first. (The same data twice is harmless: unchanged.)
+        let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+        for (i, (line, c)) in held_back.iter().enumerate() {
+            match first.entry((c.number.as_str(), c.kind.as_str())) {
+                Entry::Vacant(v) => {
+                    v.insert(i);
+                }
+                Entry::Occupied(o) => {
+                    let (first_line, first_cert) = &held_back[*o.get()];
+                    if first_cert != c {
+                        let number = match ctx.policy.kind(&c.kind) {
+                            Some(k) => display(k.number_scheme, &c.number),
+                            None => std::borrow::Cow::Borrowed(c.number.as_str()),
+                        };
+                        reject(
+                            *line,
+                            &format!(
+                                "{number} of kind {} is also on line {first_line} of this file, with different data",
+                                c.kind
+                            ),
+                        );
+                        summary.conflicting += 1;
+                    }
+                }
+            }
+        }
         if summary.rejected() > 0 {
             return Ok(summary);
         }
@@ -420,7 +609,7 @@ fn count(
             RowOutcome::Unchanged => summary.unchanged += 1,
             RowOutcome::Conflict { reason } => {
                 summary.conflicting += 1;
-                eprintln!("{shown}:{line}: rejected: {reason}");
+                reject(shown, *line, reason);
             }
         }
     }
@@ -444,15 +633,16 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
     let config = Config::load(global)?;
     crate::config::init_logging(&config.log);
     runtime()?.block_on(async move {
-        let ctx = context::open(config, context::Reads::Primary).await?;
         let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
         let progress = ProgressBar::new(size);
         progress.set_style(
             ProgressStyle::with_template("{spinner} importing {bar:30} {bytes}/{total_bytes} {elapsed_precise} eta {eta}")
                 .context("progress template")?,
         );
+        let rows = open_rows(&args, &progress)?;
+        let ctx = context::open(config, context::Reads::Primary).await?;
         let start = Instant::now();
-        let summary = import(&ctx, &args, &progress).await?;
+        let summary = import(&ctx, &args, rows).await?;
         progress.finish_and_clear();
         let secs = start.elapsed().as_secs_f64();
         let strict_note = if args.strict && summary.rejected() > 0 { " (strict: nothing was stored)" } else { "" };
