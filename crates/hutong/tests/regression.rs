@@ -578,3 +578,36 @@ fn r8_04_rust_version_covers_the_let_chains_the_code_uses() {
         "the README names another Rust version than rust-version {stated}"
     );
 }
+
+/// `bench verify` from a folder with no `data/` in it, as the README's Performance section
+/// runs it (slow: it fills a database and starts a server).
+#[test]
+fn r8_01_bench_verify_works_from_a_fresh_folder() {
+    if std::env::var("HUTONG_SLOW_TESTS").as_deref() != Ok("1") {
+        eprintln!("SKIPPED: set HUTONG_SLOW_TESTS=1 to run the benchmark from a fresh folder");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let o = output_within(
+        hutong_in(dir.path()).args([
+            "bench",
+            "verify",
+            "--certificates",
+            "300",
+            "--connections",
+            "2",
+            "--duration",
+            "300ms",
+            "--warmup",
+            "100ms",
+            "--runs",
+            "1",
+            "--requests",
+            "50",
+            "--no-baseline",
+        ]),
+        300,
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(dir.path().join("data/hutong.db").is_file());
+}

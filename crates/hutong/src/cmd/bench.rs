@@ -143,11 +143,12 @@ struct Figures {
 fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(global)?;
     crate::config::init_logging(&config.log);
-    let target = hutong_store::DatabaseUrl::parse(&config.database)
-        .map_err(|e| crate::exit::invalid(format!("--database: {e}")))?;
     let rt = runtime()?;
     let (probes, dataset) = rt.block_on(prepare(&config, &args))?;
     drop(rt);
+    // Parsed once the database is open: the default data folder exists from then on.
+    let target = hutong_store::DatabaseUrl::parse(&config.database)
+        .map_err(|e| crate::exit::invalid(format!("--database: {e}")))?;
 
     let token = format!("bench-{:016x}", rand::random::<u64>());
     let token_hash = hutong_server::ratelimit::token_sha256_hex(&token);
