@@ -43,7 +43,7 @@ pub struct Args {
     /// The file: CSV with the header
     /// number,kind,holder_name,holder_id,occupation,level,issuer,issued_on,valid_until,status
     /// (optional extra columns: status_on, first_issued_on, last_review_on), or NDJSON with the
-    /// same field names, one object per line.
+    /// same field names, one object per line. A row may be at most 65,536 bytes.
     pub file: PathBuf,
     /// The file's format; by default taken from its extension (.csv, .ndjson, .jsonl).
     #[arg(long, value_enum)]
