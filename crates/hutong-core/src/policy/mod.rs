@@ -142,10 +142,7 @@ impl Policy {
             h.update(s.text.as_bytes());
             h.update([0]);
         }
-        let digest: String = h.finalize()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = hex::encode(&h.finalize()[..16]);
         let mut policy = validate::compile(sources)?;
         policy.digest = digest;
         Ok(policy)
