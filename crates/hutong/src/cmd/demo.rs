@@ -386,7 +386,15 @@ impl<'a> Generator<'a> {
                     _ => {
                         let abbr = self.policy.region(province).map(|r| r.abbr).unwrap_or('京');
                         let city = (b'A' + rng.gen_range(0..6u8)) as char;
-                        let code = kind.scheme_code.clone().unwrap_or_else(|| "00".into());
+                        // One of the kind's work-type codes, so that the number reads back
+                        // as this kind (a crane operator's is 05, 06 or 07).
+                        let codes = &kind.scheme_codes;
+                        let code = match codes.len() {
+                            0 => "00",
+                            // Chosen by the issue day, not by `rng`, so that the rest of the
+                            // demo data stays as it was.
+                            n => codes[issued.ordinal() as usize % n].code.as_str(),
+                        };
                         let prefix = format!("{abbr}{city}{code}{}", issued.year());
                         let serial = self.serial(prefix.clone());
                         format!("{prefix}{serial:06}")
