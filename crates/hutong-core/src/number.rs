@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::date::Day;
 use crate::idcard::{IdCardError, ResidentId};
 use crate::ids::Level;
+use crate::policy::SchemeCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -21,7 +22,10 @@ pub enum NumberScheme {
     ResidentId,
     /// 14 characters: province abbreviation, city letter, work-type code, year, serial.
     MohurdProvincial,
-    /// 22 characters: the national skill level certificate number.
+    /// 22 characters: the national skill level certificate number. Levels 5-1 are numbered with
+    /// one letter and 21 digits; 特级技师 and 首席技师 certificates with two letters and 20 digits
+    /// (the level character is a letter), in the same seven parts (provisional: see
+    /// docs/policy-format.md, "Number schemes").
     SkillLevel22,
     /// Any 4-40 letters, digits or hyphens.
     Free,
@@ -119,7 +123,32 @@ pub enum Decoded {
         level: Level,
         serial: String,
     },
+    /// A `skill-level-22` number of the two top grades (特级技师, 首席技师): two capital
+    /// letters and 20 digits, read as the seven parts of the 22-character number with a letter
+    /// where the level digit stands. Which letter names which grade is not known, so the letter
+    /// is kept as it is.
+    SkillLevelTop {
+        institution_type: char,
+        institution_code: String,
+        province: String,
+        site: String,
+        year: u8,
+        /// Character 16: a capital letter in place of the level digit.
+        level_code: char,
+        serial: String,
+    },
     Free,
+}
+
+impl Decoded {
+    /// The code the number carries within its scheme: the work-type code of a
+    /// `mohurd-provincial` number.
+    pub fn scheme_code(&self) -> Option<&str> {
+        match self {
+            Decoded::MohurdProvincial { work_type, .. } => Some(work_type),
+            _ => None,
+        }
+    }
 }
 
 /// The normalised form numbers are stored and looked up in: trimmed, ASCII letters upper-cased.
@@ -229,25 +258,53 @@ pub fn decode(scheme: NumberScheme, number: &str) -> Result<Decoded, NumberError
                     "the institution type Y (employer) or S (social organisation)",
                 ));
             }
-            if let Some(p) = number[1..].bytes().position(|b| !b.is_ascii_digit()) {
+            // Character 16 is the level: a digit, or a letter for the two top grades.
+            if let Some(p) = number[1..]
+                .bytes()
+                .enumerate()
+                .position(|(i, b)| i != 14 && !b.is_ascii_digit())
+            {
                 return Err(char_err(p + 2, "a digit"));
             }
+            let (institution_code, province, site) = (
+                number[1..5].to_string(),
+                number[5..7].to_string(),
+                number[7..13].to_string(),
+            );
+            let year = number[13..15].parse().unwrap_or(0);
+            let serial = number[16..22].to_string();
             let level = match chars[15] {
                 '5' => Level::L5,
                 '4' => Level::L4,
                 '3' => Level::L3,
                 '2' => Level::L2,
                 '1' => Level::L1,
-                _ => return Err(char_err(16, "the level digit 1-5")),
+                c if c.is_ascii_uppercase() => {
+                    return Ok(Decoded::SkillLevelTop {
+                        institution_type,
+                        institution_code,
+                        province,
+                        site,
+                        year,
+                        level_code: c,
+                        serial,
+                    });
+                }
+                _ => {
+                    return Err(char_err(
+                        16,
+                        "the level digit 1-5, or a capital letter for the top grades (特级技师, 首席技师)",
+                    ));
+                }
             };
             Ok(Decoded::SkillLevel {
                 institution_type,
-                institution_code: number[1..5].to_string(),
-                province: number[5..7].to_string(),
-                site: number[7..13].to_string(),
-                year: number[13..15].parse().unwrap_or(0),
+                institution_code,
+                province,
+                site,
+                year,
                 level,
-                serial: number[16..22].to_string(),
+                serial,
             })
         }
         NumberScheme::Free => {
@@ -272,8 +329,9 @@ pub struct RecordContext<'a> {
     pub holder: Option<&'a ResidentId>,
     pub level: Option<Level>,
     pub issued_on: Day,
-    /// The kind's code within its scheme (the work-type code of construction certificates).
-    pub scheme_code: Option<&'a str>,
+    /// The kind's codes within its scheme (the work-type codes of construction certificates);
+    /// empty when the kind has none.
+    pub scheme_codes: &'a [SchemeCode],
     /// The issuer's province code and its one-character abbreviation.
     pub issuer_province: Option<&'a str>,
     pub issuer_province_abbr: Option<char>,
@@ -301,11 +359,19 @@ impl Decoded {
                 year,
                 ..
             } => {
-                if let Some(code) = ctx.scheme_code
-                    && work_type != code
+                if !ctx.scheme_codes.is_empty()
+                    && !ctx.scheme_codes.iter().any(|c| c.code == *work_type)
                 {
+                    let codes: Vec<&str> =
+                        ctx.scheme_codes.iter().map(|c| c.code.as_str()).collect();
                     return bad(format!(
-                        "characters 3-4 are the work-type code {work_type}, but this kind's code is {code}"
+                        "characters 3-4 are the work-type code {work_type}, but this kind's {} {}",
+                        if codes.len() == 1 {
+                            "code is"
+                        } else {
+                            "codes are"
+                        },
+                        codes.join(", ")
                     ));
                 }
                 if i32::from(*year) != ctx.issued_on.year() {
@@ -327,17 +393,35 @@ impl Decoded {
                 institution_code,
                 province,
                 year,
-                level,
+                ..
+            }
+            | Decoded::SkillLevelTop {
+                institution_type,
+                institution_code,
+                province,
+                year,
                 ..
             } => {
-                if let Some(l) = ctx.level
-                    && l != *level
-                {
-                    return bad(format!(
-                        "character 16 says level {}, but the certificate is level {}",
-                        level.id(),
-                        l.id()
-                    ));
+                match (self, ctx.level) {
+                    (Decoded::SkillLevel { level, .. }, Some(l)) if l != *level => {
+                        let top = if l.digit().is_none() {
+                            " (principal and chief certificates carry a capital letter there)"
+                        } else {
+                            ""
+                        };
+                        return bad(format!(
+                            "character 16 says level {}, but the certificate is level {}{top}",
+                            level.id(),
+                            l.id()
+                        ));
+                    }
+                    (Decoded::SkillLevelTop { level_code, .. }, Some(l)) if l.digit().is_some() => {
+                        return bad(format!(
+                            "character 16 is the letter {level_code}, which only principal and chief certificates carry, but the certificate is level {}",
+                            l.id()
+                        ));
+                    }
+                    _ => {}
                 }
                 if i32::from(*year) != ctx.issued_on.year() % 100 {
                     return bad(format!(
@@ -384,7 +468,7 @@ mod tests {
             holder: None,
             level: None,
             issued_on: issued.parse().unwrap(),
-            scheme_code: None,
+            scheme_codes: &[],
             issuer_province: None,
             issuer_province_abbr: None,
             institution_type: None,
@@ -480,6 +564,19 @@ mod tests {
         assert!(decode(NumberScheme::MemTId, &format!("X{ID}")).is_err());
     }
 
+    fn codes(c: &[&str]) -> Vec<SchemeCode> {
+        c.iter()
+            .map(|c| SchemeCode {
+                code: c.to_string(),
+                name_zh: None,
+                name_en: None,
+                note: None,
+                source: "test".into(),
+                provisional: false,
+            })
+            .collect()
+    }
+
     #[test]
     fn mohurd_numbers() {
         let d = decode(NumberScheme::MohurdProvincial, "晋A012008000001").unwrap();
@@ -494,10 +591,12 @@ mod tests {
             }
         );
         let mut c = ctx("2008-06-01");
-        c.scheme_code = Some("01");
+        let electrician = codes(&["01"]);
+        c.scheme_codes = &electrician;
         c.issuer_province_abbr = Some('晋');
         assert!(d.check_consistency(&c).is_ok());
-        c.scheme_code = Some("02");
+        let scaffolder = codes(&["02", "03"]);
+        c.scheme_codes = &scaffolder;
         assert!(
             d.check_consistency(&c)
                 .unwrap_err()

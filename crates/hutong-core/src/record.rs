@@ -284,7 +284,7 @@ pub fn check_record(
                         holder: holder.as_ref(),
                         level,
                         issued_on: issued,
-                        scheme_code: kind.scheme_code.as_deref(),
+                        scheme_codes: &kind.scheme_codes,
                         issuer_province: province,
                         issuer_province_abbr: province
                             .and_then(|p| policy.region(p))

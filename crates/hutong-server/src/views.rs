@@ -77,6 +77,23 @@ pub struct CertificateResult<'a> {
     pub checks: Vec<CheckView<'a>>,
     /// Policy facts this answer rests on that no official text confirms yet.
     pub provisional: Vec<ProvisionalView<'a>>,
+    /// What anyone relying on a certificate of this kind must know, from the policy (a `mem`
+    /// holder away from the work for six months or more must retake the practical exam).
+    /// Absent when the kind has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<NoteView<'a>>,
+}
+
+/// A note of the policy on a kind, with its source.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteView<'a> {
+    /// The note's id in the policy (`mem.away-six-months`).
+    pub id: &'a str,
+    pub text_zh: &'a str,
+    pub text_en: &'a str,
+    pub source: &'a str,
+    /// Not yet confirmed by an official text.
+    pub provisional: bool,
 }
 
 /// A named thing of the policy: department, occupation, level, region.
@@ -309,6 +326,17 @@ fn result<'a>(policy: &'a Policy, v: &'a Verified) -> CertificateResult<'a> {
             .provisional
             .iter()
             .map(provisional_view)
+            .collect(),
+        notes: policy
+            .notes_of(&c.kind)
+            .iter()
+            .map(|n| NoteView {
+                id: &n.id,
+                text_zh: &n.text_zh,
+                text_en: &n.text_en,
+                source: &n.source,
+                provisional: n.provisional,
+            })
             .collect(),
     }
 }

@@ -142,10 +142,7 @@ impl Policy {
             h.update(s.text.as_bytes());
             h.update([0]);
         }
-        let digest: String = h.finalize()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = hex::encode(&h.finalize()[..16]);
         let mut policy = validate::compile(sources)?;
         policy.digest = digest;
         Ok(policy)
@@ -169,6 +166,50 @@ impl Policy {
     ) -> Option<crate::StatusReport> {
         let kind = self.kind(&cert.kind)?;
         Some(self.lifecycle_of(kind).status_on(&cert.dates(), day))
+    }
+
+    /// What a certificate number says about its kind: every kind whose scheme the number fits
+    /// and, for schemes with codes, whose code it carries, in id order. A `mohurd-provincial`
+    /// number names at most one kind (validation refuses a code shared by two); a number that
+    /// embeds an ID number fits every kind of its scheme. `number` is normalised first.
+    pub fn read_number(&self, number: &str) -> Vec<NumberReading<'_>> {
+        let number = crate::number::normalize(number);
+        let mut decoded: Vec<(crate::number::NumberScheme, Option<crate::number::Decoded>)> =
+            Vec::new();
+        let mut out = Vec::new();
+        for kind in self.kinds.values() {
+            let d = match decoded.iter().find(|(s, _)| *s == kind.number_scheme) {
+                Some((_, d)) => d.clone(),
+                None => {
+                    let d = crate::number::decode(kind.number_scheme, &number).ok();
+                    decoded.push((kind.number_scheme, d.clone()));
+                    d
+                }
+            };
+            let Some(d) = d else { continue };
+            let code = match d.scheme_code() {
+                Some(c) if !kind.scheme_codes.is_empty() => match kind.scheme_code(c) {
+                    Some(entry) => Some(entry),
+                    None => continue,
+                },
+                _ => None,
+            };
+            out.push(NumberReading {
+                kind,
+                decoded: d,
+                code,
+            });
+        }
+        out
+    }
+
+    /// The notes of a kind (its own, then its lifecycle's) that every verification answer for a
+    /// certificate of that kind carries; none for a kind the policy does not know.
+    pub fn notes_of(&self, kind: &str) -> &[Note] {
+        self.kinds
+            .get(kind)
+            .map(|k| k.notes.as_slice())
+            .unwrap_or(&[])
     }
 
     pub fn occupation(&self, code: &str) -> Option<&Occupation> {

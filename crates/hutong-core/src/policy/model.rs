@@ -68,9 +68,14 @@ pub struct Kind {
     pub qualification: Option<String>,
     pub skill_level: bool,
     pub number_scheme: NumberScheme,
-    pub scheme_code: Option<String>,
+    /// Its codes within its scheme (the work-type codes of construction certificates), sorted;
+    /// empty for schemes without codes. No two kinds of one scheme share a code.
+    pub scheme_codes: Vec<SchemeCode>,
     pub lifecycle: String,
     pub occupations: Vec<String>,
+    /// What anyone relying on a certificate of this kind must know: the kind's own notes, then
+    /// its lifecycle's. Every verification answer for the kind carries them.
+    pub notes: Vec<Note>,
     pub source: String,
     pub provisional: bool,
     /// The recognition rules that name this kind as the held certificate, built at load.
@@ -86,6 +91,11 @@ pub struct Kind {
 }
 
 impl Kind {
+    /// The entry of `code` among the kind's scheme codes.
+    pub fn scheme_code(&self, code: &str) -> Option<&SchemeCode> {
+        self.scheme_codes.iter().find(|c| c.code == code)
+    }
+
     /// `特种作业操作证 · 电工作业 · 低压电工作业`
     pub fn full_name_zh(&self) -> String {
         match &self.family_zh {
@@ -102,6 +112,41 @@ impl Kind {
             None => format!("{} · {}", self.certificate_en, self.name_en),
         }
     }
+}
+
+/// One code of a kind within its number scheme: characters 3-4 of a `mohurd-provincial`
+/// number, as the national work-type code table gives them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SchemeCode {
+    pub code: String,
+    /// What the code table calls it, when it is narrower than the kind (`建筑起重机械司机（塔式起重机）`).
+    pub name_zh: Option<String>,
+    pub name_en: Option<String>,
+    /// What a reader of a number with this code must know (code 99 covers every type a province
+    /// approves, not only this kind).
+    pub note: Option<Note>,
+    pub source: String,
+    pub provisional: bool,
+}
+
+/// A note for whoever relies on a certificate (an employer, a verifier), with its source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    pub id: String,
+    pub text_zh: String,
+    pub text_en: String,
+    pub source: String,
+    pub provisional: bool,
+}
+
+/// What a certificate number says about its kind: one kind whose scheme the number fits and,
+/// for schemes with codes, whose code it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberReading<'p> {
+    pub kind: &'p Kind,
+    pub decoded: crate::number::Decoded,
+    /// The kind's entry for the code the number carries, for schemes with codes.
+    pub code: Option<&'p SchemeCode>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -98,6 +98,9 @@ pub struct RawLifecycle {
     pub renewal_window: Option<Period>,
     pub renewal_deadline: Option<Period>,
     pub renewal_extends: Option<Period>,
+    /// What anyone relying on a certificate of this lifecycle must know (`[[lifecycle.notes]]`).
+    #[serde(default)]
+    pub notes: Vec<Spanned<RawNote>>,
     #[serde(default)]
     pub source: Option<String>,
     #[serde(default)]
@@ -128,11 +131,56 @@ pub struct RawKind {
     #[serde(default)]
     pub skill_level: bool,
     pub number_scheme: Spanned<String>,
+    /// The one code of this kind within its scheme (the older, single-code form).
     #[serde(default)]
-    pub scheme_code: Option<String>,
+    pub scheme_code: Option<Spanned<String>>,
+    /// Its codes within its scheme, each with its own name and source (`[[kind.scheme_codes]]`).
+    #[serde(default)]
+    pub scheme_codes: Vec<Spanned<RawSchemeCode>>,
     pub lifecycle: Spanned<String>,
     #[serde(default)]
     pub occupations: Option<Spanned<Vec<String>>>,
+    /// What anyone relying on a certificate of this kind must know (`[[kind.notes]]`).
+    #[serde(default)]
+    pub notes: Vec<Spanned<RawNote>>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One code of a kind within its number scheme (the work-type code of construction
+/// certificates), with what the code table says of it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSchemeCode {
+    pub code: String,
+    #[serde(default)]
+    pub name_zh: Option<String>,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    /// What a reader of a number with this code must know; both languages or neither.
+    #[serde(default)]
+    pub note_zh: Option<String>,
+    #[serde(default)]
+    pub note_en: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A note shown with every verification of a certificate of a kind (or of a lifecycle).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNote {
+    pub id: String,
+    pub text_zh: String,
+    pub text_en: String,
     #[serde(default)]
     pub source: Option<String>,
     #[serde(default)]

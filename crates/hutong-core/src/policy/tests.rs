@@ -6,13 +6,13 @@ pub(crate) const MINI: &str = r#"
 id = "mem"
 name_zh = "应急管理部"
 name_en = "Ministry of Emergency Management"
-source = "IDENTIFIERS.md"
+source = "test: the department's own publication"
 
 [[department]]
 id = "mohrss"
 name_zh = "人力资源社会保障部"
 name_en = "Ministry of Human Resources and Social Security"
-source = "IDENTIFIERS.md"
+source = "test: the department's own publication"
 
 [[region]]
 code = "44"
@@ -74,7 +74,7 @@ qualification = "special-operations"
 number_scheme = "mem-t-id"
 lifecycle = "mem-special-operation"
 occupations = ["6-31-01-03"]
-source = "IDENTIFIERS.md"
+source = "test: the department's own publication"
 
 [[kind]]
 id = "mohrss.skill-level"
@@ -86,7 +86,7 @@ name_en = "Vocational Skill Level Certificate"
 skill_level = true
 number_scheme = "skill-level-22"
 lifecycle = "skill-level"
-source = "IDENTIFIERS.md"
+source = "test: the department's own publication"
 "#;
 
 fn load(files: &[(&str, &str)]) -> Result<Policy, PolicyErrors> {
@@ -188,7 +188,7 @@ source = "y"
 fn every_problem_is_reported_not_just_the_first() {
     let text = MINI
         .replace(
-            "source = \"IDENTIFIERS.md\"\n\n[[department]]",
+            "source = \"test: the department's own publication\"\n\n[[department]]",
             "\n[[department]]",
         )
         .replace(
@@ -278,7 +278,12 @@ fn the_shipped_policy_folder_is_valid() {
             .exemption_rule(&format!("m1/{held}/{target}"))
             .unwrap_or_else(|| panic!("no rule {held} -> {target}"));
         assert_eq!(r.exemptions.describe(), "safety-training");
-        assert!(r.source.contains("POLICY.md §1.1 [S]"), "{}", r.source);
+        assert!(
+            r.source.contains("《关于推进职业技能证书互通互认的通知》")
+                && r.source.contains("as reported by secondary sources"),
+            "{}",
+            r.source
+        );
     }
     for (held, occupation, level) in [
         ("mem.electrical.low-voltage", "6-31-01-03", crate::Level::L5),
@@ -309,10 +314,7 @@ fn the_shipped_policy_folder_is_valid() {
             r.id
         );
     }
-    assert!(
-        p.exceptions.is_empty(),
-        "no real exception is known (POLICY.md §1)"
-    );
+    assert!(p.exceptions.is_empty(), "no real exception is known");
 }
 
 /// Recognition rules over [`MINI`]: one more kind to apply for, a rule of each table, an
@@ -329,7 +331,7 @@ qualification = "special-operations"
 number_scheme = "mem-t-id"
 lifecycle = "mem-special-operation"
 occupations = ["6-31-01-03"]
-source = "IDENTIFIERS.md"
+source = "test: the department's own publication"
 
 [[exemption_rule]]
 id = "m1/lv/hv"
@@ -362,7 +364,7 @@ id = "q/lv"
 held = ["mem.electrical.low-voltage"]
 text_zh = "未知"
 text_en = "unknown"
-source = "POLICY.md"
+source = "test: a published text"
 "#;
 
 fn load_rules(rules: &str) -> Result<Policy, PolicyErrors> {
@@ -616,4 +618,144 @@ fn exceptions_must_fit_their_rule() {
     let national = RULES.replacen("region = \"44\"\naction", "department = \"mem\"\naction", 1);
     let p = load_rules(&national).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(p.exceptions[0].region, None);
+}
+
+/// MINI plus a construction department, its directory entry and `kinds`.
+fn with_mohurd(kinds: &str) -> Result<Policy, PolicyErrors> {
+    let text = format!(
+        r#"{MINI}
+[[department]]
+id = "mohurd"
+name_zh = "住房城乡建设部"
+name_en = "Ministry of Housing and Urban-Rural Development"
+source = "test: the department's own publication"
+
+[[qualification]]
+id = "construction-special-operations"
+name_zh = "建筑施工特种作业人员"
+personnel = "skilled"
+category = "licensing"
+departments = ["mohurd"]
+source = "国家职业资格目录（2021年版）"
+{kinds}"#
+    );
+    load(&[("policy/kinds.toml", &text)])
+}
+
+fn mohurd_kind(item: &str, codes: &[&str]) -> String {
+    let mut t = format!(
+        r#"
+[[kind]]
+id = "mohurd.construction.{item}"
+department = "mohurd"
+certificate_zh = "建筑施工特种作业操作资格证书"
+certificate_en = "Construction Special Operation Qualification Certificate"
+name_zh = "{item}"
+name_en = "{item}"
+qualification = "construction-special-operations"
+number_scheme = "mohurd-provincial"
+lifecycle = "mem-special-operation"
+source = "建质〔2008〕75号"
+"#
+    );
+    for c in codes {
+        t.push_str(&format!(
+            "\n[[kind.scheme_codes]]\ncode = \"{c}\"\nsource = \"code table\"\n"
+        ));
+    }
+    t
+}
+
+#[test]
+fn a_kind_carries_several_codes_and_a_code_names_one_kind() {
+    let p = with_mohurd(&mohurd_kind("crane-operator", &["07", "05", "06"])).unwrap();
+    let k = p.kind("mohurd.construction.crane-operator").unwrap();
+    let codes: Vec<&str> = k.scheme_codes.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(codes, ["05", "06", "07"]);
+    let read = p.read_number("晋a062020000001");
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].code.map(|c| c.code.as_str()), Some("06"));
+
+    let both = format!(
+        "{}{}",
+        mohurd_kind("crane-operator", &["05", "06", "07"]),
+        mohurd_kind("welder", &["07"])
+    );
+    let errs = with_mohurd(&both).unwrap_err();
+    assert_eq!(errs.0.len(), 1, "{errs}");
+    assert!(
+        errs.0[0]
+            .to_string()
+            .contains("kind \"mohurd.construction.welder\": work-type code 07 is already kind \"mohurd.construction.crane-operator\"'s"),
+        "{errs}"
+    );
+}
+
+#[test]
+fn scheme_codes_are_checked() {
+    let errs = with_mohurd(&mohurd_kind("electrician", &[])).unwrap_err();
+    assert!(
+        errs.to_string()
+            .contains("needs its two-digit work-type codes"),
+        "{errs}"
+    );
+    let errs = with_mohurd(&mohurd_kind("electrician", &["1"])).unwrap_err();
+    assert!(
+        errs.to_string().contains("\"1\" is not two digits"),
+        "{errs}"
+    );
+    let errs = with_mohurd(&mohurd_kind("electrician", &["01", "01"])).unwrap_err();
+    assert!(errs.to_string().contains("listed twice"), "{errs}");
+    let legacy = mohurd_kind("electrician", &[]).replace(
+        "number_scheme = \"mohurd-provincial\"\n",
+        "number_scheme = \"mohurd-provincial\"\nscheme_code = \"01\"\n",
+    );
+    let p = with_mohurd(&legacy).unwrap();
+    assert_eq!(p.read_number("晋A012020000001").len(), 1);
+    let errs = with_mohurd(&format!(
+        "{legacy}\n[[kind.scheme_codes]]\ncode = \"02\"\nsource = \"t\"\n"
+    ))
+    .unwrap_err();
+    assert!(errs.to_string().contains("not both"), "{errs}");
+    let on_mem = MINI.replace(
+        "number_scheme = \"mem-t-id\"\n",
+        "number_scheme = \"mem-t-id\"\nscheme_code = \"01\"\n",
+    );
+    let errs = load(&[("k.toml", &on_mem)]).unwrap_err();
+    assert!(
+        errs.to_string()
+            .contains("the mem-t-id number scheme has no codes"),
+        "{errs}"
+    );
+}
+
+#[test]
+fn notes_need_both_languages_and_a_source_and_reach_the_kinds_of_their_lifecycle() {
+    let note = "\n[[lifecycle.notes]]\nid = \"mem.away\"\ntext_zh = \"离岗\"\ntext_en = \"away\"\nsource = \"令第30号 第三十二条\"\nprovisional = true\n";
+    let text = MINI.replace(
+        "review_window = \"P60D\"\nsource = \"特种作业人员安全技术培训考核管理规定\"\n",
+        &format!(
+            "review_window = \"P60D\"\nsource = \"特种作业人员安全技术培训考核管理规定\"\n{note}"
+        ),
+    );
+    let p = load(&[("k.toml", &text)]).unwrap();
+    let notes = p.notes_of("mem.electrical.low-voltage");
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        (notes[0].id.as_str(), notes[0].provisional),
+        ("mem.away", true)
+    );
+    assert!(p.notes_of("mohrss.skill-level").is_empty());
+    assert!(p.notes_of("no.such.kind").is_empty());
+
+    let bad = text.replace("text_en = \"away\"", "text_en = \" \"");
+    let errs = load(&[("k.toml", &bad)]).unwrap_err();
+    assert!(
+        errs.to_string()
+            .contains("note \"mem.away\": text_zh and text_en"),
+        "{errs}"
+    );
+    let bad = text.replace("source = \"令第30号 第三十二条\"\n", "");
+    let errs = load(&[("k.toml", &bad)]).unwrap_err();
+    assert!(errs.to_string().contains("has no source"), "{errs}");
 }

@@ -62,13 +62,55 @@ impl Checker {
         source: &Option<String>,
     ) -> String {
         match source.as_deref().map(str::trim) {
-            Some(s) if !s.is_empty() => s.to_string(),
+            Some(s) if !s.is_empty() => {
+                if let Some(file) = cited_internal_file(s) {
+                    self.err(
+                        at,
+                        span,
+                        format!(
+                            "source cites \"{file}\", a file readers of the policy cannot open: cite the original document (issuer, date, article, address)"
+                        ),
+                    );
+                }
+                s.to_string()
+            }
             _ => {
                 self.err(at, span, "has no source: every entry names the document and article or row that states it");
                 String::new()
             }
         }
     }
+}
+
+/// A word of `source` that names a file of a repository or a working folder (`POLICY.md`,
+/// `notes/facts.toml`) rather than a published document. Web addresses are fine: a `.html` page
+/// or a path after a host is how a published text is found.
+pub(super) fn cited_internal_file(source: &str) -> Option<&str> {
+    const INTERNAL: &[&str] = &[
+        "md", "markdown", "toml", "rs", "txt", "json", "yaml", "yml", "csv", "ndjson",
+    ];
+    source
+        .split(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    ';' | ',' | '(' | ')' | '[' | ']' | '"' | '\'' | '<' | '>' | '`' | '*'
+                )
+                || !c.is_ascii()
+        })
+        .filter(|w| !w.contains("://") && !w.starts_with("www."))
+        .map(|w| w.trim_end_matches(['.', ':']))
+        .find(|w| {
+            let Some((stem, ext)) = w.rsplit_once('.') else {
+                return false;
+            };
+            let file_ext = INTERNAL.iter().any(|e| e.eq_ignore_ascii_case(ext));
+            // `host.example/path/data.json` is an address; `docs/x.md` and `POLICY.md` are files.
+            let on_a_host = w
+                .split_once('/')
+                .is_some_and(|(first, _)| first.contains('.'));
+            !stem.is_empty() && file_ext && !on_a_host
+        })
 }
 
 pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
@@ -111,6 +153,7 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
     };
 
     // Pass 1: entries that others refer to.
+    let mut lifecycle_notes: BTreeMap<String, Vec<Note>> = BTreeMap::new();
     for (src, f) in &files {
         for d in &f.department {
             let at = At {
@@ -186,8 +229,10 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
             };
             let (span, l) = (l.span(), l.get_ref());
             check_lifecycle(&mut ck, &at, span.clone(), l);
+            let notes = compile_notes(&mut ck, &at, &l.notes);
             let source = ck.source(&at, span.clone(), &l.source);
             if ck.define("lifecycle", &l.id, &at, span) {
+                lifecycle_notes.insert(l.id.clone(), notes);
                 p.lifecycles.insert(
                     l.id.clone(),
                     Lifecycle {
@@ -297,6 +342,8 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
             }
         }
     }
+    // A number's code names one kind: (scheme, code) -> kind id.
+    let mut code_owner: HashMap<(NumberScheme, String), String> = HashMap::new();
     for (src, f) in &files {
         for k in &f.kind {
             let at = At {
@@ -304,9 +351,25 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
                 entry: format!("kind \"{}\"", k.get_ref().id),
             };
             let (span, k) = (k.span(), k.get_ref());
-            if let Some(kind) = compile_kind(&mut ck, &at, span.clone(), k, &p)
-                && ck.define("kind", &k.id, &at, span)
+            if let Some(kind) = compile_kind(&mut ck, &at, span.clone(), k, &p, &lifecycle_notes)
+                && ck.define("kind", &k.id, &at, span.clone())
             {
+                for c in &kind.scheme_codes {
+                    let key = (kind.number_scheme, c.code.clone());
+                    match code_owner.get(&key) {
+                        Some(other) => ck.err(
+                            &at,
+                            span.clone(),
+                            format!(
+                                "work-type code {} is already kind \"{other}\"'s: a code names one kind, so that a number can be read",
+                                c.code
+                            ),
+                        ),
+                        None => {
+                            code_owner.insert(key, kind.id.clone());
+                        }
+                    }
+                }
                 p.kinds.insert(k.id.clone(), kind);
             }
         }
@@ -324,20 +387,27 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
     // exceptions, which refer to the rules.
     compile_recognition(&mut ck, &files, &mut p);
 
-    if ck.errors.is_empty() {
-        for (what, empty) in [
-            ("department", p.departments.is_empty()),
-            ("kind", p.kinds.is_empty()),
-            ("lifecycle", p.lifecycles.is_empty()),
-        ] {
-            if empty {
-                ck.errors.push(PolicyError {
-                    file: sources.first().map(|s| s.name.clone()).unwrap_or_default(),
-                    line: 0,
-                    entry: None,
-                    message: format!("the policy defines no [[{what}]] at all"),
-                });
-            }
+    // Every table the model needs must be there: a folder that lost a file must not load as a
+    // policy without it. The error names the file the table is conventionally in.
+    for (table, file, why) in REQUIRED_TABLES {
+        let present = files.iter().any(|(_, f)| match *table {
+            "department" => !f.department.is_empty(),
+            "region" => !f.region.is_empty(),
+            "qualification" => !f.qualification.is_empty(),
+            "lifecycle" => !f.lifecycle.is_empty(),
+            "kind" => !f.kind.is_empty(),
+            "occupation" => !f.occupation.is_empty(),
+            _ => unreachable!("REQUIRED_TABLES names only these"),
+        });
+        if !present {
+            ck.errors.push(PolicyError {
+                file: sibling(sources, file),
+                line: 0,
+                entry: None,
+                message: format!(
+                    "missing: no file of the policy defines any [[{table}]] ({why}); {file} is missing or empty"
+                ),
+            });
         }
     }
     if ck.errors.is_empty() {
@@ -346,6 +416,47 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
         ck.errors
             .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         Err(PolicyErrors(ck.errors))
+    }
+}
+
+/// The tables every policy must define, the file each is conventionally in, and what needs it.
+pub(super) const REQUIRED_TABLES: &[(&str, &str, &str)] = &[
+    (
+        "department",
+        "departments.toml",
+        "every kind and issuer belongs to a department",
+    ),
+    (
+        "region",
+        "regions.toml",
+        "issuers are registered in a province, and mohurd numbers start with its abbreviation",
+    ),
+    (
+        "qualification",
+        "directory.toml",
+        "kinds name their entry of the national directory",
+    ),
+    (
+        "lifecycle",
+        "lifecycles.toml",
+        "every kind names its lifecycle",
+    ),
+    ("kind", "kinds.toml", "every certificate is of a kind"),
+    (
+        "occupation",
+        "occupations.toml",
+        "skill level certificates name an occupation",
+    ),
+];
+
+/// `file` in the folder of the first source (the name an error about a missing file shows).
+fn sibling(sources: &[Source], file: &str) -> String {
+    match sources.first().map(|s| s.name.as_str()) {
+        Some(n) => match n.rfind('/') {
+            Some(i) => format!("{}/{file}", &n[..i]),
+            None => file.to_string(),
+        },
+        None => file.to_string(),
     }
 }
 
@@ -408,6 +519,7 @@ fn compile_kind(
     span: std::ops::Range<usize>,
     k: &RawKind,
     p: &Policy,
+    lifecycle_notes: &BTreeMap<String, Vec<Note>>,
 ) -> Option<Kind> {
     let before = ck.errors.len();
     if !is_dotted_id(&k.id) || !k.id.contains('.') {
@@ -451,19 +563,7 @@ fn compile_kind(
             NumberScheme::Free
         }
     };
-    if scheme == NumberScheme::MohurdProvincial {
-        let ok = k
-            .scheme_code
-            .as_deref()
-            .is_some_and(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_digit()));
-        if !ok {
-            ck.err(
-                at,
-                k.number_scheme.span(),
-                "a mohurd-provincial kind needs scheme_code, its two-digit work-type code",
-            );
-        }
-    }
+    let scheme_codes = compile_scheme_codes(ck, at, span.clone(), k, scheme);
     if k.skill_level && scheme != NumberScheme::SkillLevel22 && scheme != NumberScheme::Free {
         ck.err(
             at,
@@ -494,6 +594,10 @@ fn compile_kind(
             }
         }
     }
+    let mut notes = compile_notes(ck, at, &k.notes);
+    if let Some(l) = lifecycle_notes.get(k.lifecycle.get_ref()) {
+        notes.extend(l.iter().cloned());
+    }
     let source = ck.source(at, span, &k.source);
     (ck.errors.len() == before).then(|| Kind {
         id: k.id.clone(),
@@ -507,15 +611,156 @@ fn compile_kind(
         qualification: k.qualification.as_ref().map(|q| q.get_ref().clone()),
         skill_level: k.skill_level,
         number_scheme: scheme,
-        scheme_code: k.scheme_code.clone(),
+        scheme_codes,
         lifecycle: k.lifecycle.get_ref().clone(),
         occupations,
+        notes,
         source,
         provisional: k.provisional,
         recognition: HeldRules::default(),
         lifecycle_rule: p.lifecycles[k.lifecycle.get_ref()].clone(),
         index: 0,
     })
+}
+
+/// A kind's codes within its scheme, from `scheme_codes` (or the older single `scheme_code`).
+fn compile_scheme_codes(
+    ck: &mut Checker,
+    at: &At<'_>,
+    span: std::ops::Range<usize>,
+    k: &RawKind,
+    scheme: NumberScheme,
+) -> Vec<SchemeCode> {
+    let mut codes: Vec<SchemeCode> = Vec::new();
+    if let Some(c) = &k.scheme_code {
+        if !k.scheme_codes.is_empty() {
+            ck.err(
+                at,
+                c.span(),
+                "give either scheme_code or [[kind.scheme_codes]], not both",
+            );
+        }
+        codes.push(SchemeCode {
+            code: c.get_ref().clone(),
+            name_zh: None,
+            name_en: None,
+            note: None,
+            source: k.source.clone().unwrap_or_default(),
+            provisional: k.provisional,
+        });
+    }
+    for c in &k.scheme_codes {
+        let (cspan, c) = (c.span(), c.get_ref());
+        let cat = At {
+            src: at.src,
+            entry: format!("{} scheme code \"{}\"", at.entry, c.code),
+        };
+        let note = match (&c.note_zh, &c.note_en) {
+            (None, None) => None,
+            (Some(zh), Some(en)) if !zh.trim().is_empty() && !en.trim().is_empty() => Some(Note {
+                id: format!("{}/{}", k.id, c.code),
+                text_zh: zh.trim().to_string(),
+                text_en: en.trim().to_string(),
+                source: String::new(),
+                provisional: c.provisional,
+            }),
+            _ => {
+                ck.err(
+                    &cat,
+                    cspan.clone(),
+                    "note_zh and note_en go together, and neither may be empty",
+                );
+                None
+            }
+        };
+        let source = ck.source(&cat, cspan, &c.source);
+        codes.push(SchemeCode {
+            code: c.code.clone(),
+            name_zh: c.name_zh.clone(),
+            name_en: c.name_en.clone(),
+            note: note.map(|n| Note {
+                source: source.clone(),
+                ..n
+            }),
+            source,
+            provisional: c.provisional,
+        });
+    }
+    match scheme {
+        NumberScheme::MohurdProvincial => {
+            if codes.is_empty() {
+                ck.err(
+                    at,
+                    k.number_scheme.span(),
+                    "a mohurd-provincial kind needs its two-digit work-type codes ([[kind.scheme_codes]], or scheme_code for a single one)",
+                );
+            }
+            for c in &codes {
+                if c.code.len() != 2 || !c.code.bytes().all(|b| b.is_ascii_digit()) {
+                    ck.err(
+                        at,
+                        span.clone(),
+                        format!("work-type code \"{}\" is not two digits", c.code),
+                    );
+                }
+            }
+        }
+        _ if !codes.is_empty() => ck.err(
+            at,
+            span.clone(),
+            format!("the {scheme} number scheme has no codes; remove scheme_code(s)"),
+        ),
+        _ => {}
+    }
+    codes.sort_by(|a, b| a.code.cmp(&b.code));
+    for w in codes.windows(2) {
+        if w[0].code == w[1].code {
+            ck.err(
+                at,
+                span.clone(),
+                format!("work-type code {} is listed twice", w[0].code),
+            );
+        }
+    }
+    codes
+}
+
+/// `[[kind.notes]]` or `[[lifecycle.notes]]`.
+fn compile_notes(ck: &mut Checker, at: &At<'_>, notes: &[toml::Spanned<RawNote>]) -> Vec<Note> {
+    let mut out = Vec::new();
+    for n in notes {
+        let (nspan, n) = (n.span(), n.get_ref());
+        let nat = At {
+            src: at.src,
+            entry: format!("{} note \"{}\"", at.entry, n.id),
+        };
+        let before = ck.errors.len();
+        if !is_dotted_id(&n.id) {
+            ck.err(
+                &nat,
+                nspan.clone(),
+                "a note id is lower-case ASCII letters, digits, hyphens and dots",
+            );
+        }
+        if n.text_zh.trim().is_empty() || n.text_en.trim().is_empty() {
+            ck.err(
+                &nat,
+                nspan.clone(),
+                "text_zh and text_en must both say what the reader must know",
+            );
+        }
+        let source = ck.source(&nat, nspan.clone(), &n.source);
+        if ck.define("note", &n.id, &nat, nspan) && ck.errors.len() == before {
+            out.push(Note {
+                id: n.id.clone(),
+                text_zh: n.text_zh.trim().to_string(),
+                text_en: n.text_en.trim().to_string(),
+                source,
+                provisional: n.provisional,
+            });
+        }
+    }
+    out
 }
 
 fn is_occupation_code(s: &str) -> bool {

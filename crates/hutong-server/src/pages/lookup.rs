@@ -162,6 +162,18 @@ fn certificate(lang: Lang, r: &CertificateResult<'_>, link: Option<&str>) -> Mar
                 dd { @match r.valid_until { Some(d) => (d), None => (lang.t("长期有效", "no expiry")) } }
                 @if let Some(d) = r.review_due_on { dt { (lang.t("复审日期", "Review due")) } dd { (d) } }
             }
+            @if !r.notes.is_empty() {
+                div.notes data-notes=(r.notes.len()) {
+                    h2 { (lang.t("用人单位须知", "What employers must know")) }
+                    @for n in &r.notes {
+                        div.note data-note=(n.id) {
+                            p lang="zh" { (n.text_zh) @if n.provisional { " " span.tag { "待确认" } } }
+                            p lang="en" { (n.text_en) @if n.provisional { " " span.tag { "provisional" } } }
+                            p.muted { (lang.t("依据：", "Source: ")) (n.source) }
+                        }
+                    }
+                }
+            }
             h2 { (lang.t("核验项目", "Checks")) }
             ul.checks {
                 @for ch in &r.checks {
@@ -258,6 +270,54 @@ mod tests {
             ),
             "https://h.example/verify/result?number=%E6%99%8BA012008000001&name=%E5%BC%A0%20%E4%B8%89&kind=mohurd.construction.electrician&lang=en"
         );
+    }
+
+    /// A certificate of `kind` verified under the shipped policy, as the result page shows it.
+    fn result_html(kind: &str, number: &str, lang: Lang) -> String {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
+        let policy = hutong_core::Policy::load_dir(&dir).unwrap();
+        let id = hutong_core::ResidentId::parse("11010519491231002X").unwrap();
+        let issued: hutong_core::Day = "2024-03-01".parse().unwrap();
+        let cert = hutong_core::Certificate {
+            number: number.into(),
+            kind: kind.into(),
+            holder_key: hutong_core::HolderSecret::from_bytes([9; 32]).key_for(&id),
+            holder_name: "张小明".into(),
+            occupation: None,
+            level: None,
+            issuer: "unregistered.issuer".into(),
+            issued_on: issued,
+            first_issued_on: issued,
+            valid_until: Some("2030-03-01".parse().unwrap()),
+            last_review_on: None,
+            state: hutong_core::AdminState::Active,
+        };
+        let day = "2025-01-01".parse().unwrap();
+        let verification = hutong_core::verify::verify(&policy, &cert, None, day);
+        let found = [crate::views::Verified {
+            cert,
+            issuer: None,
+            verification,
+        }];
+        let answer = LookupAnswer::new(&policy, day, &found);
+        result_page(lang, false, "/verify/result", &answer, &[]).into_string()
+    }
+
+    #[test]
+    fn r8_23_mem_results_show_the_six_month_practical_exam_note_in_both_languages() {
+        for lang in [Lang::Zh, Lang::En] {
+            let html = result_html("mem.electrical.low-voltage", "T11010519491231002X", lang);
+            assert!(html.contains("data-note=\"mem.away-six-months\""), "{html}");
+            assert!(html.contains("离开特种作业岗位6个月以上的"), "{html}");
+            assert!(html.contains("away from special operations for six months or more"));
+            assert!(html.contains("第三十二条"));
+        }
+        let html = result_html(
+            "mohurd.construction.electrician",
+            "晋A012024000001",
+            Lang::Zh,
+        );
+        assert!(!html.contains("data-note="), "{html}");
     }
 
     #[test]

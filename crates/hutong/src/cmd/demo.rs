@@ -386,7 +386,15 @@ impl<'a> Generator<'a> {
                     _ => {
                         let abbr = self.policy.region(province).map(|r| r.abbr).unwrap_or('京');
                         let city = (b'A' + rng.gen_range(0..6u8)) as char;
-                        let code = kind.scheme_code.clone().unwrap_or_else(|| "00".into());
+                        // One of the kind's work-type codes, so that the number reads back
+                        // as this kind (a crane operator's is 05, 06 or 07).
+                        let codes = &kind.scheme_codes;
+                        let code = match codes.len() {
+                            0 => "00",
+                            // Chosen by the issue day, not by `rng`, so that the rest of the
+                            // demo data stays as it was.
+                            n => codes[issued.ordinal() as usize % n].code.as_str(),
+                        };
                         let prefix = format!("{abbr}{city}{code}{}", issued.year());
                         let serial = self.serial(prefix.clone());
                         format!("{prefix}{serial:06}")
@@ -651,4 +659,38 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 8, item 19: demo numbers decode under the national work-type code table, each as
+    /// the kind it was made for.
+    #[test]
+    fn r8_19_demo_construction_numbers_read_back_as_their_kind() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
+        let policy = Policy::load_dir(&dir).unwrap();
+        let today = "2026-11-26".parse().unwrap();
+        let mut g = Generator::new(&policy, HolderSecret::from_bytes([7; 32]), 1, today);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..3000 {
+            for m in g.next_person() {
+                if !m.cert.kind.starts_with("mohurd.") {
+                    continue;
+                }
+                let read = policy.read_number(&m.cert.number);
+                let kinds: Vec<&str> = read.iter().map(|r| r.kind.id.as_str()).collect();
+                assert_eq!(kinds, [m.cert.kind.as_str()], "{}", m.cert.number);
+                seen.insert(read[0].code.map(|c| c.code.clone()));
+            }
+        }
+        // Kinds with several codes use them all.
+        for code in ["05", "06", "07", "08", "09", "10", "02", "03"] {
+            assert!(
+                seen.contains(&Some(code.to_string())),
+                "no demo number with code {code}"
+            );
+        }
+    }
 }
