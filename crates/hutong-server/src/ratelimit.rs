@@ -6,7 +6,8 @@
 //! are not limited. A refused request gets `429` with `Retry-After` and a problem document.
 //!
 //! A client is its peer address, or, when the peer is a configured trusted proxy, the last
-//! address of `X-Forwarded-For` that is not itself a trusted proxy. An operator exempts trusted
+//! address of `X-Forwarded-For` that is not itself a trusted proxy (an entry may carry a port;
+//! nothing left of an entry that cannot be read is believed). An operator exempts trusted
 //! clients (an employer's integration, a monitoring probe) by address range, or by a bearer
 //! token (`Authorization: Bearer TOKEN`) whose SHA-256 is configured: the token itself is never
 //! stored in the configuration.
@@ -83,6 +84,23 @@ impl FromStr for IpRange {
         };
         Ok(IpRange(net.trunc()))
     }
+}
+
+/// One `X-Forwarded-For` entry: `192.0.2.1`, `192.0.2.1:5555`, `2001:db8::1`, `[2001:db8::1]`
+/// or `[2001:db8::1]:443`.
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    if let Ok(sa) = entry.parse::<SocketAddr>() {
+        return Some(canonical(sa.ip()));
+    }
+    let inner = entry.strip_prefix('[')?.strip_suffix(']')?;
+    inner
+        .parse::<std::net::Ipv6Addr>()
+        .ok()
+        .map(|ip| canonical(IpAddr::V6(ip)))
 }
 
 /// What an operator configures.
@@ -194,19 +212,26 @@ impl RateLimits {
         if !trusted(peer) {
             return peer;
         }
-        let forwarded = headers
+        // Each proxy appends the address it received the request from, so the list is read from
+        // the right, past the trusted proxies. An entry that cannot be read stops the walk: the
+        // entries left of it came through a hop that cannot be identified, so they are not
+        // believed, and the last hop that was believed stands for the client.
+        let entries = headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-            .map(canonical)
+            .flat_map(|v| v.as_bytes().split(|b| *b == b','))
             .collect::<Vec<_>>();
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|ip| !trusted(*ip))
-            .unwrap_or(peer)
+        let mut client = peer;
+        for entry in entries.into_iter().rev() {
+            let Some(ip) = std::str::from_utf8(entry).ok().and_then(forwarded_ip) else {
+                break;
+            };
+            client = ip;
+            if !trusted(ip) {
+                break;
+            }
+        }
+        client
     }
 
     fn exempt_by_token(&self, headers: &HeaderMap) -> bool {
