@@ -66,7 +66,9 @@ pub async fn serve_with_metrics(
     }
     state.spawn_background_tasks();
     let limits = state.settings.connections.clone();
-    let cap = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let cap = std::sync::Arc::new(tokio::sync::Semaphore::new(
+        limits.max_connections.max(1) as usize
+    ));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -192,7 +194,7 @@ mod conn {
     }
 
     /// A place under the cap, waiting for one when all are taken (and saying so, once).
-    async fn permit(cap: &Arc<Semaphore>, full: &AtomicBool, max: usize) -> OwnedSemaphorePermit {
+    async fn permit(cap: &Arc<Semaphore>, full: &AtomicBool, max: u32) -> OwnedSemaphorePermit {
         if let Ok(p) = cap.clone().try_acquire_owned() {
             full.store(false, Ordering::Relaxed);
             return p;

@@ -43,7 +43,7 @@ pub struct ConnectionSettings {
     pub idle_timeout: Duration,
     /// Connections open at once; past it, new connections wait in the listen queue until one
     /// closes. Keep it below the open-file limit (`ulimit -n`) less the database's needs.
-    pub max_connections: usize,
+    pub max_connections: u32,
 }
 
 impl Default for ConnectionSettings {

@@ -203,7 +203,7 @@ async fn slow_connections_leave_the_service_answering(slow: usize, timeout: Dura
             header_read_timeout: timeout,
             body_timeout: timeout,
             idle_timeout: timeout * 2,
-            max_connections: slow / 4,
+            max_connections: slow as u32 / 4,
         },
         // The slow bodies are lookups from this same address: the rate limit is not under test.
         rate_limits: RateLimitSettings {

@@ -74,6 +74,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             demo: args.demo,
             public_url: ctx.config.public_url.clone(),
             rate_limits: ctx.config.rate_limits.clone(),
+            connections: ctx.config.connections.clone(),
             demo_samples,
             ..Settings::default()
         };
@@ -83,9 +84,27 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             ctx.secret.clone(),
             settings,
         );
-        let listener = tokio::net::TcpListener::bind(&ctx.config.listen)
+        let listener = hutong_server::bind(&ctx.config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", ctx.config.listen))?;
+        let metrics = match &ctx.config.metrics_listen {
+            None => None,
+            Some(addr) => {
+                let l = hutong_server::bind(addr).await.with_context(|| {
+                    format!("cannot listen on {addr} (metrics_listen) for the metrics")
+                })?;
+                tracing::info!("metrics on http://{}/metrics", l.local_addr()?);
+                Some(l)
+            }
+        };
+        let c = &ctx.config.connections;
+        tracing::info!(
+            "connections: at most {}; header-read timeout {}, body timeout {}, idle timeout {}",
+            c.max_connections,
+            humantime::format_duration(c.header_read_timeout),
+            humantime::format_duration(c.body_timeout),
+            humantime::format_duration(c.idle_timeout)
+        );
         tracing::info!(
             "hutong serving on http://{} ({} backend, policy {}, {} kinds)",
             listener.local_addr()?,
@@ -93,7 +112,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             &ctx.policy.digest[..12],
             ctx.policy.kinds.len()
         );
-        hutong_server::serve(listener, state, shutdown_signal())
+        hutong_server::serve_with_metrics(listener, metrics, state, shutdown_signal())
             .await
             .context("the server failed")?;
         tracing::info!("stopped");
