@@ -15,6 +15,9 @@ pub use error::ApiError;
 pub use router::{app, metrics_app};
 pub use state::{AppState, ConnectionSettings, DemoSample, Settings};
 
+/// Connections open at once on the metrics listener (a scraper needs one or two).
+pub const METRICS_CONNECTIONS: usize = 16;
+
 /// How many connections may wait to be accepted. The standard library's 128 is soon full when
 /// the connection cap is reached; past it, the kernel drops new connections.
 pub const LISTEN_BACKLOG: u32 = 1024;
@@ -53,8 +56,9 @@ pub async fn serve(
 }
 
 /// [`serve`], and the Prometheus metrics ([`metrics_app`]) on `metrics` when one is given.
-/// Both listeners enforce the connection timeouts and share the connection cap of
-/// [`Settings::connections`].
+/// Both listeners enforce the connection timeouts of [`Settings::connections`]; the public one
+/// has its cap, and the metrics one [`METRICS_CONNECTIONS`] places of its own, so that a flood
+/// of the public address does not blind the monitoring.
 pub async fn serve_with_metrics(
     listener: tokio::net::TcpListener,
     metrics: Option<tokio::net::TcpListener>,
@@ -66,24 +70,22 @@ pub async fn serve_with_metrics(
     }
     state.spawn_background_tasks();
     let limits = state.settings.connections.clone();
-    let cap = std::sync::Arc::new(tokio::sync::Semaphore::new(
-        limits.max_connections.max(1) as usize
-    ));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
         let _ = stop.send(true);
     });
     let metrics = metrics.map(|l| {
+        let mut limits = limits.clone();
+        limits.max_connections = METRICS_CONNECTIONS as u32;
         tokio::spawn(conn::accept_loop(
             l,
             metrics_app(state.clone()),
-            limits.clone(),
-            cap.clone(),
+            limits,
             stopped.clone(),
         ))
     });
-    let public = conn::accept_loop(listener, app(state), limits, cap, stopped).await;
+    let public = conn::accept_loop(listener, app(state), limits, stopped).await;
     if let Some(m) = metrics {
         m.await.map_err(std::io::Error::other)??;
     }
@@ -113,15 +115,16 @@ mod conn {
 
     use crate::state::ConnectionSettings;
 
-    /// Accepts connections on `listener` until `stop` turns true, then waits for the open ones
+    /// Accepts connections on `listener`, at most `limits.max_connections` open at once, until
+    /// `stop` turns true, then waits for the open ones
     /// to finish their requests (idle ones close at once).
     pub(super) async fn accept_loop(
         listener: TcpListener,
         router: Router,
         limits: ConnectionSettings,
-        cap: Arc<Semaphore>,
         mut stop: watch::Receiver<bool>,
     ) -> io::Result<()> {
+        let cap = Arc::new(Semaphore::new(limits.max_connections.max(1) as usize));
         let graceful = GracefulShutdown::new();
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
@@ -154,11 +157,16 @@ mod conn {
             let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
                 let busy = Busy::start(in_handler.clone());
                 let mut req = req.map(|body| {
-                    axum::body::Body::new(TimedBody {
-                        inner: body,
-                        deadline: Box::pin(tokio::time::sleep(body_timeout)),
-                        limit: body_timeout,
-                    })
+                    if body.is_end_stream() {
+                        // Nothing to wait for (a GET): no timer to set.
+                        axum::body::Body::new(body)
+                    } else {
+                        axum::body::Body::new(TimedBody {
+                            inner: body,
+                            deadline: Box::pin(tokio::time::sleep(body_timeout)),
+                            limit: body_timeout,
+                        })
+                    }
                 });
                 req.extensions_mut().insert(ConnectInfo(peer));
                 let router = router.clone();

@@ -382,3 +382,32 @@ async fn r8_13_timeouts_are_logged_without_client_data() {
         "the log repeats what the client sent:\n{text}"
     );
 }
+
+#[tokio::test]
+async fn r8_27_metrics_are_served_on_their_own_listener_only() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().await;
+    let (s, _dir) = state_with(Settings::default()).await;
+    let public = hutong_server::bind("127.0.0.1:0").await.unwrap();
+    let metrics = hutong_server::bind("127.0.0.1:0").await.unwrap();
+    let (public_addr, metrics_addr) = (public.local_addr().unwrap(), metrics.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(hutong_server::serve_with_metrics(
+        public,
+        Some(metrics),
+        s.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let within = Duration::from_secs(5);
+    assert_eq!(status_of(public_addr, "/healthz", within).await, Ok(200));
+    assert_eq!(status_of(public_addr, "/metrics", within).await, Ok(404));
+    assert_eq!(status_of(metrics_addr, "/metrics", within).await, Ok(200));
+    assert_eq!(status_of(metrics_addr, "/healthz", within).await, Ok(404));
+    // Without a metrics listener, they are not served at all.
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    let running = Running::start(&s).await;
+    assert_eq!(status_of(running.addr, "/metrics", within).await, Ok(404));
+    running.shut().await;
+}
