@@ -116,8 +116,8 @@ mod conn {
     use crate::state::ConnectionSettings;
 
     /// Accepts connections on `listener`, at most `limits.max_connections` open at once, until
-    /// `stop` turns true, then waits for the open ones
-    /// to finish their requests (idle ones close at once).
+    /// `stop` turns true, then waits for the open ones to finish their requests (idle ones close
+    /// at once).
     pub(super) async fn accept_loop(
         listener: TcpListener,
         router: Router,
@@ -236,13 +236,16 @@ mod conn {
     }
 
     /// Logs why hyper closed a connection. A header timeout on a connection that sent nothing
-    /// since its last answer (or nothing at all) is an idle connection; with part of a request
-    /// received, it is a client too slow to send its headers.
+    /// since its last answer is the normal end of keep-alive; on one that never sent a byte, a
+    /// client that connected and said nothing; with part of a request received, a client too
+    /// slow to send its headers.
     fn closed_with(e: &hyper::Error, activity: &Activity, limits: &ConnectionSettings) {
         if e.is_timeout() {
             let limit = humanize(limits.header_read_timeout);
-            if activity.sent_nothing_new() {
+            if activity.read.load(Ordering::Relaxed) == 0 {
                 tracing::info!(%limit, "closed a connection that sent no request within the header-read timeout");
+            } else if activity.sent_nothing_new() {
+                tracing::debug!(%limit, "closed an idle keep-alive connection at the header-read timeout");
             } else {
                 tracing::warn!(%limit, "closed a connection: request headers incomplete at the header-read timeout");
             }
