@@ -6,7 +6,8 @@
 //! are not limited. A refused request gets `429` with `Retry-After` and a problem document.
 //!
 //! A client is its peer address, or, when the peer is a configured trusted proxy, the last
-//! address of `X-Forwarded-For` that is not itself a trusted proxy. An operator exempts trusted
+//! address of `X-Forwarded-For` that is not itself a trusted proxy (an entry may carry a port;
+//! nothing left of an entry that cannot be read is believed). An operator exempts trusted
 //! clients (an employer's integration, a monitoring probe) by address range, or by a bearer
 //! token (`Authorization: Bearer TOKEN`) whose SHA-256 is configured: the token itself is never
 //! stored in the configuration.
@@ -22,6 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use ipnet::{IpNet, Ipv4Net};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -29,29 +31,11 @@ use crate::state::AppState;
 
 /// An address or a CIDR range (`10.0.0.0/8`, `::1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IpRange {
-    addr: IpAddr,
-    prefix: u8,
-}
+pub struct IpRange(IpNet);
 
 impl IpRange {
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
+        self.0.contains(&canonical(ip))
     }
 }
 
@@ -70,25 +54,53 @@ impl FromStr for IpRange {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
+        let net = match s.split_once('/') {
+            None => s.parse::<IpAddr>().map(IpNet::from).ok(),
+            Some((addr, _)) => match s.parse::<IpNet>() {
+                Ok(net) => Some(net),
+                Err(_) => {
+                    let max = match addr.parse::<IpAddr>() {
+                        Ok(IpAddr::V4(_)) => 32,
+                        Ok(IpAddr::V6(_)) => 128,
+                        Err(_) => 0,
+                    };
+                    if max > 0 {
+                        return Err(format!("\"{s}\": the prefix length must be 0 to {max}"));
+                    }
+                    None
+                }
+            },
         };
-        let addr: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("\"{s}\" is not an IP address or a CIDR range"))?;
-        let addr = canonical(addr);
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => max,
-            Some(p) => p
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(|| format!("\"{s}\": the prefix length must be 0 to {max}"))?,
+        let net = net.ok_or_else(|| format!("\"{s}\" is not an IP address or a CIDR range"))?;
+        // `::ffff:10.0.0.0/104` is the IPv4 range `10.0.0.0/8`, which is how clients are compared.
+        let net = match net {
+            IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+                Some(v4) => Ipv4Net::new(v4, v6.prefix_len() - 96)
+                    .map(IpNet::V4)
+                    .unwrap_or(net),
+                None => net,
+            },
+            other => other,
         };
-        Ok(IpRange { addr, prefix })
+        Ok(IpRange(net.trunc()))
     }
+}
+
+/// One `X-Forwarded-For` entry: `192.0.2.1`, `192.0.2.1:5555`, `2001:db8::1`, `[2001:db8::1]`
+/// or `[2001:db8::1]:443`.
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    if let Ok(sa) = entry.parse::<SocketAddr>() {
+        return Some(canonical(sa.ip()));
+    }
+    let inner = entry.strip_prefix('[')?.strip_suffix(']')?;
+    inner
+        .parse::<std::net::Ipv6Addr>()
+        .ok()
+        .map(|ip| canonical(IpAddr::V6(ip)))
 }
 
 /// What an operator configures.
@@ -146,24 +158,16 @@ impl RateLimitSettings {
 
 /// Parses a SHA-256 given as 64 hexadecimal characters.
 pub fn parse_sha256_hex(s: &str) -> Result<[u8; 32], String> {
-    let s = s.trim();
-    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err("a token hash is the SHA-256 of the token, 64 hexadecimal characters".into());
-    }
     let mut out = [0u8; 32];
-    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
-        let hex = std::str::from_utf8(chunk).map_err(|e| e.to_string())?;
-        out[i] = u8::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
-    }
+    hex::decode_to_slice(s.trim(), &mut out).map_err(|_| {
+        "a token hash is the SHA-256 of the token, 64 hexadecimal characters".to_string()
+    })?;
     Ok(out)
 }
 
 /// The SHA-256 of a token, in hex: what an operator puts in the configuration.
 pub fn token_sha256_hex(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Which limit a route is under.
@@ -208,19 +212,26 @@ impl RateLimits {
         if !trusted(peer) {
             return peer;
         }
-        let forwarded = headers
+        // Each proxy appends the address it received the request from, so the list is read from
+        // the right, past the trusted proxies. An entry that cannot be read stops the walk: the
+        // entries left of it came through a hop that cannot be identified, so they are not
+        // believed, and the last hop that was believed stands for the client.
+        let entries = headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-            .map(canonical)
+            .flat_map(|v| v.as_bytes().split(|b| *b == b','))
             .collect::<Vec<_>>();
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|ip| !trusted(*ip))
-            .unwrap_or(peer)
+        let mut client = peer;
+        for entry in entries.into_iter().rev() {
+            let Some(ip) = std::str::from_utf8(entry).ok().and_then(forwarded_ip) else {
+                break;
+            };
+            client = ip;
+            if !trusted(ip) {
+                break;
+            }
+        }
+        client
     }
 
     fn exempt_by_token(&self, headers: &HeaderMap) -> bool {

@@ -43,9 +43,7 @@ pub fn app(state: AppState) -> Router {
             (state.clone(), Tier::Pages),
             ratelimit::limit,
         ));
-    let operations = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics));
+    let operations = Router::new().route("/healthz", get(health::healthz));
     Router::new()
         .merge(lookups)
         .merge(public)
@@ -53,6 +51,14 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(limit_uri))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// The Prometheus metrics, served on their own listener (`metrics_listen`), not beside the public
+/// pages: they tell how the service is used, which is the operator's business.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::metrics))
         .with_state(state)
 }
 

@@ -25,6 +25,36 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     /// Demo certificates the query page offers to try (only with `demo`).
     pub demo_samples: Vec<DemoSample>,
+    /// Timeouts and the cap on open connections, enforced by [`crate::serve`].
+    pub connections: ConnectionSettings,
+}
+
+/// How long a client may take, and how many connections may be open at once. A connection that
+/// overstays is closed and the closing logged (never with what the client sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    /// To send a request's headers, counted from when the connection opens or the previous
+    /// answer has been sent: so it also bounds how long an idle keep-alive connection is kept.
+    pub header_read_timeout: Duration,
+    /// To send a request's whole body, counted from when its headers have arrived.
+    pub body_timeout: Duration,
+    /// The longest a connection may go without a byte received or sent while no handler is
+    /// working on it: a client that stops reading an answer, or pauses in the middle of a body.
+    pub idle_timeout: Duration,
+    /// Connections open at once; past it, new connections wait in the listen queue until one
+    /// closes. Keep it below the open-file limit (`ulimit -n`) less the database's needs.
+    pub max_connections: u32,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        ConnectionSettings {
+            header_read_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 512,
+        }
+    }
 }
 
 /// A synthetic certificate to try on a demo installation.
@@ -44,6 +74,7 @@ impl Default for Settings {
             public_url: None,
             rate_limits: RateLimitSettings::default(),
             demo_samples: Vec::new(),
+            connections: ConnectionSettings::default(),
         }
     }
 }

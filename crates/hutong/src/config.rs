@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use anyhow::Context;
 use clap::Args;
 
+use hutong_server::ConnectionSettings;
 use hutong_server::ratelimit::{IpRange, RateLimitSettings, parse_sha256_hex};
 
 /// Keys whose value is a list: an array in the file, comma-separated in the environment.
@@ -72,6 +73,10 @@ pub struct Config {
     pub files_dir: PathBuf,
     /// Unknown keys and variables, one sentence each; logged once logging has started.
     pub warnings: Vec<String>,
+    /// Connection timeouts and the cap on open connections.
+    pub connections: ConnectionSettings,
+    /// Where `/metrics` is served; `None`: not served.
+    pub metrics_listen: Option<String>,
 }
 
 const FILE_KEYS: &[&str] = &[
@@ -91,6 +96,11 @@ const FILE_KEYS: &[&str] = &[
     "rate_limit_exempt",
     "rate_limit_exempt_token_sha256",
     "trusted_proxies",
+    "header_read_timeout",
+    "body_timeout",
+    "idle_timeout",
+    "max_connections",
+    "metrics_listen",
 ];
 const ENV_KEYS: &[&str] = &[
     "HUTONG_CONFIG",
@@ -110,6 +120,11 @@ const ENV_KEYS: &[&str] = &[
     "HUTONG_RATE_LIMIT_EXEMPT",
     "HUTONG_RATE_LIMIT_EXEMPT_TOKEN_SHA256",
     "HUTONG_TRUSTED_PROXIES",
+    "HUTONG_HEADER_READ_TIMEOUT",
+    "HUTONG_BODY_TIMEOUT",
+    "HUTONG_IDLE_TIMEOUT",
+    "HUTONG_MAX_CONNECTIONS",
+    "HUTONG_METRICS_LISTEN",
     // Read by the test suites, not by the service.
     "HUTONG_TEST_POSTGRES_URL",
     "HUTONG_SLOW_TESTS",
@@ -169,7 +184,8 @@ impl Config {
                     ));
                     continue;
                 }
-                let numeric = k.ends_with("_per_minute") || k.ends_with("_burst");
+                let numeric =
+                    k.ends_with("_per_minute") || k.ends_with("_burst") || k == "max_connections";
                 let listed = LIST_KEYS.contains(&k.as_str());
                 let s = match v {
                     toml::Value::String(s) => s,
@@ -301,6 +317,40 @@ impl Config {
                 .collect::<anyhow::Result<_>>()?,
             trusted_proxies: ranges("trusted_proxies")?,
         };
+        let conn_defaults = ConnectionSettings::default();
+        let duration = |key: &str, default: std::time::Duration| -> anyhow::Result<_> {
+            match pick(None, key) {
+                None => Ok(default),
+                Some(v) => match humantime::parse_duration(v.trim()) {
+                    Ok(d) if !d.is_zero() => Ok(d),
+                    Ok(_) => Err(crate::exit::invalid(format!(
+                        "{key} (HUTONG_{}): \"{v}\" must be longer than zero",
+                        key.to_uppercase()
+                    ))),
+                    Err(e) => Err(crate::exit::invalid(format!(
+                        "{key} (HUTONG_{}): \"{v}\" is not a duration such as \"10s\" or \"500ms\" ({e})",
+                        key.to_uppercase()
+                    ))),
+                },
+            }
+        };
+        let connections = ConnectionSettings {
+            header_read_timeout: duration(
+                "header_read_timeout",
+                conn_defaults.header_read_timeout,
+            )?,
+            body_timeout: duration("body_timeout", conn_defaults.body_timeout)?,
+            idle_timeout: duration("idle_timeout", conn_defaults.idle_timeout)?,
+            max_connections: match number("max_connections", conn_defaults.max_connections)? {
+                0 => {
+                    return Err(crate::exit::invalid(
+                        "max_connections (HUTONG_MAX_CONNECTIONS): must be 1 or more",
+                    ));
+                }
+                n => n,
+            },
+        };
+        let metrics_listen = pick(None, "metrics_listen").filter(|s| !s.trim().is_empty());
         let public_url = pick(None, "public_url").filter(|u| !u.trim().is_empty());
         if let Some(u) = &public_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
@@ -312,6 +362,8 @@ impl Config {
         Ok(Config {
             public_url,
             rate_limits,
+            connections,
+            metrics_listen,
             database,
             database_is_default,
             read_database: pick(args.read_database.clone(), "read_database")
@@ -600,6 +652,39 @@ mod tests {
         )
         .unwrap();
         assert!(Config::resolve(&args, &env(&[]), None).is_err());
+    }
+
+    #[test]
+    fn connection_limits_and_the_metrics_listener_come_from_the_file_and_the_environment() {
+        use std::time::Duration;
+        let c = Config::resolve(&GlobalArgs::default(), &env(&[]), None).unwrap();
+        assert_eq!(c.connections, ConnectionSettings::default());
+        assert_eq!(c.metrics_listen, None, "not served unless configured");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("h.toml");
+        std::fs::write(
+            &file,
+            "header_read_timeout = \"5s\"\nbody_timeout = \"1m\"\nmax_connections = 300\nmetrics_listen = \"127.0.0.1:9100\"\n",
+        )
+        .unwrap();
+        let args = GlobalArgs {
+            config: Some(file.clone()),
+            ..Default::default()
+        };
+        let c = Config::resolve(&args, &env(&[("HUTONG_IDLE_TIMEOUT", "500ms")]), None).unwrap();
+        assert_eq!(c.connections.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(c.connections.body_timeout, Duration::from_secs(60));
+        assert_eq!(c.connections.idle_timeout, Duration::from_millis(500));
+        assert_eq!(c.connections.max_connections, 300);
+        assert_eq!(c.metrics_listen.as_deref(), Some("127.0.0.1:9100"));
+        for (k, v, says) in [
+            ("HUTONG_BODY_TIMEOUT", "soon", "is not a duration"),
+            ("HUTONG_HEADER_READ_TIMEOUT", "0s", "longer than zero"),
+            ("HUTONG_MAX_CONNECTIONS", "0", "1 or more"),
+        ] {
+            let err = Config::resolve(&args, &env(&[(k, v)]), None).unwrap_err();
+            assert!(err.to_string().contains(says), "{k}={v}: {err}");
+        }
     }
 
     #[test]

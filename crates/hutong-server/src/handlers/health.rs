@@ -6,7 +6,8 @@ use serde_json::json;
 
 use crate::state::AppState;
 
-/// Liveness and readiness: the database answers and a policy is loaded.
+/// Liveness and readiness: the database answers and a policy is loaded. `certificates` is the
+/// registry count the home page shows, `null` until the first count (taken at start) is done.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let policy = state.policy();
     match state.store.ping().await {
@@ -17,6 +18,7 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
                 "backend": state.store.backend(),
                 "policy": policy.digest,
                 "uptime_seconds": state.started.elapsed().as_secs(),
+                "certificates": state.stats().map(|s| s.certificates),
             })),
         ),
         Err(e) => {

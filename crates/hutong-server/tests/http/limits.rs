@@ -54,7 +54,7 @@ async fn lookups_over_the_limit_get_429_with_retry_after_unless_exempt() {
         )
         .await;
         assert_eq!(ok.status, StatusCode::OK);
-        let (_, _, metrics) = get(&s, "/metrics").await;
+        let (_, _, metrics) = super::metrics(&s).await;
         assert!(metrics.contains("hutong_rate_limited_total 2"), "{metrics}");
     }
 }
@@ -88,7 +88,7 @@ async fn metrics_name_lookup_routes_by_template_only() {
         );
         let f = fixture::fill(&s).await;
         get(&s, &verify_uri(&f.valid)).await;
-        let (_, _, m) = get(&s, "/metrics").await;
+        let (_, _, m) = super::metrics(&s).await;
         assert!(m.contains("route=\"/api/v1/verify\",status=\"2xx\""), "{m}");
         assert!(!m.contains("number=") && !m.contains("张小明"), "{m}");
     }

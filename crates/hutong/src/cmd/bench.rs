@@ -454,13 +454,12 @@ fn stop(child: &mut Child) {
 /// steady state, not of a server busy counting ten million rows.
 async fn wait_ready(addr: SocketAddr, child: &mut Child, settled: bool) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
-    let mut path = "/healthz";
     loop {
         if let Some(status) = child.try_wait()? {
             anyhow::bail!("the server exited before answering ({status})");
         }
         if let Ok(mut s) = TcpStream::connect(addr).await {
-            let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            let req = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
             let (mut buf, mut body) = (Vec::new(), Vec::new());
             if s.write_all(req.as_bytes()).await.is_ok()
                 && let Ok(Ok(Some((status, _)))) = tokio::time::timeout(
@@ -469,11 +468,9 @@ async fn wait_ready(addr: SocketAddr, child: &mut Child, settled: bool) -> anyho
                 )
                 .await
                 && status == 200
+                && (!settled || counted(&body))
             {
-                if !settled || path == "/metrics" && counted(&body) {
-                    return Ok(());
-                }
-                path = "/metrics";
+                return Ok(());
             }
         }
         anyhow::ensure!(
@@ -484,10 +481,11 @@ async fn wait_ready(addr: SocketAddr, child: &mut Child, settled: bool) -> anyho
     }
 }
 
-/// Whether a `/metrics` answer has the registry count.
+/// Whether a `/healthz` answer has the registry count (`"certificates":N`, not `null`).
 fn counted(body: &[u8]) -> bool {
-    let needle = b"hutong_registry_certificates ";
-    body.windows(needle.len()).any(|w| w == needle)
+    let needle = b"\"certificates\":";
+    body.windows(needle.len() + 1)
+        .any(|w| w.starts_with(needle) && w[needle.len()].is_ascii_digit())
 }
 
 /// Reads one HTTP/1.1 response with a `content-length` from `s`, using `buf` for what arrives

@@ -38,9 +38,19 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
     crate::config::init_logging(&config.log);
     runtime()?.block_on(async move {
         // The address is taken first: a server that cannot listen makes no database.
-        let listener = tokio::net::TcpListener::bind(&config.listen)
+        let listener = hutong_server::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let metrics = match &config.metrics_listen {
+            None => None,
+            Some(addr) => {
+                let l = hutong_server::bind(addr).await.with_context(|| {
+                    format!("cannot listen on {addr} (metrics_listen) for the metrics")
+                })?;
+                tracing::info!("metrics on http://{}/metrics", l.local_addr()?);
+                Some(l)
+            }
+        };
         let ctx = context::open(config, context::Reads::Replica).await?;
         if args.demo && ctx.store.is_empty().await? {
             let start = Instant::now();
@@ -79,6 +89,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             demo: args.demo,
             public_url: ctx.config.public_url.clone(),
             rate_limits: ctx.config.rate_limits.clone(),
+            connections: ctx.config.connections.clone(),
             demo_samples,
             ..Settings::default()
         };
@@ -88,6 +99,14 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             ctx.secret.clone(),
             settings,
         );
+        let c = &ctx.config.connections;
+        tracing::info!(
+            "connections: at most {}; header-read timeout {}, body timeout {}, idle timeout {}",
+            c.max_connections,
+            humantime::format_duration(c.header_read_timeout),
+            humantime::format_duration(c.body_timeout),
+            humantime::format_duration(c.idle_timeout)
+        );
         tracing::info!(
             "hutong serving on http://{} ({} backend, policy {}, {} kinds)",
             listener.local_addr()?,
@@ -95,7 +114,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             &ctx.policy.digest[..12],
             ctx.policy.kinds.len()
         );
-        hutong_server::serve(listener, state, shutdown_signal())
+        hutong_server::serve_with_metrics(listener, metrics, state, shutdown_signal())
             .await
             .context("the server failed")?;
         tracing::info!("stopped");
