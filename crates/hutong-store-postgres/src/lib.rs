@@ -15,6 +15,7 @@
 
 mod conn;
 mod schema;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use std::collections::{HashMap, HashSet};

@@ -1,9 +1,11 @@
 //! The registry's storage contract. Backends (`hutong-store-sqlite`, `hutong-store-postgres`)
-//! implement [`Store`] and must pass the [`conformance`] suite.
+//! implement [`Store`] and must pass the conformance suite (module `conformance`, built with
+//! the `testing` feature, for tests only).
 //!
 //! The store holds records; it holds no policy. Whether a certificate is valid today is computed
 //! by the core from the record and the policy, never stored.
 
+#[cfg(feature = "testing")]
 pub mod conformance;
 
 use async_trait::async_trait;
