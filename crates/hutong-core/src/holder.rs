@@ -172,6 +172,9 @@ mod tests {
         let e = HolderSecret::from_hex(&bad).unwrap_err();
         assert_eq!(e, "a holder key is hexadecimal; \"g\" at position 5 is not");
         let e = HolderSecret::from_hex("abc").unwrap_err();
-        assert_eq!(e, "a holder key is 64 hexadecimal characters, this one has 3");
+        assert_eq!(
+            e,
+            "a holder key is 64 hexadecimal characters, this one has 3"
+        );
     }
 }

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "testing")]
 pub mod conformance;
+pub mod migration;
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -30,6 +31,11 @@ pub enum StoreError {
     /// The backend failed; the message is for operators' logs, not for the public.
     #[error("storage backend error: {0}")]
     Backend(String),
+    /// A stored record cannot be read: a state or event this code does not know, a malformed
+    /// date, key or level. It is never guessed at (an unreadable record must not read as a
+    /// valid certificate); the message is for operators' logs, not for the public.
+    #[error("unreadable record: {0}")]
+    Corrupt(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
