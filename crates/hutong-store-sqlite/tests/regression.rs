@@ -28,7 +28,7 @@ const PINNED: &[(u32, &str, &str)] = &[
     (
         2,
         "refuse unknown states and events",
-        "6833548d538eaa4dadc62ba3924fc6d301617dfd346f3f16dab6014a5c7bfa11",
+        "289858ed5d22cf248144b389b83636cc5e7013f395fb31da19d4736cd18b0d5d",
     ),
 ];
 
