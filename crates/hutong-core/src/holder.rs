@@ -25,28 +25,22 @@ impl HolderSecret {
     /// Reads the secret from its text form: 64 hexadecimal characters.
     pub fn from_hex(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        if s.len() != 64 {
-            return Err(format!(
-                "a holder key is 64 hexadecimal characters, this one has {}",
-                s.len()
-            ));
-        }
         let mut out = [0u8; 32];
-        for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
-            let hex = std::str::from_utf8(chunk)
-                .map_err(|_| "a holder key is hexadecimal".to_string())?;
-            out[i] = u8::from_str_radix(hex, 16).map_err(|_| {
-                format!(
-                    "a holder key is hexadecimal; \"{hex}\" at position {} is not",
-                    i * 2 + 1
-                )
-            })?;
-        }
+        hex::decode_to_slice(s, &mut out).map_err(|e| match e {
+            hex::FromHexError::InvalidHexCharacter { c, index } => format!(
+                "a holder key is hexadecimal; \"{c}\" at position {} is not",
+                index + 1
+            ),
+            hex::FromHexError::OddLength | hex::FromHexError::InvalidStringLength => format!(
+                "a holder key is 64 hexadecimal characters, this one has {}",
+                s.chars().count()
+            ),
+        })?;
         Ok(HolderSecret(out))
     }
 
     pub fn to_hex(&self) -> String {
-        hex(&self.0)
+        hex::encode(self.0)
     }
 
     /// A short public fingerprint, stored with the data so that opening a database with the
@@ -55,7 +49,7 @@ impl HolderSecret {
         let mut h = Sha256::new();
         h.update(b"hutong holder secret fingerprint v1\0");
         h.update(self.0);
-        hex(&h.finalize()[..8])
+        hex::encode(&h.finalize()[..8])
     }
 
     pub fn key_for(&self, id: &ResidentId) -> HolderKey {
@@ -75,7 +69,7 @@ impl fmt::Debug for HolderSecret {
 
 impl HolderKey {
     pub fn to_hex(&self) -> String {
-        hex(&self.0)
+        hex::encode(self.0)
     }
 
     pub fn from_slice(b: &[u8]) -> Option<HolderKey> {
@@ -85,12 +79,8 @@ impl HolderKey {
 
 impl fmt::Debug for HolderKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HolderKey({}…)", &hex(&self.0[..4]))
+        write!(f, "HolderKey({}…)", hex::encode(&self.0[..4]))
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Masks a name for public answers: the first and last characters stay, the rest become `*`
@@ -167,5 +157,24 @@ mod tests {
         assert_eq!(round.key_for(&id), a.key_for(&id));
         assert!(HolderSecret::from_hex("zz").is_err());
         assert!(!format!("{a:?}").contains(&a.to_hex()));
+    }
+
+    #[test]
+    fn hex_forms_are_stable_and_errors_say_where() {
+        // Fingerprints are stored in every database: their text must never change.
+        let a = HolderSecret::from_bytes([1; 32]);
+        assert_eq!(a.fingerprint(), "4e1674f2c00cb95b");
+        assert_eq!(a.to_hex(), "01".repeat(32));
+        let upper = HolderSecret::from_hex(&"AB".repeat(32)).unwrap();
+        assert_eq!(upper.to_hex(), "ab".repeat(32));
+        let mut bad = "0".repeat(64);
+        bad.replace_range(4..5, "g");
+        let e = HolderSecret::from_hex(&bad).unwrap_err();
+        assert_eq!(e, "a holder key is hexadecimal; \"g\" at position 5 is not");
+        let e = HolderSecret::from_hex("abc").unwrap_err();
+        assert_eq!(
+            e,
+            "a holder key is 64 hexadecimal characters, this one has 3"
+        );
     }
 }

@@ -15,6 +15,7 @@
 
 mod conn;
 mod schema;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use std::collections::{HashMap, HashSet};
@@ -32,6 +33,8 @@ use hutong_store::{
 };
 
 use crate::conn::Target;
+
+pub use schema::migrations;
 
 /// Tuning of a [`PgStore`]; the defaults suit a two-core machine.
 #[derive(Debug, Clone)]
@@ -84,7 +87,7 @@ fn backend(e: tokio_postgres::Error) -> StoreError {
 /// A column of a row, or an error (never a panic) if the stored type is not the expected one.
 fn col<'a, T: tokio_postgres::types::FromSql<'a>>(r: &'a Row, i: usize) -> Result<T> {
     r.try_get(i)
-        .map_err(|e| StoreError::Backend(format!("column {i}: {}", conn::chain(&e))))
+        .map_err(|e| StoreError::Corrupt(format!("column {i}: {}", conn::chain(&e))))
 }
 
 /// The first eight bytes of a holder key, as the indexed lookup tag.
@@ -102,13 +105,13 @@ fn state_code(s: &AdminState) -> i8 {
 
 fn state_from(code: i8, since: Option<Day>) -> Result<AdminState> {
     let since =
-        || since.ok_or_else(|| StoreError::Backend("a certificate's state has no date".into()));
+        || since.ok_or_else(|| StoreError::Corrupt("a certificate's state has no date".into()));
     Ok(match code as u8 {
         b'a' => AdminState::Active,
         b's' => AdminState::Suspended { since: since()? },
         b'r' => AdminState::Revoked { on: since()? },
         other => {
-            return Err(StoreError::Backend(format!(
+            return Err(StoreError::Corrupt(format!(
                 "unknown certificate state code {:?}",
                 other as char
             )));
@@ -333,13 +336,13 @@ impl PgStore {
             number: col(r, 0)?,
             kind,
             holder_key: HolderKey::from_slice(key)
-                .ok_or_else(|| StoreError::Backend("a holder key is not 32 bytes".into()))?,
+                .ok_or_else(|| StoreError::Corrupt("a holder key is not 32 bytes".into()))?,
             holder_name: col(r, 3)?,
             occupation: col(r, 4)?,
             level: level
                 .map(|l| l.parse::<Level>())
                 .transpose()
-                .map_err(|e| StoreError::Backend(format!("stored level: {e}")))?,
+                .map_err(|e| StoreError::Corrupt(format!("stored level: {e}")))?,
             issuer: col(r, 6)?,
             issued_on: col(r, 7)?,
             first_issued_on: col(r, 8)?,
@@ -870,7 +873,7 @@ impl Store for PgStore {
             };
             out.push(Event {
                 kind: EventKind::parse(name)
-                    .ok_or_else(|| StoreError::Backend(format!("unknown event kind {name:?}")))?,
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown event kind {name:?}")))?,
                 on: col(r, 3)?,
                 by: col(r, 4)?,
                 note: col(r, 5)?,

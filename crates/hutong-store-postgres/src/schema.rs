@@ -1,4 +1,6 @@
-//! Embedded, versioned, forward-only migrations. `schema_migrations` records each one applied.
+//! Embedded, versioned, forward-only migrations. `schema_migrations` records each one applied,
+//! with the SHA-256 of its text; a database whose recorded texts differ from the ones that
+//! shipped is refused.
 //!
 //! Distribution keys (docs/scaling.md): `certificates` and `events` are keyed by certificate
 //! number first, so that a Postgres-compatible distributed engine can shard both by `number` and
@@ -7,14 +9,39 @@
 
 use deadpool_postgres::{Client, GenericClient};
 
-use hutong_store::{Result, StoreError};
+use hutong_store::Result;
+use hutong_store::migration::{self, Migration};
 
 use crate::db_error;
 
 /// Each entry moves the schema from version `i` to `i + 1`. Never edit one that has shipped.
-pub(crate) const MIGRATIONS: &[(&str, &str)] = &[(
-    "the registry",
-    "CREATE TABLE meta (
+/// Each entry moves the schema from version `i` to `i + 1`. Never edit one that has shipped:
+/// its checksum is pinned by a test, and databases record it.
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        description: "the registry",
+        sql: V1,
+        // Migration 1 first shipped without `COLLATE "C"`; migration 2 brings a database made
+        // with that text to byte-order identifiers.
+        also_shipped: &[V1_WITHOUT_COLLATE_C],
+    },
+    Migration {
+        description: "identifiers compare byte by byte",
+        sql: V2,
+        also_shipped: &[],
+    },
+    Migration {
+        description: "refuse unknown events",
+        sql: V3,
+        also_shipped: &[],
+    },
+];
+
+/// The checksum of migration 1 as it first shipped, before its identifiers had `COLLATE "C"`.
+const V1_WITHOUT_COLLATE_C: &str =
+    "731f4a3cfa37dbb38b56520dafd2a85da1699cf613c7354cfe042b2c4c70deff";
+
+const V1: &str = "CREATE TABLE meta (
         key   text PRIMARY KEY,
         value text NOT NULL
      );
@@ -73,12 +100,28 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[(
         recorded_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (number, kind, id),
         FOREIGN KEY (number, kind) REFERENCES certificates (number, kind)
-     );",
-)];
+     );";
 
-/// The schema version this code writes.
-pub(crate) fn known_version() -> i32 {
-    MIGRATIONS.len() as i32
+/// Databases made with the first text of migration 1 compare identifiers with the database's
+/// default collation. Changing only the collation rewrites no row; the indexes on these columns
+/// are rebuilt, and on a database that already has `COLLATE "C"` nothing changes.
+const V2: &str = "ALTER TABLE kinds ALTER COLUMN name TYPE text COLLATE \"C\";
+     ALTER TABLE issuers ALTER COLUMN id TYPE text COLLATE \"C\";
+     ALTER TABLE certificates ALTER COLUMN number TYPE text COLLATE \"C\";
+     ALTER TABLE events ALTER COLUMN number TYPE text COLLATE \"C\";";
+
+/// An event this code does not know cannot be stored: a record that cannot be read must not
+/// be stored in the first place.
+const V3: &str = "ALTER TABLE events ADD CONSTRAINT event_kind_known
+        CHECK (event IN ('issued', 'reviewed', 'renewed', 'suspended', 'reinstated', 'revoked'));";
+
+/// The migrations this build applies: version, description and the SHA-256 of the text.
+pub fn migrations() -> Vec<(u32, &'static str, String)> {
+    MIGRATIONS
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (i as u32 + 1, m.description, m.checksum()))
+        .collect()
 }
 
 /// An arbitrary constant: the advisory lock that serialises migrations of one database.
@@ -94,31 +137,48 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<()> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(|e| db_error("cannot lock the schema for migration", &e))?;
-    // "already exists, skipping" notices would be logged on every start.
+    // "already exists, skipping" notices would be logged on every start. Databases made before
+    // checksums were recorded have no checksum column.
     tx.batch_execute(
         "SET LOCAL client_min_messages = warning;
          CREATE TABLE IF NOT EXISTS schema_migrations (
             version     integer     PRIMARY KEY,
             description text        NOT NULL,
             applied_at  timestamptz NOT NULL DEFAULT now()
-         )",
+         );
+         ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text",
     )
     .await
     .map_err(|e| db_error("cannot create schema_migrations", &e))?;
     let current = max_version(&tx).await?;
     check_not_newer(current)?;
-    for (i, (description, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    let recorded: Vec<(i64, Option<String>)> = tx
+        .query(
+            "SELECT version, checksum FROM schema_migrations ORDER BY version",
+            &[],
+        )
+        .await
+        .map_err(|e| db_error("cannot read schema_migrations", &e))?
+        .iter()
+        .map(|r| (i64::from(r.get::<_, i32>(0)), r.get(1)))
+        .collect();
+    migration::check_history(MIGRATIONS, &recorded)?;
+    backfill_checksums(&tx, &recorded).await?;
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = i as i32 + 1;
-        tx.batch_execute(sql)
-            .await
-            .map_err(|e| db_error(&format!("migration {version} ({description}) failed"), &e))?;
+        tx.batch_execute(m.sql).await.map_err(|e| {
+            db_error(
+                &format!("migration {version} ({}) failed", m.description),
+                &e,
+            )
+        })?;
         tx.execute(
-            "INSERT INTO schema_migrations (version, description) VALUES ($1, $2)",
-            &[&version, description],
+            "INSERT INTO schema_migrations (version, description, checksum) VALUES ($1, $2, $3)",
+            &[&version, &m.description, &m.checksum()],
         )
         .await
         .map_err(|e| db_error("cannot record the migration", &e))?;
-        tracing::info!(version, description, "applied migration");
+        tracing::info!(version, description = m.description, "applied migration");
     }
     tx.commit()
         .await
@@ -126,11 +186,51 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<()> {
 }
 
 pub(crate) fn check_not_newer(current: i32) -> Result<()> {
-    let known = known_version();
-    if current > known {
-        return Err(StoreError::Incompatible(format!(
-            "the database is at schema version {current}, newer than this hutong knows ({known}); upgrade hutong"
-        )));
+    migration::check_not_newer(i64::from(current), MIGRATIONS)
+}
+
+/// Records the checksums of migrations applied before checksums were: the text of each that
+/// shipped. Migration 1 shipped with two texts; the one applied shows in the collation of
+/// `certificates.number`.
+async fn backfill_checksums(
+    c: &impl GenericClient,
+    recorded: &[(i64, Option<String>)],
+) -> Result<()> {
+    for (version, sum) in recorded {
+        if sum.is_some() {
+            continue;
+        }
+        let Some(m) = usize::try_from(*version)
+            .ok()
+            .and_then(|v| v.checked_sub(1))
+            .and_then(|i| MIGRATIONS.get(i))
+        else {
+            continue;
+        };
+        let sum = if *version == 1 {
+            let row = c
+                .query_one(
+                    "SELECT collation_name FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND table_name = 'certificates' \
+                     AND column_name = 'number'",
+                    &[],
+                )
+                .await
+                .map_err(|e| db_error("cannot read the collation of certificates.number", &e))?;
+            match row.get::<_, Option<&str>>(0) {
+                Some("C") => m.checksum(),
+                _ => V1_WITHOUT_COLLATE_C.to_string(),
+            }
+        } else {
+            m.checksum()
+        };
+        let version = *version as i32;
+        c.execute(
+            "UPDATE schema_migrations SET checksum = $2 WHERE version = $1",
+            &[&version, &sum],
+        )
+        .await
+        .map_err(|e| db_error("cannot record the checksum of a migration", &e))?;
     }
     Ok(())
 }

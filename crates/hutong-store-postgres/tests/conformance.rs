@@ -71,7 +71,7 @@ async fn migrations_are_recorded_and_not_repeated() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2, 3]);
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@
 
 mod schema;
 
+pub use schema::migrations;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,8 +38,36 @@ struct KindTable {
     by_id: HashMap<i64, String>,
 }
 
+/// A stored value that does not decode (an unknown state or event, a malformed day, key or
+/// level), raised inside row mapping and reported as [`StoreError::Corrupt`].
+#[derive(Debug)]
+struct Unreadable(String);
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreadable {}
+
+fn unreadable(column: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        Box::new(Unreadable(what)),
+    )
+}
+
+/// A driver error as a store error: a stored value that cannot be read is [`StoreError::Corrupt`]
+/// (never read as something else), anything else a backend failure.
 fn backend(e: rusqlite::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..)
+        | rusqlite::Error::InvalidColumnType(..) => StoreError::Corrupt(e.to_string()),
+        e => StoreError::Backend(e.to_string()),
+    }
 }
 
 /// Days are stored as integers (days since 0001-01-01), which keeps rows small.
@@ -76,11 +106,29 @@ fn state_from(name: &str, since: Option<i64>) -> rusqlite::Result<AdminState> {
                 rusqlite::types::Type::Null,
             ))
     };
+    // An unknown state is an error, never "active": a record that cannot be read must not
+    // verify as valid.
     Ok(match name {
+        "active" => AdminState::Active,
         "suspended" => AdminState::Suspended { since: day()? },
         "revoked" => AdminState::Revoked { on: day()? },
-        _ => AdminState::Active,
+        other => {
+            return Err(unreadable(
+                11,
+                format!("unknown certificate state {}", shown(other)),
+            ));
+        }
     })
+}
+
+/// A stored value for an error message: short values as they are, long ones only by length
+/// (a long value in a wrong column may be personal data, such as an ID number).
+pub(crate) fn shown(v: &str) -> String {
+    if v.chars().count() <= 12 {
+        format!("{v:?}")
+    } else {
+        format!("a value of {} characters", v.chars().count())
+    }
 }
 
 macro_rules! cert_columns {
@@ -616,7 +664,9 @@ impl Store for SqliteStore {
             .query_map([id], |r| {
                 let kind: String = r.get(0)?;
                 Ok(Event {
-                    kind: EventKind::parse(&kind).unwrap_or(EventKind::Issued),
+                    kind: EventKind::parse(&kind).ok_or_else(|| {
+                        unreadable(0, format!("unknown event kind {}", shown(&kind)))
+                    })?,
                     on: i_to_day(r.get(1)?)?,
                     by: r.get(2)?,
                     note: r.get(3)?,

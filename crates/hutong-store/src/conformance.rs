@@ -424,28 +424,122 @@ pub async fn count_estimates_and_random_picks(s: &dyn Store) {
     assert_eq!(s.random_certificates(10, 42).await.unwrap(), picked);
 }
 
+/// Batches written while a reader looks them up from another thread: a batch is visible whole
+/// or not at all. All rows of a batch belong to one holder, so one holder lookup must find none
+/// or all of them; and a reader that has seen one end of a batch must then see the other.
 pub async fn concurrent_readers_and_a_writer(s: &dyn Store) {
-    let batch: Vec<Certificate> = (0..200)
-        .map(|i| sample_certificate(&format!("CC-{i:04}"), (i % 50) as u8))
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+
+    const BATCHES: usize = 20;
+    const ROWS: usize = 50;
+    let number = |b: usize, i: usize| format!("CC-{b:03}-{i:04}");
+    let holder = |b: usize| key(b as u8 + 1);
+    let batches: Vec<Vec<Certificate>> = (0..BATCHES)
+        .map(|b| {
+            (0..ROWS)
+                .map(|i| sample_certificate(&number(b, i), b as u8 + 1))
+                .collect()
+        })
         .collect();
-    let (w, reads) = tokio::join!(
-        s.insert_certificates(&batch, "t", InsertMode::Each),
-        async {
-            let mut seen = 0;
-            for i in 0..200 {
-                seen += s
-                    .certificates_by_number(&format!("CC-{i:04}"))
-                    .await
-                    .unwrap()
-                    .len();
-            }
-            seen
+    let handle = tokio::runtime::Handle::current();
+    let writing = AtomicBool::new(true);
+    let sweeps = AtomicUsize::new(0);
+    let reader_done = AtomicBool::new(false);
+    /// Tells the writer that the reader has stopped, even when it stops by panicking.
+    struct SetOnDrop<'a>(&'a AtomicBool);
+    impl Drop for SetOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, SeqCst);
         }
+    }
+    let present =
+        |n: String| async move { !s.certificates_by_number(&n).await.unwrap().is_empty() };
+
+    // Reader and writer each run on a thread of their own, so that they really overlap even on a
+    // backend whose calls never yield (SQLite): `tokio::join!` on one task would run them in turn.
+    let (violations, partial_sweeps) = tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let reader = scope.spawn(|| {
+                let _done = SetOnDrop(&reader_done);
+                handle.block_on(async {
+                    let mut violations = Vec::new();
+                    let mut partial_sweeps = 0;
+                    loop {
+                        let last_sweep = !writing.load(SeqCst);
+                        let mut visible = 0;
+                        for b in 0..BATCHES {
+                            let first_before = present(number(b, 0)).await;
+                            let last = present(number(b, ROWS - 1)).await;
+                            let first_after = present(number(b, 0)).await;
+                            let whole = s.certificates_by_holder(&holder(b)).await.unwrap().len();
+                            if first_before && !last {
+                                violations.push(format!(
+                                    "batch {b}: its first row was visible, then its last was not"
+                                ));
+                            }
+                            if last && !first_after {
+                                violations.push(format!(
+                                    "batch {b}: its last row was visible, then its first was not"
+                                ));
+                            }
+                            if whole != 0 && whole != ROWS {
+                                violations.push(format!(
+                                    "batch {b}: one lookup found {whole} of its {ROWS} rows"
+                                ));
+                            }
+                            visible += usize::from(last);
+                        }
+                        sweeps.fetch_add(1, SeqCst);
+                        if visible > 0 && visible < BATCHES {
+                            partial_sweeps += 1;
+                        }
+                        if last_sweep {
+                            assert_eq!(visible, BATCHES, "every batch is visible once written");
+                            break;
+                        }
+                    }
+                    (violations, partial_sweeps)
+                })
+            });
+            let writer = scope.spawn(|| {
+                let wait_for_a_sweep = || {
+                    // A sweep that starts after this point, so that the reader sees every state
+                    // between batches, while it also keeps reading during the next batch.
+                    let target = sweeps.load(SeqCst) + 2;
+                    while sweeps.load(SeqCst) < target && !reader_done.load(SeqCst) {
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                    }
+                };
+                wait_for_a_sweep();
+                for batch in &batches {
+                    let out = handle
+                        .block_on(s.insert_certificates(batch, "t", InsertMode::Each))
+                        .unwrap();
+                    assert!(out.iter().all(|o| *o == RowOutcome::Stored));
+                    wait_for_a_sweep();
+                }
+            });
+            let written = writer.join();
+            writing.store(false, SeqCst);
+            let read = reader.join();
+            if let Err(p) = written {
+                std::panic::resume_unwind(p);
+            }
+            read.unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    });
+    assert!(
+        violations.is_empty(),
+        "a batch was visible in part: {violations:#?}"
     );
-    assert!(w.unwrap().iter().all(|o| *o == RowOutcome::Stored));
-    // A batch commits whole: a reader saw each certificate either not at all or once.
-    assert!(reads <= 200);
-    assert_eq!(s.stats().await.unwrap().certificates, 200);
+    assert!(
+        partial_sweeps > 0,
+        "the reader never ran while batches were being written"
+    );
+    assert_eq!(
+        s.stats().await.unwrap().certificates,
+        (BATCHES * ROWS) as u64
+    );
 }
 
 pub async fn all_or_nothing_batches_roll_back_on_conflict(s: &dyn Store) {

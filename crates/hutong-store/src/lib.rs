@@ -1,10 +1,13 @@
 //! The registry's storage contract. Backends (`hutong-store-sqlite`, `hutong-store-postgres`)
-//! implement [`Store`] and must pass the [`conformance`] suite.
+//! implement [`Store`] and must pass the conformance suite (module `conformance`, built with
+//! the `testing` feature, for tests only).
 //!
 //! The store holds records; it holds no policy. Whether a certificate is valid today is computed
 //! by the core from the record and the policy, never stored.
 
+#[cfg(feature = "testing")]
 pub mod conformance;
+pub mod migration;
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -28,6 +31,11 @@ pub enum StoreError {
     /// The backend failed; the message is for operators' logs, not for the public.
     #[error("storage backend error: {0}")]
     Backend(String),
+    /// A stored record cannot be read: a state or event this code does not know, a malformed
+    /// date, key or level. It is never guessed at (an unreadable record must not read as a
+    /// valid certificate); the message is for operators' logs, not for the public.
+    #[error("unreadable record: {0}")]
+    Corrupt(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -1,0 +1,216 @@
+//! Regression tests for the PostgreSQL backend, one per defect, named `r8_<item>_…` after the
+//! item of issue 8 that found it. Skipped (with a note) without `HUTONG_TEST_POSTGRES_URL`.
+
+use hutong_store::conformance::sample_certificate;
+use hutong_store::{InsertMode, Store, StoreError};
+use hutong_store_postgres::PgStore;
+use hutong_store_postgres::testing::TestDatabase;
+
+/// Migration 1 as it first shipped, before its identifiers had `COLLATE "C"`.
+const FIRST_MIGRATION_1: &str = include_str!("fixtures/migration-1-without-collate-c.sql");
+/// Migration 1 as it shipped later, and still is.
+const MIGRATION_1: &str = include_str!("fixtures/migration-1.sql");
+
+/// The checksums of the shipped migrations. A test fails when a migration's text changes:
+/// databases record these, and a changed text would make their history differ.
+const PINNED: &[(u32, &str, &str)] = &[
+    (
+        1,
+        "the registry",
+        "2c8d0e8dfb2fc2c54fccb0662eb0f27ce590116619d282d89a83d7d3630dae56",
+    ),
+    (
+        2,
+        "identifiers compare byte by byte",
+        "1ed76ac34e88320f1e5f956cb1e9d270e5fc164bcd98b82e44ce19b78feaef11",
+    ),
+    (
+        3,
+        "refuse unknown events",
+        "7661d97a9a39d412d8599aaad0ae58e0abed8dff179cce2629c265d526160606",
+    ),
+];
+const PINNED_FIRST_MIGRATION_1: &str =
+    "731f4a3cfa37dbb38b56520dafd2a85da1699cf613c7354cfe042b2c4c70deff";
+
+async fn client(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    client
+}
+
+/// A database as releases before checksums made it, with the given text of migration 1 and
+/// one certificate.
+async fn database_from_before(db: &TestDatabase, migration_1: &str) {
+    let c = client(db.url()).await;
+    c.batch_execute(migration_1).await.unwrap();
+    c.batch_execute(
+        "CREATE TABLE schema_migrations (
+            version     integer     PRIMARY KEY,
+            description text        NOT NULL,
+            applied_at  timestamptz NOT NULL DEFAULT now()
+         );
+         INSERT INTO schema_migrations (version, description) VALUES (1, 'the registry');
+         INSERT INTO kinds (name) VALUES ('mem.electrical.low-voltage');
+         INSERT INTO certificates (number, kind, holder_tag, issued_on, first_issued_on, state,
+            holder_key, holder_name, issuer, recorded_by)
+         VALUES ('OLD-1', 1, 0, '2024-03-01', '2018-03-01', 'a', decode(repeat('00', 32), 'hex'), '张小明', 'mem.44', 'import');",
+    )
+    .await
+    .unwrap();
+}
+
+async fn collations(db: &TestDatabase) -> Vec<(String, String, Option<String>)> {
+    client(db.url())
+        .await
+        .query(
+            "SELECT table_name::text, column_name::text, collation_name::text \
+             FROM information_schema.columns WHERE table_schema = 'public' \
+             AND (table_name, column_name) IN (('kinds', 'name'), ('issuers', 'id'), \
+             ('certificates', 'number'), ('events', 'number')) ORDER BY 1, 2",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+async fn checksums(db: &TestDatabase) -> Vec<(i32, String)> {
+    client(db.url())
+        .await
+        .query(
+            "SELECT version, checksum FROM schema_migrations ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+#[test]
+fn r8_25_shipped_migration_texts_are_pinned() {
+    let have = hutong_store_postgres::migrations();
+    let want: Vec<(u32, &str, String)> = PINNED
+        .iter()
+        .map(|(v, d, s)| (*v, *d, s.to_string()))
+        .collect();
+    assert_eq!(
+        have, want,
+        "a shipped migration changed: add a new migration instead"
+    );
+    assert_eq!(hutong_store::migration::checksum(MIGRATION_1), PINNED[0].2);
+    assert_eq!(
+        hutong_store::migration::checksum(FIRST_MIGRATION_1),
+        PINNED_FIRST_MIGRATION_1
+    );
+}
+
+#[tokio::test]
+async fn r8_25_a_database_made_with_the_first_migration_1_gets_collate_c() {
+    let Some(db) = TestDatabase::create("r8_25 first migration 1").await else {
+        return;
+    };
+    database_from_before(&db, FIRST_MIGRATION_1).await;
+    assert!(collations(&db).await.iter().all(|(_, _, c)| c.is_none()));
+    let s = PgStore::connect(db.url())
+        .await
+        .expect("a database made by an earlier release opens");
+    let c = s
+        .certificate("OLD-1", "mem.electrical.low-voltage")
+        .await
+        .unwrap()
+        .expect("its data is kept");
+    assert_eq!(c.holder_name, "张小明");
+    drop(s);
+    assert!(
+        collations(&db)
+            .await
+            .iter()
+            .all(|(_, _, c)| c.as_deref() == Some("C")),
+        "{:?}",
+        collations(&db).await
+    );
+    assert_eq!(
+        checksums(&db).await,
+        [
+            (1, PINNED_FIRST_MIGRATION_1.to_string()),
+            (2, PINNED[1].2.to_string()),
+            (3, PINNED[2].2.to_string())
+        ],
+        "history says which text of migration 1 made the database"
+    );
+    drop(
+        PgStore::connect(db.url())
+            .await
+            .expect("and it opens again"),
+    );
+}
+
+#[tokio::test]
+async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
+    let Some(db) = TestDatabase::create("r8_25 current migration 1").await else {
+        return;
+    };
+    database_from_before(&db, MIGRATION_1).await;
+    drop(PgStore::connect(db.url()).await.expect("opens"));
+    assert_eq!(
+        checksums(&db).await,
+        [
+            (1, PINNED[0].2.to_string()),
+            (2, PINNED[1].2.to_string()),
+            (3, PINNED[2].2.to_string())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn r8_25_a_database_with_another_history_is_refused() {
+    let Some(db) = TestDatabase::create("r8_25 another history").await else {
+        return;
+    };
+    drop(db.open().await);
+    client(db.url())
+        .await
+        .execute(
+            "UPDATE schema_migrations SET checksum = $1 WHERE version = 1",
+            &[&hutong_store::migration::checksum(
+                "CREATE TABLE meta (key text)",
+            )],
+        )
+        .await
+        .unwrap();
+    let e = PgStore::connect(db.url()).await.err().expect("must refuse");
+    assert!(matches!(e, StoreError::Incompatible(_)), "{e:?}");
+    let m = e.to_string();
+    assert!(
+        m.contains("migration 1 (the registry)") && m.contains("modified build"),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn r8_06_an_unknown_event_cannot_be_stored() {
+    let Some(db) = TestDatabase::create("r8_06 unknown event").await else {
+        return;
+    };
+    let s = db.open().await;
+    s.insert_certificates(&[sample_certificate("EV-1", 1)], "t", InsertMode::Each)
+        .await
+        .unwrap();
+    let e = client(db.url())
+        .await
+        .batch_execute(
+            "INSERT INTO events (number, kind, event, on_day, actor) \
+             SELECT 'EV-1', id, 'bogus', '2026-01-01', 'x' FROM kinds",
+        )
+        .await
+        .expect_err("an unknown event must be refused");
+    let m = format!("{e:?}");
+    assert!(m.contains("event_kind_known"), "{m}");
+}

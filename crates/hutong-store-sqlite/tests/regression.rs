@@ -1,0 +1,353 @@
+//! Regression tests for the SQLite backend, one per defect, named `r8_<item>_…` after the item
+//! of issue 8 that found it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use rusqlite::Connection;
+
+use hutong_core::{Certificate, HolderKey, Issuer};
+use hutong_store::conformance::{self, sample_certificate};
+use hutong_store::{
+    CertificateUpdate, Event, EventKind, InsertMode, Result, RowOutcome, Stats, Store, StoreError,
+};
+use hutong_store_sqlite::SqliteStore;
+
+/// Migration 1 exactly as it shipped (the checksum test below holds it to that).
+const SHIPPED_MIGRATION_1: &str = include_str!("fixtures/migration-1.sql");
+
+/// The checksums of the shipped migrations. A test fails when a migration's text changes:
+/// databases record these, and a changed text would make their history differ.
+const PINNED: &[(u32, &str, &str)] = &[
+    (
+        1,
+        "the registry",
+        "00860d5cc3d933e8613a9901e8d2163e9fccf8ae4b7b68c23701e9e53aca6690",
+    ),
+    (
+        2,
+        "refuse unknown states and events",
+        "289858ed5d22cf248144b389b83636cc5e7013f395fb31da19d4736cd18b0d5d",
+    ),
+];
+
+fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("registry.db");
+    (dir, path)
+}
+
+/// A database as the releases before checksums and constraints made it: migration 1 only,
+/// `user_version` 1, one active certificate and one event.
+fn database_from_before(path: &Path, state: &str, event: &str) {
+    let c = Connection::open(path).unwrap();
+    c.execute_batch(SHIPPED_MIGRATION_1).unwrap();
+    c.pragma_update(None, "user_version", 1).unwrap();
+    c.execute_batch(&format!(
+        "INSERT INTO kinds (id, name) VALUES (1, 'mem.electrical.low-voltage');
+         INSERT INTO certificates (id, number, kind, holder_key, holder_tag, holder_name, issuer,
+            issued_on, first_issued_on, valid_until, state, state_since, recorded_by)
+         VALUES (1, 'OLD-1', 1, zeroblob(32), 0, '张小明', 'mem.44', 738946, 736754, 741138,
+            '{state}', NULL, 'import');
+         INSERT INTO events (certificate, event, on_day, by) VALUES (1, '{event}', 739000, 'mem.44');"
+    ))
+    .unwrap();
+}
+
+async fn store_with_one(path: &Path) -> (SqliteStore, Certificate) {
+    let s = SqliteStore::open(path).unwrap();
+    let c = sample_certificate("R-1", 1);
+    s.insert_certificates(std::slice::from_ref(&c), "t", InsertMode::Each)
+        .await
+        .unwrap();
+    (s, c)
+}
+
+#[tokio::test]
+async fn r8_06_an_unknown_state_cannot_be_stored() {
+    let (_dir, path) = temp_db();
+    let (_s, _) = store_with_one(&path).await;
+    let raw = Connection::open(&path).unwrap();
+    let e = raw
+        .execute("UPDATE certificates SET state = 'bogus'", [])
+        .expect_err("an unknown state must be refused");
+    assert!(e.to_string().contains("certificate_state_known"), "{e}");
+}
+
+#[tokio::test]
+async fn r8_06_an_unknown_event_cannot_be_stored() {
+    let (_dir, path) = temp_db();
+    let (_s, _) = store_with_one(&path).await;
+    let raw = Connection::open(&path).unwrap();
+    let e = raw
+        .execute(
+            "INSERT INTO events (certificate, event, on_day, by) VALUES (1, 'bogus', 739000, 'x')",
+            [],
+        )
+        .expect_err("an unknown event must be refused");
+    assert!(e.to_string().contains("event_kind_known"), "{e}");
+}
+
+/// A row that got past the constraint (written with checks off, or by another program) is an
+/// error when read, never an active certificate.
+#[tokio::test]
+async fn r8_06_an_unknown_state_reads_as_an_error_not_as_active() {
+    let (_dir, path) = temp_db();
+    let (s, c) = store_with_one(&path).await;
+    let raw = Connection::open(&path).unwrap();
+    raw.execute_batch(
+        "PRAGMA ignore_check_constraints = ON; UPDATE certificates SET state = 'bogus';",
+    )
+    .unwrap();
+    match s.certificate(&c.number, &c.kind).await {
+        Err(StoreError::Corrupt(m)) => assert!(m.contains("unknown certificate state"), "{m}"),
+        other => panic!("an unreadable state must be an error, got {other:?}"),
+    }
+    assert!(matches!(
+        s.certificates_by_number(&c.number).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    assert!(matches!(
+        s.certificates_by_holder(&c.holder_key).await,
+        Err(StoreError::Corrupt(_))
+    ));
+}
+
+#[tokio::test]
+async fn r8_06_an_unknown_event_reads_as_an_error_not_as_issued() {
+    let (_dir, path) = temp_db();
+    let (s, c) = store_with_one(&path).await;
+    let raw = Connection::open(&path).unwrap();
+    raw.execute_batch(
+        "PRAGMA ignore_check_constraints = ON;
+         INSERT INTO events (certificate, event, on_day, by) VALUES (1, 'bogus', 739000, 'x');",
+    )
+    .unwrap();
+    match s.events(&c.number, &c.kind).await {
+        Err(StoreError::Corrupt(m)) => assert!(m.contains("unknown event kind"), "{m}"),
+        other => panic!("an unreadable event must be an error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn r8_06_a_database_from_before_the_checks_gets_them() {
+    let (_dir, path) = temp_db();
+    database_from_before(&path, "active", "reviewed");
+    let s = SqliteStore::open(&path).expect("a database made by an earlier release opens");
+    let c = s
+        .certificate("OLD-1", "mem.electrical.low-voltage")
+        .await
+        .unwrap()
+        .expect("its data is kept");
+    assert_eq!(c.holder_name, "张小明");
+    let events = s
+        .events("OLD-1", "mem.electrical.low-voltage")
+        .await
+        .unwrap();
+    assert_eq!(events[1].kind, EventKind::Reviewed);
+    drop(s);
+    let raw = Connection::open(&path).unwrap();
+    assert!(
+        raw.execute("UPDATE certificates SET state = 'bogus'", [])
+            .is_err(),
+        "the constraint holds after the migration"
+    );
+    let fk: i64 = raw
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(fk, 0);
+}
+
+#[test]
+fn r8_06_a_database_holding_an_unknown_state_is_refused_and_left_alone() {
+    let (_dir, path) = temp_db();
+    database_from_before(&path, "bogus", "reviewed");
+    let e = SqliteStore::open(&path)
+        .err()
+        .expect("an unreadable record must stop the migration");
+    assert!(matches!(e, StoreError::Corrupt(_)), "{e:?}");
+    let m = e.to_string();
+    assert!(
+        m.contains("1 row(s) of certificates have an unknown state")
+            && m.contains("row id 1")
+            && m.contains("\"bogus\""),
+        "{m}"
+    );
+    let raw = Connection::open(&path).unwrap();
+    let v: i64 = raw
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 1, "nothing was migrated");
+    // An unknown event is named too; a long value only by its length.
+    let (_dir2, path2) = temp_db();
+    database_from_before(&path2, "active", "11010519491231002X");
+    let m = SqliteStore::open(&path2)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        m.contains("1 row(s) of events have an unknown event"),
+        "{m}"
+    );
+    assert!(m.contains("a value of 18 characters"), "{m}");
+    assert!(!m.contains("11010519491231002X"), "{m}");
+}
+
+#[test]
+fn r8_25_shipped_migration_texts_are_pinned() {
+    let have = hutong_store_sqlite::migrations();
+    let want: Vec<(u32, &str, String)> = PINNED
+        .iter()
+        .map(|(v, d, s)| (*v, *d, s.to_string()))
+        .collect();
+    assert_eq!(
+        have, want,
+        "a shipped migration changed: add a new migration instead"
+    );
+    assert_eq!(
+        hutong_store::migration::checksum(SHIPPED_MIGRATION_1),
+        PINNED[0].2,
+        "the fixture is migration 1 as it shipped"
+    );
+}
+
+#[tokio::test]
+async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
+    let (_dir, path) = temp_db();
+    database_from_before(&path, "active", "reviewed");
+    drop(SqliteStore::open(&path).unwrap());
+    let raw = Connection::open(&path).unwrap();
+    let mut stmt = raw
+        .prepare(
+            "SELECT version, checksum, applied_at IS NULL FROM schema_migrations ORDER BY version",
+        )
+        .unwrap();
+    let rows: Vec<(i64, String, bool)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (1, PINNED[0].2.to_string(), true),
+            (2, PINNED[1].2.to_string(), false)
+        ],
+        "migration 1 recorded on first open (time unknown), migration 2 when applied"
+    );
+    drop(stmt);
+    drop(raw);
+    // And it opens again.
+    drop(SqliteStore::open(&path).unwrap());
+}
+
+#[test]
+fn r8_25_a_database_with_another_history_is_refused() {
+    let (_dir, path) = temp_db();
+    drop(SqliteStore::open(&path).unwrap());
+    let raw = Connection::open(&path).unwrap();
+    raw.execute(
+        "UPDATE schema_migrations SET checksum = ?1 WHERE version = 1",
+        [hutong_store::migration::checksum(
+            "CREATE TABLE meta (key TEXT)",
+        )],
+    )
+    .unwrap();
+    drop(raw);
+    let e = SqliteStore::open(&path).err().expect("must refuse");
+    assert!(matches!(e, StoreError::Incompatible(_)), "{e:?}");
+    let m = e.to_string();
+    assert!(
+        m.contains("migration 1 (the registry)") && m.contains("modified build"),
+        "{m}"
+    );
+}
+
+/// A store that writes a batch row by row, each row committed on its own: what the conformance
+/// check on concurrent readers exists to catch.
+struct RowByRow(SqliteStore);
+
+#[async_trait]
+impl Store for RowByRow {
+    fn backend(&self) -> &'static str {
+        "row-by-row"
+    }
+    async fn ping(&self) -> Result<()> {
+        self.0.ping().await
+    }
+    async fn bind_holder_secret(&self, f: &str) -> Result<()> {
+        self.0.bind_holder_secret(f).await
+    }
+    async fn put_issuers(&self, i: &[Issuer]) -> Result<()> {
+        self.0.put_issuers(i).await
+    }
+    async fn issuer(&self, id: &str) -> Result<Option<Issuer>> {
+        self.0.issuer(id).await
+    }
+    async fn issuers(&self) -> Result<Vec<Issuer>> {
+        self.0.issuers().await
+    }
+    async fn insert_certificates(
+        &self,
+        batch: &[Certificate],
+        by: &str,
+        mode: InsertMode,
+    ) -> Result<Vec<RowOutcome>> {
+        let mut out = Vec::new();
+        for c in batch {
+            out.extend(
+                self.0
+                    .insert_certificates(std::slice::from_ref(c), by, mode)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+    async fn certificates_by_number(&self, n: &str) -> Result<Vec<Certificate>> {
+        self.0.certificates_by_number(n).await
+    }
+    async fn certificate(&self, n: &str, k: &str) -> Result<Option<Certificate>> {
+        self.0.certificate(n, k).await
+    }
+    async fn certificates_by_holder(&self, h: &HolderKey) -> Result<Vec<Certificate>> {
+        self.0.certificates_by_holder(h).await
+    }
+    async fn record_event(
+        &self,
+        n: &str,
+        k: &str,
+        e: &Event,
+        u: &CertificateUpdate,
+    ) -> Result<Certificate> {
+        self.0.record_event(n, k, e, u).await
+    }
+    async fn events(&self, n: &str, k: &str) -> Result<Vec<Event>> {
+        self.0.events(n, k).await
+    }
+    async fn stats(&self) -> Result<Stats> {
+        self.0.stats().await
+    }
+    async fn is_empty(&self) -> Result<bool> {
+        self.0.is_empty().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r8_24_the_concurrency_check_catches_a_batch_stored_row_by_row() {
+    let (_dir, path) = temp_db();
+    let store = Arc::new(RowByRow(SqliteStore::open(&path).unwrap()));
+    let s = store.clone();
+    let run =
+        tokio::spawn(async move { conformance::concurrent_readers_and_a_writer(&*s).await }).await;
+    let err = run.expect_err("a batch that is visible in part must fail the check");
+    assert!(err.is_panic(), "{err:?}");
+    let msg = err
+        .into_panic()
+        .downcast::<String>()
+        .map(|b| *b)
+        .unwrap_or_default();
+    assert!(msg.contains("a batch was visible in part"), "{msg}");
+}
