@@ -16,6 +16,8 @@
 //!
 //! A check is `not-applicable` when the policy in force no longer knows the certificate's kind.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::certificate::Certificate;
@@ -249,8 +251,10 @@ pub struct Check {
     pub id: CheckId,
     pub outcome: Outcome,
     pub why: Why,
-    pub reason_zh: String,
-    pub reason_en: String,
+    /// The sentences; those that need no detail beyond what the answer already carries are
+    /// static strings, allocated by no one.
+    pub reason_zh: Cow<'static, str>,
+    pub reason_en: Cow<'static, str>,
     /// Whether the check rests on a policy fact that is not confirmed by an official text.
     pub provisional: bool,
 }
@@ -419,15 +423,23 @@ impl VerifyQuery {
                 });
             }
         } else {
-            // The schemes the policy's kinds use; reasons are spelled out only when none fits.
-            let used = |s: NumberScheme| policy.kinds.values().any(|k| k.number_scheme == s);
-            let fits = NumberScheme::ALL
-                .iter()
-                .any(|s| crate::number::decode(*s, &number).is_ok() && used(*s));
-            if !fits {
-                let why: Vec<String> = NumberScheme::ALL
+            // The schemes the policy's kinds use, found in one pass over the kinds; a number
+            // is decoded only by those, and reasons are spelled out only when none fits.
+            let mut used = [false; NumberScheme::ALL.len()];
+            for k in policy.kinds.values() {
+                if let Some(i) = NumberScheme::ALL.iter().position(|s| *s == k.number_scheme) {
+                    used[i] = true;
+                }
+            }
+            let used_schemes = || {
+                NumberScheme::ALL
                     .iter()
-                    .filter(|s| used(**s))
+                    .zip(used)
+                    .filter_map(|(s, u)| u.then_some(s))
+            };
+            let fits = used_schemes().any(|s| crate::number::decode(*s, &number).is_ok());
+            if !fits {
+                let why: Vec<String> = used_schemes()
                     .filter_map(|s| crate::number::decode(*s, &number).err())
                     .map(|e| e.to_string())
                     .collect();
@@ -513,11 +525,9 @@ pub fn verify(
         id: CheckId::Registered,
         outcome: Outcome::Pass,
         why: Why::InRegistry,
-        reason_zh: format!("证书已登记，颁发日期 {}", cert.issued_on),
-        reason_en: format!(
-            "the certificate is registered, issued on {}",
-            cert.issued_on
-        ),
+        // The issue date is beside the checks, in the certificate.
+        reason_zh: Cow::Borrowed("证书已登记"),
+        reason_en: Cow::Borrowed("the certificate is in the registry"),
         provisional: false,
     });
 
@@ -527,8 +537,8 @@ pub fn verify(
             id: CheckId::Issuer,
             outcome: Outcome::Fail,
             why: Why::IssuerNotRegistered,
-            reason_zh: format!("发证机构“{}”不在登记名录中", cert.issuer),
-            reason_en: format!("the issuer \"{}\" is not in the register", cert.issuer),
+            reason_zh: format!("发证机构“{}”不在登记名录中", cert.issuer).into(),
+            reason_en: format!("the issuer \"{}\" is not in the register", cert.issuer).into(),
             provisional: false,
         },
         Some(iss) => match iss.issue_right(
@@ -541,8 +551,8 @@ pub fn verify(
                 id: CheckId::Issuer,
                 outcome: Outcome::Fail,
                 why: Why::refusal(&refusal),
-                reason_zh: refusal.describe_zh(),
-                reason_en: refusal.to_string(),
+                reason_zh: refusal.describe_zh().into(),
+                reason_en: refusal.to_string().into(),
                 provisional: false,
             },
             Ok(()) if iss.status == IssuerStatus::Registered => Check {
@@ -551,16 +561,20 @@ pub fn verify(
                 why: Why::Granted {
                     grant: grant(cert),
                 },
-                reason_zh: format!(
-                    "{}已登记，颁发日有权颁发此类证书{}",
-                    iss.name_zh,
-                    scope_zh(cert)
-                ),
-                reason_en: format!(
-                    "{} is registered and was entitled to issue this kind{} on the issue date",
-                    iss.name_en.as_deref().unwrap_or(&iss.name_zh),
-                    scope_en(cert)
-                ),
+                // The issuer's names are beside the checks, in the certificate's issuer.
+                reason_zh: match scope_zh(cert) {
+                    None => Cow::Borrowed("发证机构已登记，颁发日有权颁发此类证书"),
+                    Some(scope) => format!("发证机构已登记，颁发日有权颁发此类证书{scope}").into(),
+                },
+                reason_en: match scope_en(cert) {
+                    None => Cow::Borrowed(
+                        "the issuer is registered and was entitled to issue this kind on the issue date",
+                    ),
+                    Some(scope) => format!(
+                        "the issuer is registered and was entitled to issue this kind{scope} on the issue date"
+                    )
+                    .into(),
+                },
                 provisional: false,
             },
             Ok(()) => {
@@ -580,15 +594,17 @@ pub fn verify(
                     reason_zh: format!(
                         "{}在颁发日有权颁发此类证书{}；该机构自 {since} 起{}，此前颁发的证书除被单独撤销外仍然有效",
                         iss.name_zh,
-                        scope_zh(cert),
+                        scope_zh(cert).unwrap_or_default(),
                         iss.status.name_zh()
-                    ),
+                    )
+                    .into(),
                     reason_en: format!(
                         "{} was entitled to issue this kind{} on the issue date; it is {} since {since}, and certificates issued before stay valid unless revoked one by one",
                         iss.name_en.as_deref().unwrap_or(&iss.name_zh),
-                        scope_en(cert),
+                        scope_en(cert).unwrap_or_default(),
                         iss.status.name_en()
-                    ),
+                    )
+                    .into(),
                     provisional: true,
                 }
             }
@@ -603,11 +619,12 @@ pub fn verify(
                 kind: cert.kind.clone(),
                 policy: policy.digest.clone(),
             },
-            reason_zh: format!("现行政策中没有 {} 类证书，无法判断", cert.kind),
+            reason_zh: format!("现行政策中没有 {} 类证书，无法判断", cert.kind).into(),
             reason_en: format!(
                 "the policy in force has no kind {}, so this cannot be judged",
                 cert.kind
-            ),
+            )
+            .into(),
             provisional: false,
         };
         checks.push(na(CheckId::StateRecognised));
@@ -646,11 +663,13 @@ pub fn verify(
                     why: Why::RegisteredInstitution {
                         institution: iss.id.clone(),
                     },
-                    reason_zh: format!("职业技能等级证书，由备案的评价机构{}颁发", iss.name_zh),
+                    reason_zh: format!("职业技能等级证书，由备案的评价机构{}颁发", iss.name_zh)
+                        .into(),
                     reason_en: format!(
                         "a skill level certificate issued by the registered evaluation institution {}",
                         iss.name_en.as_deref().unwrap_or(&iss.name_zh)
-                    ),
+                    )
+                    .into(),
                     provisional: false,
                 }
             }
@@ -658,7 +677,7 @@ pub fn verify(
                 id: CheckId::StateRecognised,
                 outcome: Outcome::Fail,
                 why: Why::NotRegisteredInstitution,
-                reason_zh: "职业技能等级证书，但颁发时发证者不是备案的评价机构".into(),
+                reason_zh: Cow::Borrowed("职业技能等级证书，但颁发时发证者不是备案的评价机构"),
                 reason_en: "a skill level certificate not issued by a registered evaluation institution".into(),
                 provisional: false,
             },
@@ -678,11 +697,12 @@ pub fn verify(
                     why: Why::InDirectory {
                         entry: q.id.clone(),
                     },
-                    reason_zh: format!("列入《国家职业资格目录》：{}", q.name_zh),
+                    reason_zh: format!("列入《国家职业资格目录》：{}", q.name_zh).into(),
                     reason_en: format!(
                         "listed in the National Occupational Qualification Directory: {}",
                         q.name_en.as_deref().unwrap_or(&q.name_zh)
-                    ),
+                    )
+                    .into(),
                     provisional: q.provisional,
                 }
             }
@@ -708,6 +728,7 @@ pub fn verify(
     }
     let report = lifecycle.status_on(&cert.dates(), day);
     let (reason_zh, reason_en) = describe_status(&report, day);
+    let (reason_zh, reason_en) = (reason_zh.into(), reason_en.into());
     checks.push(Check {
         id: CheckId::Status,
         outcome: if report.status.is_in_force() {
@@ -741,17 +762,17 @@ fn grant(cert: &Certificate) -> Grant {
     }
 }
 
-fn scope_zh(cert: &Certificate) -> String {
+fn scope_zh(cert: &Certificate) -> Option<String> {
     match (&cert.occupation, cert.level) {
-        (Some(o), Some(l)) => format!("（职业 {o}，{}）", l.name_zh()),
-        _ => String::new(),
+        (Some(o), Some(l)) => Some(format!("（职业 {o}，{}）", l.name_zh())),
+        _ => None,
     }
 }
 
-fn scope_en(cert: &Certificate) -> String {
+fn scope_en(cert: &Certificate) -> Option<String> {
     match (&cert.occupation, cert.level) {
-        (Some(o), Some(l)) => format!(" (occupation {o}, level {})", l.id()),
-        _ => String::new(),
+        (Some(o), Some(l)) => Some(format!(" (occupation {o}, level {})", l.id())),
+        _ => None,
     }
 }
 

@@ -132,7 +132,11 @@ pub struct CheckView<'a> {
     pub id: &'static str,
     /// `pass`, `fail` or `not-applicable`.
     pub outcome: &'static str,
+    /// The check's name, for pages; not repeated in answers, since it is fixed by `id`
+    /// (docs/verification.md lists the names).
+    #[serde(skip)]
     pub name_zh: &'static str,
+    #[serde(skip)]
     pub name_en: &'static str,
     /// Why, for programs: a stable `code` and what decided it (`grant`, `entry`, `lifecycle`,
     /// `policy`); see docs/verification.md.
