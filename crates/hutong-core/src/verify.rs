@@ -16,14 +16,17 @@
 //!
 //! A check is `not-applicable` when the policy in force no longer knows the certificate's kind.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::certificate::Certificate;
 use crate::date::Day;
 use crate::holder::{HolderKey, names_match};
 use crate::idcard::ResidentId;
+use crate::ids::Level;
 use crate::ids::Status;
-use crate::issuer::{Issuer, IssuerRole, IssuerStatus};
+use crate::issuer::{IssueRefusal, Issuer, IssuerRole, IssuerStatus};
 use crate::lifecycle::StatusReport;
 use crate::number::NumberScheme;
 use crate::policy::Policy;
@@ -86,13 +89,172 @@ impl CheckId {
     }
 }
 
-/// One check with its reason.
+/// What an issuer was granted that entitled it to issue a certificate: the kind, and for an
+/// evaluation institution the occupation and level of its registered scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occupation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+}
+
+/// Why a check came out as it did, with a stable `code` and what decided it: the issuer's
+/// grant, the directory entry, the lifecycle rule, or the policy (by digest) that lacks the
+/// kind. Codes are stable identifiers (documented in docs/verification.md); the sentences of a
+/// [`Check`] say the same for people and may change wording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+pub enum Why {
+    // `registered`
+    /// The certificate is in the registry.
+    InRegistry,
+
+    // `issuer`
+    /// The issuer the certificate names is not in the issuer register.
+    IssuerNotRegistered,
+    /// The issuer is registered, but not for this kind.
+    KindNotGranted {
+        kind: String,
+    },
+    /// The issuer was not registered, or not in good standing, on the issue date.
+    IssuerNotInGoodStanding {
+        on: Day,
+        registered_on: Day,
+        registration: IssuerStatus,
+    },
+    /// A skill level certificate without an occupation or a level.
+    NoOccupationOrLevel,
+    /// The institution's registered scope lacks this occupation at this level.
+    OutOfScope {
+        occupation: String,
+        level: Level,
+    },
+    /// The issuer is registered, and `grant` entitled it on the issue date.
+    Granted {
+        grant: Grant,
+    },
+    /// `grant` entitled the issuer on the issue date; it has since been suspended or removed,
+    /// and certificates issued before stay valid unless revoked one by one (provisional).
+    GrantedBeforeDeregistration {
+        grant: Grant,
+        registration: IssuerStatus,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        since: Option<Day>,
+    },
+
+    // `state-recognised`
+    /// The kind's qualification is this entry of the National Occupational Qualification
+    /// Directory.
+    InDirectory {
+        entry: String,
+    },
+    /// The kind names no entry of the directory.
+    NotInDirectory,
+    /// A skill level certificate issued by this registered evaluation institution.
+    RegisteredInstitution {
+        institution: String,
+    },
+    /// A skill level certificate whose issuer was not a registered evaluation institution when
+    /// it issued it.
+    NotRegisteredInstitution,
+
+    // `status`: the status on the day asked, under the kind's lifecycle rule.
+    Valid {
+        lifecycle: String,
+    },
+    ReviewDue {
+        lifecycle: String,
+    },
+    Expired {
+        lifecycle: String,
+    },
+    /// Suspended by the issuer: its decision, not the lifecycle's.
+    Suspended,
+    /// Revoked by the issuer: its decision, not the lifecycle's.
+    Revoked,
+
+    // `state-recognised` and `status` when the policy in force does not know the kind
+    /// The policy in force, by its digest, has no such kind.
+    KindNotInPolicy {
+        kind: String,
+        policy: String,
+    },
+}
+
+impl Why {
+    /// The stable code, as serialised in `code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Why::InRegistry => "in-registry",
+            Why::IssuerNotRegistered => "issuer-not-registered",
+            Why::KindNotGranted { .. } => "kind-not-granted",
+            Why::IssuerNotInGoodStanding { .. } => "issuer-not-in-good-standing",
+            Why::NoOccupationOrLevel => "no-occupation-or-level",
+            Why::OutOfScope { .. } => "out-of-scope",
+            Why::Granted { .. } => "granted",
+            Why::GrantedBeforeDeregistration { .. } => "granted-before-deregistration",
+            Why::InDirectory { .. } => "in-directory",
+            Why::NotInDirectory => "not-in-directory",
+            Why::RegisteredInstitution { .. } => "registered-institution",
+            Why::NotRegisteredInstitution => "not-registered-institution",
+            Why::Valid { .. } => "valid",
+            Why::ReviewDue { .. } => "review-due",
+            Why::Expired { .. } => "expired",
+            Why::Suspended => "suspended",
+            Why::Revoked => "revoked",
+            Why::KindNotInPolicy { .. } => "kind-not-in-policy",
+        }
+    }
+
+    fn status(status: Status, lifecycle: &str) -> Why {
+        let lifecycle = lifecycle.to_string();
+        match status {
+            Status::Valid => Why::Valid { lifecycle },
+            Status::ReviewDue => Why::ReviewDue { lifecycle },
+            Status::Expired => Why::Expired { lifecycle },
+            Status::Suspended => Why::Suspended,
+            Status::Revoked => Why::Revoked,
+        }
+    }
+
+    fn refusal(r: &IssueRefusal) -> Why {
+        match r {
+            IssueRefusal::KindNotRegistered { kind, .. } => {
+                Why::KindNotGranted { kind: kind.clone() }
+            }
+            IssueRefusal::NotInGoodStanding {
+                day,
+                registered_on,
+                status,
+                ..
+            } => Why::IssuerNotInGoodStanding {
+                on: *day,
+                registered_on: *registered_on,
+                registration: *status,
+            },
+            IssueRefusal::NoOccupationOrLevel => Why::NoOccupationOrLevel,
+            IssueRefusal::OutOfScope {
+                occupation, level, ..
+            } => Why::OutOfScope {
+                occupation: occupation.clone(),
+                level: *level,
+            },
+        }
+    }
+}
+
+/// One check with its reason: `why` for programs, the sentences for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     pub id: CheckId,
     pub outcome: Outcome,
-    pub reason_zh: String,
-    pub reason_en: String,
+    pub why: Why,
+    /// The sentences; those that need no detail beyond what the answer already carries are
+    /// static strings, allocated by no one.
+    pub reason_zh: Cow<'static, str>,
+    pub reason_en: Cow<'static, str>,
     /// Whether the check rests on a policy fact that is not confirmed by an official text.
     pub provisional: bool,
 }
@@ -261,15 +423,23 @@ impl VerifyQuery {
                 });
             }
         } else {
-            // The schemes the policy's kinds use; reasons are spelled out only when none fits.
-            let used = |s: NumberScheme| policy.kinds.values().any(|k| k.number_scheme == s);
-            let fits = NumberScheme::ALL
-                .iter()
-                .any(|s| crate::number::decode(*s, &number).is_ok() && used(*s));
-            if !fits {
-                let why: Vec<String> = NumberScheme::ALL
+            // The schemes the policy's kinds use, found in one pass over the kinds; a number
+            // is decoded only by those, and reasons are spelled out only when none fits.
+            let mut used = [false; NumberScheme::ALL.len()];
+            for k in policy.kinds.values() {
+                if let Some(i) = NumberScheme::ALL.iter().position(|s| *s == k.number_scheme) {
+                    used[i] = true;
+                }
+            }
+            let used_schemes = || {
+                NumberScheme::ALL
                     .iter()
-                    .filter(|s| used(**s))
+                    .zip(used)
+                    .filter_map(|(s, u)| u.then_some(s))
+            };
+            let fits = used_schemes().any(|s| crate::number::decode(*s, &number).is_ok());
+            if !fits {
+                let why: Vec<String> = used_schemes()
                     .filter_map(|s| crate::number::decode(*s, &number).err())
                     .map(|e| e.to_string())
                     .collect();
@@ -354,11 +524,10 @@ pub fn verify(
     checks.push(Check {
         id: CheckId::Registered,
         outcome: Outcome::Pass,
-        reason_zh: format!("证书已登记，颁发日期 {}", cert.issued_on),
-        reason_en: format!(
-            "the certificate is registered, issued on {}",
-            cert.issued_on
-        ),
+        why: Why::InRegistry,
+        // The issue date is beside the checks, in the certificate.
+        reason_zh: Cow::Borrowed("证书已登记"),
+        reason_en: Cow::Borrowed("the certificate is in the registry"),
         provisional: false,
     });
 
@@ -367,8 +536,9 @@ pub fn verify(
         None => Check {
             id: CheckId::Issuer,
             outcome: Outcome::Fail,
-            reason_zh: format!("发证机构“{}”不在登记名录中", cert.issuer),
-            reason_en: format!("the issuer \"{}\" is not in the register", cert.issuer),
+            why: Why::IssuerNotRegistered,
+            reason_zh: format!("发证机构“{}”不在登记名录中", cert.issuer).into(),
+            reason_en: format!("the issuer \"{}\" is not in the register", cert.issuer).into(),
             provisional: false,
         },
         Some(iss) => match iss.issue_right(
@@ -380,23 +550,31 @@ pub fn verify(
             Err(refusal) => Check {
                 id: CheckId::Issuer,
                 outcome: Outcome::Fail,
-                reason_zh: refusal.describe_zh(),
-                reason_en: refusal.to_string(),
+                why: Why::refusal(&refusal),
+                reason_zh: refusal.describe_zh().into(),
+                reason_en: refusal.to_string().into(),
                 provisional: false,
             },
             Ok(()) if iss.status == IssuerStatus::Registered => Check {
                 id: CheckId::Issuer,
                 outcome: Outcome::Pass,
-                reason_zh: format!(
-                    "{}已登记，颁发日有权颁发此类证书{}",
-                    iss.name_zh,
-                    scope_zh(cert)
-                ),
-                reason_en: format!(
-                    "{} is registered and was entitled to issue this kind{} on the issue date",
-                    iss.name_en.as_deref().unwrap_or(&iss.name_zh),
-                    scope_en(cert)
-                ),
+                why: Why::Granted {
+                    grant: grant(cert),
+                },
+                // The issuer's names are beside the checks, in the certificate's issuer.
+                reason_zh: match scope_zh(cert) {
+                    None => Cow::Borrowed("发证机构已登记，颁发日有权颁发此类证书"),
+                    Some(scope) => format!("发证机构已登记，颁发日有权颁发此类证书{scope}").into(),
+                },
+                reason_en: match scope_en(cert) {
+                    None => Cow::Borrowed(
+                        "the issuer is registered and was entitled to issue this kind on the issue date",
+                    ),
+                    Some(scope) => format!(
+                        "the issuer is registered and was entitled to issue this kind{scope} on the issue date"
+                    )
+                    .into(),
+                },
                 provisional: false,
             },
             Ok(()) => {
@@ -408,18 +586,25 @@ pub fn verify(
                 Check {
                     id: CheckId::Issuer,
                     outcome: Outcome::Pass,
+                    why: Why::GrantedBeforeDeregistration {
+                        grant: grant(cert),
+                        registration: iss.status,
+                        since: iss.status_since,
+                    },
                     reason_zh: format!(
                         "{}在颁发日有权颁发此类证书{}；该机构自 {since} 起{}，此前颁发的证书除被单独撤销外仍然有效",
                         iss.name_zh,
-                        scope_zh(cert),
+                        scope_zh(cert).unwrap_or_default(),
                         iss.status.name_zh()
-                    ),
+                    )
+                    .into(),
                     reason_en: format!(
                         "{} was entitled to issue this kind{} on the issue date; it is {} since {since}, and certificates issued before stay valid unless revoked one by one",
                         iss.name_en.as_deref().unwrap_or(&iss.name_zh),
-                        scope_en(cert),
+                        scope_en(cert).unwrap_or_default(),
                         iss.status.name_en()
-                    ),
+                    )
+                    .into(),
                     provisional: true,
                 }
             }
@@ -430,11 +615,16 @@ pub fn verify(
         let na = |id| Check {
             id,
             outcome: Outcome::NotApplicable,
-            reason_zh: format!("现行政策中没有 {} 类证书，无法判断", cert.kind),
+            why: Why::KindNotInPolicy {
+                kind: cert.kind.clone(),
+                policy: policy.digest.clone(),
+            },
+            reason_zh: format!("现行政策中没有 {} 类证书，无法判断", cert.kind).into(),
             reason_en: format!(
                 "the policy in force has no kind {}, so this cannot be judged",
                 cert.kind
-            ),
+            )
+            .into(),
             provisional: false,
         };
         checks.push(na(CheckId::StateRecognised));
@@ -470,18 +660,24 @@ pub fn verify(
                 Check {
                     id: CheckId::StateRecognised,
                     outcome: Outcome::Pass,
-                    reason_zh: format!("职业技能等级证书，由备案的评价机构{}颁发", iss.name_zh),
+                    why: Why::RegisteredInstitution {
+                        institution: iss.id.clone(),
+                    },
+                    reason_zh: format!("职业技能等级证书，由备案的评价机构{}颁发", iss.name_zh)
+                        .into(),
                     reason_en: format!(
                         "a skill level certificate issued by the registered evaluation institution {}",
                         iss.name_en.as_deref().unwrap_or(&iss.name_zh)
-                    ),
+                    )
+                    .into(),
                     provisional: false,
                 }
             }
             _ => Check {
                 id: CheckId::StateRecognised,
                 outcome: Outcome::Fail,
-                reason_zh: "职业技能等级证书，但颁发时发证者不是备案的评价机构".into(),
+                why: Why::NotRegisteredInstitution,
+                reason_zh: Cow::Borrowed("职业技能等级证书，但颁发时发证者不是备案的评价机构"),
                 reason_en: "a skill level certificate not issued by a registered evaluation institution".into(),
                 provisional: false,
             },
@@ -498,17 +694,22 @@ pub fn verify(
                 Check {
                     id: CheckId::StateRecognised,
                     outcome: Outcome::Pass,
-                    reason_zh: format!("列入《国家职业资格目录》：{}", q.name_zh),
+                    why: Why::InDirectory {
+                        entry: q.id.clone(),
+                    },
+                    reason_zh: format!("列入《国家职业资格目录》：{}", q.name_zh).into(),
                     reason_en: format!(
                         "listed in the National Occupational Qualification Directory: {}",
                         q.name_en.as_deref().unwrap_or(&q.name_zh)
-                    ),
+                    )
+                    .into(),
                     provisional: q.provisional,
                 }
             }
             None => Check {
                 id: CheckId::StateRecognised,
                 outcome: Outcome::Fail,
+                why: Why::NotInDirectory,
                 reason_zh: "未列入《国家职业资格目录》".into(),
                 reason_en: "not listed in the National Occupational Qualification Directory"
                     .into(),
@@ -527,6 +728,7 @@ pub fn verify(
     }
     let report = lifecycle.status_on(&cert.dates(), day);
     let (reason_zh, reason_en) = describe_status(&report, day);
+    let (reason_zh, reason_en) = (reason_zh.into(), reason_en.into());
     checks.push(Check {
         id: CheckId::Status,
         outcome: if report.status.is_in_force() {
@@ -534,6 +736,7 @@ pub fn verify(
         } else {
             Outcome::Fail
         },
+        why: Why::status(report.status, &lifecycle.id),
         reason_zh,
         reason_en,
         // Suspension and revocation are the issuer's decisions; only the calendar's verdicts
@@ -549,17 +752,27 @@ pub fn verify(
     }
 }
 
-fn scope_zh(cert: &Certificate) -> String {
-    match (&cert.occupation, cert.level) {
-        (Some(o), Some(l)) => format!("（职业 {o}，{}）", l.name_zh()),
-        _ => String::new(),
+/// The grant a certificate's issuer used: the kind, and the occupation and level when the
+/// certificate has them (an institution's scope entry).
+fn grant(cert: &Certificate) -> Grant {
+    Grant {
+        kind: cert.kind.clone(),
+        occupation: cert.occupation.clone(),
+        level: cert.level,
     }
 }
 
-fn scope_en(cert: &Certificate) -> String {
+fn scope_zh(cert: &Certificate) -> Option<String> {
     match (&cert.occupation, cert.level) {
-        (Some(o), Some(l)) => format!(" (occupation {o}, level {})", l.id()),
-        _ => String::new(),
+        (Some(o), Some(l)) => Some(format!("（职业 {o}，{}）", l.name_zh())),
+        _ => None,
+    }
+}
+
+fn scope_en(cert: &Certificate) -> Option<String> {
+    match (&cert.occupation, cert.level) {
+        (Some(o), Some(l)) => Some(format!(" (occupation {o}, level {})", l.id())),
+        _ => None,
     }
 }
 
@@ -737,11 +950,10 @@ mod tests {
         );
         let status = &v.checks[3];
         assert!(status.provisional);
-        assert!(
-            status.reason_en.contains("valid on 2025-01-10"),
-            "{status:?}"
-        );
-        assert!(status.reason_zh.contains("有效"));
+        assert_eq!(status.why.code(), "valid", "{status:?}");
+        // The sentences carry the date; codes are what programs compare.
+        assert!(status.reason_en.contains("2025-01-10"), "{status:?}");
+        assert!(status.reason_zh.contains("2025-01-10"));
     }
 
     #[test]
@@ -751,15 +963,14 @@ mod tests {
         let v = verify(&p, &c, Some(&authority()), d("2027-02-01"));
         assert_eq!(v.status.unwrap().status, Status::ReviewDue);
         assert_eq!(v.checks[3].outcome, Outcome::Pass);
-        assert!(
-            v.checks[3].reason_en.contains("from 2026-12-31"),
-            "{:?}",
-            v.checks[3]
-        );
+        assert_eq!(v.checks[3].why.code(), "review-due");
+        assert_eq!(v.status.unwrap().review_due_from, Some(d("2026-12-31")));
+        assert!(v.checks[3].reason_en.contains("2026-12-31"));
         let v = verify(&p, &c, Some(&authority()), d("2027-03-02"));
         assert_eq!(v.status.unwrap().status, Status::Expired);
         assert_eq!(v.checks[3].outcome, Outcome::Fail);
-        assert!(v.checks[3].reason_en.contains("expired on 2027-03-02"));
+        assert_eq!(v.checks[3].why.code(), "expired");
+        assert_eq!(v.status.unwrap().expired_on, Some(d("2027-03-02")));
         c.state = AdminState::Revoked {
             on: d("2025-02-01"),
         };
@@ -769,7 +980,8 @@ mod tests {
             !v.checks[3].provisional,
             "a revocation is no lifecycle guess"
         );
-        assert_eq!(v.checks[3].reason_en, "revoked on 2025-02-01");
+        assert_eq!(v.checks[3].why, Why::Revoked);
+        assert!(v.checks[3].reason_en.contains("2025-02-01"));
         c.state = AdminState::Suspended {
             since: d("2025-02-01"),
         };
@@ -783,14 +995,15 @@ mod tests {
         let p = policy();
         let v = verify(&p, &mem_cert(), None, d("2025-01-10"));
         assert_eq!(v.checks[1].outcome, Outcome::Fail);
-        assert!(v.checks[1].reason_en.contains("not in the register"));
+        assert_eq!(v.checks[1].why, Why::IssuerNotRegistered);
 
         let mut late = authority();
         late.registered_on = d("2024-06-01");
         let v = verify(&p, &mem_cert(), Some(&late), d("2025-01-10"));
         assert_eq!(v.checks[1].outcome, Outcome::Fail);
-        assert!(
-            v.checks[1].reason_zh.contains("未处于登记有效状态"),
+        assert_eq!(
+            v.checks[1].why.code(),
+            "issuer-not-in-good-standing",
             "{:?}",
             v.checks[1]
         );
@@ -799,6 +1012,7 @@ mod tests {
         wrong_kind.kinds = vec!["mem.welding.brazing".into()];
         let v = verify(&p, &mem_cert(), Some(&wrong_kind), d("2025-01-10"));
         assert_eq!(v.checks[1].outcome, Outcome::Fail);
+        assert_eq!(v.checks[1].why.code(), "kind-not-granted");
     }
 
     #[test]
@@ -814,14 +1028,14 @@ mod tests {
                 ("status", "pass")
             ]
         );
-        assert!(v.checks[3].reason_en.contains("do not expire"));
+        assert_eq!(v.status.unwrap().valid_until, None);
 
         // Out of scope: level 3 is not in the institution's registration.
         let mut c = skill_cert();
         c.level = Some(Level::L3);
         let v = verify(&p, &c, Some(&institution()), d("2026-11-01"));
         assert_eq!(v.checks[1].outcome, Outcome::Fail);
-        assert!(v.checks[1].reason_en.contains("at level 3"));
+        assert_eq!(v.checks[1].why.code(), "out-of-scope");
 
         // Removed later: still recognised, with the provisional mark of POLICY.md §6.
         let mut removed = institution();
@@ -830,17 +1044,21 @@ mod tests {
         let v = verify(&p, &skill_cert(), Some(&removed), d("2026-11-01"));
         assert_eq!(v.checks[1].outcome, Outcome::Pass);
         assert!(v.checks[1].provisional);
-        assert!(
-            v.checks[1]
-                .reason_en
-                .contains("removed from the register since 2025-06-30")
-        );
+        assert!(matches!(
+            v.checks[1].why,
+            Why::GrantedBeforeDeregistration {
+                registration: IssuerStatus::Removed,
+                since: Some(s),
+                ..
+            } if s == d("2025-06-30")
+        ));
         assert_eq!(v.checks[2].outcome, Outcome::Pass);
         assert!(v.provisional.iter().any(|f| f.fact == FactKind::Issuer));
 
         // No registered institution: not state-recognised.
         let v = verify(&p, &skill_cert(), None, d("2026-11-01"));
         assert_eq!(v.checks[2].outcome, Outcome::Fail);
+        assert_eq!(v.checks[2].why, Why::NotRegisteredInstitution);
     }
 
     #[test]

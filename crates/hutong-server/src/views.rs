@@ -149,8 +149,16 @@ pub struct CheckView<'a> {
     pub id: &'static str,
     /// `pass`, `fail` or `not-applicable`.
     pub outcome: &'static str,
+    /// The check's name, for pages; not repeated in answers, since it is fixed by `id`
+    /// (docs/verification.md lists the names).
+    #[serde(skip)]
     pub name_zh: &'static str,
+    #[serde(skip)]
     pub name_en: &'static str,
+    /// Why, for programs: a stable `code` and what decided it (`grant`, `entry`, `lifecycle`,
+    /// `policy`); see docs/verification.md.
+    #[schema(value_type = Object)]
+    pub why: &'a hutong_core::verify::Why,
     pub reason_zh: &'a str,
     pub reason_en: &'a str,
     /// The check rests on a policy fact not yet confirmed by an official text.
@@ -212,6 +220,7 @@ fn check_view(c: &Check) -> CheckView<'_> {
         outcome: c.outcome.id(),
         name_zh: c.id.name_zh(),
         name_en: c.id.name_en(),
+        why: &c.why,
         reason_zh: &c.reason_zh,
         reason_en: &c.reason_en,
         provisional: c.provisional,
