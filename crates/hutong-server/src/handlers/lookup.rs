@@ -38,6 +38,26 @@ pub struct HolderParams {
     pub name: Option<String>,
 }
 
+/// The body of `POST /api/v1/holders/certificates`: the one-stop query, kept out of the
+/// address.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HolderBody {
+    /// The holder's resident ID number (18 characters, GB 11643). Never echoed.
+    #[schema(required = true)]
+    pub id: Option<String>,
+    /// The holder's name.
+    #[schema(required = true)]
+    pub name: Option<String>,
+}
+
+impl HolderBody {
+    pub fn check(&self) -> Result<HolderQuery, ApiError> {
+        HolderQuery::parse(self.id.as_deref(), self.name.as_deref())
+            .map_err(|e| ApiError::bad_request(describe_errors(&e)))
+    }
+}
+
 impl VerifyParams {
     pub fn check(&self, policy: &Policy) -> Result<VerifyQuery, ApiError> {
         VerifyQuery::parse(

@@ -13,6 +13,7 @@ mod lookups;
 mod openapi_doc;
 mod pages;
 mod recognition;
+mod regression_api;
 
 use std::sync::Arc;
 
