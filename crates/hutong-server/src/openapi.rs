@@ -6,8 +6,8 @@
 //! answered: the values that come from the policy in force (kind ids, occupation codes and their
 //! levels, regions) are filled in from it ([`document`]), and the alternatives a request may take
 //! (number + name, or number + ID number) are spelled out. Two rules are beyond JSON Schema and
-//! are stated in the descriptions: the check character of an ID number (`format: resident-id`,
-//! GB 11643 MOD 11-2) and the order of a holding's dates.
+//! are stated in the descriptions: an ID number's check character (GB 11643, ISO 7064 MOD 11-2)
+//! and real birth date, and the order of a holding's dates.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -345,11 +345,20 @@ fn padded(core: &str) -> String {
     format!("^[{WS}]*{core}[{WS}]*$")
 }
 
+/// The shape of a resident ID number. Beyond what a pattern can say: the birth date is a real
+/// day, not in the future, and the check character is the one ISO 7064 MOD 11-2 gives for the
+/// first 17 digits.
+const ID_CORE: &str =
+    "[1-8][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]";
+
+/// What a pattern cannot say about an ID number.
+const ID_RULES: &str = "the birth date (characters 7-14) is a real day from 1900 to today, and the last character is the check character ISO 7064 MOD 11-2 gives for the first 17 (GB 11643)";
+
 fn id_schema() -> Value {
     json!({
         "type": "string",
-        "format": "resident-id",
-        "description": "A resident ID number (`format: resident-id`, GB 11643): 18 characters, a six-digit address code starting with 1-8, a real birth date (YYYYMMDD, from 1900 to today), a three-digit sequence, and a check character (0-9 or X, ISO 7064 MOD 11-2 over the first 17) that matches; spaces around are ignored. Never echoed.",
+        "pattern": padded(ID_CORE),
+        "description": format!("A resident ID number: 18 characters, spaces around ignored; {ID_RULES}. Never echoed."),
     })
 }
 
@@ -365,12 +374,12 @@ fn name_schema() -> Value {
 fn number_schema(scheme: NumberScheme) -> Value {
     match scheme {
         NumberScheme::MemTId => json!({
-            "type": "string", "format": "mem-t-id",
-            "description": "T and the holder's resident ID number (`format: resident-id`)",
+            "type": "string", "pattern": padded(&format!("[Tt]{ID_CORE}")),
+            "description": format!("T and the holder's resident ID number, where {ID_RULES}"),
         }),
         NumberScheme::ResidentId => json!({
-            "type": "string", "format": "resident-id",
-            "description": "the holder's resident ID number (`format: resident-id`)",
+            "type": "string", "pattern": padded(ID_CORE),
+            "description": format!("the holder's resident ID number, where {ID_RULES}"),
         }),
         NumberScheme::MohurdProvincial => json!({
             "type": "string",
@@ -431,22 +440,28 @@ fn verify_query_schema(policy: &Policy, base: &Value) -> Value {
     let any_number: Vec<Value> = schemes.iter().map(|(sc, _)| number_schema(*sc)).collect();
     s["properties"]["number"] =
         json!({"anyOf": any_number, "description": base["properties"]["number"]["description"]});
-    s["properties"]["name"] = name_schema();
-    s["properties"]["id"] = id_schema();
+    // An empty (or blank) parameter is an absent one.
+    let blank = json!({"type": "string", "pattern": format!("^[{WS}]*$")});
+    s["properties"]["name"] = json!({"anyOf": [name_schema(), blank]});
+    s["properties"]["id"] = json!({"anyOf": [id_schema(), blank]});
     s["properties"]["kind"] = json!({
-        "type": "string",
-        "enum": ids(policy.kinds.keys().map(String::as_str)),
+        "anyOf": [{"type": "string", "enum": ids(policy.kinds.keys().map(String::as_str))}, blank],
         "description": base["properties"]["kind"]["description"],
     });
-    let mut by_kind: Vec<Value> = vec![json!({"not": {"required": ["kind"]}})];
+    // A number of some scheme, and when `kind` is given, of that kind's scheme: each
+    // alternative ties the kinds of one scheme to its numbers (without `kind`, only the number
+    // counts).
+    let mut by_kind: Vec<Value> = vec![json!({"properties": {"kind": blank}})];
     for (sc, kinds) in &schemes {
         by_kind.push(json!({
-            "required": ["kind"],
-            "properties": {"kind": {"enum": ids(kinds.iter().copied())}, "number": number_schema(*sc)},
+            "properties": {"kind": {"type": "string", "enum": ids(kinds.iter().copied())}, "number": number_schema(*sc)},
         }));
     }
     s["allOf"] = json!([
-        {"anyOf": [{"required": ["name"]}, {"required": ["id"]}]},
+        {"anyOf": [
+            {"required": ["name"], "properties": {"name": name_schema()}},
+            {"required": ["id"], "properties": {"id": id_schema()}},
+        ]},
         {"anyOf": by_kind},
     ]);
     s
