@@ -82,7 +82,9 @@ def _sendable(value):
     # generated value would vanish from the request, and an invalid case would reach the
     # service as a valid one. A control character is as invalid for every field of the
     # verification query (number, name, id, kind), and it can be sent.
-    if value is None or value == [] or isinstance(value, dict):
+    if value is None or isinstance(value, dict):
+        return "\x01"
+    if isinstance(value, (list, tuple)) and all(v is None for v in value):
         return "\x01"
     return value
 
@@ -94,6 +96,8 @@ def map_case(context, case):
         for key, value in case.query.items():
             if isinstance(value, dict):
                 value = {k: _sendable(v) for k, v in value.items()}
+            else:
+                value = _sendable(value)
             query[key] = _repair(value)
         case.query = query
     if isinstance(case.body, (dict, list)):

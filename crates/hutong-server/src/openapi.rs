@@ -323,7 +323,7 @@ pub struct CheckAnswer {
 /// The `/api/v1` routes and their document (before the policy's values are filled in).
 pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(api::verify))
+        .routes(routes!(api::verify, api::verify_post))
         .routes(routes!(
             api::holder_certificates,
             api::holder_certificates_post
@@ -451,7 +451,8 @@ fn verify_query_schema(policy: &Policy, base: &Value) -> Value {
     // A number of some scheme, and when `kind` is given, of that kind's scheme: each
     // alternative ties the kinds of one scheme to its numbers (without `kind`, only the number
     // counts).
-    let mut by_kind: Vec<Value> = vec![json!({"properties": {"kind": blank}})];
+    let mut by_kind: Vec<Value> =
+        vec![json!({"properties": {"kind": {"anyOf": [blank, {"type": "null"}]}}})];
     for (sc, kinds) in &schemes {
         by_kind.push(json!({
             "properties": {"kind": {"type": "string", "enum": ids(kinds.iter().copied())}, "number": number_schema(*sc)},
@@ -616,6 +617,20 @@ pub fn document(policy: &Policy) -> Value {
         "description": "`number` and a second factor: `name`, or `id`, or both; `kind` to pick one kind.",
         "schema": vq,
     }]);
+
+    // The same query as a body: there a null is an absent value too, and no other field is
+    // accepted.
+    let mut vb = vq.clone();
+    for f in ["name", "id", "kind"] {
+        if let Some(a) = vb["properties"][f]["anyOf"].as_array_mut() {
+            a.push(json!({"type": "null"}));
+        }
+    }
+    vb["additionalProperties"] = json!(false);
+    vb["description"] = json!(
+        "The verification query as a JSON object: `number` and a second factor, `name` or `id` (or both), and optionally `kind`. A null or blank field is an absent one."
+    );
+    doc["components"]["schemas"]["VerifyBody"] = vb;
 
     // The one-stop query: the GET form is deprecated.
     let holders = &mut doc["paths"]["/api/v1/holders/certificates"];

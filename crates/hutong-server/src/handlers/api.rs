@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use hutong_core::verify::HolderQuery;
 
 use crate::error::{ApiError, Problem};
-use crate::handlers::lookup::{self, HolderBody, HolderParams, VerifyParams};
+use crate::handlers::lookup::{self, HolderBody, HolderParams, VerifyBody, VerifyParams};
 use crate::state::AppState;
 use crate::views::LookupAnswer;
 
@@ -36,10 +36,35 @@ pub async fn verify(
     params: Result<Query<VerifyParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
+    verify_answer(&state, params).await
+}
+
+/// Verify one certificate, the query in the body: the same as `GET /api/v1/verify`, for a
+/// query that should not be part of an address (an ID number as the second factor, or a
+/// number that is or embeds one).
+#[utoipa::path(
+    post,
+    path = "/api/v1/verify",
+    tag = "verification",
+    request_body(content = VerifyBody, description = "`number` and a second factor: `name`, or `id`, or both; `kind` to pick one kind", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The answer; `found` says whether a certificate matched", body = LookupAnswer),
+        (status = 400, description = "A field is missing or malformed, or the body is not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn verify_post(
+    State(state): State<AppState>,
+    body: Result<Json<VerifyBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
+    verify_answer(&state, body.into()).await
+}
+
+async fn verify_answer(state: &AppState, params: VerifyParams) -> Result<Response, ApiError> {
     let policy = state.policy();
     let q = params.check(&policy)?;
     let today = hutong_core::date::today_in_china();
-    let found = lookup::find_by_number(&state, &policy, &q, today).await?;
+    let found = lookup::find_by_number(state, &policy, &q, today).await?;
     Ok(private_json(&LookupAnswer::new(&policy, today, &found)))
 }
 

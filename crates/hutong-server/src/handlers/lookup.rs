@@ -38,6 +38,34 @@ pub struct HolderParams {
     pub name: Option<String>,
 }
 
+/// The body of `POST /api/v1/verify`: the verification query, kept out of the address (an ID
+/// number as the second factor, or a number that embeds one). A null or blank field is an
+/// absent one.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    /// The certificate number, as printed.
+    #[schema(required = true)]
+    pub number: Option<String>,
+    /// The holder's name: the second factor, unless `id` is given.
+    pub name: Option<String>,
+    /// The holder's resident ID number, instead of or besides the name. Never echoed.
+    pub id: Option<String>,
+    /// A certificate kind id, to verify one certificate when several kinds share the number.
+    pub kind: Option<String>,
+}
+
+impl From<VerifyBody> for VerifyParams {
+    fn from(b: VerifyBody) -> VerifyParams {
+        VerifyParams {
+            number: b.number,
+            name: b.name,
+            id: b.id,
+            kind: b.kind,
+        }
+    }
+}
+
 /// The body of `POST /api/v1/holders/certificates`: the one-stop query, kept out of the
 /// address.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

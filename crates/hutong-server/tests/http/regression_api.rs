@@ -284,3 +284,44 @@ async fn r8_16_whole_years_written_as_3_0_are_whole_years() {
     let a = send(&s, post_json("/api/v1/recognition/advice", &body)).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
 }
+
+#[tokio::test]
+async fn r8_12_a_verification_by_id_number_can_be_posted() {
+    for (s, _keep) in
+        states("regression_api::r8_12_a_verification_by_id_number_can_be_posted").await
+    {
+        let f = fixture::fill(&s).await;
+        // The number of a mem certificate embeds the ID number, and the second factor is one.
+        let body = json!({"number": f.valid.number, "id": f.valid.id, "name": null}).to_string();
+        let a = send(&s, post_json("/api/v1/verify", &body)).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(a.headers["cache-control"], "no-store");
+        let (_, _, old) = get(
+            &s,
+            &format!("/api/v1/verify?number={}&id={}", f.valid.number, f.valid.id),
+        )
+        .await;
+        assert_eq!(a.body, old);
+        let v: Value = serde_json::from_str(&a.body).unwrap();
+        assert_eq!(v["found"], true, "{v}");
+        // No second factor, or an unknown field: refused, as for the GET.
+        let a = send(
+            &s,
+            post_json(
+                "/api/v1/verify",
+                &json!({"number": f.valid.number}).to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+        let a = send(
+            &s,
+            post_json(
+                "/api/v1/verify",
+                &json!({"number": f.valid.number, "name": "x", "colour": 1}).to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    }
+}
