@@ -78,14 +78,18 @@ def _repair(value, in_holdings=False):
 
 
 def _sendable(value):
-    # A query string cannot carry a null, an empty list or an object: sent as is, such a
-    # generated value would vanish from the request, and an invalid case would reach the
-    # service as a valid one. A control character is as invalid for every field of the
-    # verification query (number, name, id, kind), and it can be sent.
-    if value is None or isinstance(value, dict):
+    # A query string carries text only. A generated null, empty list or object would vanish
+    # from the request, and a number or boolean would arrive as text that may well be valid
+    # (a name "2.5e+16"): either way an invalid case would reach the service as a valid one.
+    # A control character is as invalid for every field of the verification query (number,
+    # name, id, kind), and it can be sent. Unknown parameters are ignored by the service
+    # whatever they hold.
+    if value is None or isinstance(value, (dict, bool, int, float)):
         return "\x01"
-    if isinstance(value, (list, tuple)) and all(v is None for v in value):
-        return "\x01"
+    if isinstance(value, (list, tuple)):
+        if all(v is None for v in value):
+            return "\x01"
+        return [_sendable(v) for v in value]
     return value
 
 

@@ -432,6 +432,11 @@ fn schemes(policy: &Policy) -> Vec<(NumberScheme, Vec<&str>)> {
         .collect()
 }
 
+/// A blank value, which the service takes for an absent one.
+fn blank() -> Value {
+    json!({"type": "string", "pattern": format!("^[{WS}]*$")})
+}
+
 /// The query of `verify`: the number (of the kind's form when `kind` is given) and at least one
 /// second factor.
 fn verify_query_schema(policy: &Policy, base: &Value) -> Value {
@@ -441,8 +446,14 @@ fn verify_query_schema(policy: &Policy, base: &Value) -> Value {
     s["properties"]["number"] =
         json!({"anyOf": any_number, "description": base["properties"]["number"]["description"]});
     // An empty (or blank) parameter is an absent one.
-    let blank = json!({"type": "string", "pattern": format!("^[{WS}]*$")});
-    s["properties"]["name"] = json!({"anyOf": [name_schema(), blank]});
+    let blank = blank();
+    // A query string carries text: the text of a number or a boolean is a name as good as any,
+    // and a null is sent as nothing or as the name "null".
+    s["properties"]["name"] = json!({"anyOf": [
+        name_schema(),
+        blank,
+        {"type": ["null", "boolean", "number", "integer"]},
+    ]});
     s["properties"]["id"] = json!({"anyOf": [id_schema(), blank]});
     s["properties"]["kind"] = json!({
         "anyOf": [{"type": "string", "enum": ids(policy.kinds.keys().map(String::as_str))}, blank],
@@ -621,6 +632,7 @@ pub fn document(policy: &Policy) -> Value {
     // The same query as a body: there a null is an absent value too, and no other field is
     // accepted.
     let mut vb = vq.clone();
+    vb["properties"]["name"] = json!({"anyOf": [name_schema(), blank()]});
     for f in ["name", "id", "kind"] {
         if let Some(a) = vb["properties"][f]["anyOf"].as_array_mut() {
             a.push(json!({"type": "null"}));
