@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -49,6 +49,7 @@ pub fn app(state: AppState) -> Router {
         .merge(public)
         .merge(operations)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(api_problems))
         .layer(middleware::from_fn(limit_uri))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
@@ -66,15 +67,75 @@ pub fn metrics_app(state: AppState) -> Router {
 async fn limit_uri(req: Request, next: Next) -> Response {
     let len = req.uri().path().len() + req.uri().query().map_or(0, |q| q.len() + 1);
     if len > MAX_URI_BYTES {
-        return ApiError {
-            status: StatusCode::URI_TOO_LONG,
-            kind: "uri-too-long",
-            title: "The address is too long",
-            detail: format!("addresses are limited to {MAX_URI_BYTES} bytes"),
-        }
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            "The address is too long",
+            format!("addresses are limited to {MAX_URI_BYTES} bytes"),
+        )
         .into_response();
     }
     next.run(req).await
+}
+
+/// The longest error text of a framework rejection that is kept as a problem's detail.
+const MAX_REJECTION_TEXT: usize = 1024;
+
+/// Every error under `/api/` is problem details: the answers axum makes by itself (a `405`
+/// with an empty body, a `413` or `415` in plain text, the HTML `404` page of an unknown path)
+/// become `application/problem+json`, their text (which may quote the input) masked by
+/// [`ApiError`] like every other detail.
+async fn api_problems(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let method = req.method().clone();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let plain = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    let text = if plain {
+        match axum::body::to_bytes(body, MAX_REJECTION_TEXT).await {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(_) => String::new(),
+        }
+    } else {
+        String::new()
+    };
+    let mut err = match status {
+        StatusCode::NOT_FOUND => ApiError::not_found("no such API path; see /api/openapi.json"),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::method_not_allowed(format!(
+            "this path does not answer {method}; the Allow header lists the methods it answers"
+        )),
+        s if text.is_empty() => {
+            let reason = s.canonical_reason().unwrap_or("Error");
+            ApiError::new(s, "http-error", reason, reason)
+        }
+        s => ApiError::rejected(s, text),
+    };
+    err.status = status;
+    let mut out = err.into_response();
+    // Keep what the original answer said besides its body (Allow, Retry-After, …).
+    let h = out.headers_mut();
+    for name in parts.headers.keys() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            h.remove(name);
+            for value in parts.headers.get_all(name) {
+                h.append(name.clone(), value.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Records metrics and a log line per request, by route template: the raw URI may carry a

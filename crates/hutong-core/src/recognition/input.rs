@@ -272,7 +272,14 @@ impl AdviceInput {
                     Value::Object(m) => {
                         for (occ, y) in m {
                             let path = format!("experience_years.{occ}");
-                            match y.as_u64() {
+                            // A whole number written as 3.0 is a whole number (JSON and
+                            // JSON Schema do not tell 3 from 3.0).
+                            let whole = y.as_u64().or_else(|| {
+                                y.as_f64()
+                                    .filter(|f| f.fract() == 0.0 && (0.0..=100.0).contains(f))
+                                    .map(|f| f as u64)
+                            });
+                            match whole {
                                 Some(n) if n <= 100 => {
                                     input.experience_years.insert(occ.clone(), n as u32);
                                 }

@@ -2,13 +2,15 @@
 //! `#[utoipa::path]`, and routed through that description (see `router.rs`), so the document
 //! cannot drift from the routes.
 
-use axum::extract::rejection::QueryRejection;
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use hutong_core::verify::HolderQuery;
 
 use crate::error::{ApiError, Problem};
-use crate::handlers::lookup::{self, HolderParams, VerifyParams};
+use crate::handlers::lookup::{self, HolderBody, HolderParams, VerifyBody, VerifyParams};
 use crate::state::AppState;
 use crate::views::LookupAnswer;
 
@@ -34,14 +36,41 @@ pub async fn verify(
     params: Result<Query<VerifyParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
+    verify_answer(&state, params).await
+}
+
+/// Verify one certificate, the query in the body: the same as `GET /api/v1/verify`, for a
+/// query that should not be part of an address (an ID number as the second factor, or a
+/// number that is or embeds one).
+#[utoipa::path(
+    post,
+    path = "/api/v1/verify",
+    tag = "verification",
+    request_body(content = VerifyBody, description = "`number` and a second factor: `name`, or `id`, or both; `kind` to pick one kind", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The answer; `found` says whether a certificate matched", body = LookupAnswer),
+        (status = 400, description = "A field is missing or malformed, or the body is not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn verify_post(
+    State(state): State<AppState>,
+    body: Result<Json<VerifyBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
+    verify_answer(&state, body.into()).await
+}
+
+async fn verify_answer(state: &AppState, params: VerifyParams) -> Result<Response, ApiError> {
     let policy = state.policy();
     let q = params.check(&policy)?;
     let today = hutong_core::date::today_in_china();
-    let found = lookup::find_by_number(&state, &policy, &q, today).await?;
+    let found = lookup::find_by_number(state, &policy, &q, today).await?;
     Ok(private_json(&LookupAnswer::new(&policy, today, &found)))
 }
 
-/// Every certificate of one holder, across all departments (一网通查).
+/// Every certificate of one holder, across all departments (一网通查). Deprecated: this form
+/// puts the ID number in the address, where proxies, access logs and browser histories keep
+/// it; `POST` the same query as a JSON body instead.
 ///
 /// Both the resident ID number and the name are required. A holder with no certificate and a
 /// name that does not match get the same answer, `{"found": false, …}`.
@@ -61,10 +90,39 @@ pub async fn holder_certificates(
     params: Result<Query<HolderParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
-    let q = params.check()?;
+    holder_answer(&state, params.check()?).await
+}
+
+/// Every certificate of one holder, across all departments (一网通查), asked in the body so
+/// that the ID number is never part of an address.
+///
+/// Both the resident ID number and the name are required. A holder with no certificate and a
+/// name that does not match get the same answer, `{"found": false, …}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/holders/certificates",
+    tag = "verification",
+    request_body(content = HolderBody, description = "The holder's resident ID number and name", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The holder's certificates, each with its status and checks", body = LookupAnswer),
+        (status = 400, description = "A field is missing or malformed, or the body is not JSON (the ID number is never repeated)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many lookups from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn holder_certificates_post(
+    State(state): State<AppState>,
+    body: Result<Json<HolderBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
+    holder_answer(&state, body.check()?).await
+}
+
+async fn holder_answer(state: &AppState, q: HolderQuery) -> Result<Response, ApiError> {
     let policy = state.policy();
     let today = hutong_core::date::today_in_china();
-    let found = lookup::find_by_holder(&state, &policy, &q, today).await?;
+    let found = lookup::find_by_holder(state, &policy, &q, today).await?;
     Ok(private_json(&LookupAnswer::new(&policy, today, &found)))
 }
 

@@ -38,6 +38,54 @@ pub struct HolderParams {
     pub name: Option<String>,
 }
 
+/// The body of `POST /api/v1/verify`: the verification query, kept out of the address (an ID
+/// number as the second factor, or a number that embeds one). A null or blank field is an
+/// absent one.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    /// The certificate number, as printed.
+    #[schema(required = true)]
+    pub number: Option<String>,
+    /// The holder's name: the second factor, unless `id` is given.
+    pub name: Option<String>,
+    /// The holder's resident ID number, instead of or besides the name. Never echoed.
+    pub id: Option<String>,
+    /// A certificate kind id, to verify one certificate when several kinds share the number.
+    pub kind: Option<String>,
+}
+
+impl From<VerifyBody> for VerifyParams {
+    fn from(b: VerifyBody) -> VerifyParams {
+        VerifyParams {
+            number: b.number,
+            name: b.name,
+            id: b.id,
+            kind: b.kind,
+        }
+    }
+}
+
+/// The body of `POST /api/v1/holders/certificates`: the one-stop query, kept out of the
+/// address.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HolderBody {
+    /// The holder's resident ID number (18 characters, GB 11643). Never echoed.
+    #[schema(required = true)]
+    pub id: Option<String>,
+    /// The holder's name.
+    #[schema(required = true)]
+    pub name: Option<String>,
+}
+
+impl HolderBody {
+    pub fn check(&self) -> Result<HolderQuery, ApiError> {
+        HolderQuery::parse(self.id.as_deref(), self.name.as_deref())
+            .map_err(|e| ApiError::bad_request(describe_errors(&e)))
+    }
+}
+
 impl VerifyParams {
     pub fn check(&self, policy: &Policy) -> Result<VerifyQuery, ApiError> {
         VerifyQuery::parse(

@@ -63,9 +63,9 @@ fn take_str(m: &mut Map<String, Value>, key: &str) -> Result<Option<String>, Api
     post,
     path = "/api/v1/recognition/advice",
     tag = "recognition",
-    request_body(content = Value, description = "The holdings, as for `hutong advise --holdings`", content_type = "application/json"),
+    request_body(content = crate::openapi::AdviceRequest, description = "The holdings, as for `hutong advise --holdings`", content_type = "application/json"),
     responses(
-        (status = 200, description = "The advice, with the rules that fired and those that did not, and why", body = Value),
+        (status = 200, description = "The advice, with the rules that fired and those that did not, and why", body = crate::openapi::AdviceAnswer),
         (status = 400, description = "The body is malformed; the detail names each bad field (`holdings[1].issued_on: …`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
@@ -73,7 +73,16 @@ fn take_str(m: &mut Map<String, Value>, key: &str) -> Result<Option<String>, Api
 pub async fn advice(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let text =
         std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("the body is not UTF-8"))?;
-    let input = AdviceInput::from_json(text).map_err(|e| input_error(&e))?;
+    let mut input = AdviceInput::from_json(text).map_err(|e| input_error(&e))?;
+    // Masking: the answer echoes each holding's number, and a number may be (or embed) an ID
+    // number.
+    for h in &mut input.holdings {
+        if let Some(n) = &mut h.number
+            && let std::borrow::Cow::Owned(masked) = crate::error::mask_id_numbers(n)
+        {
+            *n = masked;
+        }
+    }
     let policy = state.policy();
     let advice = advise_at(&policy, &input, today_in_china()).map_err(|e| input_error(&e))?;
     Ok(private_json(&advice))
@@ -104,6 +113,13 @@ pub async fn registered_input(
             "holdings: the registered certificates are used; do not send holdings",
         ));
     }
+    // The options are checked before the lookup, so that a bad option is refused whether or
+    // not the ID number and name open any certificate (the document promises as much).
+    let mut options = m.clone();
+    options.insert("holdings".into(), Value::Array(Vec::new()));
+    AdviceInput::from_value(&Value::Object(options))
+        .and_then(|i| i.check(policy))
+        .map_err(|e| input_error(&e))?;
     let as_of: Day = match m.get("as_of") {
         Some(Value::String(s)) => {
             parse_day(s).map_err(|e| ApiError::bad_request(format!("as_of: {e}")))?
@@ -143,9 +159,9 @@ fn not_found() -> Value {
     post,
     path = "/api/v1/holders/advice",
     tag = "recognition",
-    request_body(content = Value, description = "`id` and `name` of the holder, and the advice options", content_type = "application/json"),
+    request_body(content = crate::openapi::HolderAdviceRequest, description = "`id` and `name` of the holder, and the advice options", content_type = "application/json"),
     responses(
-        (status = 200, description = "`found`, the masked name, and the advice", body = Value),
+        (status = 200, description = "`found`, the masked name, and the advice", body = crate::openapi::HolderAdviceAnswer),
         (status = 400, description = "A field is missing or malformed (the ID number is never repeated)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many lookups from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
@@ -211,9 +227,9 @@ pub fn check_answer(policy: &Policy, advice: &Advice<'_>, target: &str) -> Value
     post,
     path = "/api/v1/recognition/check",
     tag = "recognition",
-    request_body(content = Value, description = "`id`, `name`, `target`, and optionally `as_of` and `region`", content_type = "application/json"),
+    request_body(content = crate::openapi::CheckRequest, description = "`id`, `name`, `target`, and optionally `as_of` and `region`", content_type = "application/json"),
     responses(
-        (status = 200, description = "`found`, the exemptions the department may grant, their grounds, and the rules that did not apply", body = Value),
+        (status = 200, description = "`found`, the exemptions the department may grant, their grounds, and the rules that did not apply", body = crate::openapi::CheckAnswer),
         (status = 400, description = "A field is missing or malformed, or the target is not a kind of the policy", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many lookups from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )

@@ -13,6 +13,7 @@ mod lookups;
 mod openapi_doc;
 mod pages;
 mod recognition;
+mod regression_api;
 mod regression_net;
 
 use std::sync::Arc;
