@@ -457,8 +457,98 @@ impl Decoded {
     }
 }
 
+/// `text` with every resident ID number in it masked as public answers mask them ([`display`]:
+/// `44************1233`), wherever it stands: inside a `T…` certificate number, a JSON key, a
+/// value typed into the wrong field. Masked are every 18 characters that parse as a resident ID
+/// number (17 digits, a check character, a real birth date), even inside a longer run of digits,
+/// and every token that has an ID number's shape (17 digits and a digit or `X`, not part of a
+/// longer run) even when its check character is wrong, since a mistyped ID number is personal
+/// data too. The one masking step for error messages, logs and terminal output.
+pub fn mask_id_numbers(text: &str) -> std::borrow::Cow<'_, str> {
+    const LEN: usize = 18;
+    let b = text.as_bytes();
+    if b.len() < LEN {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let shaped = |w: &[u8]| {
+        w[..LEN - 1].iter().all(u8::is_ascii_digit)
+            && (w[LEN - 1].is_ascii_digit() || w[LEN - 1] == b'X' || w[LEN - 1] == b'x')
+    };
+    let mut out: Option<String> = None;
+    // Bytes of `text` already copied to `out`.
+    let mut copied = 0;
+    let mut i = 0;
+    while i + LEN <= b.len() {
+        let w = &b[i..i + LEN];
+        // An ASCII window starts and ends on character boundaries.
+        if shaped(w) {
+            let whole_token = (i == 0 || !b[i - 1].is_ascii_digit())
+                && b.get(i + LEN)
+                    .is_none_or(|c| !c.is_ascii_digit() && !matches!(c, b'X' | b'x'));
+            let s = &text[i..i + LEN];
+            if whole_token || ResidentId::parse(s).is_ok() {
+                let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                o.push_str(&text[copied..i]);
+                o.push_str(&display(NumberScheme::ResidentId, s));
+                i += LEN;
+                copied = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn id_numbers_are_masked_wherever_they_are() {
+        assert_eq!(
+            mask_id_numbers("kind: \"440305198507031233\" is not a certificate kind"),
+            "kind: \"44************1233\" is not a certificate kind"
+        );
+        assert_eq!(
+            mask_id_numbers("T440305198507031233 of kind mem.x; 11010519491231002x,"),
+            "T44************1233 of kind mem.x; 11************002x,"
+        );
+        // A mistyped one (wrong check character) is masked as a token of its own.
+        assert_eq!(
+            mask_id_numbers("id 440305198507031234"),
+            "id 44************1234"
+        );
+        // Inside a longer run, after a letter, lower-case x, twice.
+        assert_eq!(
+            mask_id_numbers("T11010519491231002x and 911010519491231002X9"),
+            "T11************002x and 911************002X9"
+        );
+        // Too short, other text: untouched, and not copied.
+        assert!(matches!(
+            mask_id_numbers("1101051949123100 张三"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        // A real one inside a longer run of digits is masked too.
+        assert_eq!(
+            mask_id_numbers("x4403051985070312331"),
+            "x44************12331"
+        );
+        // Runs that hold no ID number are kept: a skill level number, a count, a near miss.
+        for kept in [
+            "S000044000123244000042",
+            "read 4063 rows",
+            "44030519850703123X5",
+            "张小明",
+        ] {
+            assert_eq!(mask_id_numbers(kept), kept);
+        }
+    }
+
     use super::*;
 
     const ID: &str = "11010519491231002X";

@@ -11,8 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use hutong_core::ResidentId;
-use hutong_core::number::{NumberScheme, display};
+pub use hutong_core::number::mask_id_numbers;
 use hutong_store::StoreError;
 
 #[derive(Debug)]
@@ -44,48 +43,6 @@ pub struct Problem<'a> {
     /// A stable identifier of the problem, for programs.
     #[schema(example = "invalid-request")]
     pub code: &'a str,
-}
-
-/// `text` with every substring that parses as a resident ID number (GB 11643: 17 digits and a
-/// check character, a real birth date, the right checksum) masked as public answers show ID
-/// numbers: the province digits and the last four characters (`11************002X`).
-pub fn mask_id_numbers(text: &str) -> Cow<'_, str> {
-    const LEN: usize = 18;
-    let b = text.as_bytes();
-    if b.len() < LEN {
-        return Cow::Borrowed(text);
-    }
-    let candidate = |w: &[u8]| {
-        w[..LEN - 1].iter().all(u8::is_ascii_digit)
-            && (w[LEN - 1].is_ascii_digit() || w[LEN - 1] == b'X' || w[LEN - 1] == b'x')
-    };
-    let mut out: Option<String> = None;
-    // Bytes of `text` already copied to `out`.
-    let mut copied = 0;
-    let mut i = 0;
-    while i + LEN <= b.len() {
-        let w = &b[i..i + LEN];
-        // An ASCII window starts and ends on character boundaries.
-        if candidate(w) {
-            let s = &text[i..i + LEN];
-            if ResidentId::parse(s).is_ok() {
-                let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
-                o.push_str(&text[copied..i]);
-                o.push_str(&display(NumberScheme::ResidentId, s));
-                i += LEN;
-                copied = i;
-                continue;
-            }
-        }
-        i += 1;
-    }
-    match out {
-        None => Cow::Borrowed(text),
-        Some(mut o) => {
-            o.push_str(&text[copied..]);
-            Cow::Owned(o)
-        }
-    }
 }
 
 impl ApiError {
@@ -198,29 +155,5 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         resp
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn id_numbers_are_masked_wherever_they_are() {
-        assert_eq!(
-            mask_id_numbers("target: \"11010519491231002X\" is not a kind"),
-            "target: \"11************002X\" is not a kind"
-        );
-        // Inside a longer run, after a letter, lower-case x, twice.
-        assert_eq!(
-            mask_id_numbers("T11010519491231002x and 911010519491231002X9"),
-            "T11************002x and 911************002X9"
-        );
-        // Not an ID number: a wrong check character, too short, other text untouched.
-        assert_eq!(
-            mask_id_numbers("110105194912310021 1101051949123100 张三"),
-            "110105194912310021 1101051949123100 张三"
-        );
-        assert!(matches!(mask_id_numbers("plain"), Cow::Borrowed(_)));
     }
 }

@@ -20,14 +20,14 @@ use anyhow::Context as _;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use hutong_core::number::display;
+use hutong_core::number::{display, mask_id_numbers};
 use hutong_core::record::{RecordInput, check_record};
 use hutong_core::{Certificate, Issuer};
 use hutong_store::{InsertMode, RowOutcome, StoreError};
 
 use crate::config::{Config, GlobalArgs};
 use crate::context::{self, Context, runtime};
-use crate::exit::{INVALID, without_id_numbers};
+use crate::exit::INVALID;
 
 /// The longest row a file may have, in bytes: a line of NDJSON, a record of CSV (which may run
 /// over several lines inside quotes). Real rows are a few hundred bytes; the limit keeps a
@@ -439,7 +439,7 @@ fn detect_format(path: &Path) -> anyhow::Result<Format> {
 
 /// Reports a rejected row on standard error, with any ID number in the reason masked.
 fn reject(shown: &str, line: u64, why: &str) {
-    eprintln!("{shown}:{line}: rejected: {}", without_id_numbers(why));
+    eprintln!("{shown}:{line}: rejected: {}", mask_id_numbers(why));
 }
 
 /// Opens the file and reads its header: done before the database is opened, so that a file that
