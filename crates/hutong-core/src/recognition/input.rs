@@ -262,6 +262,9 @@ impl AdviceInput {
                                 }
                             }
                         }
+                        Value::Null => {
+                            errs.push("holdings", "missing: the certificates held, as an array")
+                        }
                         other => errs.push(
                             "holdings",
                             format!("expected an array, found {}", type_name(other)),
@@ -474,14 +477,17 @@ fn holding_from_value(errs: &mut Errs, i: usize, v: &Value) -> Option<Holding> {
             ),
         }
     }
+    // A required field that is null is as missing as one that is absent (a null is never read
+    // as a default: `"status": null` must not become `valid`).
+    let absent = |f: &str| m.get(f).is_none_or(Value::is_null);
     match kind {
         Some(k) => h.kind = k,
-        None if !m.contains_key("kind") => errs.push(p("kind"), "missing: the certificate kind"),
+        None if absent("kind") => errs.push(p("kind"), "missing: the certificate kind"),
         None => {}
     }
     match status {
         Some(s) => h.status = s,
-        None if !m.contains_key("status") => errs.push(
+        None if absent("status") => errs.push(
             p("status"),
             "missing: one of valid, review-due, expired, suspended, revoked",
         ),
