@@ -89,6 +89,7 @@
 //! that carry data ([`Text`], [`Texts`]) are worded when serialized or displayed.
 
 mod advice;
+mod answers;
 pub mod explain;
 mod input;
 pub mod registry;
@@ -97,12 +98,18 @@ use std::borrow::Cow;
 
 use crate::certificate::{AdminState, CertificateDates};
 use crate::date::{Day, Period};
+use crate::idcard::ResidentId;
 use crate::ids::{ExemptionSet, Level, Status};
+use crate::number::NumberScheme;
 use crate::policy::{
     DeemedLevelRule, Effective, ExceptionAction, ExemptionRule, Kind, Occupation, Policy,
 };
 
 pub use advice::*;
+pub use answers::{
+    CHECK_NOTE, CheckAnswer, DepartmentCheck, HolderAdvice, HolderShown, Registered,
+    RegisteredRequest, department_check, holder_advice,
+};
 pub use input::{AdviceInput, Holding, InputError, InputErrors, MAX_HOLDINGS};
 
 /// Advice for `input` under `policy`, on the input's `as_of` date or today in China.
@@ -358,8 +365,31 @@ struct Miss<'a> {
     why: Vec<Why<'a>>,
 }
 
-fn number_of(h: &Holding) -> Option<Cow<'_, str>> {
-    h.number.as_deref().map(b)
+/// A holding's number as the advice shows it: masked when it is, or embeds, the holder's
+/// resident ID number (`mem` `T…` and `samr` numbers, by the kind's scheme; any other number
+/// that is one, or a letter before one), the way public answers mask them.
+fn number_of<'a>(hd: &Held<'a>) -> Option<Cow<'a, str>> {
+    let n = hd.h.number.as_deref()?;
+    Some(shown_number(hd.kind.number_scheme, n))
+}
+
+/// `number` as answers show it under `scheme` (see [`number_of`]).
+pub(crate) fn shown_number(scheme: NumberScheme, number: &str) -> Cow<'_, str> {
+    if scheme.embeds_resident_id() {
+        return crate::number::display(scheme, number);
+    }
+    let id = number
+        .strip_prefix(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(number);
+    if id.len() == 18 && ResidentId::parse(id).is_ok() {
+        let as_if = if id.len() == number.len() {
+            NumberScheme::ResidentId
+        } else {
+            NumberScheme::MemTId
+        };
+        return crate::number::display(as_if, number);
+    }
+    Cow::Borrowed(number)
 }
 
 /// A skill level certificate in force: its occupation, level and issue date.
@@ -553,7 +583,7 @@ fn applications<'a>(
         app.grounds.push(ExemptionGround {
             rule: b(&rule.id),
             held: b(&hd.kind.id),
-            number: number_of(hd.h),
+            number: number_of(hd),
             exemptions: hit.grants,
             narrowed: hit.narrowed,
             provisional: rule.provisional,
@@ -607,7 +637,7 @@ fn deemed_levels<'a>(
             d.grounds.push(LevelGround {
                 rule: b(&rule.id),
                 held: b(&held[hi].kind.id),
-                number: number_of(held[hi].h),
+                number: number_of(&held[hi]),
                 level: rule.level,
                 provisional: rule.provisional,
             });
@@ -864,7 +894,7 @@ fn not_applied<'a>(
             rule: b(id),
             rule_type: m.rule_type,
             held: b(&hd.kind.id),
-            number: number_of(hd.h),
+            number: number_of(hd),
             reason: Text::Why(m.why[0].clone(), Lang::En),
             reason_zh: Text::Why(m.why[0].clone(), Lang::Zh),
             why: m.why,

@@ -13,6 +13,7 @@ mod lookups;
 mod openapi_doc;
 mod pages;
 mod recognition;
+mod regression_recognition;
 
 use std::sync::Arc;
 
