@@ -367,29 +367,27 @@ struct Miss<'a> {
 
 /// A holding's number as the advice shows it: masked when it is, or embeds, the holder's
 /// resident ID number (`mem` `T…` and `samr` numbers, by the kind's scheme; any other number
-/// that is one, or a letter before one), the way public answers mask them.
-fn number_of<'a>(hd: &Held<'a>) -> Option<Cow<'a, str>> {
+/// that is one, or a letter before one), the way public answers mask them
+/// ([`crate::number::display`]: the province digits and the last four characters kept).
+fn number_of<'a>(hd: &Held<'a>) -> Option<ShownNumber<'a>> {
     let n = hd.h.number.as_deref()?;
     Some(shown_number(hd.kind.number_scheme, n))
 }
 
 /// `number` as answers show it under `scheme` (see [`number_of`]).
-pub(crate) fn shown_number(scheme: NumberScheme, number: &str) -> Cow<'_, str> {
-    if scheme.embeds_resident_id() {
-        return crate::number::display(scheme, number);
-    }
+pub(crate) fn shown_number(scheme: NumberScheme, number: &str) -> ShownNumber<'_> {
     let id = number
         .strip_prefix(|c: char| c.is_ascii_alphabetic())
         .unwrap_or(number);
-    if id.len() == 18 && ResidentId::parse(id).is_ok() {
-        let as_if = if id.len() == number.len() {
-            NumberScheme::ResidentId
-        } else {
-            NumberScheme::MemTId
-        };
-        return crate::number::display(as_if, number);
+    let prefix = number.len() - id.len();
+    match scheme {
+        NumberScheme::MemTId => ShownNumber::masked(number, number.len().min(1) + 2, 4),
+        NumberScheme::ResidentId => ShownNumber::masked(number, 2, 4),
+        _ if id.len() == 18 && ResidentId::parse(id).is_ok() => {
+            ShownNumber::masked(number, prefix + 2, 4)
+        }
+        _ => ShownNumber::whole(number),
     }
-    Cow::Borrowed(number)
 }
 
 /// A skill level certificate in force: its occupation, level and issue date.

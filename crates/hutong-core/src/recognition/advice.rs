@@ -53,7 +53,7 @@ pub struct LevelGround<'a> {
     pub rule: Cow<'a, str>,
     pub held: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<Cow<'a, str>>,
+    pub number: Option<ShownNumber<'a>>,
     pub level: Level,
     pub provisional: bool,
 }
@@ -87,7 +87,7 @@ pub struct ExemptionGround<'a> {
     pub rule: Cow<'a, str>,
     pub held: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<Cow<'a, str>>,
+    pub number: Option<ShownNumber<'a>>,
     /// What this rule grants here, after any narrowing.
     pub exemptions: ExemptionSet,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -116,6 +116,119 @@ pub struct ExceptionNote<'a> {
     /// For `narrow`: what remains there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining: Option<ExemptionSet>,
+}
+
+/// A certificate number as the advice shows it: whole, or masked when it is or embeds the
+/// holder's resident ID number (`T11************002X`). A JSON string; it derefs to the text
+/// shown. A masked number is kept inline (numbers are at most 64 characters), so making one
+/// does not allocate.
+#[derive(Clone)]
+pub struct ShownNumber<'a>(Shown<'a>);
+
+const INLINE: usize = 64;
+
+#[derive(Clone)]
+enum Shown<'a> {
+    Whole(&'a str),
+    Inline { bytes: [u8; INLINE], len: u8 },
+    Owned(String),
+}
+
+impl<'a> ShownNumber<'a> {
+    /// `number`, shown whole.
+    pub const fn whole(number: &'a str) -> Self {
+        ShownNumber(Shown::Whole(number))
+    }
+
+    /// `number` with every character but the first `keep_start` and the last `keep_end`
+    /// replaced by `*`.
+    pub fn masked(number: &str, keep_start: usize, keep_end: usize) -> ShownNumber<'static> {
+        if number.is_ascii() && number.len() <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            let n = number.len();
+            bytes[..n].copy_from_slice(number.as_bytes());
+            if keep_start + keep_end < n {
+                bytes[keep_start..n - keep_end].fill(b'*');
+            }
+            return ShownNumber(Shown::Inline {
+                bytes,
+                len: n as u8,
+            });
+        }
+        let n = number.chars().count();
+        let masked = |i: usize| i >= keep_start && i + keep_end < n;
+        if number.len() <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            let mut len = 0;
+            for (i, c) in number.chars().enumerate() {
+                let c = if masked(i) { '*' } else { c };
+                len += c.encode_utf8(&mut bytes[len..]).len();
+            }
+            return ShownNumber(Shown::Inline {
+                bytes,
+                len: len as u8,
+            });
+        }
+        ShownNumber(Shown::Owned(
+            number
+                .chars()
+                .enumerate()
+                .map(|(i, c)| if masked(i) { '*' } else { c })
+                .collect(),
+        ))
+    }
+}
+
+impl Deref for ShownNumber<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match &self.0 {
+            Shown::Whole(s) => s,
+            // Built from whole characters of a `str`, so valid UTF-8.
+            Shown::Inline { bytes, len } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).expect("a masked number is UTF-8")
+            }
+            Shown::Owned(s) => s,
+        }
+    }
+}
+
+impl fmt::Debug for ShownNumber<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl fmt::Display for ShownNumber<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl PartialEq for ShownNumber<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for ShownNumber<'_> {}
+
+impl PartialEq<str> for ShownNumber<'_> {
+    fn eq(&self, other: &str) -> bool {
+        &**self == other
+    }
+}
+
+impl Serialize for ShownNumber<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ShownNumber<'_> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(ShownNumber(Shown::Owned(String::deserialize(d)?)))
+    }
 }
 
 /// Where the current level of an occupation comes from.
@@ -181,7 +294,7 @@ pub struct NotApplied<'a> {
     pub rule_type: RuleType,
     pub held: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<Cow<'a, str>>,
+    pub number: Option<ShownNumber<'a>>,
     /// The first reason, in English: `expired on 2025-05-10`.
     pub reason: Text<'a>,
     /// The same in Chinese.
@@ -768,6 +881,26 @@ mod tests {
 
     fn b(s: &str) -> Cow<'_, str> {
         Cow::Borrowed(s)
+    }
+
+    #[test]
+    fn masked_numbers_keep_their_ends() {
+        assert_eq!(
+            &*ShownNumber::masked("T11010519491231002X", 3, 4),
+            "T11************002X"
+        );
+        assert_eq!(
+            &*ShownNumber::masked("11010519491231002X", 2, 4),
+            "11************002X"
+        );
+        assert_eq!(&*ShownNumber::masked("T12", 3, 4), "T12");
+        assert_eq!(
+            &*ShownNumber::masked("甲11010519491231002X", 3, 4),
+            "甲11************002X"
+        );
+        let long = "x".repeat(70);
+        assert_eq!(ShownNumber::masked(&long, 2, 4).len(), 70);
+        assert_eq!(&*ShownNumber::whole("S1"), "S1");
     }
 
     #[test]
