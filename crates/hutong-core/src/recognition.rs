@@ -130,6 +130,10 @@ pub fn advise_at<'a>(
         kind,
         occupation,
         standing: standing(policy, kind, h, as_of),
+        number: h
+            .number
+            .as_deref()
+            .map(|n| shown_number(kind.number_scheme, n)),
     })?;
     Ok(evaluate(policy, input, held, as_of))
 }
@@ -145,6 +149,8 @@ struct Held<'a> {
     /// For a skill level certificate, its occupation.
     occupation: Option<&'a Occupation>,
     standing: Result<Status, Why<'a>>,
+    /// Its number as the advice shows it, masked once here for all the grounds it appears in.
+    number: Option<ShownNumber<'a>>,
 }
 
 /// A holding's status on `as_of`, or why it does not count (semantics 1).
@@ -370,8 +376,7 @@ struct Miss<'a> {
 /// that is one, or a letter before one), the way public answers mask them
 /// ([`crate::number::display`]: the province digits and the last four characters kept).
 fn number_of<'a>(hd: &Held<'a>) -> Option<ShownNumber<'a>> {
-    let n = hd.h.number.as_deref()?;
-    Some(shown_number(hd.kind.number_scheme, n))
+    hd.number.clone()
 }
 
 /// `number` as answers show it under `scheme` (see [`number_of`]).
