@@ -1,7 +1,7 @@
 //! Mutual recognition over HTTP: advice for holdings a worker states, advice for a registered
 //! holder, and the check a department makes when it processes an application. The rules and
-//! their combination are the core's (`hutong_core::recognition`); these handlers only read the
-//! request, fetch registered certificates and shape the answer.
+//! their combination, and the answers, are the core's (`hutong_core::recognition`); these
+//! handlers only parse the request, fetch the registered certificates and render the answer.
 
 use axum::Form;
 use axum::body::Bytes;
