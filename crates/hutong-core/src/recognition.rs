@@ -89,6 +89,7 @@
 //! that carry data ([`Text`], [`Texts`]) are worded when serialized or displayed.
 
 mod advice;
+mod answers;
 pub mod explain;
 mod input;
 pub mod registry;
@@ -97,12 +98,18 @@ use std::borrow::Cow;
 
 use crate::certificate::{AdminState, CertificateDates};
 use crate::date::{Day, Period};
+use crate::idcard::ResidentId;
 use crate::ids::{ExemptionSet, Level, Status};
+use crate::number::NumberScheme;
 use crate::policy::{
     DeemedLevelRule, Effective, ExceptionAction, ExemptionRule, Kind, Occupation, Policy,
 };
 
 pub use advice::*;
+pub use answers::{
+    CHECK_NOTE, CheckAnswer, DepartmentCheck, HolderAdvice, HolderShown, Registered,
+    RegisteredRequest, department_check, holder_advice,
+};
 pub use input::{AdviceInput, Holding, InputError, InputErrors, MAX_HOLDINGS};
 
 /// Advice for `input` under `policy`, on the input's `as_of` date or today in China.
@@ -123,6 +130,10 @@ pub fn advise_at<'a>(
         kind,
         occupation,
         standing: standing(policy, kind, h, as_of),
+        number: h
+            .number
+            .as_deref()
+            .map(|n| shown_number(kind.number_scheme, n)),
     })?;
     Ok(evaluate(policy, input, held, as_of))
 }
@@ -138,6 +149,8 @@ struct Held<'a> {
     /// For a skill level certificate, its occupation.
     occupation: Option<&'a Occupation>,
     standing: Result<Status, Why<'a>>,
+    /// Its number as the advice shows it, masked once here for all the grounds it appears in.
+    number: Option<ShownNumber<'a>>,
 }
 
 /// A holding's status on `as_of`, or why it does not count (semantics 1).
@@ -358,8 +371,28 @@ struct Miss<'a> {
     why: Vec<Why<'a>>,
 }
 
-fn number_of(h: &Holding) -> Option<Cow<'_, str>> {
-    h.number.as_deref().map(b)
+/// A holding's number as the advice shows it: masked when it is, or embeds, the holder's
+/// resident ID number (`mem` `T…` and `samr` numbers, by the kind's scheme; any other number
+/// that is one, or a letter before one), the way public answers mask them
+/// ([`crate::number::display`]: the province digits and the last four characters kept).
+fn number_of<'a>(hd: &Held<'a>) -> Option<ShownNumber<'a>> {
+    hd.number.clone()
+}
+
+/// `number` as answers show it under `scheme` (see [`number_of`]).
+pub(crate) fn shown_number(scheme: NumberScheme, number: &str) -> ShownNumber<'_> {
+    let id = number
+        .strip_prefix(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(number);
+    let prefix = number.len() - id.len();
+    match scheme {
+        NumberScheme::MemTId => ShownNumber::masked(number, number.len().min(1) + 2, 4),
+        NumberScheme::ResidentId => ShownNumber::masked(number, 2, 4),
+        _ if id.len() == 18 && ResidentId::parse(id).is_ok() => {
+            ShownNumber::masked(number, prefix + 2, 4)
+        }
+        _ => ShownNumber::whole(number),
+    }
 }
 
 /// A skill level certificate in force: its occupation, level and issue date.
@@ -553,7 +586,7 @@ fn applications<'a>(
         app.grounds.push(ExemptionGround {
             rule: b(&rule.id),
             held: b(&hd.kind.id),
-            number: number_of(hd.h),
+            number: number_of(hd),
             exemptions: hit.grants,
             narrowed: hit.narrowed,
             provisional: rule.provisional,
@@ -607,7 +640,7 @@ fn deemed_levels<'a>(
             d.grounds.push(LevelGround {
                 rule: b(&rule.id),
                 held: b(&held[hi].kind.id),
-                number: number_of(held[hi].h),
+                number: number_of(&held[hi]),
                 level: rule.level,
                 provisional: rule.provisional,
             });
@@ -864,7 +897,7 @@ fn not_applied<'a>(
             rule: b(id),
             rule_type: m.rule_type,
             held: b(&hd.kind.id),
-            number: number_of(hd.h),
+            number: number_of(hd),
             reason: Text::Why(m.why[0].clone(), Lang::En),
             reason_zh: Text::Why(m.why[0].clone(), Lang::Zh),
             why: m.why,

@@ -20,6 +20,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+use hutong_core::certificate::{AdminState, CertificateDates};
+use hutong_core::date::Day;
 use hutong_core::policy::{Policy, Source};
 use hutong_core::recognition::{Advice, AdviceInput, Holding, advise_at};
 use hutong_core::{Level, Status};
@@ -275,7 +277,6 @@ prop_compose! {
         until in prop::option::of(0i64..3000),
         occupation in prop::sample::select(vec!["6-31-01-03", "6-18-02-04"]),
         level in prop::sample::select(vec![Level::L5, Level::L4, Level::L3, Level::L2, Level::L1]),
-        number in 0u32..1000,
     ) -> Holding {
         let mut h = Holding::new(&kind, status);
         h.issued_on = issued.map(day);
@@ -287,7 +288,6 @@ prop_compose! {
             h.occupation = Some(occupation.to_string());
             h.level = Some(level);
         }
-        h.number = Some(format!("N{number}"));
         h
     }
 }
@@ -299,6 +299,11 @@ prop_compose! {
         region in prop::option::of(prop::sample::select(vec!["11", "31", "44"])),
         years in prop::option::of(0u32..12),
     ) -> AdviceInput {
+        let mut holdings = holdings;
+        // Unique numbers, so that a ground's number names exactly one holding.
+        for (i, h) in holdings.iter_mut().enumerate() {
+            h.number = Some(format!("N{i}"));
+        }
         let mut input = AdviceInput {
             as_of: Some(day(as_of)),
             region: region.map(str::to_string),
@@ -315,6 +320,32 @@ prop_compose! {
 /// The fixture policy too, so that exceptions and regional rules take part.
 static WITH_FIXTURE: LazyLock<Policy> =
     LazyLock::new(|| policy_with(&["fixtures/fictional-regional-exceptions.toml".to_string()]));
+
+/// Whether a generated holding is in force on `as_of` (semantics 1), computed here from the
+/// stated status and dates with the kind's lifecycle rule, not taken from the engine: not issued
+/// after `as_of`, not stated expired, suspended or revoked (from `status_since`, else always), and
+/// its validity (`valid_until`, else issue date plus the lifecycle's validity) not ended. The
+/// generator states no review, so a missed review never expires a holding here.
+fn in_force_on(policy: &Policy, h: &Holding, as_of: Day) -> bool {
+    if h.issued_on.is_some_and(|d| d > as_of) {
+        return false;
+    }
+    if !h.status.is_in_force() && h.status_since.is_none_or(|d| d <= as_of) {
+        return false;
+    }
+    let lc = policy.lifecycle_of(&policy.kinds[&h.kind]);
+    let end = match h.issued_on {
+        Some(issued_on) => lc.valid_until(&CertificateDates {
+            issued_on,
+            first_issued_on: h.first_issued_on.unwrap_or(issued_on),
+            valid_until: h.valid_until,
+            last_review_on: h.last_review_on,
+            state: AdminState::Active,
+        }),
+        None => h.valid_until.filter(|_| lc.expires),
+    };
+    end.is_none_or(|until| as_of <= until)
+}
 
 fn run(policy: &Policy, input: &AdviceInput) -> String {
     let a = advise_at(policy, input, input.as_of.unwrap()).unwrap();
@@ -335,6 +366,7 @@ proptest! {
         extra.status = Status::Valid;
         extra.issued_on = Some(as_of.pred_opt().unwrap());
         extra.valid_until = None;
+        extra.number = Some("N-extra".to_string());
         let before = advise_at(policy, &input, as_of).unwrap();
         let mut more = input.clone();
         more.holdings.push(extra);
@@ -350,10 +382,11 @@ proptest! {
     ) {
         let policy: &Policy = if fixture { &WITH_FIXTURE } else { &SHIPPED };
         let advice = advise_at(policy, &input, input.as_of.unwrap()).unwrap();
+        let as_of = input.as_of.unwrap();
         let in_force_numbers: BTreeSet<&str> = input
             .holdings
             .iter()
-            .filter(|h| h.status.is_in_force())
+            .filter(|h| in_force_on(policy, h, as_of))
             .filter_map(|h| h.number.as_deref())
             .collect();
         for app in &advice.applications {
@@ -370,7 +403,7 @@ proptest! {
         }
         // And with only such certificates, nothing at all.
         let mut bad = input.clone();
-        bad.holdings.retain(|h| !h.status.is_in_force() && h.status_since.is_none());
+        bad.holdings.retain(|h| !in_force_on(policy, h, as_of));
         let advice = advise_at(policy, &bad, bad.as_of.unwrap()).unwrap();
         prop_assert!(entitlements(&advice).is_empty());
         prop_assert!(advice.next_levels.is_empty());

@@ -51,9 +51,10 @@ enum Command {
     /// Work with policy files.
     #[command(subcommand)]
     Policy(cmd::policy::Command),
-    /// Measure the service: `bench verify` loads the verification endpoint.
+    /// Measure the service: `bench verify` loads the verification endpoint, `bench advice`
+    /// the recognition advice.
     #[command(subcommand)]
-    Bench(cmd::bench::Command),
+    Bench(cmd::bench_advice::Command),
 }
 
 fn main() -> ExitCode {
@@ -65,7 +66,7 @@ fn main() -> ExitCode {
         Command::Issuers(c) => cmd::issuers::run(&cli.global, c),
         Command::Policy(c) => cmd::policy::run(&cli.global, c),
         Command::Advise(a) => cmd::advise::run(&cli.global, a),
-        Command::Bench(c) => cmd::bench::run(&cli.global, c),
+        Command::Bench(c) => cmd::bench_advice::run(&cli.global, c),
     };
     exit::finish(result)
 }

@@ -53,7 +53,7 @@ pub struct LevelGround<'a> {
     pub rule: Cow<'a, str>,
     pub held: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<Cow<'a, str>>,
+    pub number: Option<ShownNumber<'a>>,
     pub level: Level,
     pub provisional: bool,
 }
@@ -87,7 +87,7 @@ pub struct ExemptionGround<'a> {
     pub rule: Cow<'a, str>,
     pub held: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<Cow<'a, str>>,
+    pub number: Option<ShownNumber<'a>>,
     /// What this rule grants here, after any narrowing.
     pub exemptions: ExemptionSet,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -116,6 +116,119 @@ pub struct ExceptionNote<'a> {
     /// For `narrow`: what remains there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining: Option<ExemptionSet>,
+}
+
+/// A certificate number as the advice shows it: whole, or masked when it is or embeds the
+/// holder's resident ID number (`T11************002X`). A JSON string; it derefs to the text
+/// shown. A masked number of up to 22 bytes (ID numbers and `T` numbers are 18 and 19) is
+/// kept inline, so making one does not allocate.
+#[derive(Clone)]
+pub struct ShownNumber<'a>(Shown<'a>);
+
+const INLINE: usize = 22;
+
+#[derive(Clone)]
+enum Shown<'a> {
+    Whole(&'a str),
+    Inline { bytes: [u8; INLINE], len: u8 },
+    Owned(String),
+}
+
+impl<'a> ShownNumber<'a> {
+    /// `number`, shown whole.
+    pub const fn whole(number: &'a str) -> Self {
+        ShownNumber(Shown::Whole(number))
+    }
+
+    /// `number` with every character but the first `keep_start` and the last `keep_end`
+    /// replaced by `*`.
+    pub fn masked(number: &str, keep_start: usize, keep_end: usize) -> ShownNumber<'static> {
+        if number.is_ascii() && number.len() <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            let n = number.len();
+            bytes[..n].copy_from_slice(number.as_bytes());
+            if keep_start + keep_end < n {
+                bytes[keep_start..n - keep_end].fill(b'*');
+            }
+            return ShownNumber(Shown::Inline {
+                bytes,
+                len: n as u8,
+            });
+        }
+        let n = number.chars().count();
+        let masked = |i: usize| i >= keep_start && i + keep_end < n;
+        if number.len() <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            let mut len = 0;
+            for (i, c) in number.chars().enumerate() {
+                let c = if masked(i) { '*' } else { c };
+                len += c.encode_utf8(&mut bytes[len..]).len();
+            }
+            return ShownNumber(Shown::Inline {
+                bytes,
+                len: len as u8,
+            });
+        }
+        ShownNumber(Shown::Owned(
+            number
+                .chars()
+                .enumerate()
+                .map(|(i, c)| if masked(i) { '*' } else { c })
+                .collect(),
+        ))
+    }
+}
+
+impl Deref for ShownNumber<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match &self.0 {
+            Shown::Whole(s) => s,
+            // Built from whole characters of a `str`, so valid UTF-8.
+            Shown::Inline { bytes, len } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).expect("a masked number is UTF-8")
+            }
+            Shown::Owned(s) => s,
+        }
+    }
+}
+
+impl fmt::Debug for ShownNumber<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl fmt::Display for ShownNumber<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl PartialEq for ShownNumber<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for ShownNumber<'_> {}
+
+impl PartialEq<str> for ShownNumber<'_> {
+    fn eq(&self, other: &str) -> bool {
+        &**self == other
+    }
+}
+
+impl Serialize for ShownNumber<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ShownNumber<'_> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(ShownNumber(Shown::Owned(String::deserialize(d)?)))
+    }
 }
 
 /// Where the current level of an occupation comes from.
@@ -163,6 +276,7 @@ pub struct ConditionCheck<'a> {
     pub met: bool,
     /// When not met: the earliest date it would be, if one can be foreseen.
     pub met_from: Option<Day>,
+    #[serde(serialize_with = "json_text")]
     pub text_zh: Cow<'a, str>,
 }
 
@@ -181,7 +295,7 @@ pub struct NotApplied<'a> {
     pub rule_type: RuleType,
     pub held: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<Cow<'a, str>>,
+    pub number: Option<ShownNumber<'a>>,
     /// The first reason, in English: `expired on 2025-05-10`.
     pub reason: Text<'a>,
     /// The same in Chinese.
@@ -730,9 +844,56 @@ impl PartialEq<&str> for Text<'_> {
 impl Serialize for Text<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Text::Str(t) => s.serialize_str(t),
-            _ => s.collect_str(self),
+            Text::Str(t) => json_text(t, s),
+            _ => {
+                let mut quoted = String::with_capacity(320);
+                quoted.push('"');
+                fmt::write(&mut quoted, format_args!("{self}"))
+                    .map_err(serde::ser::Error::custom)?;
+                quoted.push('"');
+                raw_or_escaped(quoted, s)
+            }
         }
+    }
+}
+
+/// Texts shorter than this are written by the serializer as usual.
+const RAW_FROM: usize = 48;
+
+/// Whether `s` needs escaping in a JSON string: a control character, `"` or a backslash. A fold
+/// without an early exit, so that it compiles to a vectorized loop.
+fn needs_escaping(s: &str) -> bool {
+    s.bytes().fold(false, |acc, b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
+}
+
+/// Writes a sentence of the advice as a JSON string. serde_json escapes strings a byte at a time
+/// (about 12 instructions per byte), and the advice is some 6 KB of sentences; a long sentence
+/// that needs no escaping (checked in a vectorized pass) is written as it is, through
+/// `serde_json::value::RawValue`, whose check of a string runs eight bytes at a time. Other
+/// serializers than serde_json's see a `RawValue` (the advice is a JSON document).
+fn json_text<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    if text.len() < RAW_FROM {
+        return s.serialize_str(text);
+    }
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    quoted.push_str(text);
+    quoted.push('"');
+    raw_or_escaped(quoted, s)
+}
+
+/// `quoted` (a string between quotes) as a raw JSON string when its contents need no escaping,
+/// else escaped by the serializer.
+fn raw_or_escaped<S: serde::Serializer>(quoted: String, s: S) -> Result<S::Ok, S::Error> {
+    let inner = &quoted[1..quoted.len() - 1];
+    if inner.len() < RAW_FROM || needs_escaping(inner) {
+        return s.serialize_str(inner);
+    }
+    match serde_json::value::RawValue::from_string(quoted) {
+        Ok(raw) => raw.serialize(s),
+        Err(e) => Err(serde::ser::Error::custom(e)),
     }
 }
 
@@ -752,7 +913,9 @@ pub struct OpenQuestionNote<'a> {
     pub id: Cow<'a, str>,
     /// The held kinds it concerns.
     pub held: ShortList<Cow<'a, str>>,
+    #[serde(serialize_with = "json_text")]
     pub text_zh: Cow<'a, str>,
+    #[serde(serialize_with = "json_text")]
     pub text_en: Cow<'a, str>,
     pub provisional: bool,
 }
@@ -768,6 +931,80 @@ mod tests {
 
     fn b(s: &str) -> Cow<'_, str> {
         Cow::Borrowed(s)
+    }
+
+    #[test]
+    fn escaping_is_needed_for_quotes_backslashes_and_control_characters() {
+        for i in 0..20 {
+            let pad = "甲".repeat(i) + &"a".repeat(i);
+            assert!(!needs_escaping(&format!("{pad}ok 不需要{pad}")));
+            for bad in ["\"", "\\", "\n", "\u{1f}", "\u{0}"] {
+                assert!(
+                    needs_escaping(&format!("{pad}{bad}{pad}")),
+                    "{pad:?} {bad:?}"
+                );
+            }
+        }
+        assert!(!needs_escaping("\u{7f} \u{80} ~ !#"));
+    }
+
+    #[test]
+    fn long_texts_are_written_as_serde_json_writes_them() {
+        let long = "取得本职业或相关职业五级/初级工职业资格证书（技能等级证书）后，累计从事本职业工作4年。";
+        for text in [
+            "short",
+            long,
+            &format!("{long} \"quoted\" and a back\\slash"),
+            &format!("{long}\ta tab"),
+        ] {
+            let c = ConditionCheck {
+                condition: b("c"),
+                met: false,
+                met_from: None,
+                text_zh: b(text),
+            };
+            let ours = serde_json::to_string(&c).unwrap();
+            let plain = format!(
+                r#"{{"condition":"c","met":false,"met_from":null,"text_zh":{}}}"#,
+                serde_json::to_string(text).unwrap()
+            );
+            assert_eq!(ours, plain);
+            assert_eq!(serde_json::to_value(&c).unwrap()["text_zh"], text);
+        }
+        let w = Text::Why(
+            Why::NarrowedAway {
+                exceptions: vec![b(
+                    "an \"exception\" with a long name, long enough to be raw",
+                )],
+                region: None,
+            },
+            Lang::En,
+        );
+        assert_eq!(
+            serde_json::to_string(&w).unwrap(),
+            serde_json::to_string(&w.to_string()).unwrap()
+        );
+    }
+
+    #[test]
+    fn masked_numbers_keep_their_ends() {
+        assert_eq!(
+            &*ShownNumber::masked("T11010519491231002X", 3, 4),
+            "T11************002X"
+        );
+        assert_eq!(
+            &*ShownNumber::masked("11010519491231002X", 2, 4),
+            "11************002X"
+        );
+        assert_eq!(&*ShownNumber::masked("T12", 3, 4), "T12");
+        assert_eq!(
+            &*ShownNumber::masked("甲11010519491231002X", 3, 4),
+            "甲11************002X"
+        );
+        let long = "x".repeat(70);
+        assert_eq!(ShownNumber::masked(&long, 2, 4).len(), 70);
+        assert_eq!(&ShownNumber::masked(&long, 2, 4)[..3], "xx*");
+        assert_eq!(&*ShownNumber::whole("S1"), "S1");
     }
 
     #[test]

@@ -219,6 +219,30 @@ impl AdviceInput {
     /// Reads a request from JSON text, naming the field of every problem
     /// (`holdings[0].issued_on: "2026-02-30" is not a real calendar date`).
     pub fn from_json(text: &str) -> Result<AdviceInput, InputErrors> {
+        if let Some(input) = AdviceInput::from_json_directly(text) {
+            return Ok(input);
+        }
+        AdviceInput::from_json_naming_fields(text)
+    }
+
+    /// The derived `Deserialize`, straight from the text (no `serde_json::Value` in between),
+    /// when it reads `text` exactly as [`AdviceInput::from_value`] would; `None` sends the text
+    /// to the reader that names the fields. The derived reader refuses all that `from_value`
+    /// refuses except: objects where `from_value` wants a string (an enum as `{"5": null}`, a
+    /// TOML date as a map) or arrays where it wants an object (a struct as a sequence), which
+    /// change the number of objects in the text; more than [`MAX_HOLDINGS`] holdings; and
+    /// implausible years. Those are checked here.
+    fn from_json_directly(text: &str) -> Option<AdviceInput> {
+        let input: AdviceInput = serde_json::from_str(text).ok()?;
+        let objects = text.bytes().filter(|&b| b == b'{').count();
+        let expected = 1 + input.holdings.len() + usize::from(!input.experience_years.is_empty());
+        (objects == expected
+            && input.holdings.len() <= MAX_HOLDINGS
+            && input.experience_years.values().all(|&y| y <= 100))
+        .then_some(input)
+    }
+
+    fn from_json_naming_fields(text: &str) -> Result<AdviceInput, InputErrors> {
         let v: Value = serde_json::from_str(text)
             .map_err(|e| InputErrors::one("", format!("not valid JSON: {e}")))?;
         AdviceInput::from_value(&v)
@@ -261,6 +285,9 @@ impl AdviceInput {
                                     }
                                 }
                             }
+                        }
+                        Value::Null => {
+                            errs.push("holdings", "missing: the certificates held, as an array")
                         }
                         other => errs.push(
                             "holdings",
@@ -481,14 +508,17 @@ fn holding_from_value(errs: &mut Errs, i: usize, v: &Value) -> Option<Holding> {
             ),
         }
     }
+    // A required field that is null is as missing as one that is absent (a null is never read
+    // as a default: `"status": null` must not become `valid`).
+    let absent = |f: &str| m.get(f).is_none_or(Value::is_null);
     match kind {
         Some(k) => h.kind = k,
-        None if !m.contains_key("kind") => errs.push(p("kind"), "missing: the certificate kind"),
+        None if absent("kind") => errs.push(p("kind"), "missing: the certificate kind"),
         None => {}
     }
     match status {
         Some(s) => h.status = s,
-        None if !m.contains_key("status") => errs.push(
+        None if absent("status") => errs.push(
             p("status"),
             "missing: one of valid, review-due, expired, suspended, revoked",
         ),
@@ -632,6 +662,35 @@ mod tests {
         assert!(err.to_string().starts_with("holdings: missing"), "{err}");
         let err = AdviceInput::from_json("[1]").unwrap_err();
         assert!(err.to_string().contains("expected an object"), "{err}");
+    }
+
+    #[test]
+    fn reading_directly_agrees_with_the_reader_that_names_fields() {
+        let h = r#""kind": "mohrss.skill-level", "status": "valid", "occupation": "6-18-02-04""#;
+        for text in [
+            format!(r#"{{"holdings": [{{{h}, "level": "5"}}]}}"#),
+            format!(r#"{{"holdings": [{{{h}, "level": {{"5": null}}}}]}}"#),
+            format!(r#"{{"holdings": [{{{h}, "level": "5", "issued_on": {{"$__toml_private_datetime": "2024-01-01"}}}}]}}"#),
+            format!(r#"{{"holdings": [{{{h}, "level": "5"}}], "experience_years": {{"6-18-02-04": 101}}}}"#),
+            format!(r#"{{"holdings": [{{{h}, "level": "5"}}], "experience_years": {{"6-18-02-04": 3}}}}"#),
+            format!(r#"{{"holdings": [{{{h}, "level": "5"}}], "experience_years": {{}}}}"#),
+            format!(r#"{{"holdings": [{{{h}, "level": "5", "number": "{{}}"}}]}}"#),
+            r#"{"holdings": [["mem.electrical.low-voltage", "valid"]]}"#.to_string(),
+            r#"[null, null, []]"#.to_string(),
+            r#"{"holdings": [], "holdings": []}"#.to_string(),
+            r#"{"holdings": [], "experience_years": null, "diplomas": null, "apprenticeship": null}"#.to_string(),
+            format!(r#"{{"holdings": [{}]}}"#, vec![r#"{"kind": "x", "status": "valid"}"#; MAX_HOLDINGS + 1].join(",")),
+        ] {
+            assert_eq!(
+                AdviceInput::from_json(&text),
+                AdviceInput::from_json_naming_fields(&text),
+                "{text}"
+            );
+        }
+        assert!(
+            AdviceInput::from_json_directly(r#"{"holdings": [{"kind": "x", "status": "valid"}]}"#)
+                .is_some()
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Mutual recognition over HTTP: advice for holdings a worker states, advice for a registered
 //! holder, and the check a department makes when it processes an application. The rules and
-//! their combination are the core's (`hutong_core::recognition`); these handlers only read the
-//! request, fetch registered certificates and shape the answer.
+//! their combination, and the answers, are the core's (`hutong_core::recognition`); these
+//! handlers only parse the request, fetch the registered certificates and render the answer.
 
 use axum::Form;
 use axum::body::Bytes;
@@ -13,13 +13,12 @@ use maud::Markup;
 use serde_json::{Map, Value, json};
 
 use hutong_core::Policy;
-use hutong_core::date::{Day, parse_day, today_in_china};
-use hutong_core::holder::mask_name;
-use hutong_core::recognition::Lang as CoreLang;
+use hutong_core::date::{Day, today_in_china};
 use hutong_core::recognition::explain::explain;
-use hutong_core::recognition::registry::holding_from_certificate;
-use hutong_core::recognition::{Advice, AdviceInput, InputErrors, advise_at};
-use hutong_core::verify::{HolderQuery, describe_errors};
+use hutong_core::recognition::{self, Lang as CoreLang};
+use hutong_core::recognition::{
+    AdviceInput, InputErrors, Registered, RegisteredRequest, advise_at,
+};
 
 use crate::error::{ApiError, Problem};
 use crate::handlers::api::private_json;
@@ -31,25 +30,6 @@ use crate::state::AppState;
 fn input_error(errs: &InputErrors) -> ApiError {
     let parts: Vec<String> = errs.0.iter().map(|e| e.to_string()).collect();
     ApiError::bad_request(parts.join("; "))
-}
-
-/// The request body as a JSON object.
-fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(ApiError::bad_request("the body must be a JSON object")),
-        Err(e) => Err(ApiError::bad_request(format!(
-            "the body is not valid JSON: {e}"
-        ))),
-    }
-}
-
-fn take_str(m: &mut Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
-    match m.remove(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ApiError::bad_request(format!("{key}: must be a string"))),
-    }
 }
 
 /// Advice for the holdings in the body.
@@ -73,79 +53,21 @@ fn take_str(m: &mut Map<String, Value>, key: &str) -> Result<Option<String>, Api
 pub async fn advice(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let text =
         std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("the body is not UTF-8"))?;
-    let mut input = AdviceInput::from_json(text).map_err(|e| input_error(&e))?;
-    // Masking: the answer echoes each holding's number, and a number may be (or embed) an ID
-    // number.
-    for h in &mut input.holdings {
-        if let Some(n) = &mut h.number
-            && let std::borrow::Cow::Owned(masked) = crate::error::mask_id_numbers(n)
-        {
-            *n = masked;
-        }
-    }
+    let input = AdviceInput::from_json(text).map_err(|e| input_error(&e))?;
     let policy = state.policy();
     let advice = advise_at(&policy, &input, today_in_china()).map_err(|e| input_error(&e))?;
     Ok(private_json(&advice))
 }
 
-/// A registered holder's certificates as advice input, and the advice.
-pub struct RegisteredAdvice {
-    pub found: bool,
-    pub name_masked: String,
-    pub certificates: usize,
-    pub input: AdviceInput,
-}
-
-/// Reads the holder (`id`, `name`) and the advice options from `m`, and fetches the holder's
-/// registered certificates as holdings. A holder with no certificate and a wrong name are the
-/// same: `found` is false.
-pub async fn registered_input(
+/// The holder's registered certificates (those whose name matches) as advice input.
+async fn registered(
     state: &AppState,
     policy: &Policy,
-    mut m: Map<String, Value>,
-) -> Result<RegisteredAdvice, ApiError> {
-    let id = take_str(&mut m, "id")?;
-    let name = take_str(&mut m, "name")?;
-    let q = HolderQuery::parse(id.as_deref(), name.as_deref())
-        .map_err(|e| ApiError::bad_request(describe_errors(&e)))?;
-    if m.contains_key("holdings") {
-        return Err(ApiError::bad_request(
-            "holdings: the registered certificates are used; do not send holdings",
-        ));
-    }
-    // The options are checked before the lookup, so that a bad option is refused whether or
-    // not the ID number and name open any certificate (the document promises as much).
-    let mut options = m.clone();
-    options.insert("holdings".into(), Value::Array(Vec::new()));
-    AdviceInput::from_value(&Value::Object(options))
-        .and_then(|i| i.check(policy))
-        .map_err(|e| input_error(&e))?;
-    let as_of: Day = match m.get("as_of") {
-        Some(Value::String(s)) => {
-            parse_day(s).map_err(|e| ApiError::bad_request(format!("as_of: {e}")))?
-        }
-        _ => today_in_china(),
-    };
-    let found = lookup::find_by_holder(state, policy, &q, as_of).await?;
-    let holdings: Vec<_> = found
-        .iter()
-        .filter_map(|v| holding_from_certificate(policy, &v.cert, as_of))
-        .collect();
-    m.insert(
-        "holdings".into(),
-        serde_json::to_value(&holdings).map_err(|_| ApiError::internal())?,
-    );
-    let input = AdviceInput::from_value(&Value::Object(m)).map_err(|e| input_error(&e))?;
-    Ok(RegisteredAdvice {
-        found: !found.is_empty(),
-        name_masked: mask_name(&q.name),
-        certificates: found.len(),
-        input,
-    })
-}
-
-fn not_found() -> Value {
-    json!({"found": false})
+    req: &RegisteredRequest,
+    today: Day,
+) -> Result<Registered, ApiError> {
+    let found = lookup::find_by_holder(state, policy, &req.holder, req.as_of(today)).await?;
+    Ok(req.with_certificates(policy, found.iter().map(|v| &v.cert), today))
 }
 
 /// Advice from a holder's registered certificates.
@@ -171,49 +93,11 @@ pub async fn holder_advice(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let policy = state.policy();
-    let r = registered_input(&state, &policy, object(&body)?).await?;
-    if !r.found {
-        return Ok(private_json(&not_found()));
-    }
-    let advice = advise_at(&policy, &r.input, today_in_china()).map_err(|e| input_error(&e))?;
-    Ok(private_json(&json!({
-        "found": true,
-        "holder": {"name": r.name_masked},
-        "certificates": r.certificates,
-        "advice": advice,
-    })))
-}
-
-/// What a department may grant an applicant for `target`, and why.
-pub fn check_answer(policy: &Policy, advice: &Advice<'_>, target: &str) -> Value {
-    let application = advice.applications.iter().find(|a| a.target == target);
-    let rule_targets_this = |rule: &str| {
-        policy
-            .exemption_rules
-            .iter()
-            .any(|r| r.id == rule && r.target == target)
-    };
-    let not_applied: Vec<&hutong_core::recognition::NotApplied<'_>> = advice
-        .not_applied
-        .iter()
-        .filter(|n| rule_targets_this(&n.rule))
-        .collect();
-    let kind = policy.kind(target);
-    json!({
-        "found": true,
-        "as_of": advice.as_of,
-        "target": target,
-        "target_zh": kind.map(|k| k.full_name_zh()),
-        "target_en": kind.map(|k| k.full_name_en()),
-        "department": kind.map(|k| k.department.as_str()),
-        "exemptions": application.map(|a| serde_json::to_value(a.exemptions).unwrap_or(Value::Null)).unwrap_or_else(|| json!([])),
-        "already_held": application.is_some_and(|a| a.already_held),
-        "rules": application.map(|a| a.rules.to_vec()).unwrap_or_default(),
-        "grounds": application.map(|a| serde_json::to_value(&a.grounds).unwrap_or(Value::Null)).unwrap_or_else(|| json!([])),
-        "provisional": application.is_some_and(|a| a.provisional),
-        "not_applied": not_applied,
-        "note": "Exemptions are entitlements the department may grant (可以), unless special rules say otherwise (如无特别规定).",
-    })
+    let today = today_in_china();
+    let req = RegisteredRequest::from_json(&policy, &body, false).map_err(|e| input_error(&e))?;
+    let r = registered(&state, &policy, &req, today).await?;
+    let answer = recognition::holder_advice(&policy, &r, today).map_err(|e| input_error(&e))?;
+    Ok(private_json(&answer))
 }
 
 /// The check a department makes when processing an application: which exemptions the applicant
@@ -236,21 +120,10 @@ pub fn check_answer(policy: &Policy, advice: &Advice<'_>, target: &str) -> Value
 )]
 pub async fn check(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let policy = state.policy();
-    let mut m = object(&body)?;
-    let target = take_str(&mut m, "target")?
-        .ok_or_else(|| ApiError::bad_request("target: required (a certificate kind id)"))?;
-    if policy.kind(&target).is_none() {
-        return Err(ApiError::bad_request(format!(
-            "target: \"{target}\" is not a certificate kind of the policy"
-        )));
-    }
-    let r = registered_input(&state, &policy, m).await?;
-    if !r.found {
-        return Ok(private_json(&not_found()));
-    }
-    let advice = advise_at(&policy, &r.input, today_in_china()).map_err(|e| input_error(&e))?;
-    let mut answer = check_answer(&policy, &advice, &target);
-    answer["holder"] = json!({"name": r.name_masked});
+    let today = today_in_china();
+    let req = RegisteredRequest::from_json(&policy, &body, true).map_err(|e| input_error(&e))?;
+    let r = registered(&state, &policy, &req, today).await?;
+    let answer = recognition::department_check(&policy, &r, today).map_err(|e| input_error(&e))?;
     Ok(private_json(&answer))
 }
 
@@ -328,14 +201,18 @@ pub async fn advice_result(
                 m.insert(key.into(), json!(v));
             }
         }
-        match registered_input(&state, &policy, m).await {
+        let r = match RegisteredRequest::from_map(&policy, m, false) {
+            Ok(req) => registered(&state, &policy, &req, today).await,
+            Err(e) => Err(input_error(&e)),
+        };
+        match r {
             Ok(r) if !r.found => {
                 return private_html(
                     StatusCode::OK,
                     pages::advice::not_found_page(lang, demo, &policy),
                 );
             }
-            Ok(r) => (r.input, Some((r.name_masked, r.certificates))),
+            Ok(r) => (r.input, Some((r.holder_name, r.certificates))),
             Err(e) if e.status == StatusCode::BAD_REQUEST => {
                 return private_html(
                     StatusCode::OK,

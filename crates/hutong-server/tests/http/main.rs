@@ -15,6 +15,7 @@ mod pages;
 mod recognition;
 mod regression_api;
 mod regression_net;
+mod regression_recognition;
 
 use std::sync::Arc;
 

@@ -2,6 +2,7 @@
 
 pub mod advise;
 pub mod bench;
+pub mod bench_advice;
 pub mod demo;
 pub mod import;
 pub mod issuers;
