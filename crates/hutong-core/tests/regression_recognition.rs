@@ -302,3 +302,23 @@ fn r8_18_stated_advice_masks_numbers_that_embed_an_id_number() {
     );
     assert!(!advice.not_applied.is_empty() && !advice.deemed_levels.is_empty());
 }
+
+/// Found by schemathesis after the registered-holder requests moved into the core: an unknown
+/// region (or any option the policy refuses) was answered `{"found": false}` when no holder
+/// matched, instead of being refused as the document says.
+#[test]
+fn r8_16_registered_requests_refuse_bad_options_before_any_lookup() {
+    for with_target in [false, true] {
+        let mut body = json!({"id": ID, "name": "张三", "region": "AAA"});
+        if with_target {
+            body["target"] = json!("mohrss.skill-level");
+        }
+        let err = RegisteredRequest::from_json(&POLICY, body.to_string().as_bytes(), with_target)
+            .expect_err("an unknown region must be refused");
+        let text: Vec<String> = err.0.iter().map(|e| e.to_string()).collect();
+        assert!(
+            text.iter().any(|t| t.starts_with("region")),
+            "the error names the region: {text:?}"
+        );
+    }
+}

@@ -106,6 +106,9 @@ impl RegisteredRequest {
         }
         m.insert("holdings".into(), Value::Array(Vec::new()));
         let options = AdviceInput::from_value(&Value::Object(m))?;
+        // The options are checked against the policy before any lookup, so that a bad option
+        // (an unknown region, say) is refused whether or not the holder is found.
+        options.check(policy)?;
         Ok(RegisteredRequest {
             holder,
             target,
