@@ -36,7 +36,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP service (JSON API, pages, /healthz, /metrics).
+    /// Run the HTTP service (JSON API, pages, /healthz; /metrics on `metrics_listen` when set).
     Serve(cmd::serve::Args),
     /// Import certificates from a CSV or NDJSON file; every row is validated.
     Import(cmd::import::Args),
