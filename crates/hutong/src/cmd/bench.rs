@@ -443,7 +443,7 @@ async fn prepare(config: &Config, args: &VerifyArgs) -> anyhow::Result<(Vec<(Str
     Ok((out, have))
 }
 
-fn free_addr() -> anyhow::Result<SocketAddr> {
+pub(crate) fn free_addr() -> anyhow::Result<SocketAddr> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
     Ok(l.local_addr()?)
 }
@@ -474,7 +474,8 @@ fn measure(
     Ok(f)
 }
 
-fn stop(child: &mut Child) {
+/// Stops a server started as a child: SIGTERM first, so that it finishes its requests.
+pub(crate) fn stop(child: &mut Child) {
     #[cfg(unix)]
     {
         // SIGTERM lets the server finish its requests; it is this process's own child.
@@ -694,7 +695,8 @@ fn memory(pid: u32) -> (Option<u64>, Option<u64>) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-fn machine() -> String {
+/// The machine, for the report: cores, CPU model, memory, system.
+pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);

@@ -27,7 +27,7 @@ use axum::routing::{get, post};
 
 use hutong_core::recognition::{AdviceInput, advise_at};
 
-use crate::cmd::bench;
+use crate::cmd::bench::{self, free_addr, machine, stop};
 use crate::config::GlobalArgs;
 use crate::context::runtime;
 
@@ -121,7 +121,7 @@ fn advice(global: &GlobalArgs, args: AdviceArgs) -> anyhow::Result<ExitCode> {
     std::fs::write(&script, lua_script(&body))?;
     let policy = policy_dir(global);
 
-    println!("machine:     {}", bench_machine());
+    println!("machine:     {}", machine());
     println!(
         "request:     POST /api/v1/recognition/advice with {} ({} bytes)",
         args.holdings.display(),
@@ -230,20 +230,6 @@ fn advice(global: &GlobalArgs, args: AdviceArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn bench_machine() -> String {
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split(':').nth(1))
-        .map(str::trim)
-        .unwrap_or("unknown CPU");
-    format!("{cores} cores, {model}, {}", std::env::consts::OS)
-}
-
 /// A wrk script posting `body` and printing the latency percentiles (wrk counts answers other
 /// than 2xx itself; a `response` callback would slow wrk down).
 fn lua_script(body: &str) -> String {
@@ -258,11 +244,6 @@ done = function(summary, latency, requests)
 end
 "#
     )
-}
-
-fn free_addr() -> anyhow::Result<SocketAddr> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
-    Ok(l.local_addr()?)
 }
 
 /// Waits until the server answers `/healthz` (a demo server first fills its database).
@@ -354,24 +335,6 @@ fn parse_wrk(out: &str) -> anyhow::Result<Figures> {
         p99_ms: us("p99_us")? / 1000.0,
         errors,
     })
-}
-
-fn stop(child: &mut Child) {
-    #[cfg(unix)]
-    {
-        // SIGTERM lets the server finish; it is this process's own child.
-        let _ = Process::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        for _ in 0..50 {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// A baseline: `POST /api/v1/recognition/advice` reads the body and answers plain JSON, and
