@@ -1181,4 +1181,159 @@ mod tests {
         assert!(!second_factor_matches(&c, Some("张小明"), Some(&other)));
         assert!(!second_factor_matches(&c, None, None));
     }
+
+    // Regression tests of issue 8, named after the defect (`r8_<item>_…`).
+
+    fn codes(v: &Verification) -> Vec<(&'static str, &'static str, &'static str)> {
+        v.checks
+            .iter()
+            .map(|c| (c.id.id(), c.outcome.id(), c.why.code()))
+            .collect()
+    }
+
+    /// Each check names what decided it with a stable code: the issuer's grant, the directory
+    /// entry, the lifecycle rule; a check the policy cannot judge names the policy's digest.
+    #[test]
+    fn r8_17_verification_checks_name_what_decided_them() {
+        let p = policy();
+        let v = verify(&p, &mem_cert(), Some(&authority()), d("2025-01-10"));
+        assert_eq!(
+            codes(&v),
+            [
+                ("registered", "pass", "in-registry"),
+                ("issuer", "pass", "granted"),
+                ("state-recognised", "pass", "in-directory"),
+                ("status", "pass", "valid"),
+            ]
+        );
+        assert_eq!(
+            v.checks[1].why,
+            Why::Granted {
+                grant: Grant {
+                    kind: "mem.electrical.low-voltage".into(),
+                    occupation: None,
+                    level: None
+                }
+            }
+        );
+        assert_eq!(
+            v.checks[2].why,
+            Why::InDirectory {
+                entry: "special-operations".into()
+            }
+        );
+        assert_eq!(
+            v.checks[3].why,
+            Why::Valid {
+                lifecycle: "mem-special-operation".into()
+            }
+        );
+
+        // The codes are what the API serialises, beside the sentences.
+        let json = serde_json::to_value(&v.checks[3]).unwrap();
+        assert_eq!(
+            json["why"],
+            serde_json::json!({"code": "valid", "lifecycle": "mem-special-operation"})
+        );
+
+        // Statuses on other days, and the issuer's decisions.
+        let v = verify(&p, &mem_cert(), Some(&authority()), d("2027-02-01"));
+        assert_eq!(v.checks[3].why.code(), "review-due");
+        let v = verify(&p, &mem_cert(), Some(&authority()), d("2031-01-01"));
+        assert_eq!(
+            (v.checks[3].outcome, &v.checks[3].why),
+            (
+                Outcome::Fail,
+                &Why::Expired {
+                    lifecycle: "mem-special-operation".into()
+                }
+            )
+        );
+        let mut c = mem_cert();
+        c.state = AdminState::Revoked {
+            on: d("2025-02-01"),
+        };
+        let v = verify(&p, &c, Some(&authority()), d("2025-03-01"));
+        assert_eq!(v.checks[3].why, Why::Revoked);
+        c.state = AdminState::Suspended {
+            since: d("2025-02-01"),
+        };
+        let v = verify(&p, &c, Some(&authority()), d("2025-03-01"));
+        assert_eq!(v.checks[3].why, Why::Suspended);
+
+        // The issuer check's failures.
+        let v = verify(&p, &mem_cert(), None, d("2025-01-10"));
+        assert_eq!(v.checks[1].why, Why::IssuerNotRegistered);
+        let mut late = authority();
+        late.registered_on = d("2024-06-01");
+        let v = verify(&p, &mem_cert(), Some(&late), d("2025-01-10"));
+        assert_eq!(
+            v.checks[1].why,
+            Why::IssuerNotInGoodStanding {
+                on: d("2024-03-01"),
+                registered_on: d("2024-06-01"),
+                registration: IssuerStatus::Registered
+            }
+        );
+        let mut other = authority();
+        other.kinds = vec!["mem.welding.brazing".into()];
+        let v = verify(&p, &mem_cert(), Some(&other), d("2025-01-10"));
+        assert_eq!(
+            v.checks[1].why,
+            Why::KindNotGranted {
+                kind: "mem.electrical.low-voltage".into()
+            }
+        );
+
+        // Skill level certificates: the institution's scope entry, and its registration.
+        let v = verify(&p, &skill_cert(), Some(&institution()), d("2026-11-01"));
+        assert_eq!(
+            codes(&v),
+            [
+                ("registered", "pass", "in-registry"),
+                ("issuer", "pass", "granted"),
+                ("state-recognised", "pass", "registered-institution"),
+                ("status", "pass", "valid"),
+            ]
+        );
+        assert_eq!(
+            serde_json::to_value(&v.checks[1].why).unwrap(),
+            serde_json::json!({"code": "granted", "grant": {
+                "kind": "mohrss.skill-level", "occupation": "6-18-02-04", "level": "4"}})
+        );
+        assert_eq!(
+            v.checks[2].why,
+            Why::RegisteredInstitution {
+                institution: "inst.s0000-44-000123".into()
+            }
+        );
+        let mut c = skill_cert();
+        c.level = Some(Level::L3);
+        let v = verify(&p, &c, Some(&institution()), d("2026-11-01"));
+        assert_eq!(
+            v.checks[1].why,
+            Why::OutOfScope {
+                occupation: "6-18-02-04".into(),
+                level: Level::L3
+            }
+        );
+        let mut removed = institution();
+        removed.status = IssuerStatus::Removed;
+        removed.status_since = Some(d("2025-06-30"));
+        let v = verify(&p, &skill_cert(), Some(&removed), d("2026-11-01"));
+        assert_eq!(v.checks[1].why.code(), "granted-before-deregistration");
+        assert!(v.checks[1].provisional);
+        let v = verify(&p, &skill_cert(), None, d("2026-11-01"));
+        assert_eq!(v.checks[2].why, Why::NotRegisteredInstitution);
+
+        // A kind the policy in force does not know: the policy is named by its digest.
+        let mut c = mem_cert();
+        c.kind = "mem.electrical.ultra-voltage".into();
+        let v = verify(&p, &c, Some(&authority()), d("2025-01-10"));
+        let na = Why::KindNotInPolicy {
+            kind: "mem.electrical.ultra-voltage".into(),
+            policy: p.digest.clone(),
+        };
+        assert_eq!((&v.checks[2].why, &v.checks[3].why), (&na, &na));
+    }
 }
