@@ -270,6 +270,19 @@ pub enum FactKind {
     Issuer,
 }
 
+impl FactKind {
+    /// The stable id, as serialized (`department`, `kind`, …).
+    pub fn id(self) -> &'static str {
+        match self {
+            FactKind::Department => "department",
+            FactKind::Kind => "kind",
+            FactKind::Lifecycle => "lifecycle",
+            FactKind::Qualification => "qualification",
+            FactKind::Issuer => "issuer",
+        }
+    }
+}
+
 /// A policy fact an answer rests on that is marked provisional: "confirm with the issuing
 /// department". The entry (`fact` and `id`) names its source in the policy; for an issuer, the
 /// fact is POLICY.md §6: certificates of a removed or suspended issuer stay valid unless revoked
@@ -778,53 +791,82 @@ fn scope_en(cert: &Certificate) -> Option<String> {
 
 /// The status with the dates that explain it, in Chinese and English.
 pub fn describe_status(r: &StatusReport, day: Day) -> (String, String) {
-    let opt = |d: Option<Day>| d.map(|d| d.to_string()).unwrap_or_default();
+    use crate::date::Piece::{Day as D, MaybeDay as M, Text as T};
+    use crate::date::sentence as s;
     match r.status {
         Status::Valid => match r.valid_until {
             None => (
-                format!("{day} 有效；此类证书长期有效"),
-                format!("valid on {day}; certificates of this kind do not expire"),
+                s(&[D(day), T(" 有效；此类证书长期有效")]),
+                s(&[
+                    T("valid on "),
+                    D(day),
+                    T("; certificates of this kind do not expire"),
+                ]),
             ),
             Some(until) => match r.review_due_on {
                 Some(due) => (
-                    format!("{day} 有效，有效期至 {until}；下次复审 {due}"),
-                    format!("valid on {day}, until {until}; next review due {due}"),
+                    s(&[
+                        D(day),
+                        T(" 有效，有效期至 "),
+                        D(until),
+                        T("；下次复审 "),
+                        D(due),
+                    ]),
+                    s(&[
+                        T("valid on "),
+                        D(day),
+                        T(", until "),
+                        D(until),
+                        T("; next review due "),
+                        D(due),
+                    ]),
                 ),
                 None => (
-                    format!("{day} 有效，有效期至 {until}"),
-                    format!("valid on {day}, until {until}"),
+                    s(&[D(day), T(" 有效，有效期至 "), D(until)]),
+                    s(&[T("valid on "), D(day), T(", until "), D(until)]),
                 ),
             },
         },
         Status::ReviewDue => {
             let due = r.review_due_on.or(r.valid_until);
             (
-                format!(
-                    "{day} 有效；持证人应自 {} 起、于 {} 前申请复审或延期",
-                    opt(r.review_due_from),
-                    opt(due)
-                ),
-                format!(
-                    "valid on {day}; the holder should apply for review or renewal from {}, by {}",
-                    opt(r.review_due_from),
-                    opt(due)
-                ),
+                s(&[
+                    D(day),
+                    T(" 有效；持证人应自 "),
+                    M(r.review_due_from),
+                    T(" 起、于 "),
+                    M(due),
+                    T(" 前申请复审或延期"),
+                ]),
+                s(&[
+                    T("valid on "),
+                    D(day),
+                    T("; the holder should apply for review or renewal from "),
+                    M(r.review_due_from),
+                    T(", by "),
+                    M(due),
+                ]),
             )
         }
         Status::Expired => (
-            format!("自 {} 起失效（未按期复审或已过有效期）", opt(r.expired_on)),
-            format!(
-                "expired on {} (a review was missed or the validity ended)",
-                opt(r.expired_on)
-            ),
+            s(&[
+                T("自 "),
+                M(r.expired_on),
+                T(" 起失效（未按期复审或已过有效期）"),
+            ]),
+            s(&[
+                T("expired on "),
+                M(r.expired_on),
+                T(" (a review was missed or the validity ended)"),
+            ]),
         ),
         Status::Suspended => (
-            format!("自 {} 起被发证机构暂停", opt(r.suspended_on)),
-            format!("suspended by the issuer since {}", opt(r.suspended_on)),
+            s(&[T("自 "), M(r.suspended_on), T(" 起被发证机构暂停")]),
+            s(&[T("suspended by the issuer since "), M(r.suspended_on)]),
         ),
         Status::Revoked => (
-            format!("已于 {} 被撤销", opt(r.revoked_on)),
-            format!("revoked on {}", opt(r.revoked_on)),
+            s(&[T("已于 "), M(r.revoked_on), T(" 被撤销")]),
+            s(&[T("revoked on "), M(r.revoked_on)]),
         ),
     }
 }
@@ -840,6 +882,75 @@ mod tests {
     fn policy() -> Policy {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
         Policy::load_dir(&dir).unwrap()
+    }
+
+    /// The status sentences, word for word: they are built piece by piece for speed, and must
+    /// say what they always said.
+    #[test]
+    fn status_sentences_are_exact() {
+        let r = |status, valid_until, review_due_on, from, exp, sus, rev| StatusReport {
+            status,
+            valid_until,
+            review_due_on,
+            review_due_from: from,
+            expired_on: exp,
+            suspended_on: sus,
+            revoked_on: rev,
+        };
+        let day = d("2026-12-02");
+        let (a, b, c) = (
+            Some(d("2027-09-08")),
+            Some(d("2027-03-01")),
+            Some(d("2026-10-01")),
+        );
+        let cases = [
+            (
+                r(Status::Valid, None, None, None, None, None, None),
+                "2026-12-02 有效；此类证书长期有效",
+                "valid on 2026-12-02; certificates of this kind do not expire",
+            ),
+            (
+                r(Status::Valid, a, b, None, None, None, None),
+                "2026-12-02 有效，有效期至 2027-09-08；下次复审 2027-03-01",
+                "valid on 2026-12-02, until 2027-09-08; next review due 2027-03-01",
+            ),
+            (
+                r(Status::Valid, a, None, None, None, None, None),
+                "2026-12-02 有效，有效期至 2027-09-08",
+                "valid on 2026-12-02, until 2027-09-08",
+            ),
+            (
+                r(Status::ReviewDue, a, None, c, None, None, None),
+                "2026-12-02 有效；持证人应自 2026-10-01 起、于 2027-09-08 前申请复审或延期",
+                "valid on 2026-12-02; the holder should apply for review or renewal from 2026-10-01, by 2027-09-08",
+            ),
+            (
+                r(Status::ReviewDue, None, None, None, None, None, None),
+                "2026-12-02 有效；持证人应自  起、于  前申请复审或延期",
+                "valid on 2026-12-02; the holder should apply for review or renewal from , by ",
+            ),
+            (
+                r(Status::Expired, a, None, None, c, None, None),
+                "自 2026-10-01 起失效（未按期复审或已过有效期）",
+                "expired on 2026-10-01 (a review was missed or the validity ended)",
+            ),
+            (
+                r(Status::Suspended, a, None, None, None, c, None),
+                "自 2026-10-01 起被发证机构暂停",
+                "suspended by the issuer since 2026-10-01",
+            ),
+            (
+                r(Status::Revoked, a, None, None, None, None, c),
+                "已于 2026-10-01 被撤销",
+                "revoked on 2026-10-01",
+            ),
+        ];
+        for (report, zh, en) in cases {
+            assert_eq!(
+                describe_status(&report, day),
+                (zh.to_string(), en.to_string())
+            );
+        }
     }
 
     fn d(s: &str) -> Day {

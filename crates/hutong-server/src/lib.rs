@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod handlers;
+mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use hutong_core::verify::HolderQuery;
@@ -33,10 +33,9 @@ use crate::views::LookupAnswer;
 )]
 pub async fn verify(
     State(state): State<AppState>,
-    params: Result<Query<VerifyParams>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
-    verify_answer(&state, params).await
+    verify_answer(&state, VerifyParams::from_query(query.as_deref())?).await
 }
 
 /// Verify one certificate, the query in the body: the same as `GET /api/v1/verify`, for a
@@ -65,7 +64,7 @@ async fn verify_answer(state: &AppState, params: VerifyParams) -> Result<Respons
     let q = params.check(&policy)?;
     let today = hutong_core::date::today_in_china();
     let found = lookup::find_by_number(state, &policy, &q, today).await?;
-    Ok(private_json(&LookupAnswer::new(&policy, today, &found)))
+    Ok(private_answer(&LookupAnswer::new(&policy, today, &found)))
 }
 
 /// Every certificate of one holder, across all departments (一网通查). Deprecated: this form
@@ -123,16 +122,25 @@ async fn holder_answer(state: &AppState, q: HolderQuery) -> Result<Response, Api
     let policy = state.policy();
     let today = hutong_core::date::today_in_china();
     let found = lookup::find_by_holder(state, &policy, &q, today).await?;
-    Ok(private_json(&LookupAnswer::new(&policy, today, &found)))
+    Ok(private_answer(&LookupAnswer::new(&policy, today, &found)))
 }
 
 /// A JSON answer about a person: not to be cached, and the URL it was asked at (which carries
 /// the query) not to be passed on as a referrer.
 pub fn private_json<T: serde::Serialize>(body: &T) -> Response {
-    // One verification answer is about two kilobytes: one allocation, no regrowth.
     let mut bytes = Vec::with_capacity(4096);
-    match serde_json::to_writer(&mut bytes, body) {
-        Ok(()) => {
+    private_bytes(serde_json::to_writer(&mut bytes, body).map(|()| bytes))
+}
+
+/// A lookup answer, written by its own JSON writer ([`LookupAnswer::to_json`]), as
+/// [`private_json`].
+fn private_answer(answer: &LookupAnswer<'_>) -> Response {
+    private_bytes(Ok(answer.to_json()))
+}
+
+fn private_bytes(encoded: Result<Vec<u8>, serde_json::Error>) -> Response {
+    match encoded {
+        Ok(bytes) => {
             let mut resp = bytes.into_response();
             resp.headers_mut().insert(
                 header::CONTENT_TYPE,

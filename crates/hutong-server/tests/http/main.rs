@@ -8,6 +8,7 @@
 
 mod browser;
 mod fixture;
+mod json_answers;
 mod limits;
 mod lookups;
 mod openapi_doc;
