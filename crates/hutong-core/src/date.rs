@@ -25,6 +25,81 @@ pub fn parse_day(s: &str) -> Result<Day, String> {
         .map_err(|_| format!("\"{s}\" is not a real calendar date"))
 }
 
+/// A day as `YYYY-MM-DD`, the text `Day`'s `Display` and `Serialize` give, written digit by
+/// digit instead of through chrono's formatting: answers write several dates each.
+#[derive(Clone, Copy)]
+pub struct Iso {
+    text: [u8; 10],
+}
+
+impl Iso {
+    /// `None` for a year outside 0–9999, which chrono writes with a sign.
+    pub fn new(d: Day) -> Option<Iso> {
+        let y = d.year();
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
+        let (y, m, dd) = (y as u32, d.month(), d.day());
+        let digit = |n: u32| b'0' + n as u8;
+        Some(Iso {
+            text: [
+                digit(y / 1000),
+                digit(y / 100 % 10),
+                digit(y / 10 % 10),
+                digit(y % 10),
+                b'-',
+                digit(m / 10),
+                digit(m % 10),
+                b'-',
+                digit(dd / 10),
+                digit(dd % 10),
+            ],
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.text).expect("ASCII digits and dashes")
+    }
+}
+
+/// Appends `d` as `YYYY-MM-DD` (as `Display` writes it).
+pub fn push_day(out: &mut String, d: Day) {
+    match Iso::new(d) {
+        Some(i) => out.push_str(i.as_str()),
+        None => out.push_str(&d.to_string()),
+    }
+}
+
+/// A piece of a sentence made with [`sentence`].
+#[derive(Clone, Copy)]
+pub enum Piece<'a> {
+    Text(&'a str),
+    Day(Day),
+    /// A day if there is one, else nothing.
+    MaybeDay(Option<Day>),
+}
+
+/// Text and days, concatenated into one allocation: the sentences of answers, which name
+/// days, without the formatting machinery.
+pub fn sentence(pieces: &[Piece<'_>]) -> String {
+    let len: usize = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Text(t) => t.len(),
+            _ => 10,
+        })
+        .sum();
+    let mut s = String::with_capacity(len);
+    for p in pieces {
+        match *p {
+            Piece::Text(t) => s.push_str(t),
+            Piece::Day(d) | Piece::MaybeDay(Some(d)) => push_day(&mut s, d),
+            Piece::MaybeDay(None) => {}
+        }
+    }
+    s
+}
+
 /// Today in China Standard Time (UTC+8), which is the day certificates are judged by.
 pub fn today_in_china() -> Day {
     let now = chrono::Utc::now() + chrono::Duration::hours(8);
@@ -163,6 +238,28 @@ mod tests {
 
     fn d(s: &str) -> Day {
         parse_day(s).unwrap()
+    }
+
+    #[test]
+    fn iso_days_are_what_display_writes() {
+        for n in (1..3_652_059).step_by(997).chain([1, 730_120, 3_652_059]) {
+            let d = Day::from_num_days_from_ce_opt(n).unwrap();
+            assert_eq!(Iso::new(d).unwrap().as_str(), d.to_string());
+        }
+        let far = Day::from_ymd_opt(12345, 1, 1).unwrap();
+        assert!(Iso::new(far).is_none());
+        let mut s = String::new();
+        push_day(&mut s, far);
+        assert_eq!(s, far.to_string());
+        assert_eq!(
+            sentence(&[
+                Piece::Day(d("2026-01-02")),
+                Piece::Text(" 至 "),
+                Piece::MaybeDay(None),
+                Piece::MaybeDay(Some(d("2027-03-04"))),
+            ]),
+            "2026-01-02 至 2027-03-04"
+        );
     }
 
     #[test]

@@ -188,11 +188,22 @@ pub fn display(scheme: NumberScheme, number: &str) -> std::borrow::Cow<'_, str> 
 
 /// Decodes a normalised number under `scheme`.
 pub fn decode(scheme: NumberScheme, number: &str) -> Result<Decoded, NumberError> {
-    let chars: Vec<char> = number.chars().collect();
+    // The characters on the stack: every scheme's numbers are at most 40 characters, and a
+    // longer one fails each scheme's length check, with its real length in the error.
+    const CAP: usize = 48;
+    let mut buf = ['\0'; CAP];
+    let mut count = 0;
+    for c in number.chars() {
+        if count < CAP {
+            buf[count] = c;
+        }
+        count += 1;
+    }
+    let chars: &[char] = &buf[..count.min(CAP)];
     let len_err = |expected| NumberError::Length {
         scheme,
         expected,
-        got: chars.len(),
+        got: count,
     };
     let char_err = |position, expected| NumberError::Character {
         scheme,
@@ -229,7 +240,8 @@ pub fn decode(scheme: NumberScheme, number: &str) -> Result<Decoded, NumberError
             if !city.is_ascii_uppercase() {
                 return Err(char_err(2, "a city letter A-Z"));
             }
-            let rest: String = chars[2..].iter().collect();
+            // After the abbreviation and the (ASCII) city letter.
+            let rest = &number[province_abbr.len_utf8() + 1..];
             if let Some(p) = rest.chars().position(|c| !c.is_ascii_digit()) {
                 return Err(char_err(p + 3, "a digit"));
             }

@@ -112,8 +112,10 @@ pub struct CertificateView<'a> {
     /// The kind id (`mem.electrical.low-voltage`).
     pub kind: &'a str,
     /// `特种作业操作证 · 电工作业 · 低压电工作业`
-    pub kind_name_zh: String,
-    pub kind_name_en: String,
+    #[schema(value_type = String)]
+    pub kind_name_zh: Cow<'a, str>,
+    #[schema(value_type = String)]
+    pub kind_name_en: Cow<'a, str>,
     pub department: Named<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occupation: Option<Named<'a>>,
@@ -316,12 +318,8 @@ fn result<'a>(policy: &'a Policy, v: &'a Verified) -> CertificateResult<'a> {
         certificate: CertificateView {
             number,
             kind: &c.kind,
-            kind_name_zh: kind
-                .map(|k| k.full_name_zh())
-                .unwrap_or_else(|| c.kind.clone()),
-            kind_name_en: kind
-                .map(|k| k.full_name_en())
-                .unwrap_or_else(|| c.kind.clone()),
+            kind_name_zh: Cow::Borrowed(kind.map_or(c.kind.as_str(), |k| k.title_zh.as_str())),
+            kind_name_en: Cow::Borrowed(kind.map_or(c.kind.as_str(), |k| k.title_en.as_str())),
             department,
             occupation,
             level,

@@ -88,9 +88,29 @@ pub struct Kind {
     /// compares their ids.
     #[serde(skip)]
     pub index: usize,
+    /// The full name ([`Kind::full_name_zh`]), composed once at load: every answer about a
+    /// certificate of the kind shows it.
+    #[serde(skip)]
+    pub title_zh: String,
+    #[serde(skip)]
+    pub title_en: String,
 }
 
 impl Kind {
+    /// Composes the full names from the parts, into `title_zh` and `title_en`.
+    pub(crate) fn compose_titles(&mut self) {
+        self.title_zh = match &self.family_zh {
+            Some(f) => format!("{} · {} · {}", self.certificate_zh, f, self.name_zh),
+            None if self.name_zh == self.certificate_zh => self.certificate_zh.clone(),
+            None => format!("{} · {}", self.certificate_zh, self.name_zh),
+        };
+        self.title_en = match &self.family_en {
+            Some(f) => format!("{} · {} · {}", self.certificate_en, f, self.name_en),
+            None if self.name_en == self.certificate_en => self.certificate_en.clone(),
+            None => format!("{} · {}", self.certificate_en, self.name_en),
+        };
+    }
+
     /// The entry of `code` among the kind's scheme codes.
     pub fn scheme_code(&self, code: &str) -> Option<&SchemeCode> {
         self.scheme_codes.iter().find(|c| c.code == code)
@@ -98,19 +118,11 @@ impl Kind {
 
     /// `特种作业操作证 · 电工作业 · 低压电工作业`
     pub fn full_name_zh(&self) -> String {
-        match &self.family_zh {
-            Some(f) => format!("{} · {} · {}", self.certificate_zh, f, self.name_zh),
-            None if self.name_zh == self.certificate_zh => self.certificate_zh.clone(),
-            None => format!("{} · {}", self.certificate_zh, self.name_zh),
-        }
+        self.title_zh.clone()
     }
 
     pub fn full_name_en(&self) -> String {
-        match &self.family_en {
-            Some(f) => format!("{} · {} · {}", self.certificate_en, f, self.name_en),
-            None if self.name_en == self.certificate_en => self.certificate_en.clone(),
-            None => format!("{} · {}", self.certificate_en, self.name_en),
-        }
+        self.title_en.clone()
     }
 }
 

@@ -599,27 +599,33 @@ fn compile_kind(
         notes.extend(l.iter().cloned());
     }
     let source = ck.source(at, span, &k.source);
-    (ck.errors.len() == before).then(|| Kind {
-        id: k.id.clone(),
-        department: dept.clone(),
-        certificate_zh: k.certificate_zh.clone(),
-        certificate_en: k.certificate_en.clone(),
-        family_zh: k.family_zh.clone(),
-        family_en: k.family_en.clone(),
-        name_zh: k.name_zh.clone(),
-        name_en: k.name_en.clone(),
-        qualification: k.qualification.as_ref().map(|q| q.get_ref().clone()),
-        skill_level: k.skill_level,
-        number_scheme: scheme,
-        scheme_codes,
-        lifecycle: k.lifecycle.get_ref().clone(),
-        occupations,
-        notes,
-        source,
-        provisional: k.provisional,
-        recognition: HeldRules::default(),
-        lifecycle_rule: p.lifecycles[k.lifecycle.get_ref()].clone(),
-        index: 0,
+    (ck.errors.len() == before).then(|| {
+        let mut kind = Kind {
+            id: k.id.clone(),
+            department: dept.clone(),
+            certificate_zh: k.certificate_zh.clone(),
+            certificate_en: k.certificate_en.clone(),
+            family_zh: k.family_zh.clone(),
+            family_en: k.family_en.clone(),
+            name_zh: k.name_zh.clone(),
+            name_en: k.name_en.clone(),
+            qualification: k.qualification.as_ref().map(|q| q.get_ref().clone()),
+            skill_level: k.skill_level,
+            number_scheme: scheme,
+            scheme_codes,
+            lifecycle: k.lifecycle.get_ref().clone(),
+            occupations,
+            notes,
+            source,
+            provisional: k.provisional,
+            recognition: HeldRules::default(),
+            lifecycle_rule: p.lifecycles[k.lifecycle.get_ref()].clone(),
+            index: 0,
+            title_zh: String::new(),
+            title_en: String::new(),
+        };
+        kind.compose_titles();
+        kind
     })
 }
 
