@@ -49,9 +49,7 @@ pub fn app(state: AppState) -> Router {
         .merge(public)
         .merge(operations)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(api_problems))
-        .layer(middleware::from_fn(limit_uri))
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn_with_state(state.clone(), edge))
         .with_state(state)
 }
 
@@ -63,19 +61,29 @@ pub fn metrics_app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Refuses an address longer than [`MAX_URI_BYTES`] with `414`.
-async fn limit_uri(req: Request, next: Next) -> Response {
-    let len = req.uri().path().len() + req.uri().query().map_or(0, |q| q.len() + 1);
-    if len > MAX_URI_BYTES {
-        return ApiError::new(
-            StatusCode::URI_TOO_LONG,
-            "uri-too-long",
-            "The address is too long",
-            format!("addresses are limited to {MAX_URI_BYTES} bytes"),
-        )
-        .into_response();
-    }
-    next.run(req).await
+/// What every request goes through, in one layer (each layer costs a boxed future and a clone
+/// of the service behind it): metrics and the log line ([`observe`]), the refusal of an address
+/// longer than [`MAX_URI_BYTES`] with `414`, and problem details for every error under `/api/`
+/// ([`api_problems`]).
+async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    observe(&state, req, |req| async move {
+        let len = req.uri().path().len() + req.uri().query().map_or(0, |q| q.len() + 1);
+        if len > MAX_URI_BYTES {
+            return ApiError::new(
+                StatusCode::URI_TOO_LONG,
+                "uri-too-long",
+                "The address is too long",
+                format!("addresses are limited to {MAX_URI_BYTES} bytes"),
+            )
+            .into_response();
+        }
+        if !req.uri().path().starts_with("/api/") {
+            return next.run(req).await;
+        }
+        let method = req.method().clone();
+        api_problems(method, next.run(req).await).await
+    })
+    .await
 }
 
 /// The longest error text of a framework rejection that is kept as a problem's detail.
@@ -85,12 +93,7 @@ const MAX_REJECTION_TEXT: usize = 1024;
 /// with an empty body, a `413` or `415` in plain text, the HTML `404` page of an unknown path)
 /// become `application/problem+json`, their text (which may quote the input) masked by
 /// [`ApiError`] like every other detail.
-async fn api_problems(req: Request, next: Next) -> Response {
-    if !req.uri().path().starts_with("/api/") {
-        return next.run(req).await;
-    }
-    let method = req.method().clone();
-    let resp = next.run(req).await;
+async fn api_problems(method: axum::http::Method, resp: Response) -> Response {
     let status = resp.status();
     let is_problem = resp
         .headers()
@@ -140,13 +143,17 @@ async fn api_problems(req: Request, next: Next) -> Response {
 
 /// Records metrics and a log line per request, by route template: the raw URI may carry a
 /// name or an ID number in its query string, so it is never logged.
-async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+async fn observe<F, Fut>(state: &AppState, req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let start = Instant::now();
     // A matched path is a shared string: cloning it does not copy the text.
     let matched = req.extensions().get::<MatchedPath>().cloned();
     let route = matched.as_ref().map_or("unmatched", |p| p.as_str());
     let method = req.method().clone();
-    let resp = next.run(req).await;
+    let resp = inner(req).await;
     let elapsed = start.elapsed();
     state.metrics.record(route, resp.status().as_u16(), elapsed);
     tracing::debug!(%method, route, status = resp.status().as_u16(), micros = elapsed.as_micros() as u64, "request");

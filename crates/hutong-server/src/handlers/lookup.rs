@@ -87,6 +87,29 @@ impl HolderBody {
 }
 
 impl VerifyParams {
+    /// Reads a query string (`number=…&name=…`) as `Query<VerifyParams>` reads it, without
+    /// going through serde: verification's first step, on every request. Unknown parameters
+    /// are ignored; one given twice is refused, naming it.
+    pub fn from_query(query: Option<&str>) -> Result<VerifyParams, ApiError> {
+        let mut p = VerifyParams::default();
+        for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let slot = match &*k {
+                "number" => &mut p.number,
+                "name" => &mut p.name,
+                "id" => &mut p.id,
+                "kind" => &mut p.kind,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(ApiError::bad_request(format!(
+                    "Failed to deserialize query string: duplicate field `{k}`"
+                )));
+            }
+            *slot = Some(v.into_owned());
+        }
+        Ok(p)
+    }
+
     pub fn check(&self, policy: &Policy) -> Result<VerifyQuery, ApiError> {
         VerifyQuery::parse(
             policy,
@@ -159,4 +182,60 @@ pub async fn find_by_holder(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::extract::Query;
+    use axum::http::Uri;
+    use proptest::prelude::*;
+
+    fn fields(p: &VerifyParams) -> [Option<String>; 4] {
+        [
+            p.number.clone(),
+            p.name.clone(),
+            p.id.clone(),
+            p.kind.clone(),
+        ]
+    }
+
+    /// What axum's `Query<VerifyParams>` makes of a query: `Some` fields, or `None` when it
+    /// refuses the query.
+    fn by_axum(q: &str) -> Option<[Option<String>; 4]> {
+        let uri: Uri = format!("/api/v1/verify?{q}").parse().ok()?;
+        Query::<VerifyParams>::try_from_uri(&uri)
+            .ok()
+            .map(|Query(p)| fields(&p))
+    }
+
+    #[test]
+    fn reads_queries_as_axum_query_does() {
+        for q in [
+            "number=%E5%B7%9DA992025000001&name=%E7%86%8A%E7%90%B3",
+            "number=T110101199001011234&id=110101199001011234&kind=mem.electrical.low-voltage",
+            "name=a+b&number=",
+            "other=1&number=x",
+            "number=%ZZ&name=%",
+            "&&=&number",
+        ] {
+            let ours = VerifyParams::from_query(Some(q)).ok().map(|p| fields(&p));
+            assert_eq!(ours, by_axum(q), "{q}");
+        }
+        let twice = VerifyParams::from_query(Some("number=1&number=2")).unwrap_err();
+        assert_eq!(twice.status, axum::http::StatusCode::BAD_REQUEST);
+        assert!(twice.detail.contains("`number`"), "{}", twice.detail);
+        assert!(by_axum("number=1&number=2").is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn reads_any_query_as_axum_query_does(
+            q in "((number|name|id|kind|x)(=([a-zA-Z0-9+ ]|%[0-9A-Fa-f]{2}|%E7%86|%){0,6})?&?){0,5}"
+        ) {
+            let q = q.replace(' ', "%20");
+            let ours = VerifyParams::from_query(Some(&q)).ok().map(|p| fields(&p));
+            prop_assert_eq!(ours, by_axum(&q));
+        }
+    }
 }
