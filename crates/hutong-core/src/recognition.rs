@@ -92,6 +92,7 @@ mod advice;
 mod answers;
 pub mod explain;
 mod input;
+mod json;
 pub mod registry;
 
 use std::borrow::Cow;

@@ -725,6 +725,26 @@ impl PartialEq for Texts<'_> {
 
 impl Eq for Texts<'_> {}
 
+impl Texts<'_> {
+    /// The sentences as a JSON array of strings, the bytes serde_json gives.
+    pub(super) fn write_json(&self, w: &mut Vec<u8>) {
+        w.push(b'[');
+        let mut each = |i: usize, t: &Text<'_>| {
+            if i > 0 {
+                w.push(b',');
+            }
+            super::json::text(w, t);
+        };
+        match &self.0 {
+            TextsRepr::Assumed(a, lang) => {
+                a.texts(*lang).enumerate().for_each(|(i, t)| each(i, &t));
+            }
+            TextsRepr::Listed(v) => v.iter().enumerate().for_each(|(i, t)| each(i, t)),
+        }
+        w.push(b']');
+    }
+}
+
 impl Serialize for Texts<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
@@ -860,12 +880,9 @@ impl Serialize for Text<'_> {
 /// Texts shorter than this are written by the serializer as usual.
 const RAW_FROM: usize = 48;
 
-/// Whether `s` needs escaping in a JSON string: a control character, `"` or a backslash. A fold
-/// without an early exit, so that it compiles to a vectorized loop.
+/// Whether `s` needs escaping in a JSON string (see [`super::json::needs_escaping`]).
 fn needs_escaping(s: &str) -> bool {
-    s.bytes().fold(false, |acc, b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
-    })
+    super::json::needs_escaping(s.as_bytes())
 }
 
 /// Writes a sentence of the advice as a JSON string. serde_json escapes strings a byte at a time
