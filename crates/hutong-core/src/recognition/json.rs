@@ -114,30 +114,37 @@ fn opt_str(w: &mut Vec<u8>, s: Option<&str>) {
 
 /// A day as chrono writes it: `"YYYY-MM-DD"` (other years through chrono itself).
 pub(super) fn day(w: &mut Vec<u8>, d: Day) {
-    let y = d.year();
-    if (0..=9999).contains(&y) {
-        let (y, m, dd) = (y as u32, d.month(), d.day());
-        let digit = |n: u32| b'0' + n as u8;
-        lit(
-            w,
-            &[
-                b'"',
-                digit(y / 1000),
-                digit(y / 100 % 10),
-                digit(y / 10 % 10),
-                digit(y % 10),
-                b'-',
-                digit(m / 10),
-                digit(m % 10),
-                b'-',
-                digit(dd / 10),
-                digit(dd % 10),
-                b'"',
-            ],
-        );
-    } else {
-        write!(w, "\"{d}\"").expect("writing to a Vec cannot fail");
+    match ymd(d) {
+        Some(b) => {
+            w.reserve(12);
+            w.push(b'"');
+            w.extend_from_slice(&b);
+            w.push(b'"');
+        }
+        None => write!(w, "\"{d}\"").expect("writing to a Vec cannot fail"),
     }
+}
+
+/// `YYYY-MM-DD` for a year from 0 to 9999, as chrono displays it.
+pub(super) fn ymd(d: Day) -> Option<[u8; 10]> {
+    let y = d.year();
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    let (y, m, dd) = (y as u32, d.month(), d.day());
+    let digit = |n: u32| b'0' + n as u8;
+    Some([
+        digit(y / 1000),
+        digit(y / 100 % 10),
+        digit(y / 10 % 10),
+        digit(y % 10),
+        b'-',
+        digit(m / 10),
+        digit(m % 10),
+        b'-',
+        digit(dd / 10),
+        digit(dd % 10),
+    ])
 }
 
 fn opt_day(w: &mut Vec<u8>, d: Option<Day>) {
@@ -473,6 +480,22 @@ mod tests {
         fn days_are_written_as_chrono_writes_them(n in -5_000_000i32..5_000_000) {
             let d = Day::from_num_days_from_ce_opt(n).unwrap();
             prop_assert_eq!(ours(|w| day(w, d)), serde_json::to_string(&d).unwrap());
+        }
+    }
+
+    #[test]
+    fn days_in_sentences_read_as_chrono_displays_them() {
+        for n in [
+            1, 365, 700_000, 739_000, 3_652_059, 3_652_060, 5_000_000, -400,
+        ] {
+            let day = Day::from_num_days_from_ce_opt(n).unwrap();
+            let t = Text::LaterEdition {
+                edition: "2018",
+                later: "2027",
+                from: day,
+                lang: Lang::En,
+            };
+            assert!(t.to_string().contains(&format!(" on {day} and ")), "{day}");
         }
     }
 
