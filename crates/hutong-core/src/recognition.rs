@@ -92,6 +92,7 @@ mod advice;
 mod answers;
 pub mod explain;
 mod input;
+mod json;
 pub mod registry;
 
 use std::borrow::Cow;
@@ -434,8 +435,13 @@ fn evaluate<'a>(
     // Holdings in a canonical order, so that nothing below depends on the input's order.
     held.sort_by(|a, b| a.kind.index.cmp(&b.kind.index).then_with(|| a.h.cmp(b.h)));
 
-    let mut ex_hits: Vec<ExHit<'a>> = Vec::new();
-    let mut dl_hits: Vec<(usize, usize)> = Vec::new();
+    // Sized once for every rule that names a held kind: no regrowth below.
+    let (n_ex, n_dl) = held.iter().fold((0, 0), |(e, d), hd| {
+        let r = &hd.kind.recognition;
+        (e + r.exemption.len(), d + r.deemed_level.len())
+    });
+    let mut ex_hits: Vec<ExHit<'a>> = Vec::with_capacity(n_ex);
+    let mut dl_hits: Vec<(usize, usize)> = Vec::with_capacity(n_dl);
     let mut misses: Vec<Miss<'a>> = Vec::new();
     let mut open_questions: Vec<OpenQuestionNote<'a>> = Vec::new();
     for (hi, hd) in held.iter().enumerate() {

@@ -124,7 +124,15 @@ fn run_scenario(file: &str) {
             "{file}: a scenario states its as_of date"
         );
         let today = input.as_of.unwrap();
-        advise_at(policy, &input, today).map(|a| serde_json::to_value(&a).unwrap())
+        advise_at(policy, &input, today).map(|a| {
+            // What the server sends: the same bytes as serde_json's.
+            assert_eq!(
+                String::from_utf8(a.to_json()).unwrap(),
+                serde_json::to_string(&a).unwrap(),
+                "{file}: Advice::to_json differs from serde_json"
+            );
+            serde_json::to_value(&a).unwrap()
+        })
     });
     match (
         scenario.get("expected"),
@@ -407,6 +415,16 @@ proptest! {
         let advice = advise_at(policy, &bad, bad.as_of.unwrap()).unwrap();
         prop_assert!(entitlements(&advice).is_empty());
         prop_assert!(advice.next_levels.is_empty());
+    }
+
+    #[test]
+    fn the_advice_is_written_as_serde_json_writes_it(
+        input in any_input(),
+        fixture in any::<bool>(),
+    ) {
+        let policy: &Policy = if fixture { &WITH_FIXTURE } else { &SHIPPED };
+        let a = advise_at(policy, &input, input.as_of.unwrap()).unwrap();
+        prop_assert_eq!(String::from_utf8(a.to_json()).unwrap(), serde_json::to_string(&a).unwrap());
     }
 
     #[test]

@@ -644,37 +644,56 @@ impl<'a> Assumed<'a> {
 
     /// The sentences, in a fixed order.
     fn texts(self, lang: Lang) -> impl Iterator<Item = Text<'a>> {
+        let mut v = Vec::new();
+        self.each(lang, |t| v.push(t));
+        v.into_iter()
+    }
+
+    /// Calls `f` with each sentence, in the fixed order of [`Assumed::texts`], without building
+    /// them all first.
+    fn each(self, lang: Lang, mut f: impl FnMut(Text<'a>)) {
         let pick = |pair: [&'static str; 2]| {
             t(match lang {
                 Lang::En => pair[0],
                 Lang::Zh => pair[1],
             })
         };
-        [
-            self.no_standard.then(|| pick(NO_STANDARD)),
-            self.no_condition.then(|| pick(NO_CONDITION)),
-            self.since.then(|| pick(CALENDAR_YEARS)),
-            self.deemed_date
-                .map(|(day, kind, rule, effective)| Text::DeemedFrom {
-                    rule,
-                    kind,
-                    day,
-                    effective,
-                    lang,
-                }),
-            self.undated_held.then(|| pick(UNDATED_HELD)),
-            self.undated_deemed.then(|| pick(UNDATED_DEEMED)),
-            self.no_experience.then(|| pick(NO_EXPERIENCE)),
-            self.projected.then(|| pick(PROJECTED)),
-            self.later.map(|(edition, later, from)| Text::LaterEdition {
+        for (on, pair) in [
+            (self.no_standard, NO_STANDARD),
+            (self.no_condition, NO_CONDITION),
+            (self.since, CALENDAR_YEARS),
+        ] {
+            if on {
+                f(pick(pair));
+            }
+        }
+        if let Some((day, kind, rule, effective)) = self.deemed_date {
+            f(Text::DeemedFrom {
+                rule,
+                kind,
+                day,
+                effective,
+                lang,
+            });
+        }
+        for (on, pair) in [
+            (self.undated_held, UNDATED_HELD),
+            (self.undated_deemed, UNDATED_DEEMED),
+            (self.no_experience, NO_EXPERIENCE),
+            (self.projected, PROJECTED),
+        ] {
+            if on {
+                f(pick(pair));
+            }
+        }
+        if let Some((edition, later, from)) = self.later {
+            f(Text::LaterEdition {
                 edition,
                 later,
                 from,
                 lang,
-            }),
-        ]
-        .into_iter()
-        .flatten()
+            });
+        }
     }
 }
 
@@ -724,6 +743,30 @@ impl PartialEq for Texts<'_> {
 }
 
 impl Eq for Texts<'_> {}
+
+impl Texts<'_> {
+    /// The sentences as a JSON array of strings, the bytes serde_json gives.
+    pub(super) fn write_json(&self, w: &mut Vec<u8>) {
+        w.push(b'[');
+        let mut each = |i: usize, t: &Text<'_>| {
+            if i > 0 {
+                w.push(b',');
+            }
+            super::json::text(w, t);
+        };
+        match &self.0 {
+            TextsRepr::Assumed(a, lang) => {
+                let mut i = 0;
+                a.each(*lang, |t| {
+                    each(i, &t);
+                    i += 1;
+                });
+            }
+            TextsRepr::Listed(v) => v.iter().enumerate().for_each(|(i, t)| each(i, t)),
+        }
+        w.push(b']');
+    }
+}
 
 impl Serialize for Texts<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -787,7 +830,9 @@ impl fmt::Display for Text<'_> {
                 lang: Lang::En,
             } => write!(
                 f,
-                "The level is deemed (rule {rule}); the policy does not say from which date years after a deemed level count (POLICY.md §1.1 [U]). They are counted here from {day}, when the {kind} certificate was first issued; they may instead count from {effective}, when the rule took effect. Confirm with the evaluation institution."
+                "The level is deemed (rule {rule}); the policy does not say from which date years after a deemed level count (POLICY.md §1.1 [U]). They are counted here from {}, when the {kind} certificate was first issued; they may instead count from {}, when the rule took effect. Confirm with the evaluation institution.",
+                Ymd(*day),
+                Ymd(*effective)
             ),
             Text::DeemedFrom {
                 rule,
@@ -797,7 +842,9 @@ impl fmt::Display for Text<'_> {
                 lang: Lang::Zh,
             } => write!(
                 f,
-                "该等级为视同取得（规则 {rule}），政策未明确视同等级的年限从何日起算。此处自{kind}证书初次颁发之日{day}起算；也可能自规则施行之日{effective}起算。请向评价机构确认。"
+                "该等级为视同取得（规则 {rule}），政策未明确视同等级的年限从何日起算。此处自{kind}证书初次颁发之日{}起算；也可能自规则施行之日{}起算。请向评价机构确认。",
+                Ymd(*day),
+                Ymd(*effective)
             ),
             Text::LaterEdition {
                 edition,
@@ -806,7 +853,8 @@ impl fmt::Display for Text<'_> {
                 lang: Lang::En,
             } => write!(
                 f,
-                "Judged by the {edition} edition of the standard; the {later} edition takes effect on {from} and may change the conditions."
+                "Judged by the {edition} edition of the standard; the {later} edition takes effect on {} and may change the conditions.",
+                Ymd(*from)
             ),
             Text::LaterEdition {
                 edition,
@@ -815,8 +863,22 @@ impl fmt::Display for Text<'_> {
                 lang: Lang::Zh,
             } => write!(
                 f,
-                "按{edition}年版标准判断；{later}年版标准自{from}起施行，申报条件可能变化。"
+                "按{edition}年版标准判断；{later}年版标准自{}起施行，申报条件可能变化。",
+                Ymd(*from)
             ),
+        }
+    }
+}
+
+/// A day in a sentence, as chrono displays it (`2026-01-16`), without chrono's formatter.
+struct Ymd(Day);
+
+impl fmt::Display for Ymd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match super::json::ymd(self.0) {
+            // ASCII digits and hyphens.
+            Some(b) => f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?),
+            None => fmt::Display::fmt(&self.0, f),
         }
     }
 }
@@ -860,12 +922,9 @@ impl Serialize for Text<'_> {
 /// Texts shorter than this are written by the serializer as usual.
 const RAW_FROM: usize = 48;
 
-/// Whether `s` needs escaping in a JSON string: a control character, `"` or a backslash. A fold
-/// without an early exit, so that it compiles to a vectorized loop.
+/// Whether `s` needs escaping in a JSON string (see [`super::json::needs_escaping`]).
 fn needs_escaping(s: &str) -> bool {
-    s.bytes().fold(false, |acc, b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
-    })
+    super::json::needs_escaping(s.as_bytes())
 }
 
 /// Writes a sentence of the advice as a JSON string. serde_json escapes strings a byte at a time

@@ -7,7 +7,7 @@ use axum::Form;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::Markup;
 use serde_json::{Map, Value, json};
@@ -56,7 +56,14 @@ pub async fn advice(State(state): State<AppState>, body: Bytes) -> Result<Respon
     let input = AdviceInput::from_json(text).map_err(|e| input_error(&e))?;
     let policy = state.policy();
     let advice = advise_at(&policy, &input, today_in_china()).map_err(|e| input_error(&e))?;
-    Ok(private_json(&advice))
+    // The bytes serde_json would write, without its per-byte escaping of every key and text.
+    let mut resp = advice.to_json().into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    crate::handlers::mark_private(&mut resp);
+    Ok(resp)
 }
 
 /// The holder's registered certificates (those whose name matches) as advice input.
