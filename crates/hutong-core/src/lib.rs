@@ -10,6 +10,7 @@ pub mod holder;
 pub mod idcard;
 pub mod ids;
 pub mod issuer;
+pub mod json;
 pub mod lifecycle;
 pub mod number;
 pub mod policy;

@@ -1,17 +1,12 @@
-//! A direct JSON writer for the lookup answer ([`LookupAnswer`]), the service's hottest
-//! answer: every verification and every one-stop query writes one.
-//!
-//! Through serde, serde_json spends most of a verification's extra CPU on this answer: it
-//! escapes every key and every string byte by byte, and calls through the serializer for each
-//! field. Here the keys are literals, dates are written digit by digit, and strings are escaped
-//! eight bytes at a time. The output is byte for byte what `serde_json::to_vec` makes of the
-//! same answer, whose `Serialize` derive stays the definition (and the OpenAPI schema's
-//! source): the tests below compare the two on every kind of answer, and the escaper on
-//! arbitrary strings.
-
-use chrono::Datelike;
+//! The lookup answer ([`LookupAnswer`]) as JSON, written directly: the service's hottest
+//! answer, made by every verification and every one-stop query. It is the bytes
+//! `serde_json::to_vec` makes of the same answer, whose `Serialize` derive stays the definition
+//! (and the OpenAPI schema's source), from the pieces in `hutong_core::json`: keys are
+//! literals, strings are copied whole when they need no escaping, days are written digit by
+//! digit. The tests compare the two on every kind of answer (`tests/http/json_answers.rs`).
 
 use hutong_core::date::Day;
+use hutong_core::json;
 use hutong_core::verify::{Grant, Why};
 
 use crate::views::{
@@ -31,7 +26,7 @@ impl Out {
     /// A key that needs no escaping, with its colon: `"key":`.
     #[inline]
     fn key(&mut self, k: &'static str) {
-        debug_assert!(k.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'));
+        debug_assert!(!json::needs_escaping(k.as_bytes()));
         self.0.push(b'"');
         self.0.extend_from_slice(k.as_bytes());
         self.0.extend_from_slice(b"\":");
@@ -39,72 +34,32 @@ impl Out {
 
     #[inline]
     fn str(&mut self, s: &str) {
-        self.0.push(b'"');
-        escape_into(&mut self.0, s.as_bytes());
-        self.0.push(b'"');
+        json::str(&mut self.0, s);
     }
 
-    /// A string of the program's own (an id, a status name, a fixed sentence), copied without
-    /// the check for characters to escape; debug builds, and so the tests, check it.
     #[inline]
     fn plain(&mut self, s: &'static str) {
-        debug_assert!(is_plain(s.as_bytes()), "{s:?}");
-        self.0.push(b'"');
-        self.0.extend_from_slice(s.as_bytes());
-        self.0.push(b'"');
+        json::plain(&mut self.0, s);
     }
 
     fn opt_plain(&mut self, s: Option<&'static str>) {
-        match s {
-            Some(s) => self.plain(s),
-            None => self.raw("null"),
-        }
+        json::opt_plain(&mut self.0, s);
     }
 
     fn opt_str(&mut self, s: Option<&str>) {
-        match s {
-            Some(s) => self.str(s),
-            None => self.raw("null"),
-        }
+        json::opt_str(&mut self.0, s);
     }
 
     fn bool(&mut self, b: bool) {
-        self.raw(if b { "true" } else { "false" });
+        json::bool(&mut self.0, b);
     }
 
     fn day(&mut self, d: Day) {
-        let y = d.year();
-        if !(0..=9999).contains(&y) {
-            // chrono writes such years with a sign; not a date the registry holds, but keep
-            // the same bytes as serde.
-            self.0.push(b'"');
-            self.raw(&d.to_string());
-            self.0.push(b'"');
-            return;
-        }
-        let (y, m, dd) = (y as u32, d.month(), d.day());
-        let digit = |n: u32| b'0' + n as u8;
-        self.0.extend_from_slice(&[
-            b'"',
-            digit(y / 1000),
-            digit(y / 100 % 10),
-            digit(y / 10 % 10),
-            digit(y % 10),
-            b'-',
-            digit(m / 10),
-            digit(m % 10),
-            b'-',
-            digit(dd / 10),
-            digit(dd % 10),
-            b'"',
-        ]);
+        json::day(&mut self.0, d);
     }
 
     fn opt_day(&mut self, d: Option<Day>) {
-        match d {
-            Some(d) => self.day(d),
-            None => self.raw("null"),
-        }
+        json::opt_day(&mut self.0, d);
     }
 
     /// `,"key":` then the day, only when there is one (`skip_serializing_if = "Option::is_none"`).
@@ -125,82 +80,6 @@ impl Out {
             each(self, item);
         }
         self.0.push(b']');
-    }
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Appends `s` escaped as serde_json escapes a string's contents: `"` and `\` with a
-/// backslash, the control characters `\b \t \n \f \r` by name and the others as `\u00XX`;
-/// everything else, including non-ASCII text, as it is.
-fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
-    if is_plain(s) {
-        out.extend_from_slice(s);
-        return;
-    }
-    let mut start = 0;
-    for (i, &b) in s.iter().enumerate() {
-        if needs_escape(b) {
-            out.extend_from_slice(&s[start..i]);
-            escape_byte(out, b);
-            start = i + 1;
-        }
-    }
-    out.extend_from_slice(&s[start..]);
-}
-
-/// Whether `s` has no byte to escape, eight bytes at a time with no branch per word: in a
-/// word, the high bit of a byte is set in [`word_flags`] if that byte (or, by a borrow, one
-/// above a byte that is) needs escaping, so the union of the words' flags is empty exactly
-/// when no byte does. The last short word is padded with a plain letter.
-fn is_plain(s: &[u8]) -> bool {
-    let (words, tail) = s.as_chunks::<8>();
-    let mut flags = 0;
-    for w in words {
-        flags |= word_flags(u64::from_le_bytes(*w));
-    }
-    if !tail.is_empty() {
-        let mut last = [b'a'; 8];
-        last[..tail.len()].copy_from_slice(tail);
-        flags |= word_flags(u64::from_le_bytes(last));
-    }
-    flags == 0
-}
-
-#[inline(always)]
-fn word_flags(w: u64) -> u64 {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let control = w.wrapping_sub(LO * 0x20) & !w;
-    let q = w ^ (LO * b'"' as u64);
-    let quote = q.wrapping_sub(LO) & !q;
-    let b = w ^ (LO * b'\\' as u64);
-    let backslash = b.wrapping_sub(LO) & !b;
-    (control | quote | backslash) & HI
-}
-
-#[inline]
-fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
-}
-
-fn escape_byte(out: &mut Vec<u8>, b: u8) {
-    match b {
-        b'"' => out.extend_from_slice(b"\\\""),
-        b'\\' => out.extend_from_slice(b"\\\\"),
-        0x08 => out.extend_from_slice(b"\\b"),
-        b'\t' => out.extend_from_slice(b"\\t"),
-        b'\n' => out.extend_from_slice(b"\\n"),
-        0x0c => out.extend_from_slice(b"\\f"),
-        b'\r' => out.extend_from_slice(b"\\r"),
-        _ => out.extend_from_slice(&[
-            b'\\',
-            b'u',
-            b'0',
-            b'0',
-            HEX[(b >> 4) as usize],
-            HEX[(b & 0xf) as usize],
-        ]),
     }
 }
 
@@ -500,31 +379,6 @@ fn note(o: &mut Out, n: &NoteView<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    fn escaped(s: &str) -> String {
-        let mut v = Vec::new();
-        escape_into(&mut v, s.as_bytes());
-        String::from_utf8(v).unwrap()
-    }
-
-    #[test]
-    fn escapes_as_serde_json_does() {
-        for s in [
-            "",
-            "a",
-            "\"",
-            "\\",
-            "12345678\"",
-            "1234567\u{1f}",
-            "\u{7f}\u{0}\u{8}\t\n\u{c}\r",
-            "熊*",
-            "四川省住房和城乡建设厅 \"引号\" \\ 反斜杠",
-        ] {
-            let want = serde_json::to_string(s).unwrap();
-            assert_eq!(format!("\"{}\"", escaped(s)), want, "{s:?}");
-        }
-    }
 
     #[test]
     fn writes_every_why_as_serde_json_does() {
@@ -597,32 +451,6 @@ mod tests {
                 String::from_utf8(o.0).unwrap(),
                 serde_json::to_string(w).unwrap()
             );
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn escapes_any_string_as_serde_json_does(s in any::<String>()) {
-            prop_assert_eq!(format!("\"{}\"", escaped(&s)), serde_json::to_string(&s).unwrap());
-        }
-
-        #[test]
-        fn escapes_near_ascii_strings_as_serde_json_does(s in "[\\x00-\\x7f\"\\\\]{0,40}") {
-            prop_assert_eq!(format!("\"{}\"", escaped(&s)), serde_json::to_string(&s).unwrap());
-        }
-
-        #[test]
-        fn finds_every_byte_to_escape(s in "[\\x00-\\x7f\u{80}-\u{10ffff}]{0,40}") {
-            let plain = !s.bytes().any(needs_escape);
-            prop_assert_eq!(is_plain(s.as_bytes()), plain);
-        }
-
-        #[test]
-        fn writes_days_as_serde_json_does(n in 0i32..3_652_059) {
-            let d = Day::from_num_days_from_ce_opt(n + 1).unwrap();
-            let mut o = Out(Vec::new());
-            o.day(d);
-            prop_assert_eq!(String::from_utf8(o.0).unwrap(), serde_json::to_string(&d).unwrap());
         }
     }
 }

@@ -875,9 +875,8 @@ struct Ymd(Day);
 
 impl fmt::Display for Ymd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match super::json::ymd(self.0) {
-            // ASCII digits and hyphens.
-            Some(b) => f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?),
+        match crate::date::Iso::new(self.0) {
+            Some(iso) => f.write_str(iso.as_str()),
             None => fmt::Display::fmt(&self.0, f),
         }
     }
@@ -922,9 +921,9 @@ impl Serialize for Text<'_> {
 /// Texts shorter than this are written by the serializer as usual.
 const RAW_FROM: usize = 48;
 
-/// Whether `s` needs escaping in a JSON string (see [`super::json::needs_escaping`]).
+/// Whether `s` needs escaping in a JSON string (see [`crate::json::needs_escaping`]).
 fn needs_escaping(s: &str) -> bool {
-    super::json::needs_escaping(s.as_bytes())
+    crate::json::needs_escaping(s.as_bytes())
 }
 
 /// Writes a sentence of the advice as a JSON string. serde_json escapes strings a byte at a time

@@ -9,12 +9,11 @@
 //! `Serialize` implementations stay the reference: tests compare the two on every recognition
 //! case and on generated advice.
 
+use super::advice::*;
 use std::io::Write as _;
 
-use super::advice::*;
-use crate::date::Day;
 use crate::ids::{ExemptionSet, Level};
-use chrono::Datelike;
+use crate::json::{bool, day, escaped, list, lit, needs_escaping, opt_day, opt_str, plain, str};
 
 impl Advice<'_> {
     /// The advice as compact JSON: the bytes `serde_json::to_vec(self)` gives.
@@ -47,111 +46,8 @@ impl Advice<'_> {
     }
 }
 
-#[inline(always)]
-fn lit(w: &mut Vec<u8>, bytes: &[u8]) {
-    w.extend_from_slice(bytes);
-}
-
-fn list<T>(w: &mut Vec<u8>, items: &[T], mut each: impl FnMut(&mut Vec<u8>, &T)) {
-    w.push(b'[');
-    for (i, x) in items.iter().enumerate() {
-        if i > 0 {
-            w.push(b',');
-        }
-        each(w, x);
-    }
-    w.push(b']');
-}
-
 fn strs<S: AsRef<str>>(w: &mut Vec<u8>, items: &[S]) {
     list(w, items, |w, s| str(w, s.as_ref()));
-}
-
-fn bool(w: &mut Vec<u8>, b: bool) {
-    lit(w, if b { b"true" } else { b"false" });
-}
-
-/// Whether `s` needs escaping in a JSON string: a control character, `"` or a backslash. A fold
-/// without an early exit, so that it compiles to a vectorized loop.
-pub(super) fn needs_escaping(s: &[u8]) -> bool {
-    s.iter().fold(false, |acc, &b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
-    })
-}
-
-/// `s` as a JSON string, escaped exactly as serde_json escapes it.
-pub(super) fn str(w: &mut Vec<u8>, s: &str) {
-    if needs_escaping(s.as_bytes()) {
-        escaped(w, s);
-    } else {
-        w.reserve(s.len() + 2);
-        w.push(b'"');
-        w.extend_from_slice(s.as_bytes());
-        w.push(b'"');
-    }
-}
-
-#[cold]
-fn escaped(w: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(&mut *w, s).expect("writing to a Vec cannot fail");
-}
-
-/// A string known to need no escaping (the engine's own sentences, checked by a test).
-fn plain(w: &mut Vec<u8>, s: &'static str) {
-    debug_assert!(!needs_escaping(s.as_bytes()));
-    w.reserve(s.len() + 2);
-    w.push(b'"');
-    w.extend_from_slice(s.as_bytes());
-    w.push(b'"');
-}
-
-fn opt_str(w: &mut Vec<u8>, s: Option<&str>) {
-    match s {
-        Some(s) => str(w, s),
-        None => lit(w, b"null"),
-    }
-}
-
-/// A day as chrono writes it: `"YYYY-MM-DD"` (other years through chrono itself).
-pub(super) fn day(w: &mut Vec<u8>, d: Day) {
-    match ymd(d) {
-        Some(b) => {
-            w.reserve(12);
-            w.push(b'"');
-            w.extend_from_slice(&b);
-            w.push(b'"');
-        }
-        None => write!(w, "\"{d}\"").expect("writing to a Vec cannot fail"),
-    }
-}
-
-/// `YYYY-MM-DD` for a year from 0 to 9999, as chrono displays it.
-pub(super) fn ymd(d: Day) -> Option<[u8; 10]> {
-    let y = d.year();
-    if !(0..=9999).contains(&y) {
-        return None;
-    }
-    let (y, m, dd) = (y as u32, d.month(), d.day());
-    let digit = |n: u32| b'0' + n as u8;
-    Some([
-        digit(y / 1000),
-        digit(y / 100 % 10),
-        digit(y / 10 % 10),
-        digit(y % 10),
-        b'-',
-        digit(m / 10),
-        digit(m % 10),
-        b'-',
-        digit(dd / 10),
-        digit(dd % 10),
-    ])
-}
-
-fn opt_day(w: &mut Vec<u8>, d: Option<Day>) {
-    match d {
-        Some(d) => day(w, d),
-        None => lit(w, b"null"),
-    }
 }
 
 fn level(w: &mut Vec<u8>, l: Level) {
@@ -453,35 +349,10 @@ pub(super) fn text(w: &mut Vec<u8>, t: &Text<'_>) {
 mod tests {
     use std::borrow::Cow;
 
-    use proptest::prelude::*;
-
     use super::*;
-    use crate::date::parse_day;
+    use crate::date::{Day, parse_day};
     use crate::ids::{Exemption, Status};
-
-    fn ours(f: impl FnOnce(&mut Vec<u8>)) -> String {
-        let mut w = Vec::new();
-        f(&mut w);
-        String::from_utf8(w).unwrap()
-    }
-
-    proptest! {
-        #[test]
-        fn strings_are_escaped_as_serde_json_escapes_them(s in any::<String>()) {
-            prop_assert_eq!(ours(|w| str(w, &s)), serde_json::to_string(&s).unwrap());
-        }
-
-        #[test]
-        fn strings_of_json_specials_too(s in "[\"\\\\\u{0}-\u{1f}\u{7f}a甲 ]{0,80}") {
-            prop_assert_eq!(ours(|w| str(w, &s)), serde_json::to_string(&s).unwrap());
-        }
-
-        #[test]
-        fn days_are_written_as_chrono_writes_them(n in -5_000_000i32..5_000_000) {
-            let d = Day::from_num_days_from_ce_opt(n).unwrap();
-            prop_assert_eq!(ours(|w| day(w, d)), serde_json::to_string(&d).unwrap());
-        }
-    }
+    use crate::json::written as ours;
 
     #[test]
     fn days_in_sentences_read_as_chrono_displays_them() {
