@@ -144,6 +144,9 @@ struct Figures {
     /// The server's CPU time per answered request, over the measured span (/proc/PID/stat): a
     /// figure that other load on a shared machine disturbs much less than requests per second.
     cpu_us_per_request: Option<f64>,
+    /// The part of it spent in the kernel (system time): the socket calls, and on loopback the
+    /// delivery to the client, which grow with the answer's size.
+    sys_us_per_request: Option<f64>,
     /// Cores that everything but the server and this process used during the measured span
     /// (machine-wide busy time from /proc/stat less theirs): other load on a shared machine.
     other_cores: Option<f64>,
@@ -562,10 +565,12 @@ async fn run_load(
     let cpu = tokio::spawn(async move {
         let me = std::process::id();
         tokio::time::sleep_until(measure_from.into()).await;
-        let before = (cpu_time(pid), cpu_time(me), machine_busy());
+        let before = (cpu_times(pid), cpu_time(me), machine_busy());
         tokio::time::sleep_until(end.into()).await;
-        let after = (cpu_time(pid), cpu_time(me), machine_busy());
-        let server = after.0?.saturating_sub(before.0?);
+        let after = (cpu_times(pid), cpu_time(me), machine_busy());
+        let (b, a) = (before.0?, after.0?);
+        let system = a.1.saturating_sub(b.1);
+        let server = (a.0 + a.1).saturating_sub(b.0 + b.1);
         let others = match (before.1, after.1, before.2, after.2) {
             (Some(c0), Some(c1), Some(m0), Some(m1)) => Some(
                 (m1.saturating_sub(m0).as_secs_f64()
@@ -575,7 +580,7 @@ async fn run_load(
             ),
             _ => None,
         };
-        Some((server, others))
+        Some((server, system, others))
     });
     let mut tasks = Vec::with_capacity(args.connections);
     for c in 0..args.connections {
@@ -630,9 +635,11 @@ async fn run_load(
     }
     anyhow::ensure!(!all.is_empty(), "no request completed in the measured time");
     let cpu = cpu.await.ok().flatten();
-    let cpu_us_per_request = cpu.map(|(d, _)| d.as_secs_f64() * 1e6 / all.len() as f64);
+    let per_request = |d: Duration| d.as_secs_f64() * 1e6 / all.len() as f64;
+    let cpu_us_per_request = cpu.map(|(d, _, _)| per_request(d));
+    let sys_us_per_request = cpu.map(|(_, s, _)| per_request(s));
     let other_cores = cpu
-        .and_then(|(_, o)| o)
+        .and_then(|(_, _, o)| o)
         .map(|o| o / args.duration.as_secs_f64());
     all.sort_unstable();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
@@ -644,6 +651,7 @@ async fn run_load(
         rss_kb: None,
         peak_rss_kb: None,
         cpu_us_per_request,
+        sys_us_per_request,
         other_cores,
     })
 }
@@ -671,13 +679,21 @@ fn machine_busy() -> Option<Duration> {
 /// CPU time a process has used (user and system, including threads that have ended), from
 /// /proc/PID/stat, in USER_HZ ticks of 10 ms.
 fn cpu_time(pid: u32) -> Option<Duration> {
+    cpu_times(pid).map(|(user, system)| user + system)
+}
+
+/// User and system CPU time of a process (Linux).
+fn cpu_times(pid: u32) -> Option<(Duration, Duration)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces) start at the state, field 3.
     let rest = &stat[stat.rfind(')')? + 1..];
     let f: Vec<&str> = rest.split_whitespace().collect();
     let utime: u64 = f.get(11)?.parse().ok()?;
     let stime: u64 = f.get(12)?.parse().ok()?;
-    Some(Duration::from_millis((utime + stime) * 10))
+    Some((
+        Duration::from_millis(utime * 10),
+        Duration::from_millis(stime * 10),
+    ))
 }
 
 /// Resident and peak resident memory of a process, in KiB (Linux).
@@ -747,6 +763,10 @@ fn median(runs: &[Figures]) -> Option<Figures> {
             let v: Vec<f64> = runs.iter().filter_map(|f| f.cpu_us_per_request).collect();
             (!v.is_empty()).then(|| mid(v))
         },
+        sys_us_per_request: {
+            let v: Vec<f64> = runs.iter().filter_map(|f| f.sys_us_per_request).collect();
+            (!v.is_empty()).then(|| mid(v))
+        },
         other_cores: {
             let v: Vec<f64> = runs.iter().filter_map(|f| f.other_cores).collect();
             (!v.is_empty()).then(|| mid(v))
@@ -777,10 +797,11 @@ fn report(run: usize, what: &str, f: &Figures, baseline: Option<&Figures>) {
             format!("  {:.0}% of baseline req/s{cpu}", 100.0 * f.rps / b.rps)
         })
         .unwrap_or_default();
-    let cpu = f
-        .cpu_us_per_request
-        .map(|c| format!("  server CPU {c:.1} µs/req"))
-        .unwrap_or_default();
+    let cpu = match (f.cpu_us_per_request, f.sys_us_per_request) {
+        (Some(c), Some(s)) => format!("  server CPU {c:.1} µs/req ({s:.1} system)"),
+        (Some(c), None) => format!("  server CPU {c:.1} µs/req"),
+        _ => String::new(),
+    };
     let others = f
         .other_cores
         .map(|o| format!("  other load {o:.2} cores"))
@@ -879,6 +900,16 @@ fn query_value(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn cpu_times_split_the_cpu_time() {
+        let me = std::process::id();
+        let (user, system) = cpu_times(me).expect("our own /proc/PID/stat");
+        let total = cpu_time(me).unwrap();
+        // Read a moment apart: the total can only have grown.
+        assert!(total >= user + system, "{total:?} < {user:?} + {system:?}");
+    }
 
     #[test]
     fn durations() {
