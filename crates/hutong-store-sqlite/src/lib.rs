@@ -91,6 +91,35 @@ fn holder_tag(k: &HolderKey) -> i64 {
     i64::from_be_bytes(k.0[..8].try_into().expect("8 bytes"))
 }
 
+/// Executes an `INSERT INTO certificates(number, kind, holder_key, holder_tag, holder_name,
+/// occupation, level, issuer, issued_on, first_issued_on, valid_until, last_review_on, state,
+/// state_since, recorded_by)` for one certificate.
+fn insert_row(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    c: &Certificate,
+    kind_id: i64,
+    by: &str,
+) -> rusqlite::Result<usize> {
+    let (state, since) = state_columns(&c.state);
+    insert.execute(params![
+        c.number,
+        kind_id,
+        &c.holder_key.0[..],
+        holder_tag(&c.holder_key),
+        c.holder_name,
+        c.occupation,
+        c.level.map(|l| l.id()),
+        c.issuer,
+        day_to_i(c.issued_on),
+        day_to_i(c.first_issued_on),
+        c.valid_until.map(day_to_i),
+        c.last_review_on.map(day_to_i),
+        state,
+        since,
+        by,
+    ])
+}
+
 fn state_columns(s: &AdminState) -> (&'static str, Option<i64>) {
     (s.id(), s.since().map(day_to_i))
 }
@@ -196,6 +225,38 @@ impl SqliteStore {
         };
         store.load_kinds()?;
         Ok(store)
+    }
+
+    /// The baseline of `hutong bench import`: the same rows inserted by a bare loop over one
+    /// prepared statement, in transactions of `batch` rows, with none of what an import adds
+    /// (no validation, no outcome per row, no conflict handling). What an import costs beyond
+    /// storing the rows is its rate's distance from this one.
+    pub fn bare_insert_loop(&self, certs: &[Certificate], by: &str, batch: usize) -> Result<()> {
+        let mut conn = self.writer();
+        for c in certs {
+            if self.kind_id(&c.kind).is_none() {
+                let id = self.intern_kind(&conn, &c.kind)?;
+                self.publish_kinds(vec![(id, c.kind.clone())]);
+            }
+        }
+        for chunk in certs.chunks(batch.max(1)) {
+            let tx = conn.transaction().map_err(backend)?;
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT INTO certificates(number, kind, holder_key, holder_tag, holder_name, occupation, level, issuer, \
+                         issued_on, first_issued_on, valid_until, last_review_on, state, state_since, recorded_by) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    )
+                    .map_err(backend)?;
+                for c in chunk {
+                    let kind = self.kind_id(&c.kind).unwrap_or_default();
+                    insert_row(&mut insert, c, kind, by).map_err(backend)?;
+                }
+            }
+            tx.commit().map_err(backend)?;
+        }
+        Ok(())
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {
@@ -486,26 +547,7 @@ impl Store for SqliteStore {
                 let kind_id = self.kind_id(&c.kind).ok_or_else(|| {
                     StoreError::Backend(format!("kind {} was not interned", c.kind))
                 })?;
-                let (state, since) = state_columns(&c.state);
-                let n = insert
-                    .execute(params![
-                        c.number,
-                        kind_id,
-                        &c.holder_key.0[..],
-                        holder_tag(&c.holder_key),
-                        c.holder_name,
-                        c.occupation,
-                        c.level.map(|l| l.id()),
-                        c.issuer,
-                        day_to_i(c.issued_on),
-                        day_to_i(c.first_issued_on),
-                        c.valid_until.map(day_to_i),
-                        c.last_review_on.map(day_to_i),
-                        state,
-                        since,
-                        by,
-                    ])
-                    .map_err(backend)?;
+                let n = insert_row(&mut insert, c, kind_id, by).map_err(backend)?;
                 if n == 1 {
                     out.push(RowOutcome::Stored);
                 } else {

@@ -521,3 +521,44 @@ fn the_benchmark_fills_a_database_and_measures_both_servers() {
         text(&o.stderr)
     );
 }
+
+/// The import benchmark, end to end on a small dataset: both rates, their ratio, every row
+/// stored (the benchmark refuses to report otherwise), and nothing left behind.
+#[test]
+fn the_import_benchmark_measures_the_import_and_the_bare_loop() {
+    let e = Env::new();
+    let scratch = e.path("scratch");
+    std::fs::create_dir(&scratch).unwrap();
+    let o = e.run(&[
+        "bench",
+        "import",
+        "--rows",
+        "1500",
+        "--runs",
+        "2",
+        "--dir",
+        scratch.to_str().unwrap(),
+    ]);
+    let out = text(&o.stdout);
+    assert_eq!(code(&o), 0, "{out}\n{}", text(&o.stderr));
+    for expected in [
+        "machine:     ",
+        "dataset:     1500 rows of ",
+        "run 1       import ",
+        "run 2       import ",
+        "% of baseline",
+        "median      import ",
+    ] {
+        assert!(out.contains(expected), "{expected} missing from:\n{out}");
+    }
+    let left: Vec<_> = std::fs::read_dir(&scratch).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // A folder that does not exist is an error, not a new folder.
+    let o = e.run(&["bench", "import", "--rows", "10", "--dir", "no/such/folder"]);
+    assert_eq!(code(&o), 3, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("no/such/folder"),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -50,6 +50,9 @@ pub enum Command {
     /// The baseline server (started by `bench verify`): one database lookup per request.
     #[command(hide = true)]
     BaselineServer(BaselineArgs),
+    /// Import a generated CSV into a fresh SQLite database beside a bare insert loop of the
+    /// same rows, and print both rates and their ratio.
+    Import(crate::cmd::bench_import::ImportArgs),
 }
 
 #[derive(clap::Args)]
@@ -117,6 +120,7 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Verify(a) => verify(global, a),
         Command::BaselineServer(a) => baseline_server(a),
+        Command::Import(a) => crate::cmd::bench_import::run(global, a),
     }
 }
 
@@ -737,7 +741,7 @@ pub(crate) fn machine() -> String {
 }
 
 /// The median of a non-empty list.
-fn median_of(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median_of(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     let n = v.len();
     if n % 2 == 1 {

@@ -3,6 +3,7 @@
 pub mod advise;
 pub mod bench;
 pub mod bench_advice;
+pub mod bench_import;
 pub mod demo;
 pub mod import;
 pub mod issuers;
