@@ -11,8 +11,81 @@ use crate::ids::Level;
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum AdminState {
     Active,
-    Suspended { since: Day },
-    Revoked { on: Day },
+    Suspended {
+        since: Day,
+    },
+    Revoked {
+        on: Day,
+        /// Why it was revoked (IDENTIFIERS.md "Status reasons"); none for a record imported
+        /// without one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<RevocationReason>,
+    },
+}
+
+/// Why a certificate was revoked: the reasons of IDENTIFIERS.md, each mapped to the national
+/// status code of POLICY.md §8 (03 吊销, 04 撤销, 05 注销).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RevocationReason {
+    /// 吊销: withdrawn as a penalty.
+    Withdrawn,
+    /// 撤销: unlawfully obtained, or its conditions ceased.
+    Annulled,
+    /// 注销: the holder's death, the holder's request, or after 撤销.
+    Cancelled,
+    /// Issued in error, and taken back by its issuer.
+    IssuedInError,
+}
+
+impl RevocationReason {
+    pub const ALL: [RevocationReason; 4] = [
+        RevocationReason::Withdrawn,
+        RevocationReason::Annulled,
+        RevocationReason::Cancelled,
+        RevocationReason::IssuedInError,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            RevocationReason::Withdrawn => "withdrawn",
+            RevocationReason::Annulled => "annulled",
+            RevocationReason::Cancelled => "cancelled",
+            RevocationReason::IssuedInError => "issued-in-error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RevocationReason> {
+        RevocationReason::ALL.into_iter().find(|r| r.id() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            RevocationReason::Withdrawn => "吊销",
+            RevocationReason::Annulled => "撤销",
+            RevocationReason::Cancelled => "注销",
+            RevocationReason::IssuedInError => "错误颁发后收回",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            RevocationReason::Withdrawn => "withdrawn (a penalty)",
+            RevocationReason::Annulled => "annulled",
+            RevocationReason::Cancelled => "cancelled",
+            RevocationReason::IssuedInError => "issued in error",
+        }
+    }
+
+    /// The national status code (POLICY.md §8: 03 吊销, 04 撤销, 05 注销, 99 其他).
+    pub fn national_code(self) -> &'static str {
+        match self {
+            RevocationReason::Withdrawn => "03",
+            RevocationReason::Annulled => "04",
+            RevocationReason::Cancelled => "05",
+            RevocationReason::IssuedInError => "99",
+        }
+    }
 }
 
 impl AdminState {
@@ -29,7 +102,7 @@ impl AdminState {
         match self {
             AdminState::Active => None,
             AdminState::Suspended { since } => Some(*since),
-            AdminState::Revoked { on } => Some(*on),
+            AdminState::Revoked { on, .. } => Some(*on),
         }
     }
 }

@@ -92,7 +92,7 @@ impl Lifecycle {
             revoked_on: None,
         };
         match c.state {
-            AdminState::Revoked { on } if on <= day => {
+            AdminState::Revoked { on, .. } if on <= day => {
                 r.status = Status::Revoked;
                 r.revoked_on = Some(on);
                 return r;
@@ -289,6 +289,7 @@ mod tests {
         assert_eq!(skill().status_on(&c, d("2090-01-01")).valid_until, None);
         c.state = AdminState::Revoked {
             on: d("2026-02-01"),
+            reason: None,
         };
         assert_eq!(status(&skill(), &c, "2026-01-31"), Status::Valid);
         let r = skill().status_on(&c, d("2026-02-01"));

@@ -313,7 +313,10 @@ pub fn check_record(
     let state_day = status_on.unwrap_or(today);
     let state = match status {
         Status::Suspended => AdminState::Suspended { since: state_day },
-        Status::Revoked => AdminState::Revoked { on: state_day },
+        Status::Revoked => AdminState::Revoked {
+            on: state_day,
+            reason: None,
+        },
         _ => AdminState::Active,
     };
     Ok(CheckedRecord {

@@ -1084,6 +1084,7 @@ mod tests {
         assert_eq!(v.status.unwrap().expired_on, Some(d("2027-03-02")));
         c.state = AdminState::Revoked {
             on: d("2025-02-01"),
+            reason: None,
         };
         let v = verify(&p, &c, Some(&authority()), d("2025-03-01"));
         assert_eq!(v.checks[3].outcome, Outcome::Fail);
@@ -1363,6 +1364,7 @@ mod tests {
         let mut c = mem_cert();
         c.state = AdminState::Revoked {
             on: d("2025-02-01"),
+            reason: None,
         };
         let v = verify(&p, &c, Some(&authority()), d("2025-03-01"));
         assert_eq!(v.checks[3].why, Why::Revoked);

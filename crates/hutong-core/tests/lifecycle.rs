@@ -160,6 +160,7 @@ fn skill_level_certificates_stay_valid_and_only_decisions_change_them() {
     assert_eq!(lc.status_on(&c, d("2026-03-01")).status, Status::Suspended);
     c.state = AdminState::Revoked {
         on: d("2026-03-02"),
+        reason: None,
     };
     assert_eq!(lc.status_on(&c, d("2026-03-01")).status, Status::Valid);
     assert_eq!(lc.status_on(&c, d("2026-03-02")).status, Status::Revoked);

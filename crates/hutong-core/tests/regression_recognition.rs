@@ -128,6 +128,7 @@ fn registered_certificates() -> Vec<Certificate> {
             "2023-01-15",
             AdminState::Revoked {
                 on: day("2026-02-01"),
+                reason: None,
             },
         ),
     ]

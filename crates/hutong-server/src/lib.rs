@@ -69,6 +69,9 @@ pub async fn serve_with_metrics(
     if let Err(e) = state.refresh_issuers().await {
         tracing::warn!(error = %e, "could not read the issuer register; verification will query it");
     }
+    if let Err(e) = state.refresh_policy().await {
+        tracing::warn!(error = %e, "could not read the published policy; the policy folder's is in force");
+    }
     state.spawn_background_tasks();
     let limits = state.settings.connections.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -26,7 +26,7 @@ use hutong_core::ids::{Level, Status};
 use hutong_core::number::NumberScheme;
 use hutong_core::policy::Diploma;
 
-use crate::handlers::{api, recognition};
+use crate::handlers::{api, recognition, write};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -320,6 +320,46 @@ pub struct CheckAnswer {
     holder: HolderName,
 }
 
+/// The write routes (issuing, the lifecycle, histories, tokens, the policy) and their document.
+pub fn write_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(WriteDoc::openapi())
+        .routes(routes!(write::issue))
+        .routes(routes!(write::change))
+        .routes(routes!(write::history))
+        .routes(routes!(write::create_token))
+        .routes(routes!(write::revoke_token))
+        .split_for_parts();
+    // A policy folder is a few hundred kilobytes: that one body may be larger.
+    let (policy, policy_doc) = OpenApiRouter::new()
+        .routes(routes!(write::publish_policy))
+        .split_for_parts();
+    doc.merge(policy_doc);
+    let policy = policy.layer(axum::extract::DefaultBodyLimit::max(
+        crate::router::MAX_POLICY_BYTES,
+    ));
+    (router.merge(policy), doc)
+}
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let c = doc.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    tags((name = "writes", description = "Issuing and the lifecycle by issuers, the register's tokens and policy, each within the bearer token's rights and journaled")),
+    modifiers(&BearerAuth)
+)]
+struct WriteDoc;
+
 /// The `/api/v1` routes and their document (before the policy's values are filled in).
 pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -611,7 +651,9 @@ fn common_responses(op: &mut Value, has_body: bool) {
 
 /// The document with the policy's values filled in, as JSON.
 pub fn document(policy: &Policy) -> Value {
-    let mut doc = serde_json::to_value(api_router().1).unwrap_or_else(|_| json!({}));
+    let mut api = api_router().1;
+    api.merge(write_router().1);
+    let mut doc = serde_json::to_value(api).unwrap_or_else(|_| json!({}));
     let schemas = doc["components"]["schemas"].clone();
     let c = &mut doc["components"]["schemas"];
 

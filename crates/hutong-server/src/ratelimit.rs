@@ -175,6 +175,9 @@ pub fn token_sha256_hex(token: &str) -> String {
 pub enum Tier {
     Lookups,
     Pages,
+    /// The write API: a request with a bearer token is answered for by its token (which can be
+    /// revoked) and not limited per address; one without is limited as a lookup.
+    Writes,
 }
 
 /// The limiters of a running service.
@@ -259,6 +262,10 @@ impl RateLimits {
         let limiter = match tier {
             Tier::Lookups => &self.lookups,
             Tier::Pages => &self.pages,
+            Tier::Writes if headers.contains_key(axum::http::header::AUTHORIZATION) => {
+                return Ok(());
+            }
+            Tier::Writes => &self.lookups,
         };
         let Some(limiter) = limiter else {
             return Ok(());

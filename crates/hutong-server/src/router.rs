@@ -17,6 +17,8 @@ use crate::state::AppState;
 
 /// The largest request body accepted (the one-stop query form is the only body).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// The largest policy accepted by `POST /api/v1/policy`.
+pub const MAX_POLICY_BYTES: usize = 4 * 1024 * 1024;
 /// The longest path and query accepted.
 pub const MAX_URI_BYTES: usize = 2048;
 
@@ -31,6 +33,12 @@ pub fn app(state: AppState) -> Router {
             (state.clone(), Tier::Lookups),
             ratelimit::limit,
         ));
+    // Writes, each by a bearer token within its rights (see `handlers::write`).
+    let (writes, _) = openapi::write_router();
+    let writes = writes.layer(middleware::from_fn_with_state(
+        (state.clone(), Tier::Writes),
+        ratelimit::limit,
+    ));
     let public = Router::new()
         .route("/", get(home::page))
         .route("/verify", get(pages::query))
@@ -46,6 +54,7 @@ pub fn app(state: AppState) -> Router {
     let operations = Router::new().route("/healthz", get(health::healthz));
     Router::new()
         .merge(lookups)
+        .merge(writes)
         .merge(public)
         .merge(operations)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -164,6 +164,35 @@ impl AppState {
         *self.policy.write().unwrap_or_else(|p| p.into_inner()) = policy;
     }
 
+    /// Switches to the policy last published in the registry (`hutong policy publish`, or
+    /// `POST /api/v1/policy`) when it is not the one in force. A published policy that no
+    /// longer validates (a newer build's rules) is logged and left aside: the one in force stays.
+    pub async fn refresh_policy(&self) -> hutong_store::Result<()> {
+        let Some(published) = self.store.published_policy().await? else {
+            return Ok(());
+        };
+        if published.digest == self.policy().digest {
+            return Ok(());
+        }
+        let sources: Vec<hutong_core::policy::Source> = published
+            .files
+            .into_iter()
+            .map(|(name, text)| hutong_core::policy::Source { name, text })
+            .collect();
+        match Policy::from_sources(&sources) {
+            Ok(p) => {
+                tracing::info!(digest = %p.digest, seq = published.seq, "switched to the published policy");
+                self.replace_policy(Arc::new(p));
+            }
+            Err(e) => tracing::error!(
+                digest = %published.digest,
+                problems = e.0.len(),
+                "the published policy does not validate here; the policy in force stays"
+            ),
+        }
+        Ok(())
+    }
+
     /// The issuer register as last read from the store.
     pub fn issuers(&self) -> Arc<IssuerRegister> {
         self.issuers
@@ -231,6 +260,9 @@ impl AppState {
                 tokio::time::sleep(state.settings.issuer_refresh).await;
                 if let Err(e) = state.refresh_issuers().await {
                     tracing::warn!(error = %e, "could not read the issuer register");
+                }
+                if let Err(e) = state.refresh_policy().await {
+                    tracing::warn!(error = %e, "could not read the published policy");
                 }
             }
         });

@@ -3,22 +3,28 @@
 //! - **Pools.** Connections come from a [deadpool](deadpool_postgres) pool; every statement is
 //!   prepared once per connection and cached.
 //! - **Read scaling.** [`PgStore::connect_with`] takes an optional second URL for query traffic
-//!   (a streaming replica): lookups, lists, events and counts go there, writes and the reads a
-//!   write depends on go to the primary. Read sessions are read-only, and the read database must
+//!   (a streaming replica): lookups, lists, the journal and counts go there, writes and the
+//!   reads a write depends on go to the primary. Read sessions are read-only, and the read database must
 //!   carry the primary's registry id, so a mistyped URL is refused rather than served.
 //! - **Migrations.** Embedded, versioned and forward-only (`schema_migrations`), applied to the
 //!   primary on connect under an advisory lock; a database newer than the code is refused.
 //! - **Distribution.** Every large table is keyed by certificate number first, so that a
 //!   Postgres-compatible distributed engine can shard it (see `docs/scaling.md`).
 //! - **Bulk loads.** A batch goes to the server as one multi-row `INSERT … SELECT FROM unnest(…)`
-//!   with arrays as parameters: one round trip and one plan for thousands of rows.
+//!   with arrays as parameters, and its journal entries as another: one round trip and one plan
+//!   for thousands of rows.
+//! - **The journal.** Every writing transaction first locks the one row of `journal_head`
+//!   (`FOR UPDATE`) and numbers its entries from it: writers are serialised at the journal, a
+//!   rolled-back transaction gives its numbers back, and so the sequence is gapless and entries
+//!   become visible in their order. A batch takes the lock once. Taking it first, before any
+//!   other row, also means two writers never wait on each other's rows in opposite orders.
 
 mod conn;
 mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -27,9 +33,13 @@ use deadpool_postgres::{Client, GenericClient, Pool};
 use tokio_postgres::Row;
 
 use hutong_core::date::Day;
-use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level};
+use hutong_core::journal::{Entry, Subject};
+use hutong_core::number::mask_id_numbers;
+use hutong_core::token::{TokenId, TokenRecord};
+use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationReason};
 use hutong_store::{
-    CertificateUpdate, Event, EventKind, InsertMode, Result, RowOutcome, Stats, Store, StoreError,
+    AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
+    IssuerWrite, PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError,
 };
 
 use crate::conn::Target;
@@ -85,7 +95,7 @@ fn backend(e: tokio_postgres::Error) -> StoreError {
 }
 
 /// A column of a row, or an error (never a panic) if the stored type is not the expected one.
-fn col<'a, T: tokio_postgres::types::FromSql<'a>>(r: &'a Row, i: usize) -> Result<T> {
+pub(crate) fn col<'a, T: tokio_postgres::types::FromSql<'a>>(r: &'a Row, i: usize) -> Result<T> {
     r.try_get(i)
         .map_err(|e| StoreError::Corrupt(format!("column {i}: {}", conn::chain(&e))))
 }
@@ -103,13 +113,31 @@ fn state_code(s: &AdminState) -> i8 {
     }) as i8
 }
 
-fn state_from(code: i8, since: Option<Day>) -> Result<AdminState> {
+fn state_reason(s: &AdminState) -> Option<&'static str> {
+    match s {
+        AdminState::Revoked { reason, .. } => reason.map(|r| r.id()),
+        _ => None,
+    }
+}
+
+fn state_from(code: i8, since: Option<Day>, reason: Option<&str>) -> Result<AdminState> {
     let since =
         || since.ok_or_else(|| StoreError::Corrupt("a certificate's state has no date".into()));
+    // An unknown state or reason is an error, never "active": a record that cannot be read must
+    // not verify as valid.
     Ok(match code as u8 {
         b'a' => AdminState::Active,
         b's' => AdminState::Suspended { since: since()? },
-        b'r' => AdminState::Revoked { on: since()? },
+        b'r' => AdminState::Revoked {
+            on: since()?,
+            reason: reason
+                .map(|r| {
+                    RevocationReason::parse(r).ok_or_else(|| {
+                        StoreError::Corrupt(format!("unknown revocation reason {}", shown(r)))
+                    })
+                })
+                .transpose()?,
+        },
         other => {
             return Err(StoreError::Corrupt(format!(
                 "unknown certificate state code {:?}",
@@ -119,9 +147,80 @@ fn state_from(code: i8, since: Option<Day>) -> Result<AdminState> {
     })
 }
 
-/// The columns [`PgStore::decode`] reads, in its order.
-const CERT_COLUMNS: &str = "number, kind, holder_key, holder_name, occupation, level, issuer, \
-     issued_on, first_issued_on, valid_until, last_review_on, state, state_since";
+/// A stored value for an error message: short values as they are, long ones only by length
+/// (a long value in a wrong column may be personal data, such as an ID number).
+fn shown(v: &str) -> String {
+    if v.chars().count() <= 12 {
+        format!("{v:?}")
+    } else {
+        format!("a value of {} characters", v.chars().count())
+    }
+}
+
+macro_rules! cert_columns {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "number, ",
+            $p,
+            "kind, ",
+            $p,
+            "holder_key, ",
+            $p,
+            "holder_name, ",
+            $p,
+            "occupation, ",
+            $p,
+            "level, ",
+            $p,
+            "issuer, ",
+            $p,
+            "issued_on, ",
+            $p,
+            "first_issued_on, ",
+            $p,
+            "valid_until, ",
+            $p,
+            "last_review_on, ",
+            $p,
+            "state, ",
+            $p,
+            "state_since, ",
+            $p,
+            "state_reason"
+        )
+    };
+}
+
+/// The columns [`read_cert`] reads, in its order.
+const CERT_COLUMNS: &str = cert_columns!("");
+/// [`CERT_COLUMNS`] of the table named `c`.
+pub(crate) const CERT_COLUMNS_OF_C: &str = cert_columns!("c.");
+
+/// A certificate from the columns of [`CERT_COLUMNS`] starting at `o`, of kind `kind` (the kind
+/// column itself, `o + 1`, is the interned id and is not read here).
+pub(crate) fn read_cert(r: &Row, o: usize, kind: String) -> Result<Certificate> {
+    let key: &[u8] = col(r, o + 2)?;
+    let level: Option<&str> = col(r, o + 5)?;
+    Ok(Certificate {
+        number: col(r, o)?,
+        kind,
+        holder_key: HolderKey::from_slice(key)
+            .ok_or_else(|| StoreError::Corrupt("a holder key is not 32 bytes".into()))?,
+        holder_name: col(r, o + 3)?,
+        occupation: col(r, o + 4)?,
+        level: level
+            .map(|l| l.parse::<Level>())
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("stored level: {e}")))?,
+        issuer: col(r, o + 6)?,
+        issued_on: col(r, o + 7)?,
+        first_issued_on: col(r, o + 8)?,
+        valid_until: col(r, o + 9)?,
+        last_review_on: col(r, o + 10)?,
+        state: state_from(col(r, o + 11)?, col(r, o + 12)?, col(r, o + 13)?)?,
+    })
+}
 
 /// A kind's id from its name, inside the statement: reads need no cache to be right.
 const KIND_BY_NAME: &str = "(SELECT id FROM kinds WHERE name = $2)";
@@ -330,26 +429,7 @@ impl PgStore {
             .get(&kind_id)
             .cloned()
             .ok_or_else(|| StoreError::Backend(format!("unknown kind id {kind_id}")))?;
-        let key: &[u8] = col(r, 2)?;
-        let level: Option<&str> = col(r, 5)?;
-        Ok(Certificate {
-            number: col(r, 0)?,
-            kind,
-            holder_key: HolderKey::from_slice(key)
-                .ok_or_else(|| StoreError::Corrupt("a holder key is not 32 bytes".into()))?,
-            holder_name: col(r, 3)?,
-            occupation: col(r, 4)?,
-            level: level
-                .map(|l| l.parse::<Level>())
-                .transpose()
-                .map_err(|e| StoreError::Corrupt(format!("stored level: {e}")))?,
-            issuer: col(r, 6)?,
-            issued_on: col(r, 7)?,
-            first_issued_on: col(r, 8)?,
-            valid_until: col(r, 9)?,
-            last_review_on: col(r, 10)?,
-            state: state_from(col(r, 11)?, col(r, 12)?)?,
-        })
+        read_cert(r, 0, kind)
     }
 
     async fn query_certs(
@@ -457,6 +537,7 @@ struct Columns<'a> {
     last_review_on: Vec<Option<Day>>,
     state_since: Vec<Option<Day>>,
     state: Vec<i8>,
+    state_reason: Vec<Option<&'static str>>,
     holder_key: Vec<&'a [u8]>,
     holder_name: Vec<&'a str>,
     occupation: Vec<Option<&'a str>>,
@@ -475,6 +556,7 @@ impl<'a> Columns<'a> {
         self.last_review_on.push(c.last_review_on);
         self.state_since.push(c.state.since());
         self.state.push(state_code(&c.state));
+        self.state_reason.push(state_reason(&c.state));
         self.holder_key.push(&c.holder_key.0[..]);
         self.holder_name.push(&c.holder_name);
         self.occupation.push(c.occupation.as_deref());
@@ -484,11 +566,213 @@ impl<'a> Columns<'a> {
 }
 
 const INSERT_BATCH: &str = "INSERT INTO certificates (number, kind, holder_tag, issued_on, first_issued_on, \
-     valid_until, last_review_on, state_since, state, holder_key, holder_name, occupation, level, issuer, recorded_by) \
-     SELECT u.*, $15::text FROM unnest($1::text[], $2::int2[], $3::int8[], $4::date[], $5::date[], $6::date[], \
-     $7::date[], $8::date[], $9::\"char\"[], $10::bytea[], $11::text[], $12::text[], $13::text[], $14::text[]) AS u \
+     valid_until, last_review_on, state_since, state, holder_key, holder_name, occupation, level, issuer, \
+     state_reason, recorded_by) \
+     SELECT u.*, $16::text FROM unnest($1::text[], $2::int2[], $3::int8[], $4::date[], $5::date[], $6::date[], \
+     $7::date[], $8::date[], $9::\"char\"[], $10::bytea[], $11::text[], $12::text[], $13::text[], $14::text[], \
+     $15::text[]) AS u \
      ON CONFLICT (number, kind) DO NOTHING \
-     RETURNING number, kind";
+     RETURNING number, kind, id";
+
+/// Appends the entries of one writing transaction to the journal. [`JournalWriter::lock`] takes
+/// the head row `FOR UPDATE` and numbers entries from it; [`JournalWriter::write`] stores them
+/// and moves the head, in one statement. Until the transaction ends no other writer can take a
+/// number, and a rolled-back transaction takes its numbers with it: the journal is gapless, and
+/// an entry is visible only once every entry before it is.
+struct JournalWriter<'a> {
+    actor: &'a str,
+    at_micros: i64,
+    /// The first number of this transaction.
+    first: u64,
+    seqs: Vec<i64>,
+    subjects: Vec<String>,
+    changes: Vec<String>,
+    hashes: Vec<Option<String>>,
+}
+
+const LOCK_HEAD: &str = "SELECT seq FROM journal_head FOR UPDATE";
+
+const APPEND: &str = "WITH appended AS ( \
+       INSERT INTO journal (seq, at, actor, subject, change, record_sha256) \
+       SELECT u.seq, $2, $3, u.subject, u.change, u.h \
+       FROM unnest($1::int8[], $4::text[], $5::text[], $6::text[]) AS u(seq, subject, change, h)) \
+     UPDATE journal_head SET seq = $7";
+
+const ENTRY_COLUMNS: &str = "seq, at, actor, subject, change, record_sha256";
+
+impl<'a> JournalWriter<'a> {
+    async fn lock(
+        tx: &impl GenericClient,
+        actor: &'a str,
+        at_micros: i64,
+    ) -> Result<JournalWriter<'a>> {
+        let stmt = tx.prepare_cached(LOCK_HEAD).await.map_err(backend)?;
+        let row = tx
+            .query_opt(&stmt, &[])
+            .await
+            .map_err(|e| db_error("cannot lock the journal head", &e))?
+            .ok_or_else(|| StoreError::Corrupt("the journal head row is missing".into()))?;
+        let head: i64 = col(&row, 0)?;
+        let head = u64::try_from(head)
+            .map_err(|_| StoreError::Corrupt(format!("the journal head is {head}")))?;
+        Ok(JournalWriter {
+            actor,
+            at_micros,
+            first: head + 1,
+            seqs: Vec::new(),
+            subjects: Vec::new(),
+            changes: Vec::new(),
+            hashes: Vec::new(),
+        })
+    }
+
+    /// The number the next entry gets.
+    fn next(&self) -> u64 {
+        self.first + self.seqs.len() as u64
+    }
+
+    fn with_capacity(mut self, n: usize) -> Self {
+        self.seqs.reserve(n);
+        self.subjects.reserve(n);
+        self.changes.reserve(n);
+        self.hashes.reserve(n);
+        self
+    }
+
+    /// Adds an entry; returns its number.
+    fn append(&mut self, subject: &Subject, change: String, record_sha256: Option<String>) -> u64 {
+        let seq = self.next();
+        self.seqs.push(seq as i64);
+        self.subjects.push(subject.to_string());
+        self.changes.push(change);
+        self.hashes.push(record_sha256);
+        seq
+    }
+
+    /// The entries added, as stored.
+    fn entries(&self) -> Result<Vec<Entry>> {
+        (0..self.seqs.len())
+            .map(|i| {
+                Ok(Entry {
+                    seq: self.seqs[i] as u64,
+                    at_micros: self.at_micros,
+                    actor: self.actor.to_string(),
+                    subject: self.subjects[i]
+                        .parse()
+                        .map_err(|e: String| StoreError::Backend(e))?,
+                    change: self.changes[i].clone(),
+                    record_sha256: self.hashes[i].clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Stores the entries and moves the head past them.
+    async fn write(&self, tx: &impl GenericClient) -> Result<()> {
+        let Some(&last) = self.seqs.last() else {
+            return Ok(());
+        };
+        let stmt = tx.prepare_cached(APPEND).await.map_err(backend)?;
+        tx.execute(
+            &stmt,
+            &[
+                &self.seqs,
+                &self.at_micros,
+                &self.actor,
+                &self.subjects,
+                &self.changes,
+                &self.hashes,
+                &last,
+            ],
+        )
+        .await
+        .map_err(|e| db_error("cannot append to the journal", &e))?;
+        Ok(())
+    }
+}
+
+fn read_entry(r: &Row) -> Result<Entry> {
+    let seq: i64 = col(r, 0)?;
+    let subject: &str = col(r, 3)?;
+    Ok(Entry {
+        seq: seq as u64,
+        at_micros: col(r, 1)?,
+        actor: col(r, 2)?,
+        subject: subject
+            .parse()
+            .map_err(|e: String| StoreError::Corrupt(format!("journal entry {seq}: {e}")))?,
+        change: col(r, 4)?,
+        record_sha256: col(r, 5)?,
+    })
+}
+
+/// Stores an idempotency claim for the entries `first..next` of the transaction. A claim that
+/// exists is [`StoreError::KeyUsed`]; the caller's transaction then rolls back when dropped.
+async fn store_claim(
+    tx: &impl GenericClient,
+    claim: &IdempotencyClaim,
+    first: u64,
+    next: u64,
+) -> Result<()> {
+    let seqs = (next > first).then(|| (first as i64, next as i64 - 1));
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO idempotency (owner, key, request_sha256, first_seq, last_seq) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (owner, key) DO NOTHING",
+        )
+        .await
+        .map_err(backend)?;
+    let n = tx
+        .execute(
+            &stmt,
+            &[
+                &claim.owner,
+                &claim.key,
+                &claim.request_sha256,
+                &seqs.map(|s| s.0),
+                &seqs.map(|s| s.1),
+            ],
+        )
+        .await
+        .map_err(backend)?;
+    if n == 0 {
+        return Err(StoreError::KeyUsed);
+    }
+    Ok(())
+}
+
+const TOKEN_COLUMNS: &str = "id, hash, actor, label, created_at, expires_at, revoked_at";
+
+fn read_token(r: &Row) -> Result<TokenRecord> {
+    let id: &str = col(r, 0)?;
+    let hash: &[u8] = col(r, 1)?;
+    let actor: &str = col(r, 2)?;
+    Ok(TokenRecord {
+        id: TokenId::parse(id).map_err(|e| StoreError::Corrupt(format!("token id: {e}")))?,
+        hash: hash
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("a token hash is not 32 bytes".into()))?,
+        actor: serde_json::from_str(actor)
+            .map_err(|e| StoreError::Corrupt(format!("the actor of token {id}: {e}")))?,
+        label: col(r, 3)?,
+        created_at_micros: col(r, 4)?,
+        expires_at_micros: col(r, 5)?,
+        revoked_at_micros: col(r, 6)?,
+    })
+}
+
+/// A limit for SQL: `usize` values beyond `i64` mean no limit.
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// The message of a certificate that is not stored, without an ID number its number embeds.
+fn no_certificate(number: &str, kind: &str) -> StoreError {
+    StoreError::NotFound(format!(
+        "certificate {} of kind {kind}",
+        mask_id_numbers(number)
+    ))
+}
 
 #[async_trait]
 impl Store for PgStore {
@@ -532,21 +816,62 @@ impl Store for PgStore {
         }
     }
 
-    async fn put_issuers(&self, issuers: &[Issuer]) -> Result<()> {
+    async fn put_issuers(
+        &self,
+        writes: &[IssuerWrite],
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Vec<Entry>> {
         let mut c = self.writer().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        let stmt = tx
+        let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
+        let read = tx
+            .prepare_cached("SELECT record::text FROM issuers WHERE id = $1 FOR UPDATE")
+            .await
+            .map_err(backend)?;
+        let upsert = tx
             .prepare_cached(
                 "INSERT INTO issuers (id, record) VALUES ($1, $2::text::jsonb) \
                  ON CONFLICT (id) DO UPDATE SET record = excluded.record",
             )
             .await
             .map_err(backend)?;
-        for i in issuers {
-            let json = serde_json::to_string(i).map_err(|e| StoreError::Backend(e.to_string()))?;
-            tx.execute(&stmt, &[&i.id, &json]).await.map_err(backend)?;
+        for w in writes {
+            let id = &w.after.id;
+            let stored = tx
+                .query_opt(&read, &[id])
+                .await
+                .map_err(backend)?
+                .map(|r| {
+                    serde_json::from_str::<Issuer>(col(&r, 0)?)
+                        .map_err(|e| StoreError::Corrupt(format!("issuer {id}: {e}")))
+                })
+                .transpose()?;
+            match (&w.before, stored) {
+                (None, Some(_)) => {
+                    return Err(StoreError::Conflict(format!(
+                        "issuer {id} is already registered"
+                    )));
+                }
+                (Some(_), None) => return Err(StoreError::NotFound(format!("issuer {id}"))),
+                (Some(b), Some(s)) if *b != s => {
+                    return Err(StoreError::Stale(format!("issuer {id}")));
+                }
+                _ => {}
+            }
+            let json =
+                serde_json::to_string(&w.after).map_err(|e| StoreError::Backend(e.to_string()))?;
+            tx.execute(&upsert, &[id, &json]).await.map_err(backend)?;
+            j.append(
+                &Subject::Issuer(id.clone()),
+                w.change.clone(),
+                Some(w.after_sha256.clone()),
+            );
         }
-        tx.commit().await.map_err(backend)
+        j.write(&tx).await?;
+        let entries = j.entries()?;
+        tx.commit().await.map_err(backend)?;
+        Ok(entries)
     }
 
     async fn issuer(&self, id: &str) -> Result<Option<Issuer>> {
@@ -583,39 +908,40 @@ impl Store for PgStore {
 
     async fn insert_certificates(
         &self,
-        batch: &[Certificate],
-        by: &str,
+        batch: &[Issue],
+        actor: &str,
+        at_micros: i64,
         mode: InsertMode,
+        claim: Option<&IdempotencyClaim>,
     ) -> Result<Vec<RowOutcome>> {
-        if batch.is_empty() {
+        if batch.is_empty() && claim.is_none() {
             return Ok(vec![]);
         }
         let mut c = self.writer().await?;
         let mut kind_ids = Vec::with_capacity(batch.len());
-        for cert in batch {
-            kind_ids.push(self.intern_kind(&c, &cert.kind).await?);
+        for issue in batch {
+            kind_ids.push(self.intern_kind(&c, &issue.certificate.kind).await?);
         }
         // The first occurrence of each identity is sent; a repeat within the batch is judged
-        // against it, as if the rows had been stored one by one.
+        // against it, as if the rows had been stored one by one. Rows go in input order, so
+        // that ids and journal entries follow it; writers cannot deadlock on rows, since each
+        // takes the journal head first.
         let mut first: HashMap<(&str, i16), usize> = HashMap::with_capacity(batch.len());
-        let mut unique: Vec<usize> = Vec::with_capacity(batch.len());
-        for (i, cert) in batch.iter().enumerate() {
+        let mut cols = Columns::default();
+        for (i, issue) in batch.iter().enumerate() {
+            let cert = &issue.certificate;
             first.entry((&cert.number, kind_ids[i])).or_insert_with(|| {
-                unique.push(i);
+                cols.push(cert, kind_ids[i]);
                 i
             });
         }
-        // Rows go in key order, so that two batches sharing rows lock them in the same order.
-        unique.sort_by(|&a, &b| {
-            (&batch[a].number, kind_ids[a]).cmp(&(&batch[b].number, kind_ids[b]))
-        });
-        let mut cols = Columns::default();
-        for &i in &unique {
-            cols.push(&batch[i], kind_ids[i]);
-        }
         let tx = c.transaction().await.map_err(backend)?;
+        let mut j = JournalWriter::lock(&tx, actor, at_micros)
+            .await?
+            .with_capacity(first.len());
+        let first_seq = j.next();
         let insert = tx.prepare_cached(INSERT_BATCH).await.map_err(backend)?;
-        let inserted: HashSet<(String, i16)> = tx
+        let inserted: HashMap<(String, i16), i64> = tx
             .query(
                 &insert,
                 &[
@@ -633,23 +959,23 @@ impl Store for PgStore {
                     &cols.occupation,
                     &cols.level,
                     &cols.issuer,
-                    &by,
+                    &cols.state_reason,
+                    &actor,
                 ],
             )
             .await
             .map_err(backend)?
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
+            .iter()
+            .map(|r| Ok(((col(r, 0)?, col(r, 1)?), col(r, 2)?)))
+            .collect::<Result<_>>()?;
         // What is stored under the identities that were not inserted.
         let mut existing: HashMap<(String, i16), Certificate> = HashMap::new();
-        if inserted.len() < unique.len() {
+        if inserted.len() < first.len() {
             let (mut numbers, mut kinds) = (Vec::new(), Vec::new());
-            for &i in &unique {
-                let key = (batch[i].number.clone(), kind_ids[i]);
-                if !inserted.contains(&key) {
-                    numbers.push(batch[i].number.as_str());
-                    kinds.push(kind_ids[i]);
+            for (&(number, kind), _) in first.iter() {
+                if !inserted.contains_key(&(number.to_string(), kind)) {
+                    numbers.push(number);
+                    kinds.push(kind);
                 }
             }
             let stmt = tx
@@ -665,24 +991,31 @@ impl Store for PgStore {
                 .map_err(backend)?;
             self.know_kinds(&tx, &rows).await?;
             for r in &rows {
-                existing.insert((r.get(0), r.get(1)), self.decode(r)?);
+                existing.insert((col(r, 0)?, col(r, 1)?), self.decode(r)?);
             }
         }
         let mut out = Vec::with_capacity(batch.len());
-        for (i, cert) in batch.iter().enumerate() {
+        for (i, issue) in batch.iter().enumerate() {
+            let cert = &issue.certificate;
             let key = (cert.number.clone(), kind_ids[i]);
             let f = first[&(cert.number.as_str(), kind_ids[i])];
-            let stored = if inserted.contains(&key) {
+            let stored = if let Some(&id) = inserted.get(&key) {
                 if f == i {
+                    j.append(
+                        &Subject::Certificate(id),
+                        issue.change(),
+                        Some(issue.sha256.clone()),
+                    );
                     out.push(RowOutcome::Stored);
                     continue;
                 }
-                &batch[f]
+                &batch[f].certificate
             } else {
                 existing.get(&key).ok_or_else(|| {
                     StoreError::Backend(format!(
                         "{} of kind {} was neither inserted nor found",
-                        cert.number, cert.kind
+                        mask_id_numbers(&cert.number),
+                        cert.kind
                     ))
                 })?
             };
@@ -692,7 +1025,8 @@ impl Store for PgStore {
                 RowOutcome::Conflict {
                     reason: format!(
                         "{} of kind {} is already registered with different data",
-                        cert.number, cert.kind
+                        mask_id_numbers(&cert.number),
+                        cert.kind
                     ),
                 }
             });
@@ -711,6 +1045,10 @@ impl Store for PgStore {
                 return Err(StoreError::Conflict(msg));
             }
         }
+        if let Some(claim) = claim {
+            store_claim(&tx, claim, first_seq, j.next()).await?;
+        }
+        j.write(&tx).await?;
         tx.commit().await.map_err(backend)?;
         Ok(out)
     }
@@ -750,6 +1088,27 @@ impl Store for PgStore {
         Ok(v.into_iter().next())
     }
 
+    async fn certificate_with_id(
+        &self,
+        number: &str,
+        kind: &str,
+    ) -> Result<Option<(i64, Certificate)>> {
+        // From the primary: the record a change is applied to must be the stored one, which a
+        // lagging replica may not show yet.
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {CERT_COLUMNS}, id FROM certificates WHERE number = $1 AND kind = {KIND_BY_NAME}"
+            ))
+            .await
+            .map_err(backend)?;
+        let rows = c.query(&stmt, &[&number, &kind]).await.map_err(backend)?;
+        self.know_kinds(&c, &rows).await?;
+        rows.first()
+            .map(|r| Ok((col(r, 14)?, self.decode(r)?)))
+            .transpose()
+    }
+
     async fn certificates_by_holder(&self, holder: &HolderKey) -> Result<Vec<Certificate>> {
         let c = self.reader().await?;
         let mut v = self
@@ -765,121 +1124,401 @@ impl Store for PgStore {
         Ok(v)
     }
 
-    async fn record_event(
+    async fn update_certificate(
         &self,
-        number: &str,
-        kind: &str,
-        event: &Event,
-        update: &CertificateUpdate,
-    ) -> Result<Certificate> {
+        w: &CertificateWrite,
+        actor: &str,
+        at_micros: i64,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<Entry> {
         let mut c = self.writer().await?;
         let tx = c.transaction().await.map_err(backend)?;
+        let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
+        let first_seq = j.next();
         let stmt = tx
             .prepare_cached(&format!(
-                "SELECT {CERT_COLUMNS} FROM certificates WHERE number = $1 AND kind = {KIND_BY_NAME} FOR UPDATE"
+                "SELECT {CERT_COLUMNS}, id FROM certificates WHERE number = $1 AND kind = {KIND_BY_NAME} FOR UPDATE"
             ))
             .await
             .map_err(backend)?;
-        let rows = tx.query(&stmt, &[&number, &kind]).await.map_err(backend)?;
+        let rows = tx
+            .query(&stmt, &[&w.before.number, &w.before.kind])
+            .await
+            .map_err(backend)?;
         let Some(row) = rows.first() else {
-            return Err(StoreError::NotFound(format!(
-                "certificate {number} of kind {kind}"
-            )));
+            return Err(no_certificate(&w.before.number, &w.before.kind));
         };
         self.know_kinds(&tx, &rows).await?;
-        let kind_id: i16 = row.get(1);
-        let mut cert = self.decode(row)?;
-        if let Some(v) = update.valid_until {
-            cert.valid_until = v;
+        let id: i64 = col(row, 14)?;
+        if id != w.id || self.decode(row)? != w.before {
+            return Err(StoreError::Stale(Subject::Certificate(id).to_string()));
         }
-        if let Some(v) = update.last_review_on {
-            cert.last_review_on = Some(v);
-        }
-        if let Some(v) = update.issued_on {
-            cert.issued_on = v;
-        }
-        if let Some(v) = update.state {
-            cert.state = v;
-        }
+        let a = &w.after;
         let upd = tx
             .prepare_cached(
-                "UPDATE certificates SET valid_until = $3, last_review_on = $4, issued_on = $5, \
-                 state = $6, state_since = $7 WHERE number = $1 AND kind = $2",
+                "UPDATE certificates SET holder_name = $2, valid_until = $3, last_review_on = $4, \
+                 issued_on = $5, state = $6, state_since = $7, state_reason = $8 WHERE id = $1",
             )
             .await
             .map_err(backend)?;
         tx.execute(
             &upd,
             &[
-                &number,
-                &kind_id,
-                &cert.valid_until,
-                &cert.last_review_on,
-                &cert.issued_on,
-                &state_code(&cert.state),
-                &cert.state.since(),
+                &id,
+                &a.holder_name,
+                &a.valid_until,
+                &a.last_review_on,
+                &a.issued_on,
+                &state_code(&a.state),
+                &a.state.since(),
+                &state_reason(&a.state),
             ],
         )
         .await
         .map_err(backend)?;
-        let ins = tx
-            .prepare_cached(
-                "INSERT INTO events (number, kind, event, on_day, actor, note) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .await
-            .map_err(backend)?;
-        tx.execute(
-            &ins,
-            &[
-                &number,
-                &kind_id,
-                &event.kind.id(),
-                &event.on,
-                &event.by,
-                &event.note,
-            ],
-        )
-        .await
-        .map_err(backend)?;
+        j.append(
+            &Subject::Certificate(id),
+            w.change.clone(),
+            Some(w.after_sha256.clone()),
+        );
+        if let Some(claim) = claim {
+            store_claim(&tx, claim, first_seq, j.next()).await?;
+        }
+        j.write(&tx).await?;
+        let entry = j.entries()?.remove(0);
         tx.commit().await.map_err(backend)?;
-        Ok(cert)
+        Ok(entry)
     }
 
-    async fn events(&self, number: &str, kind: &str) -> Result<Vec<Event>> {
+    async fn journal_only(
+        &self,
+        entries: &[(Subject, String)],
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Vec<Entry>> {
+        if entries.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut c = self.writer().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
+        for (subject, change) in entries {
+            j.append(subject, change.clone(), None);
+        }
+        j.write(&tx).await?;
+        let out = j.entries()?;
+        tx.commit().await.map_err(backend)?;
+        Ok(out)
+    }
+
+    async fn journal(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
         let c = self.reader().await?;
-        // One statement, so one snapshot: the certificate row (which implies the issue) and its
-        // later events, which live on the same shard.
         let stmt = c
             .prepare_cached(&format!(
-                "SELECT c.first_recorded_on, c.recorded_by, e.event, e.on_day, e.actor, e.note \
-                 FROM certificates c LEFT JOIN events e ON e.number = c.number AND e.kind = c.kind \
-                 WHERE c.number = $1 AND c.kind = {KIND_BY_NAME} ORDER BY e.id"
+                "SELECT {ENTRY_COLUMNS} FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2"
             ))
             .await
             .map_err(backend)?;
-        let rows = c.query(&stmt, &[&number, &kind]).await.map_err(backend)?;
-        let Some(head) = rows.first() else {
-            return Ok(vec![]);
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        c.query(&stmt, &[&after, &sql_limit(limit)])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(read_entry)
+            .collect()
+    }
+
+    async fn history(&self, subject: &Subject) -> Result<Vec<Entry>> {
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM journal WHERE subject = $1 ORDER BY seq"
+            ))
+            .await
+            .map_err(backend)?;
+        c.query(&stmt, &[&subject.to_string()])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(read_entry)
+            .collect()
+    }
+
+    async fn journal_head(&self) -> Result<u64> {
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached("SELECT seq FROM journal_head")
+            .await
+            .map_err(backend)?;
+        let row = c
+            .query_opt(&stmt, &[])
+            .await
+            .map_err(backend)?
+            .ok_or_else(|| StoreError::Corrupt("the journal head row is missing".into()))?;
+        let head: i64 = col(&row, 0)?;
+        u64::try_from(head).map_err(|_| StoreError::Corrupt(format!("the journal head is {head}")))
+    }
+
+    async fn audit_page(&self, after: i64, limit: usize) -> Result<Vec<AuditRow>> {
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {CERT_COLUMNS_OF_C}, c.id, \
+                 (SELECT j.record_sha256 FROM journal j \
+                  WHERE j.subject = 'cert:' || c.id AND j.record_sha256 IS NOT NULL \
+                  ORDER BY j.seq DESC LIMIT 1) \
+                 FROM certificates c WHERE c.id > $1 ORDER BY c.id LIMIT $2"
+            ))
+            .await
+            .map_err(backend)?;
+        let rows = c
+            .query(&stmt, &[&after, &sql_limit(limit)])
+            .await
+            .map_err(backend)?;
+        self.know_kinds(&c, &rows).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditRow {
+                    certificate: self.decode(r)?,
+                    id: col(r, 14)?,
+                    journal_sha256: col(r, 15)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn reserve_serials(&self, prefix: &str, n: u64) -> Result<u64> {
+        let n = i64::try_from(n)
+            .map_err(|_| StoreError::Backend(format!("cannot reserve {n} serials at once")))?;
+        // One statement outside any transaction: committed at once. Concurrent reservations of
+        // a prefix serialise on its row; the first of a new prefix inserts it, the others wait
+        // and add to it.
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached(
+                "INSERT INTO serials (prefix, next) VALUES ($1, 1 + $2::int8) \
+                 ON CONFLICT (prefix) DO UPDATE SET next = serials.next + $2::int8 \
+                 RETURNING next - $2::int8",
+            )
+            .await
+            .map_err(backend)?;
+        let row = c
+            .query_one(&stmt, &[&prefix, &n])
+            .await
+            .map_err(|e| db_error("cannot reserve serials", &e))?;
+        let first: i64 = col(&row, 0)?;
+        Ok(first as u64)
+    }
+
+    async fn idempotency(&self, owner: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
+        // From the primary: whether a request is a retry must not depend on replication lag.
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT request_sha256, first_seq, last_seq, status, body FROM idempotency \
+                 WHERE owner = $1 AND key = $2",
+            )
+            .await
+            .map_err(backend)?;
+        let Some(r) = c.query_opt(&stmt, &[&owner, &key]).await.map_err(backend)? else {
+            return Ok(None);
         };
-        let mut out = vec![Event {
-            kind: EventKind::Issued,
-            on: col(head, 0)?,
-            by: col(head, 1)?,
-            note: None,
-        }];
-        for r in &rows {
-            let Some(name) = col::<Option<&str>>(r, 2)? else {
-                continue;
-            };
-            out.push(Event {
-                kind: EventKind::parse(name)
-                    .ok_or_else(|| StoreError::Corrupt(format!("unknown event kind {name:?}")))?,
-                on: col(r, 3)?,
-                by: col(r, 4)?,
-                note: col(r, 5)?,
-            });
+        let first: Option<i64> = col(&r, 1)?;
+        let last: Option<i64> = col(&r, 2)?;
+        let status: Option<i32> = col(&r, 3)?;
+        let body: Option<String> = col(&r, 4)?;
+        let status = status
+            .map(|s| {
+                u16::try_from(s)
+                    .map_err(|_| StoreError::Corrupt(format!("an answer has status {s}")))
+            })
+            .transpose()?;
+        Ok(Some(IdempotencyRecord {
+            request_sha256: col(&r, 0)?,
+            seqs: first.zip(last).map(|(a, b)| (a as u64, b as u64)),
+            answer: status.zip(body),
+        }))
+    }
+
+    async fn record_answer(&self, owner: &str, key: &str, status: u16, body: &str) -> Result<()> {
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached(
+                "UPDATE idempotency SET status = $3, body = $4 \
+                 WHERE owner = $1 AND key = $2 AND status IS NULL",
+            )
+            .await
+            .map_err(backend)?;
+        c.execute(&stmt, &[&owner, &key, &i32::from(status), &body])
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn create_token(
+        &self,
+        t: &TokenRecord,
+        change: &str,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry> {
+        let actor_json =
+            serde_json::to_string(&t.actor).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut c = self.writer().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
+        let stmt = tx
+            .prepare_cached(&format!(
+                "INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT DO NOTHING"
+            ))
+            .await
+            .map_err(backend)?;
+        let n = tx
+            .execute(
+                &stmt,
+                &[
+                    &t.id.as_str(),
+                    &&t.hash[..],
+                    &actor_json,
+                    &t.label,
+                    &t.created_at_micros,
+                    &t.expires_at_micros,
+                    &t.revoked_at_micros,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "token {} exists",
+                t.id.as_str()
+            )));
         }
-        Ok(out)
+        j.append(
+            &Subject::Token(t.id.as_str().to_string()),
+            change.to_string(),
+            None,
+        );
+        j.write(&tx).await?;
+        let entry = j.entries()?.remove(0);
+        tx.commit().await.map_err(backend)?;
+        Ok(entry)
+    }
+
+    async fn revoke_token(
+        &self,
+        id: &str,
+        change: &str,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry> {
+        let mut c = self.writer().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
+        let stmt = tx
+            .prepare_cached(
+                "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            )
+            .await
+            .map_err(backend)?;
+        let n = tx
+            .execute(&stmt, &[&id, &at_micros])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "token {id} (or already revoked)"
+            )));
+        }
+        j.append(&Subject::Token(id.to_string()), change.to_string(), None);
+        j.write(&tx).await?;
+        let entry = j.entries()?.remove(0);
+        tx.commit().await.map_err(backend)?;
+        Ok(entry)
+    }
+
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {
+        // From the primary: a revocation must take effect at once, not after replication lag.
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = $1"
+            ))
+            .await
+            .map_err(backend)?;
+        c.query_opt(&stmt, &[&&hash[..]])
+            .await
+            .map_err(backend)?
+            .map(|r| read_token(&r))
+            .transpose()
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id"
+            ))
+            .await
+            .map_err(backend)?;
+        c.query(&stmt, &[])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(read_token)
+            .collect()
+    }
+
+    async fn publish_policy(
+        &self,
+        digest: &str,
+        files: &[(String, String)],
+        change: &str,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry> {
+        let files_json =
+            serde_json::to_string(files).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut c = self.writer().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
+        let seq = j.next() as i64;
+        let stmt = tx
+            .prepare_cached("INSERT INTO policies (seq, digest, files) VALUES ($1, $2, $3)")
+            .await
+            .map_err(backend)?;
+        tx.execute(&stmt, &[&seq, &digest, &files_json])
+            .await
+            .map_err(backend)?;
+        j.append(
+            &Subject::Policy(digest.to_string()),
+            change.to_string(),
+            None,
+        );
+        j.write(&tx).await?;
+        let entry = j.entries()?.remove(0);
+        tx.commit().await.map_err(backend)?;
+        Ok(entry)
+    }
+
+    async fn published_policy(&self) -> Result<Option<PublishedPolicy>> {
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached("SELECT seq, digest, files FROM policies ORDER BY seq DESC LIMIT 1")
+            .await
+            .map_err(backend)?;
+        let Some(r) = c.query_opt(&stmt, &[]).await.map_err(backend)? else {
+            return Ok(None);
+        };
+        let seq: i64 = col(&r, 0)?;
+        let files: &str = col(&r, 2)?;
+        Ok(Some(PublishedPolicy {
+            seq: seq as u64,
+            digest: col(&r, 1)?,
+            files: serde_json::from_str(files)
+                .map_err(|e| StoreError::Corrupt(format!("published policy {seq}: {e}")))?,
+        }))
     }
 
     async fn stats(&self) -> Result<Stats> {
@@ -945,14 +1584,15 @@ impl Store for PgStore {
         Ok(!any)
     }
 
-    // A bulk load needs no special setting: a batch is one statement and one commit, so durable
-    // commits (synchronous_commit on) cost one WAL flush per thousands of rows.
+    // A bulk load needs no special setting: a batch is one statement for its rows, one for its
+    // journal entries and one commit, so durable commits (synchronous_commit on) cost one WAL
+    // flush per thousands of rows.
 
     async fn end_bulk_load(&self) -> Result<()> {
         // Sets hint bits and the visibility map once, instead of on the first reads of every
         // page, and gives the planner statistics for the new size.
         let c = self.writer().await?;
-        c.batch_execute("VACUUM (ANALYZE) certificates")
+        c.batch_execute("VACUUM (ANALYZE) certificates, journal")
             .await
             .map_err(backend)
     }

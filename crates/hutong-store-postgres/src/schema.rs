@@ -2,19 +2,23 @@
 //! with the SHA-256 of its text; a database whose recorded texts differ from the ones that
 //! shipped is refused.
 //!
-//! Distribution keys (docs/scaling.md): `certificates` and `events` are keyed by certificate
-//! number first, so that a Postgres-compatible distributed engine can shard both by `number` and
-//! keep a certificate's events on the same shard; `kinds`, `issuers` and `meta` are small
-//! reference tables, copied to every node.
+//! Distribution keys (docs/scaling.md): `certificates` is keyed by certificate number first, so
+//! that a Postgres-compatible distributed engine can shard it by `number`; `kinds`, `issuers`
+//! and `meta` are small reference tables, copied to every node. The journal is one total order
+//! (`seq`), written under one lock (`journal_head`), and is not sharded.
+//!
+//! A migration may have Rust work after its text ([`postwork`]), in the same transaction: the
+//! journal's record hashes cannot be computed in SQL.
 
 use deadpool_postgres::{Client, GenericClient};
 
-use hutong_store::Result;
+use hutong_core::Certificate;
+use hutong_core::journal::{self, Subject};
 use hutong_store::migration::{self, Migration};
+use hutong_store::{Result, StoreError};
 
 use crate::db_error;
 
-/// Each entry moves the schema from version `i` to `i + 1`. Never edit one that has shipped.
 /// Each entry moves the schema from version `i` to `i + 1`. Never edit one that has shipped:
 /// its checksum is pinned by a test, and databases record it.
 pub(crate) const MIGRATIONS: &[Migration] = &[
@@ -33,6 +37,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         description: "refuse unknown events",
         sql: V3,
+        also_shipped: &[],
+    },
+    Migration {
+        description: "the change journal, tokens, serials, idempotency and published policies",
+        sql: V4,
         also_shipped: &[],
     },
 ];
@@ -115,6 +124,230 @@ const V2: &str = "ALTER TABLE kinds ALTER COLUMN name TYPE text COLLATE \"C\";
 const V3: &str = "ALTER TABLE events ADD CONSTRAINT event_kind_known
         CHECK (event IN ('issued', 'reviewed', 'renewed', 'suspended', 'reinstated', 'revoked'));";
 
+/// The journal replaces `events`: [`after_v4`] writes an entry for every stored certificate and
+/// event, then drops `events`.
+///
+/// - Certificates gain a stable integer identity, the subject of their journal entries. Existing
+///   rows are numbered in a deterministic order: by the day they were first recorded, then by
+///   (number, kind); new rows continue after the largest. The primary key stays (number, kind),
+///   the distribution key.
+/// - Revocations gain their reason, known only for revoked certificates.
+/// - `journal_head` is one row that every writing transaction locks (`FOR UPDATE`) to number its
+///   entries: a sequence is not gapless, since a rolled-back transaction burns its numbers. Its
+///   `seq` is the last number given.
+const V4: &str = "ALTER TABLE certificates ADD COLUMN id bigint;
+     UPDATE certificates c SET id = o.n
+        FROM (SELECT number, kind, row_number() OVER (ORDER BY first_recorded_on, number, kind) AS n
+              FROM certificates) o
+        WHERE c.number = o.number AND c.kind = o.kind;
+     ALTER TABLE certificates ALTER COLUMN id SET NOT NULL;
+     ALTER TABLE certificates ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;
+     SELECT setval(pg_get_serial_sequence('certificates', 'id'), coalesce(max(id), 0) + 1, false)
+        FROM certificates;
+     ALTER TABLE certificates ADD CONSTRAINT certificates_id_key UNIQUE (id);
+     ALTER TABLE certificates ADD COLUMN state_reason text
+        CONSTRAINT certificate_state_reason_known
+        CHECK (state_reason IS NULL OR (state = 'r' AND state_reason IN ('withdrawn', 'annulled', 'cancelled', 'issued-in-error')));
+
+     CREATE TABLE journal (
+        seq           bigint PRIMARY KEY CHECK (seq > 0),
+        at            bigint NOT NULL,
+        actor         text   NOT NULL,
+        subject       text   COLLATE \"C\" NOT NULL,
+        change        text   NOT NULL,
+        record_sha256 text
+     );
+     CREATE INDEX journal_subject ON journal (subject, seq);
+     CREATE TABLE journal_head (
+        one boolean PRIMARY KEY DEFAULT true CHECK (one),
+        seq bigint  NOT NULL CHECK (seq >= 0)
+     );
+     INSERT INTO journal_head (seq) VALUES (0);
+
+     CREATE TABLE tokens (
+        id         text   COLLATE \"C\" PRIMARY KEY,
+        hash       bytea  NOT NULL UNIQUE,
+        actor      text   NOT NULL,
+        label      text,
+        created_at bigint NOT NULL,
+        expires_at bigint,
+        revoked_at bigint
+     );
+     CREATE TABLE serials (
+        prefix text   COLLATE \"C\" PRIMARY KEY,
+        next   bigint NOT NULL
+     );
+     CREATE TABLE idempotency (
+        owner          text    COLLATE \"C\" NOT NULL,
+        key            text    COLLATE \"C\" NOT NULL,
+        request_sha256 text    NOT NULL,
+        first_seq      bigint,
+        last_seq       bigint,
+        status         integer,
+        body           text,
+        PRIMARY KEY (owner, key)
+     );
+     CREATE TABLE policies (
+        seq    bigint PRIMARY KEY,
+        digest text   NOT NULL,
+        files  text   NOT NULL
+     );";
+
+/// Entries per statement while migration 4 fills the journal, and rows per fetch.
+const MIGRATION_BATCH: usize = 5000;
+
+/// After migration 4's tables exist: one `issued` entry per certificate (its recorder as actor),
+/// then one entry per stored event, in the order they were recorded, all marked `migrated`
+/// because their instants are the migration's. Only the last entry of a certificate carries a
+/// record hash: the records between were never kept. Then `events` goes. The same entries as
+/// SQLite's migration 3 makes.
+///
+/// Rows are read through a cursor and entries written in batches, so that a large registry
+/// migrates in bounded memory.
+async fn after_v4(tx: &impl GenericClient) -> Result<()> {
+    let failed = |e: tokio_postgres::Error| db_error("migration 4 could not fill the journal", &e);
+    let at = journal::now_micros();
+    tx.batch_execute(&format!(
+        "DECLARE migrating NO SCROLL CURSOR FOR
+         SELECT c.id, c.recorded_by, c.first_recorded_on, k.name, {}, e.event, e.on_day, e.actor
+         FROM certificates c LEFT JOIN kinds k ON k.id = c.kind
+         LEFT JOIN events e ON e.number = c.number AND e.kind = c.kind
+         ORDER BY c.id, e.id",
+        crate::CERT_COLUMNS_OF_C
+    ))
+    .await
+    .map_err(failed)?;
+    let fetch = format!("FETCH {MIGRATION_BATCH} FROM migrating");
+    let mut out = Appender::default();
+    // The certificate whose entries are being gathered: its id, record and entries so far.
+    let mut current: Option<Gathered> = None;
+    loop {
+        let rows = tx.query(fetch.as_str(), &[]).await.map_err(failed)?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let id: i64 = crate::col(r, 0)?;
+            if current.as_ref().is_none_or(|g| g.id != id) {
+                if let Some(done) = current.take() {
+                    out.certificate(tx, done, at).await?;
+                }
+                let kind: Option<String> = crate::col(r, 3)?;
+                let kind = kind.ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "certificate id {id} has a kind id that the kinds table does not name; \
+                         migration 4 was not applied (nothing was changed)"
+                    ))
+                })?;
+                let cert = crate::read_cert(r, 4, kind)?;
+                let first: hutong_core::date::Day = crate::col(r, 2)?;
+                let recorder: String = crate::col(r, 1)?;
+                let issued =
+                    format!("{{\"change\":\"issued\",\"migrated\":true,\"on\":\"{first}\"}}");
+                current = Some(Gathered {
+                    id,
+                    cert,
+                    changes: vec![(recorder, issued)],
+                });
+            }
+            let event: Option<String> = crate::col(r, 18)?;
+            if let (Some(event), Some(g)) = (event, current.as_mut()) {
+                let on: hutong_core::date::Day = crate::col(r, 19)?;
+                let by: String = crate::col(r, 20)?;
+                g.changes.push((
+                    "migration".to_string(),
+                    journal::canonical(&serde_json::json!({
+                        "change": event, "migrated": true, "on": on.to_string(), "by": by,
+                    })),
+                ));
+            }
+        }
+    }
+    if let Some(done) = current.take() {
+        out.certificate(tx, done, at).await?;
+    }
+    out.flush(tx, at).await?;
+    tx.batch_execute("CLOSE migrating; DROP TABLE events;")
+        .await
+        .map_err(failed)?;
+    Ok(())
+}
+
+/// One certificate's entries while migration 4 reads its rows: its id, its record as stored
+/// and its changes so far, each with its actor.
+struct Gathered {
+    id: i64,
+    cert: Certificate,
+    changes: Vec<(String, String)>,
+}
+
+/// Journal entries of migration 4, numbered from 1 and written in batches.
+#[derive(Default)]
+struct Appender {
+    seq: i64,
+    seqs: Vec<i64>,
+    actors: Vec<String>,
+    subjects: Vec<String>,
+    changes: Vec<String>,
+    hashes: Vec<Option<String>>,
+}
+
+impl Appender {
+    /// Adds a certificate's entries; the last carries the hash of its record as stored.
+    async fn certificate(
+        &mut self,
+        tx: &impl GenericClient,
+        Gathered { id, cert, changes }: Gathered,
+        at: i64,
+    ) -> Result<()> {
+        let (_, hash) = journal::certificate_digest(&cert);
+        let subject = Subject::Certificate(id).to_string();
+        let n = changes.len();
+        for (i, (actor, change)) in changes.into_iter().enumerate() {
+            self.seq += 1;
+            self.seqs.push(self.seq);
+            self.actors.push(actor);
+            self.subjects.push(subject.clone());
+            self.changes.push(change);
+            self.hashes.push((i + 1 == n).then(|| hash.clone()));
+        }
+        if self.seqs.len() >= MIGRATION_BATCH {
+            self.flush(tx, at).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, tx: &impl GenericClient, at: i64) -> Result<()> {
+        if !self.seqs.is_empty() {
+            tx.execute(
+                "INSERT INTO journal (seq, at, actor, subject, change, record_sha256) \
+                 SELECT u.seq, $2, u.actor, u.subject, u.change, u.h \
+                 FROM unnest($1::int8[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(seq, actor, subject, change, h)",
+                &[&self.seqs, &at, &self.actors, &self.subjects, &self.changes, &self.hashes],
+            )
+            .await
+            .map_err(|e| db_error("migration 4 could not write the journal", &e))?;
+            self.seqs.clear();
+            self.actors.clear();
+            self.subjects.clear();
+            self.changes.clear();
+            self.hashes.clear();
+        }
+        tx.execute("UPDATE journal_head SET seq = $1", &[&self.seq])
+            .await
+            .map_err(|e| db_error("migration 4 could not set the journal head", &e))?;
+        Ok(())
+    }
+}
+
+/// Work run after a migration's text, in its transaction, by the migration's index.
+async fn postwork(index: usize, tx: &impl GenericClient) -> Result<()> {
+    match index {
+        3 => after_v4(tx).await,
+        _ => Ok(()),
+    }
+}
+
 /// The migrations this build applies: version, description and the SHA-256 of the text.
 pub fn migrations() -> Vec<(u32, &'static str, String)> {
     MIGRATIONS
@@ -130,6 +363,13 @@ const MIGRATION_LOCK: i64 = 0x6875_746f_6e67_0001;
 /// Brings the schema up to date in one transaction, under an advisory lock so that two
 /// processes starting together do not both migrate. Refuses a database newer than this code.
 pub(crate) async fn migrate(client: &mut Client) -> Result<()> {
+    migrate_to(client, MIGRATIONS.len()).await
+}
+
+/// Like [`migrate`], applying migrations up to `version` only, as a build that knew no later
+/// one would (for tests of later migrations).
+pub(crate) async fn migrate_to(client: &mut Client, version: usize) -> Result<()> {
+    let last = version.min(MIGRATIONS.len());
     let tx = client
         .transaction()
         .await
@@ -164,7 +404,12 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<()> {
         .collect();
     migration::check_history(MIGRATIONS, &recorded)?;
     backfill_checksums(&tx, &recorded).await?;
-    for (i, m) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, m) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(last)
+        .skip(current as usize)
+    {
         let version = i as i32 + 1;
         tx.batch_execute(m.sql).await.map_err(|e| {
             db_error(
@@ -172,6 +417,7 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<()> {
                 &e,
             )
         })?;
+        postwork(i, &tx).await?;
         tx.execute(
             "INSERT INTO schema_migrations (version, description, checksum) VALUES ($1, $2, $3)",
             &[&version, &m.description, &m.checksum()],

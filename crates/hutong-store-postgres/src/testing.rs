@@ -91,6 +91,17 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("cannot open the test database {}: {e}", self.name))
     }
 
+    /// Brings this database's schema to `version` and no further, as a build that knew no later
+    /// migration would have made it: for tests of a later migration. Panics if that fails.
+    pub async fn migrate_to(&self, version: usize) {
+        let target = Target::parse(&self.url, TEST_URL_VAR).unwrap_or_else(|e| panic!("{e}"));
+        let pool = target.pool(1).unwrap_or_else(|e| panic!("{e}"));
+        let mut client = target.get(&pool).await.unwrap_or_else(|e| panic!("{e}"));
+        crate::schema::migrate_to(&mut client, version)
+            .await
+            .unwrap_or_else(|e| panic!("cannot migrate {} to version {version}: {e}", self.name));
+    }
+
     /// A store that writes through one pool and reads through another, read-only one, on the
     /// same database: every read is routed as it would be to a replica, without the lag.
     pub async fn open_split(&self) -> PgStore {

@@ -2,7 +2,8 @@
 //! that only a server backend has. Without `HUTONG_TEST_POSTGRES_URL` every check here is
 //! skipped with a message; with it, an unreachable server fails them.
 
-use hutong_store::conformance::sample_certificate;
+use hutong_core::journal::Subject;
+use hutong_store::conformance::{insert, sample_certificate};
 use hutong_store::{InsertMode, RowOutcome, Store, StoreError};
 use hutong_store_postgres::testing::{TestDatabase, fresh_split_store, fresh_store};
 use hutong_store_postgres::{PgOptions, PgStore};
@@ -49,7 +50,7 @@ async fn migrations_are_recorded_and_not_repeated() {
         return;
     };
     let s = db.open().await;
-    s.insert_certificates(&[sample_certificate("M-1", 1)], "t", InsertMode::Each)
+    insert(&s, &[sample_certificate("M-1", 1)], "t", InsertMode::Each)
         .await
         .unwrap();
     drop(s);
@@ -71,7 +72,7 @@ async fn migrations_are_recorded_and_not_repeated() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
 }
 
 #[tokio::test]
@@ -159,7 +160,7 @@ async fn kinds_interned_by_another_process_are_found() {
     let (a, b) = (db.open().await, db.open().await);
     let mut c = sample_certificate("K-1", 1);
     c.kind = "samr.welding.metal".into();
-    a.insert_certificates(std::slice::from_ref(&c), "t", InsertMode::Each)
+    insert(&a, std::slice::from_ref(&c), "t", InsertMode::Each)
         .await
         .unwrap();
     // `b` has never seen this kind's id: it reads it from the database.
@@ -172,9 +173,7 @@ async fn kinds_interned_by_another_process_are_found() {
         Some(c.clone())
     );
     assert_eq!(
-        b.insert_certificates(&[c], "t", InsertMode::Each)
-            .await
-            .unwrap(),
+        insert(&b, &[c], "t", InsertMode::Each).await.unwrap(),
         [RowOutcome::Unchanged]
     );
     assert_eq!(b.stats().await.unwrap().by_kind[0].0, "samr.welding.metal");
@@ -193,8 +192,8 @@ async fn concurrent_batches_sharing_rows_do_not_deadlock() {
     let mut backward = forward.clone();
     backward.reverse();
     let (x, y) = tokio::join!(
-        s.insert_certificates(&forward, "t", InsertMode::Each),
-        s.insert_certificates(&backward, "t", InsertMode::Each)
+        insert(&s, &forward, "t", InsertMode::Each),
+        insert(&s, &backward, "t", InsertMode::Each)
     );
     let (x, y) = (x.unwrap(), y.unwrap());
     let stored = x
@@ -216,20 +215,33 @@ async fn a_bulk_load_is_stored_and_analysed() {
     let batch: Vec<_> = (0..5000)
         .map(|i| sample_certificate(&format!("BL-{i:05}"), (i % 250) as u8))
         .collect();
-    let out = s
-        .insert_certificates(&batch, "demo", InsertMode::Each)
-        .await
-        .unwrap();
+    let out = insert(&s, &batch, "demo", InsertMode::Each).await.unwrap();
     assert!(out.iter().all(|o| *o == RowOutcome::Stored));
     s.end_bulk_load().await.unwrap();
     let st = s.stats().await.unwrap();
     assert_eq!((st.certificates, st.holders), (5000, 250));
+    // Each row has its entry, numbered in input order, and the entries follow the ids.
+    let journal = s.journal(0, 10_000).await.unwrap();
+    assert_eq!(journal.len(), 5000);
+    assert_eq!(s.journal_head().await.unwrap(), 5000);
+    let audit = s.audit_page(0, 10_000).await.unwrap();
+    for (i, (e, a)) in journal.iter().zip(&audit).enumerate() {
+        assert_eq!(e.seq, i as u64 + 1);
+        assert_eq!(e.actor, "demo");
+        assert_eq!(e.subject, Subject::Certificate(a.id));
+        assert_eq!(a.certificate, batch[i]);
+        assert_eq!(e.record_sha256, a.journal_sha256);
+    }
     // Outside a bulk load, conflicts are still told apart from repeats.
     let mut changed = batch[7].clone();
     changed.holder_name = "赵六".into();
-    match s
-        .insert_certificates(&[batch[3].clone(), changed], "t", InsertMode::AllOrNothing)
-        .await
+    match insert(
+        &s,
+        &[batch[3].clone(), changed],
+        "t",
+        InsertMode::AllOrNothing,
+    )
+    .await
     {
         Err(StoreError::Conflict(m)) => assert!(m.contains("BL-00007"), "{m}"),
         other => panic!("expected a conflict, got {other:?}"),
@@ -248,9 +260,7 @@ async fn counts_are_estimated_and_samples_repeat_for_a_seed() {
     let batch: Vec<_> = (0..300)
         .map(|i| sample_certificate(&format!("RS-{i:04}"), (i % 100) as u8))
         .collect();
-    s.insert_certificates(&batch, "t", InsertMode::Each)
-        .await
-        .unwrap();
+    insert(&s, &batch, "t", InsertMode::Each).await.unwrap();
     assert_eq!(
         s.count_estimate().await.unwrap(),
         300,

@@ -1,8 +1,7 @@
 //! Regression tests for the PostgreSQL backend, one per defect, named `r8_<item>_…` after the
 //! item of issue 8 that found it. Skipped (with a note) without `HUTONG_TEST_POSTGRES_URL`.
 
-use hutong_store::conformance::sample_certificate;
-use hutong_store::{InsertMode, Store, StoreError};
+use hutong_store::{Store, StoreError};
 use hutong_store_postgres::PgStore;
 use hutong_store_postgres::testing::TestDatabase;
 
@@ -28,6 +27,11 @@ const PINNED: &[(u32, &str, &str)] = &[
         3,
         "refuse unknown events",
         "7661d97a9a39d412d8599aaad0ae58e0abed8dff179cce2629c265d526160606",
+    ),
+    (
+        4,
+        "the change journal, tokens, serials, idempotency and published policies",
+        "0cd5fe8c36c8c08eebf38e11576598060f6db902cca3ee4c72e862c8b4aec7ee",
     ),
 ];
 const PINNED_FIRST_MIGRATION_1: &str =
@@ -141,7 +145,8 @@ async fn r8_25_a_database_made_with_the_first_migration_1_gets_collate_c() {
         [
             (1, PINNED_FIRST_MIGRATION_1.to_string()),
             (2, PINNED[1].2.to_string()),
-            (3, PINNED[2].2.to_string())
+            (3, PINNED[2].2.to_string()),
+            (4, PINNED[3].2.to_string())
         ],
         "history says which text of migration 1 made the database"
     );
@@ -164,7 +169,8 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
         [
             (1, PINNED[0].2.to_string()),
             (2, PINNED[1].2.to_string()),
-            (3, PINNED[2].2.to_string())
+            (3, PINNED[2].2.to_string()),
+            (4, PINNED[3].2.to_string())
         ]
     );
 }
@@ -196,15 +202,21 @@ async fn r8_25_a_database_with_another_history_is_refused() {
 
 #[tokio::test]
 async fn r8_06_an_unknown_event_cannot_be_stored() {
+    // Events exist up to schema 3 (migration 4 turns them into journal entries).
     let Some(db) = TestDatabase::create("r8_06 unknown event").await else {
         return;
     };
-    let s = db.open().await;
-    s.insert_certificates(&[sample_certificate("EV-1", 1)], "t", InsertMode::Each)
-        .await
-        .unwrap();
-    let e = client(db.url())
-        .await
+    db.migrate_to(3).await;
+    let c = client(db.url()).await;
+    c.batch_execute(
+        "INSERT INTO kinds (name) VALUES ('mem.electrical.low-voltage');
+         INSERT INTO certificates (number, kind, holder_tag, issued_on, first_issued_on, state,
+            holder_key, holder_name, issuer, recorded_by)
+         VALUES ('EV-1', 1, 0, '2024-03-01', '2018-03-01', 'a', decode(repeat('00', 32), 'hex'), '张小明', 'mem.44', 'import');",
+    )
+    .await
+    .unwrap();
+    let e = c
         .batch_execute(
             "INSERT INTO events (number, kind, event, on_day, actor) \
              SELECT 'EV-1', id, 'bogus', '2026-01-01', 'x' FROM kinds",

@@ -19,9 +19,12 @@ use chrono::{Datelike, NaiveDate};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use hutong_core::date::Day;
-use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level};
+use hutong_core::journal::{Entry, Subject};
+use hutong_core::token::{TokenId, TokenRecord};
+use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationReason};
 use hutong_store::{
-    CertificateUpdate, Event, EventKind, InsertMode, Result, RowOutcome, Stats, Store, StoreError,
+    AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
+    IssuerWrite, PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError,
 };
 
 pub struct SqliteStore {
@@ -93,14 +96,14 @@ fn holder_tag(k: &HolderKey) -> i64 {
 
 /// Executes an `INSERT INTO certificates(number, kind, holder_key, holder_tag, holder_name,
 /// occupation, level, issuer, issued_on, first_issued_on, valid_until, last_review_on, state,
-/// state_since, recorded_by)` for one certificate.
+/// state_since, recorded_by, state_reason)` for one certificate.
 fn insert_row(
     insert: &mut rusqlite::CachedStatement<'_>,
     c: &Certificate,
     kind_id: i64,
     by: &str,
 ) -> rusqlite::Result<usize> {
-    let (state, since) = state_columns(&c.state);
+    let (state, since, reason) = state_columns(&c.state);
     insert.execute(params![
         c.number,
         kind_id,
@@ -117,14 +120,23 @@ fn insert_row(
         state,
         since,
         by,
+        reason,
     ])
 }
 
-fn state_columns(s: &AdminState) -> (&'static str, Option<i64>) {
-    (s.id(), s.since().map(day_to_i))
+fn state_columns(s: &AdminState) -> (&'static str, Option<i64>, Option<&'static str>) {
+    let reason = match s {
+        AdminState::Revoked { reason, .. } => reason.map(|r| r.id()),
+        _ => None,
+    };
+    (s.id(), s.since().map(day_to_i), reason)
 }
 
-fn state_from(name: &str, since: Option<i64>) -> rusqlite::Result<AdminState> {
+fn state_from(
+    name: &str,
+    since: Option<i64>,
+    reason: Option<&str>,
+) -> rusqlite::Result<AdminState> {
     let day = || {
         since
             .map(i_to_day)
@@ -140,7 +152,16 @@ fn state_from(name: &str, since: Option<i64>) -> rusqlite::Result<AdminState> {
     Ok(match name {
         "active" => AdminState::Active,
         "suspended" => AdminState::Suspended { since: day()? },
-        "revoked" => AdminState::Revoked { on: day()? },
+        "revoked" => AdminState::Revoked {
+            on: day()?,
+            reason: reason
+                .map(|r| {
+                    RevocationReason::parse(r).ok_or_else(|| {
+                        unreadable(13, format!("unknown revocation reason {}", shown(r)))
+                    })
+                })
+                .transpose()?,
+        },
         other => {
             return Err(unreadable(
                 11,
@@ -148,6 +169,175 @@ fn state_from(name: &str, since: Option<i64>) -> rusqlite::Result<AdminState> {
             ));
         }
     })
+}
+
+/// A certificate from the columns of [`CERT_COLUMNS`] starting at `o`, of kind `kind` (the
+/// kind column itself, `o + 1`, is the interned id and is not read here).
+pub(crate) fn read_cert(r: &Row<'_>, o: usize, kind: String) -> rusqlite::Result<Certificate> {
+    let key: Vec<u8> = r.get(o + 2)?;
+    let level: Option<String> = r.get(o + 5)?;
+    let state: String = r.get(o + 11)?;
+    let reason: Option<String> = r.get(o + 13)?;
+    Ok(Certificate {
+        number: r.get(o)?,
+        kind,
+        holder_key: HolderKey::from_slice(&key).ok_or(rusqlite::Error::InvalidColumnType(
+            o + 2,
+            "holder_key".into(),
+            rusqlite::types::Type::Blob,
+        ))?,
+        holder_name: r.get(o + 3)?,
+        occupation: r.get(o + 4)?,
+        level: level.map(|l| l.parse::<Level>()).transpose().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                o + 5,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            )
+        })?,
+        issuer: r.get(o + 6)?,
+        issued_on: i_to_day(r.get(o + 7)?)?,
+        first_issued_on: i_to_day(r.get(o + 8)?)?,
+        valid_until: opt_day(r.get(o + 9)?)?,
+        last_review_on: opt_day(r.get(o + 10)?)?,
+        state: state_from(&state, r.get(o + 12)?, reason.as_deref())?,
+    })
+}
+
+const INSERT_ENTRY: &str = "INSERT INTO journal (seq, at, actor, subject, change, record_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// Appends journal entries inside a write transaction. The sequence continues from the
+/// journal's head, read under the write lock: SQLite has one writer, so no other transaction
+/// can take a number between the read and the commit, and a rolled-back transaction takes its
+/// numbers with it. The journal is therefore gapless.
+struct JournalWriter {
+    next: u64,
+}
+
+impl JournalWriter {
+    fn start(tx: &Connection) -> Result<JournalWriter> {
+        Ok(JournalWriter {
+            next: journal_head(tx)? + 1,
+        })
+    }
+
+    fn append(
+        &mut self,
+        tx: &Connection,
+        at_micros: i64,
+        actor: &str,
+        subject: &Subject,
+        change: &str,
+        record_sha256: Option<&str>,
+    ) -> Result<Entry> {
+        let e = Entry {
+            seq: self.next,
+            at_micros,
+            actor: actor.to_string(),
+            subject: subject.clone(),
+            change: change.to_string(),
+            record_sha256: record_sha256.map(str::to_string),
+        };
+        tx.prepare_cached(INSERT_ENTRY)
+            .map_err(backend)?
+            .execute(params![
+                e.seq as i64,
+                e.at_micros,
+                e.actor,
+                e.subject.to_string(),
+                e.change,
+                e.record_sha256
+            ])
+            .map_err(backend)?;
+        self.next += 1;
+        Ok(e)
+    }
+}
+
+fn journal_head(conn: &Connection) -> Result<u64> {
+    let head: Option<i64> = conn
+        .prepare_cached("SELECT max(seq) FROM journal")
+        .map_err(backend)?
+        .query_row([], |r| r.get(0))
+        .map_err(backend)?;
+    Ok(head.unwrap_or(0) as u64)
+}
+
+fn read_entry(r: &Row<'_>) -> rusqlite::Result<Entry> {
+    let subject: String = r.get(3)?;
+    Ok(Entry {
+        seq: r.get::<_, i64>(0)? as u64,
+        at_micros: r.get(1)?,
+        actor: r.get(2)?,
+        subject: subject
+            .parse()
+            .map_err(|e: String| unreadable(3, format!("journal subject: {e}")))?,
+        change: r.get(4)?,
+        record_sha256: r.get(5)?,
+    })
+}
+
+/// Stores an idempotency claim for the entries `first..next` of the transaction; a claim that
+/// exists is [`StoreError::KeyUsed`], which rolls the transaction back.
+fn store_claim(tx: &Connection, claim: &IdempotencyClaim, first: u64, next: u64) -> Result<()> {
+    let seqs = (next > first).then(|| (first as i64, next as i64 - 1));
+    tx.prepare_cached(
+        "INSERT INTO idempotency(owner, key, request_sha256, first_seq, last_seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .map_err(backend)?
+    .execute(params![
+        claim.owner,
+        claim.key,
+        claim.request_sha256,
+        seqs.map(|s| s.0),
+        seqs.map(|s| s.1)
+    ])
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::KeyUsed
+        }
+        e => backend(e),
+    })?;
+    Ok(())
+}
+
+macro_rules! token_columns {
+    () => {
+        "id, hash, actor, label, created_at, expires_at, revoked_at"
+    };
+}
+
+fn read_token(r: &Row<'_>) -> rusqlite::Result<TokenRecord> {
+    let id: String = r.get(0)?;
+    let hash: Vec<u8> = r.get(1)?;
+    let actor: String = r.get(2)?;
+    Ok(TokenRecord {
+        id: TokenId::parse(&id).map_err(|e| unreadable(0, format!("token id: {e}")))?,
+        hash: hash
+            .try_into()
+            .map_err(|_| unreadable(1, "a token hash is not 32 bytes".into()))?,
+        actor: serde_json::from_str(&actor)
+            .map_err(|e| unreadable(2, format!("token actor: {e}")))?,
+        label: r.get(3)?,
+        created_at_micros: r.get(4)?,
+        expires_at_micros: r.get(5)?,
+        revoked_at_micros: r.get(6)?,
+    })
+}
+
+/// Runs blocking database work off the async runtime's worker: on a multi-threaded runtime the
+/// worker hands its other tasks on first ([`tokio::task::block_in_place`]), so a write waiting on
+/// SQLite's lock or on `fsync` never holds requests up. Elsewhere (a single-threaded test
+/// runtime, a plain thread) it just runs.
+fn off_runtime<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
 }
 
 /// A stored value for an error message: short values as they are, long ones only by length
@@ -163,7 +353,7 @@ pub(crate) fn shown(v: &str) -> String {
 macro_rules! cert_columns {
     () => {
         "number, kind, holder_key, holder_name, occupation, level, issuer, issued_on, \
-         first_issued_on, valid_until, last_review_on, state, state_since"
+         first_issued_on, valid_until, last_review_on, state, state_since, state_reason"
     };
 }
 const CERT_COLUMNS: &str = cert_columns!();
@@ -245,8 +435,8 @@ impl SqliteStore {
                 let mut insert = tx
                     .prepare_cached(
                         "INSERT INTO certificates(number, kind, holder_key, holder_tag, holder_name, occupation, level, issuer, \
-                         issued_on, first_issued_on, valid_until, last_review_on, state, state_since, recorded_by) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                         issued_on, first_issued_on, valid_until, last_review_on, state, state_since, recorded_by, state_reason) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                     )
                     .map_err(backend)?;
                 for c in chunk {
@@ -257,6 +447,11 @@ impl SqliteStore {
             tx.commit().map_err(backend)?;
         }
         Ok(())
+    }
+
+    /// Runs `f` on the write connection, off the async runtime (see [`off_runtime`]).
+    fn write<R>(&self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
+        off_runtime(|| f(&mut self.writer()))
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {
@@ -347,33 +542,7 @@ impl SqliteStore {
     }
 
     fn row_to_cert(&self, r: &Row<'_>) -> rusqlite::Result<Certificate> {
-        let key: Vec<u8> = r.get(2)?;
-        let level: Option<String> = r.get(5)?;
-        let state: String = r.get(11)?;
-        Ok(Certificate {
-            number: r.get(0)?,
-            kind: self.kind_name(r.get(1)?)?,
-            holder_key: HolderKey::from_slice(&key).ok_or(rusqlite::Error::InvalidColumnType(
-                2,
-                "holder_key".into(),
-                rusqlite::types::Type::Blob,
-            ))?,
-            holder_name: r.get(3)?,
-            occupation: r.get(4)?,
-            level: level.map(|l| l.parse::<Level>()).transpose().map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    5,
-                    rusqlite::types::Type::Text,
-                    Box::new(e),
-                )
-            })?,
-            issuer: r.get(6)?,
-            issued_on: i_to_day(r.get(7)?)?,
-            first_issued_on: i_to_day(r.get(8)?)?,
-            valid_until: opt_day(r.get(9)?)?,
-            last_review_on: opt_day(r.get(10)?)?,
-            state: state_from(&state, r.get(12)?)?,
-        })
+        read_cert(r, 0, self.kind_name(r.get(1)?)?)
     }
 
     fn query_certs(
@@ -402,7 +571,7 @@ impl SqliteStore {
             format!("SELECT {CERT_COLUMNS}, id FROM certificates WHERE number = ?1 AND kind = ?2");
         let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
         stmt.query_row(params![number, kind_id], |r| {
-            Ok((r.get::<_, i64>(13)?, self.row_to_cert(r)?))
+            Ok((r.get::<_, i64>(14)?, self.row_to_cert(r)?))
         })
         .optional()
         .map_err(backend)
@@ -467,20 +636,62 @@ impl Store for SqliteStore {
         }
     }
 
-    async fn put_issuers(&self, issuers: &[Issuer]) -> Result<()> {
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(backend)?;
-        {
-            let mut stmt = tx
-                .prepare_cached("INSERT INTO issuers(id, record) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET record = excluded.record")
-                .map_err(backend)?;
-            for i in issuers {
-                let json =
-                    serde_json::to_string(i).map_err(|e| StoreError::Backend(e.to_string()))?;
-                stmt.execute(params![i.id, json]).map_err(backend)?;
+    async fn put_issuers(
+        &self,
+        writes: &[IssuerWrite],
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Vec<Entry>> {
+        self.write(|conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let mut j = JournalWriter::start(&tx)?;
+            let mut out = Vec::with_capacity(writes.len());
+            for w in writes {
+                let id = &w.after.id;
+                let stored: Option<String> = tx
+                    .prepare_cached("SELECT record FROM issuers WHERE id = ?1")
+                    .map_err(backend)?
+                    .query_row([id], |r| r.get(0))
+                    .optional()
+                    .map_err(backend)?;
+                let stored = stored
+                    .map(|j| {
+                        serde_json::from_str::<Issuer>(&j)
+                            .map_err(|e| StoreError::Corrupt(format!("issuer {id}: {e}")))
+                    })
+                    .transpose()?;
+                match (&w.before, stored) {
+                    (None, Some(_)) => {
+                        return Err(StoreError::Conflict(format!(
+                            "issuer {id} is already registered"
+                        )));
+                    }
+                    (Some(_), None) => {
+                        return Err(StoreError::NotFound(format!("issuer {id}")));
+                    }
+                    (Some(b), Some(s)) if *b != s => {
+                        return Err(StoreError::Stale(format!("issuer {id}")));
+                    }
+                    _ => {}
+                }
+                let json = serde_json::to_string(&w.after)
+                    .map_err(|e| StoreError::Backend(e.to_string()))?;
+                tx.prepare_cached("INSERT INTO issuers(id, record) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET record = excluded.record")
+                    .map_err(backend)?
+                    .execute(params![id, json])
+                    .map_err(backend)?;
+                out.push(j.append(
+                    &tx,
+                    at_micros,
+                    actor,
+                    &Subject::Issuer(id.clone()),
+                    &w.change,
+                    Some(&w.after_sha256),
+                )?);
             }
-        }
-        tx.commit().map_err(backend)
+            tx.commit().map_err(backend)?;
+            Ok(out)
+        })
     }
 
     async fn issuer(&self, id: &str) -> Result<Option<Issuer>> {
@@ -519,74 +730,98 @@ impl Store for SqliteStore {
 
     async fn insert_certificates(
         &self,
-        batch: &[Certificate],
-        by: &str,
+        batch: &[Issue],
+        actor: &str,
+        at_micros: i64,
         mode: InsertMode,
+        claim: Option<&IdempotencyClaim>,
     ) -> Result<Vec<RowOutcome>> {
-        let mut conn = self.writer();
-        // New kinds are interned first, outside the batch: an unused kind row is harmless if
-        // the batch fails, and readers never see an id they cannot name.
-        for c in batch {
-            if self.kind_id(&c.kind).is_none() {
-                let id = self.intern_kind(&conn, &c.kind)?;
-                self.publish_kinds(vec![(id, c.kind.clone())]);
-            }
-        }
-        let tx = conn.transaction().map_err(backend)?;
-        let mut out = Vec::with_capacity(batch.len());
-        {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO certificates(number, kind, holder_key, holder_tag, holder_name, occupation, level, issuer, \
-                     issued_on, first_issued_on, valid_until, last_review_on, state, state_since, recorded_by) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
-                     ON CONFLICT(number, kind) DO NOTHING",
-                )
-                .map_err(backend)?;
-            for c in batch {
-                let kind_id = self.kind_id(&c.kind).ok_or_else(|| {
-                    StoreError::Backend(format!("kind {} was not interned", c.kind))
-                })?;
-                let n = insert_row(&mut insert, c, kind_id, by).map_err(backend)?;
-                if n == 1 {
-                    out.push(RowOutcome::Stored);
-                } else {
-                    let existing = self
-                        .certificate_in(&tx, &c.number, &c.kind)?
-                        .map(|(_, c)| c);
-                    out.push(match existing {
-                        Some(e) if e == *c => RowOutcome::Unchanged,
-                        Some(_) => RowOutcome::Conflict {
-                            reason: format!(
-                                "{} of kind {} is already registered with different data",
-                                c.number, c.kind
-                            ),
-                        },
-                        None => {
-                            return Err(StoreError::Backend(
-                                "insert ignored but no row found".into(),
-                            ));
-                        }
-                    });
+        self.write(|conn| {
+            // New kinds are interned first, outside the batch: an unused kind row is harmless
+            // if the batch fails, and readers never see an id they cannot name.
+            for i in batch {
+                let c = &i.certificate;
+                if self.kind_id(&c.kind).is_none() {
+                    let id = self.intern_kind(conn, &c.kind)?;
+                    self.publish_kinds(vec![(id, c.kind.clone())]);
                 }
             }
-        }
-        if mode == InsertMode::AllOrNothing {
-            let conflicts: Vec<&str> = out
-                .iter()
-                .filter_map(|o| match o {
-                    RowOutcome::Conflict { reason } => Some(reason.as_str()),
-                    _ => None,
-                })
-                .collect();
-            if !conflicts.is_empty() {
-                let msg = conflicts.join("; ");
-                drop(tx);
-                return Err(StoreError::Conflict(msg));
+            let tx = conn.transaction().map_err(backend)?;
+            let mut j = JournalWriter::start(&tx)?;
+            let first = j.next;
+            let mut out = Vec::with_capacity(batch.len());
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT INTO certificates(number, kind, holder_key, holder_tag, holder_name, occupation, level, issuer, \
+                         issued_on, first_issued_on, valid_until, last_review_on, state, state_since, recorded_by, state_reason) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+                         ON CONFLICT(number, kind) DO NOTHING",
+                    )
+                    .map_err(backend)?;
+                let mut entry = tx.prepare_cached(INSERT_ENTRY).map_err(backend)?;
+                for i in batch {
+                    let c = &i.certificate;
+                    let kind_id = self.kind_id(&c.kind).ok_or_else(|| {
+                        StoreError::Backend(format!("kind {} was not interned", c.kind))
+                    })?;
+                    let n = insert_row(&mut insert, c, kind_id, actor).map_err(backend)?;
+                    if n == 1 {
+                        let id = tx.last_insert_rowid();
+                        entry
+                            .execute(params![
+                                j.next as i64,
+                                at_micros,
+                                actor,
+                                format!("cert:{id}"),
+                                i.change(),
+                                i.sha256
+                            ])
+                            .map_err(backend)?;
+                        j.next += 1;
+                        out.push(RowOutcome::Stored);
+                    } else {
+                        let existing = self
+                            .certificate_in(&tx, &c.number, &c.kind)?
+                            .map(|(_, c)| c);
+                        out.push(match existing {
+                            Some(e) if e == *c => RowOutcome::Unchanged,
+                            Some(_) => RowOutcome::Conflict {
+                                reason: format!(
+                                    "{} of kind {} is already registered with different data",
+                                    hutong_core::number::mask_id_numbers(&c.number),
+                                    c.kind
+                                ),
+                            },
+                            None => {
+                                return Err(StoreError::Backend(
+                                    "insert ignored but no row found".into(),
+                                ));
+                            }
+                        });
+                    }
+                }
             }
-        }
-        tx.commit().map_err(backend)?;
-        Ok(out)
+            if mode == InsertMode::AllOrNothing {
+                let conflicts: Vec<&str> = out
+                    .iter()
+                    .filter_map(|o| match o {
+                        RowOutcome::Conflict { reason } => Some(reason.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                if !conflicts.is_empty() {
+                    let msg = conflicts.join("; ");
+                    drop(tx);
+                    return Err(StoreError::Conflict(msg));
+                }
+            }
+            if let Some(claim) = claim {
+                store_claim(&tx, claim, first, j.next)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(out)
+        })
     }
 
     async fn certificates_by_number(&self, number: &str) -> Result<Vec<Certificate>> {
@@ -626,104 +861,347 @@ impl Store for SqliteStore {
         Ok(v)
     }
 
-    async fn record_event(
+    async fn certificate_with_id(
         &self,
         number: &str,
         kind: &str,
-        event: &Event,
-        update: &CertificateUpdate,
-    ) -> Result<Certificate> {
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(backend)?;
-        let Some((id, mut cert)) = self.certificate_in(&tx, number, kind)? else {
-            return Err(StoreError::NotFound(format!(
-                "certificate {number} of kind {kind}"
-            )));
-        };
-        if let Some(v) = update.valid_until {
-            cert.valid_until = v;
-        }
-        if let Some(v) = update.last_review_on {
-            cert.last_review_on = Some(v);
-        }
-        if let Some(v) = update.issued_on {
-            cert.issued_on = v;
-        }
-        if let Some(v) = update.state {
-            cert.state = v;
-        }
-        let (state, since) = state_columns(&cert.state);
-        tx.execute(
-            "UPDATE certificates SET valid_until = ?1, last_review_on = ?2, issued_on = ?3, state = ?4, state_since = ?5 WHERE id = ?6",
-            params![
-                cert.valid_until.map(day_to_i),
-                cert.last_review_on.map(day_to_i),
-                day_to_i(cert.issued_on),
-                state,
-                since,
-                id
-            ],
-        )
-        .map_err(backend)?;
-        tx.execute(
-            "INSERT INTO events(certificate, event, on_day, by, note) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                id,
-                event.kind.id(),
-                day_to_i(event.on),
-                event.by,
-                event.note
-            ],
-        )
-        .map_err(backend)?;
-        tx.commit().map_err(backend)?;
-        Ok(cert)
+    ) -> Result<Option<(i64, Certificate)>> {
+        let conn = self.reader();
+        self.certificate_in(&conn, number, kind)
     }
 
-    async fn events(&self, number: &str, kind: &str) -> Result<Vec<Event>> {
-        let conn = self.reader();
-        let Some(kind_id) = self.kind_id(kind) else {
-            return Ok(vec![]);
-        };
-        let head: Option<(i64, i64, String)> = conn
-            .prepare_cached("SELECT id, first_recorded_on, recorded_by FROM certificates WHERE number = ?1 AND kind = ?2")
+    async fn update_certificate(
+        &self,
+        w: &CertificateWrite,
+        actor: &str,
+        at_micros: i64,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<Entry> {
+        self.write(|conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let Some((id, stored)) =
+                self.certificate_in(&tx, &w.before.number, &w.before.kind)?
+            else {
+                return Err(StoreError::NotFound(format!(
+                    "certificate {} of kind {}",
+                    hutong_core::number::mask_id_numbers(&w.before.number),
+                    w.before.kind
+                )));
+            };
+            if id != w.id || stored != w.before {
+                return Err(StoreError::Stale(format!("cert:{id}")));
+            }
+            let c = &w.after;
+            let (state, since, reason) = state_columns(&c.state);
+            tx.prepare_cached(
+                "UPDATE certificates SET holder_name = ?1, valid_until = ?2, last_review_on = ?3, issued_on = ?4, \
+                 state = ?5, state_since = ?6, state_reason = ?7 WHERE id = ?8",
+            )
             .map_err(backend)?
-            .query_row(params![number, kind_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()
+            .execute(params![
+                c.holder_name,
+                c.valid_until.map(day_to_i),
+                c.last_review_on.map(day_to_i),
+                day_to_i(c.issued_on),
+                state,
+                since,
+                reason,
+                id
+            ])
             .map_err(backend)?;
-        let Some((id, first, by)) = head else {
-            return Ok(vec![]);
-        };
-        // The issue itself is implied by the row (one event row per certificate would double the
-        // size of a national registry); later events are rows of their own.
-        let mut out = vec![Event {
-            kind: EventKind::Issued,
-            on: i_to_day(first).map_err(backend)?,
-            by,
-            note: None,
-        }];
+            let mut j = JournalWriter::start(&tx)?;
+            let first = j.next;
+            let e = j.append(
+                &tx,
+                at_micros,
+                actor,
+                &Subject::Certificate(id),
+                &w.change,
+                Some(&w.after_sha256),
+            )?;
+            if let Some(claim) = claim {
+                store_claim(&tx, claim, first, j.next)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(e)
+        })
+    }
+
+    async fn journal_only(
+        &self,
+        entries: &[(Subject, String)],
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Vec<Entry>> {
+        self.write(|conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let mut j = JournalWriter::start(&tx)?;
+            let mut out = Vec::with_capacity(entries.len());
+            for (subject, change) in entries {
+                out.push(j.append(&tx, at_micros, actor, subject, change, None)?);
+            }
+            tx.commit().map_err(backend)?;
+            Ok(out)
+        })
+    }
+
+    async fn journal(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
+        let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT event, on_day, by, note FROM events WHERE certificate = ?1 ORDER BY id",
+                "SELECT seq, at, actor, subject, change, record_sha256 FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             )
             .map_err(backend)?;
         let rows = stmt
-            .query_map([id], |r| {
-                let kind: String = r.get(0)?;
-                Ok(Event {
-                    kind: EventKind::parse(&kind).ok_or_else(|| {
-                        unreadable(0, format!("unknown event kind {}", shown(&kind)))
-                    })?,
-                    on: i_to_day(r.get(1)?)?,
-                    by: r.get(2)?,
-                    note: r.get(3)?,
+            .query_map(params![after as i64, limit as i64], read_entry)
+            .map_err(backend)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
+    async fn history(&self, subject: &Subject) -> Result<Vec<Entry>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT seq, at, actor, subject, change, record_sha256 FROM journal WHERE subject = ?1 ORDER BY seq",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([subject.to_string()], read_entry)
+            .map_err(backend)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
+    async fn journal_head(&self) -> Result<u64> {
+        let conn = self.reader();
+        journal_head(&conn)
+    }
+
+    async fn audit_page(&self, after: i64, limit: usize) -> Result<Vec<AuditRow>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(concat!(
+                "SELECT ",
+                cert_columns!(),
+                ", id, (SELECT record_sha256 FROM journal WHERE subject = 'cert:' || c.id AND record_sha256 IS NOT NULL ORDER BY seq DESC LIMIT 1) \
+                 FROM certificates c WHERE id > ?1 ORDER BY id LIMIT ?2"
+            ))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![after, limit as i64], |r| {
+                Ok(AuditRow {
+                    certificate: self.row_to_cert(r)?,
+                    id: r.get(14)?,
+                    journal_sha256: r.get(15)?,
                 })
             })
             .map_err(backend)?;
-        for r in rows {
-            out.push(r.map_err(backend)?);
-        }
-        Ok(out)
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
+    async fn reserve_serials(&self, prefix: &str, n: u64) -> Result<u64> {
+        self.write(|conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let first: i64 = tx
+                .query_row(
+                    "INSERT INTO serials(prefix, next) VALUES (?1, 1 + ?2) \
+                     ON CONFLICT(prefix) DO UPDATE SET next = next + ?2 RETURNING next - ?2",
+                    params![prefix, n as i64],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(first as u64)
+        })
+    }
+
+    async fn idempotency(&self, owner: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
+        let conn = self.reader();
+        conn.prepare_cached(
+            "SELECT request_sha256, first_seq, last_seq, status, body FROM idempotency WHERE owner = ?1 AND key = ?2",
+        )
+        .map_err(backend)?
+        .query_row(params![owner, key], |r| {
+            let first: Option<i64> = r.get(1)?;
+            let last: Option<i64> = r.get(2)?;
+            let status: Option<i64> = r.get(3)?;
+            let body: Option<String> = r.get(4)?;
+            Ok(IdempotencyRecord {
+                request_sha256: r.get(0)?,
+                seqs: first.zip(last).map(|(a, b)| (a as u64, b as u64)),
+                answer: status.zip(body).map(|(s, b)| (s as u16, b)),
+            })
+        })
+        .optional()
+        .map_err(backend)
+    }
+
+    async fn record_answer(&self, owner: &str, key: &str, status: u16, body: &str) -> Result<()> {
+        self.write(|conn| {
+            conn.prepare_cached(
+                "UPDATE idempotency SET status = ?3, body = ?4 WHERE owner = ?1 AND key = ?2 AND status IS NULL",
+            )
+            .map_err(backend)?
+            .execute(params![owner, key, status as i64, body])
+            .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn create_token(
+        &self,
+        t: &TokenRecord,
+        change: &str,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry> {
+        let actor_json =
+            serde_json::to_string(&t.actor).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.write(|conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.prepare_cached(
+                "INSERT INTO tokens(id, hash, actor, label, created_at, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(backend)?
+            .execute(params![
+                t.id.as_str(),
+                &t.hash[..],
+                actor_json,
+                t.label,
+                t.created_at_micros,
+                t.expires_at_micros,
+                t.revoked_at_micros
+            ])
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    StoreError::Conflict(format!("token {} exists", t.id.as_str()))
+                }
+                e => backend(e),
+            })?;
+            let mut j = JournalWriter::start(&tx)?;
+            let e = j.append(
+                &tx,
+                at_micros,
+                actor,
+                &Subject::Token(t.id.as_str().to_string()),
+                change,
+                None,
+            )?;
+            tx.commit().map_err(backend)?;
+            Ok(e)
+        })
+    }
+
+    async fn revoke_token(
+        &self,
+        id: &str,
+        change: &str,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry> {
+        self.write(|conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let n = tx
+                .prepare_cached(
+                    "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                )
+                .map_err(backend)?
+                .execute(params![id, at_micros])
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!(
+                    "token {id} (or already revoked)"
+                )));
+            }
+            let mut j = JournalWriter::start(&tx)?;
+            let e = j.append(
+                &tx,
+                at_micros,
+                actor,
+                &Subject::Token(id.to_string()),
+                change,
+                None,
+            )?;
+            tx.commit().map_err(backend)?;
+            Ok(e)
+        })
+    }
+
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {
+        let conn = self.reader();
+        conn.prepare_cached(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM tokens WHERE hash = ?1"
+        ))
+        .map_err(backend)?
+        .query_row([&hash[..]], read_token)
+        .optional()
+        .map_err(backend)
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(concat!(
+                "SELECT ",
+                token_columns!(),
+                " FROM tokens ORDER BY created_at, id"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([], read_token).map_err(backend)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
+    async fn publish_policy(
+        &self,
+        digest: &str,
+        files: &[(String, String)],
+        change: &str,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry> {
+        let files_json =
+            serde_json::to_string(files).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.write(|conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let mut j = JournalWriter::start(&tx)?;
+            let seq = j.next;
+            tx.prepare_cached("INSERT INTO policies(seq, digest, files) VALUES (?1, ?2, ?3)")
+                .map_err(backend)?
+                .execute(params![seq as i64, digest, files_json])
+                .map_err(backend)?;
+            let e = j.append(
+                &tx,
+                at_micros,
+                actor,
+                &Subject::Policy(digest.to_string()),
+                change,
+                None,
+            )?;
+            tx.commit().map_err(backend)?;
+            Ok(e)
+        })
+    }
+
+    async fn published_policy(&self) -> Result<Option<PublishedPolicy>> {
+        let conn = self.reader();
+        let row: Option<(i64, String, String)> = conn
+            .prepare_cached("SELECT seq, digest, files FROM policies ORDER BY seq DESC LIMIT 1")
+            .map_err(backend)?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()
+            .map_err(backend)?;
+        row.map(|(seq, digest, files)| {
+            Ok(PublishedPolicy {
+                seq: seq as u64,
+                digest,
+                files: serde_json::from_str(&files)
+                    .map_err(|e| StoreError::Corrupt(format!("published policy {seq}: {e}")))?,
+            })
+        })
+        .transpose()
     }
 
     async fn is_empty(&self) -> Result<bool> {

@@ -25,6 +25,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: V2,
         also_shipped: &[],
     },
+    Migration {
+        description: "the change journal, tokens, serials, idempotency and published policies",
+        sql: V3,
+        also_shipped: &[],
+    },
 ];
 
 const V1: &str =     "CREATE TABLE meta (
@@ -123,6 +128,131 @@ const V2: &str = "CREATE TABLE certificates_checked (
      DROP TABLE events;
      ALTER TABLE events_checked RENAME TO events;
      CREATE INDEX events_certificate ON events(certificate);";
+
+/// The journal replaces `events`: [`after_v3`] writes an entry for every stored certificate and
+/// event, then drops `events`. Revocations gain their reason.
+const V3: &str = "ALTER TABLE certificates ADD COLUMN state_reason TEXT
+        CONSTRAINT certificate_state_reason_known
+        CHECK (state_reason IS NULL OR (state = 'revoked' AND state_reason IN ('withdrawn', 'annulled', 'cancelled', 'issued-in-error')));
+     CREATE TABLE journal (
+        seq           INTEGER PRIMARY KEY CHECK (seq > 0),
+        at            INTEGER NOT NULL,
+        actor         TEXT NOT NULL,
+        subject       TEXT NOT NULL,
+        change        TEXT NOT NULL,
+        record_sha256 TEXT
+     ) STRICT;
+     CREATE INDEX journal_subject ON journal(subject, seq);
+     CREATE TABLE tokens (
+        id         TEXT PRIMARY KEY,
+        hash       BLOB NOT NULL UNIQUE,
+        actor      TEXT NOT NULL,
+        label      TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        revoked_at INTEGER
+     ) STRICT;
+     CREATE TABLE serials (
+        prefix TEXT PRIMARY KEY,
+        next   INTEGER NOT NULL
+     ) STRICT;
+     CREATE TABLE idempotency (
+        owner          TEXT NOT NULL,
+        key            TEXT NOT NULL,
+        request_sha256 TEXT NOT NULL,
+        first_seq      INTEGER,
+        last_seq       INTEGER,
+        status         INTEGER,
+        body           TEXT,
+        PRIMARY KEY (owner, key)
+     ) STRICT;
+     CREATE TABLE policies (
+        seq    INTEGER PRIMARY KEY,
+        digest TEXT NOT NULL,
+        files  TEXT NOT NULL
+     ) STRICT;";
+
+/// After migration 3's tables exist: one `issued` entry per certificate (its recorder as actor),
+/// then one entry per stored event, in the order they were recorded, all marked `migrated`
+/// because their instants are the migration's. Only the last entry of a certificate carries a
+/// record hash: the records between were never kept. Then `events` goes.
+fn after_v3(conn: &Connection) -> Result<()> {
+    let failed = backend("migration 3 could not fill the journal");
+    let at = hutong_core::journal::now_micros();
+    let mut rows: Vec<(i64, String, Vec<String>, hutong_core::Certificate)> = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare(
+                "SELECT c.id, c.recorded_by, c.first_recorded_on, k.name, c.number, c.kind, c.holder_key,
+                        c.holder_name, c.occupation, c.level, c.issuer, c.issued_on, c.first_issued_on,
+                        c.valid_until, c.last_review_on, c.state, c.state_since, c.state_reason
+                 FROM certificates c JOIN kinds k ON k.id = c.kind ORDER BY c.id",
+            )
+            .map_err(&failed)?;
+        let mut q = stmt.query([]).map_err(&failed)?;
+        while let Some(r) = q.next().map_err(&failed)? {
+            let first: i64 = r.get(2).map_err(&failed)?;
+            let row = crate::read_cert(r, 4, r.get(3).map_err(&failed)?).map_err(&failed)?;
+            let on = crate::i_to_day(first).map_err(&failed)?;
+            rows.push((
+                r.get(0).map_err(&failed)?,
+                r.get(1).map_err(&failed)?,
+                vec![format!(
+                    "{{\"change\":\"issued\",\"migrated\":true,\"on\":\"{on}\"}}"
+                )],
+                row,
+            ));
+        }
+    }
+    {
+        let mut stmt = conn
+            .prepare("SELECT certificate, event, on_day, by FROM events ORDER BY id")
+            .map_err(&failed)?;
+        let mut q = stmt.query([]).map_err(&failed)?;
+        let index: std::collections::HashMap<i64, usize> =
+            rows.iter().enumerate().map(|(i, r)| (r.0, i)).collect();
+        while let Some(r) = q.next().map_err(&failed)? {
+            let cert: i64 = r.get(0).map_err(&failed)?;
+            let event: String = r.get(1).map_err(&failed)?;
+            let on = crate::i_to_day(r.get(2).map_err(&failed)?).map_err(&failed)?;
+            let by: String = r.get(3).map_err(&failed)?;
+            if let Some(&i) = index.get(&cert) {
+                rows[i]
+                    .2
+                    .push(hutong_core::journal::canonical(&serde_json::json!({
+                        "change": event, "migrated": true, "on": on.to_string(), "by": by,
+                    })));
+            }
+        }
+    }
+    let mut insert = conn
+        .prepare("INSERT INTO journal (seq, at, actor, subject, change, record_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .map_err(&failed)?;
+    let mut seq: i64 = 0;
+    for (id, by, changes, row) in &rows {
+        let (_, hash) = hutong_core::journal::certificate_digest(row);
+        let subject = format!("cert:{id}");
+        let n = changes.len();
+        for (i, change) in changes.iter().enumerate() {
+            seq += 1;
+            let actor = if i == 0 { by.as_str() } else { "migration" };
+            let h = (i + 1 == n).then_some(hash.as_str());
+            insert
+                .execute(rusqlite::params![seq, at, actor, subject, change, h])
+                .map_err(&failed)?;
+        }
+    }
+    conn.execute_batch("DROP TABLE events;").map_err(&failed)?;
+    Ok(())
+}
+
+/// Steps run after a migration's text, in its transaction, by its index.
+fn postwork(index: usize, conn: &Connection) -> Result<()> {
+    match index {
+        2 => after_v3(conn),
+        _ => Ok(()),
+    }
+}
 
 /// Before migration 2: stored values that its constraints would refuse are named, so that the
 /// operator learns which rows cannot be read instead of a bare constraint failure. Nothing is
@@ -244,6 +374,7 @@ fn apply(conn: &Connection, index: usize, version: i64, m: &Migration) -> Result
         ))
     };
     tx.execute_batch(m.sql).map_err(failed)?;
+    postwork(index, &tx)?;
     let dangling: Option<String> = tx
         .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
         .map(Some)

@@ -7,10 +7,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::Connection;
 
+use hutong_core::journal::{self, Entry, Subject};
+use hutong_core::token::TokenRecord;
 use hutong_core::{Certificate, HolderKey, Issuer};
 use hutong_store::conformance::{self, sample_certificate};
 use hutong_store::{
-    CertificateUpdate, Event, EventKind, InsertMode, Result, RowOutcome, Stats, Store, StoreError,
+    AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
+    IssuerWrite, PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError,
 };
 use hutong_store_sqlite::SqliteStore;
 
@@ -29,6 +32,11 @@ const PINNED: &[(u32, &str, &str)] = &[
         2,
         "refuse unknown states and events",
         "289858ed5d22cf248144b389b83636cc5e7013f395fb31da19d4736cd18b0d5d",
+    ),
+    (
+        3,
+        "the change journal, tokens, serials, idempotency and published policies",
+        "5c9dcfde2f10dcf58be182169681a8c8f717be7b7b5dae36fd269afcb78f56c5",
     ),
 ];
 
@@ -58,7 +66,7 @@ fn database_from_before(path: &Path, state: &str, event: &str) {
 async fn store_with_one(path: &Path) -> (SqliteStore, Certificate) {
     let s = SqliteStore::open(path).unwrap();
     let c = sample_certificate("R-1", 1);
-    s.insert_certificates(std::slice::from_ref(&c), "t", InsertMode::Each)
+    conformance::insert(&s, std::slice::from_ref(&c), "t", InsertMode::Each)
         .await
         .unwrap();
     (s, c)
@@ -73,20 +81,6 @@ async fn r8_06_an_unknown_state_cannot_be_stored() {
         .execute("UPDATE certificates SET state = 'bogus'", [])
         .expect_err("an unknown state must be refused");
     assert!(e.to_string().contains("certificate_state_known"), "{e}");
-}
-
-#[tokio::test]
-async fn r8_06_an_unknown_event_cannot_be_stored() {
-    let (_dir, path) = temp_db();
-    let (_s, _) = store_with_one(&path).await;
-    let raw = Connection::open(&path).unwrap();
-    let e = raw
-        .execute(
-            "INSERT INTO events (certificate, event, on_day, by) VALUES (1, 'bogus', 739000, 'x')",
-            [],
-        )
-        .expect_err("an unknown event must be refused");
-    assert!(e.to_string().contains("event_kind_known"), "{e}");
 }
 
 /// A row that got past the constraint (written with checks off, or by another program) is an
@@ -115,22 +109,6 @@ async fn r8_06_an_unknown_state_reads_as_an_error_not_as_active() {
 }
 
 #[tokio::test]
-async fn r8_06_an_unknown_event_reads_as_an_error_not_as_issued() {
-    let (_dir, path) = temp_db();
-    let (s, c) = store_with_one(&path).await;
-    let raw = Connection::open(&path).unwrap();
-    raw.execute_batch(
-        "PRAGMA ignore_check_constraints = ON;
-         INSERT INTO events (certificate, event, on_day, by) VALUES (1, 'bogus', 739000, 'x');",
-    )
-    .unwrap();
-    match s.events(&c.number, &c.kind).await {
-        Err(StoreError::Corrupt(m)) => assert!(m.contains("unknown event kind"), "{m}"),
-        other => panic!("an unreadable event must be an error, got {other:?}"),
-    }
-}
-
-#[tokio::test]
 async fn r8_06_a_database_from_before_the_checks_gets_them() {
     let (_dir, path) = temp_db();
     database_from_before(&path, "active", "reviewed");
@@ -141,11 +119,29 @@ async fn r8_06_a_database_from_before_the_checks_gets_them() {
         .unwrap()
         .expect("its data is kept");
     assert_eq!(c.holder_name, "张小明");
-    let events = s
-        .events("OLD-1", "mem.electrical.low-voltage")
+    let (id, c) = s
+        .certificate_with_id("OLD-1", "mem.electrical.low-voltage")
         .await
+        .unwrap()
         .unwrap();
-    assert_eq!(events[1].kind, EventKind::Reviewed);
+    let history = s.history(&Subject::Certificate(id)).await.unwrap();
+    assert_eq!(
+        history.iter().map(|e| e.kind()).collect::<Vec<_>>(),
+        ["issued", "reviewed"],
+        "the certificate and its event became journal entries"
+    );
+    assert_eq!(history[0].actor, "import");
+    assert!(
+        history
+            .iter()
+            .all(|e| e.change.contains("\"migrated\":true"))
+    );
+    assert_eq!(history[0].record_sha256, None);
+    assert_eq!(
+        history[1].record_sha256,
+        Some(journal::certificate_digest(&c).1),
+        "the last entry carries the record's hash"
+    );
     drop(s);
     let raw = Connection::open(&path).unwrap();
     assert!(
@@ -159,6 +155,44 @@ async fn r8_06_a_database_from_before_the_checks_gets_them() {
         })
         .unwrap();
     assert_eq!(fk, 0);
+    let events: i64 = raw
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'events'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(events, 0, "the events table is gone");
+}
+
+/// A row changed behind the journal's back (here with plain SQL) no longer matches the hash of
+/// its last journal entry, and the audit sees it; the rows left alone still match.
+#[tokio::test]
+async fn a_row_changed_behind_the_journal_fails_the_audit() {
+    let (_dir, path) = temp_db();
+    let s = SqliteStore::open(&path).unwrap();
+    let certs: Vec<Certificate> = (0..4)
+        .map(|i| sample_certificate(&format!("AUD-{i}"), i))
+        .collect();
+    conformance::insert(&s, &certs, "import", InsertMode::Each)
+        .await
+        .unwrap();
+    let agrees =
+        |r: &AuditRow| r.journal_sha256 == Some(journal::certificate_digest(&r.certificate).1);
+    assert!(s.audit_page(0, 10).await.unwrap().iter().all(agrees));
+    let raw = Connection::open(&path).unwrap();
+    raw.execute(
+        "UPDATE certificates SET valid_until = valid_until + 3650 WHERE number = 'AUD-2'",
+        [],
+    )
+    .unwrap();
+    let rows = s.audit_page(0, 10).await.unwrap();
+    let bad: Vec<&str> = rows
+        .iter()
+        .filter(|r| !agrees(r))
+        .map(|r| r.certificate.number.as_str())
+        .collect();
+    assert_eq!(bad, ["AUD-2"]);
 }
 
 #[test]
@@ -234,9 +268,10 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
         rows,
         [
             (1, PINNED[0].2.to_string(), true),
-            (2, PINNED[1].2.to_string(), false)
+            (2, PINNED[1].2.to_string(), false),
+            (3, PINNED[2].2.to_string(), false)
         ],
-        "migration 1 recorded on first open (time unknown), migration 2 when applied"
+        "migration 1 recorded on first open (time unknown), the others when applied"
     );
     drop(stmt);
     drop(raw);
@@ -281,8 +316,8 @@ impl Store for RowByRow {
     async fn bind_holder_secret(&self, f: &str) -> Result<()> {
         self.0.bind_holder_secret(f).await
     }
-    async fn put_issuers(&self, i: &[Issuer]) -> Result<()> {
-        self.0.put_issuers(i).await
+    async fn put_issuers(&self, w: &[IssuerWrite], a: &str, at: i64) -> Result<Vec<Entry>> {
+        self.0.put_issuers(w, a, at).await
     }
     async fn issuer(&self, id: &str) -> Result<Option<Issuer>> {
         self.0.issuer(id).await
@@ -292,15 +327,17 @@ impl Store for RowByRow {
     }
     async fn insert_certificates(
         &self,
-        batch: &[Certificate],
+        batch: &[Issue],
         by: &str,
+        at: i64,
         mode: InsertMode,
+        claim: Option<&IdempotencyClaim>,
     ) -> Result<Vec<RowOutcome>> {
         let mut out = Vec::new();
         for c in batch {
             out.extend(
                 self.0
-                    .insert_certificates(std::slice::from_ref(c), by, mode)
+                    .insert_certificates(std::slice::from_ref(c), by, at, mode, claim)
                     .await?,
             );
         }
@@ -312,20 +349,69 @@ impl Store for RowByRow {
     async fn certificate(&self, n: &str, k: &str) -> Result<Option<Certificate>> {
         self.0.certificate(n, k).await
     }
+    async fn certificate_with_id(&self, n: &str, k: &str) -> Result<Option<(i64, Certificate)>> {
+        self.0.certificate_with_id(n, k).await
+    }
     async fn certificates_by_holder(&self, h: &HolderKey) -> Result<Vec<Certificate>> {
         self.0.certificates_by_holder(h).await
     }
-    async fn record_event(
+    async fn update_certificate(
         &self,
-        n: &str,
-        k: &str,
-        e: &Event,
-        u: &CertificateUpdate,
-    ) -> Result<Certificate> {
-        self.0.record_event(n, k, e, u).await
+        w: &CertificateWrite,
+        a: &str,
+        at: i64,
+        c: Option<&IdempotencyClaim>,
+    ) -> Result<Entry> {
+        self.0.update_certificate(w, a, at, c).await
     }
-    async fn events(&self, n: &str, k: &str) -> Result<Vec<Event>> {
-        self.0.events(n, k).await
+    async fn journal_only(&self, e: &[(Subject, String)], a: &str, at: i64) -> Result<Vec<Entry>> {
+        self.0.journal_only(e, a, at).await
+    }
+    async fn journal(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
+        self.0.journal(after, limit).await
+    }
+    async fn history(&self, s: &Subject) -> Result<Vec<Entry>> {
+        self.0.history(s).await
+    }
+    async fn journal_head(&self) -> Result<u64> {
+        self.0.journal_head().await
+    }
+    async fn audit_page(&self, after: i64, limit: usize) -> Result<Vec<AuditRow>> {
+        self.0.audit_page(after, limit).await
+    }
+    async fn reserve_serials(&self, p: &str, n: u64) -> Result<u64> {
+        self.0.reserve_serials(p, n).await
+    }
+    async fn idempotency(&self, o: &str, k: &str) -> Result<Option<IdempotencyRecord>> {
+        self.0.idempotency(o, k).await
+    }
+    async fn record_answer(&self, o: &str, k: &str, st: u16, b: &str) -> Result<()> {
+        self.0.record_answer(o, k, st, b).await
+    }
+    async fn create_token(&self, t: &TokenRecord, c: &str, a: &str, at: i64) -> Result<Entry> {
+        self.0.create_token(t, c, a, at).await
+    }
+    async fn revoke_token(&self, id: &str, c: &str, a: &str, at: i64) -> Result<Entry> {
+        self.0.revoke_token(id, c, a, at).await
+    }
+    async fn token_by_hash(&self, h: &[u8; 32]) -> Result<Option<TokenRecord>> {
+        self.0.token_by_hash(h).await
+    }
+    async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        self.0.tokens().await
+    }
+    async fn publish_policy(
+        &self,
+        d: &str,
+        f: &[(String, String)],
+        c: &str,
+        a: &str,
+        at: i64,
+    ) -> Result<Entry> {
+        self.0.publish_policy(d, f, c, a, at).await
+    }
+    async fn published_policy(&self) -> Result<Option<PublishedPolicy>> {
+        self.0.published_policy().await
     }
     async fn stats(&self) -> Result<Stats> {
         self.0.stats().await

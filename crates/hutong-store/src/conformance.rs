@@ -13,7 +13,49 @@ use hutong_core::{
     AdminState, Certificate, HolderKey, Issuer, IssuerRole, IssuerStatus, Level, ScopeEntry,
 };
 
-use crate::{CertificateUpdate, Event, EventKind, InsertMode, RowOutcome, Store, StoreError};
+use hutong_core::journal::{self, CertChange, Subject};
+use hutong_core::lifecycle::Lifecycle;
+use hutong_core::rights::Actor;
+use hutong_core::token::{Token, TokenId, TokenRecord};
+use hutong_core::{Period, RevocationReason};
+
+use crate::{
+    CertificateWrite, IdempotencyClaim, InsertMode, Issue, IssuerWrite, RowOutcome, Store,
+    StoreError,
+};
+
+/// The instant of the suite's writes.
+const AT: i64 = 1_780_000_000_000_000;
+
+/// Stores certificates as issued, each with its canonical form and hash.
+pub async fn insert(
+    s: &dyn Store,
+    certs: &[Certificate],
+    actor: &str,
+    mode: InsertMode,
+) -> crate::Result<Vec<RowOutcome>> {
+    let issues: Vec<Issue> = certs.iter().cloned().map(Issue::new).collect();
+    s.insert_certificates(&issues, actor, AT, mode, None).await
+}
+
+/// The hash of an issuer record's canonical form.
+pub fn issuer_hash(i: &Issuer) -> String {
+    journal::sha256_hex(journal::canonical(i).as_bytes())
+}
+
+/// Registers new issuers.
+pub async fn register(s: &dyn Store, issuers: &[Issuer]) {
+    let writes: Vec<IssuerWrite> = issuers
+        .iter()
+        .map(|i| IssuerWrite {
+            before: None,
+            after: i.clone(),
+            after_sha256: issuer_hash(i),
+            change: r#"{"change":"registered"}"#.into(),
+        })
+        .collect();
+    s.put_issuers(&writes, "test", AT).await.unwrap();
+}
 
 /// Generates one `#[tokio::test]` per conformance check.
 #[macro_export]
@@ -26,8 +68,14 @@ macro_rules! conformance_tests {
             a_batch_reports_outcomes_in_order,
             lookups_by_number_and_holder,
             the_same_number_may_serve_several_kinds,
-            events_update_the_record_and_are_kept,
-            events_on_unknown_certificates_fail_cleanly,
+            changes_update_the_record_and_are_journaled,
+            stale_and_unknown_changes_write_nothing,
+            the_journal_is_gapless_and_ordered,
+            serials_are_never_handed_out_twice,
+            idempotency_claims_are_kept_with_the_write,
+            tokens_are_stored_by_hash_and_revoked,
+            policies_are_published_with_their_files,
+            audit_rows_carry_their_last_hash,
             stats_count_what_is_stored,
             count_estimates_and_random_picks,
             concurrent_readers_and_a_writer,
@@ -116,7 +164,7 @@ pub async fn issuers_round_trip_and_replace(s: &dyn Store) {
     }];
     inst.institution_type = Some("S".into());
     inst.institution_code = Some("0000".into());
-    s.put_issuers(&[a.clone(), inst.clone()]).await.unwrap();
+    register(s, &[a.clone(), inst.clone()]).await;
     assert_eq!(s.issuer("mem.44").await.unwrap(), Some(a.clone()));
     assert_eq!(
         s.issuer("inst.s0000-44-000001").await.unwrap(),
@@ -125,7 +173,53 @@ pub async fn issuers_round_trip_and_replace(s: &dyn Store) {
     assert_eq!(s.issuer("nobody").await.unwrap(), None);
     a.status = IssuerStatus::Suspended;
     a.status_since = Some(day("2026-01-01"));
-    s.put_issuers(std::slice::from_ref(&a)).await.unwrap();
+    let before = s.issuer("mem.44").await.unwrap();
+    let entries = s
+        .put_issuers(
+            &[IssuerWrite {
+                before: before.clone(),
+                after: a.clone(),
+                after_sha256: issuer_hash(&a),
+                change: r#"{"change":"suspended","from":"2026-01-01"}"#.into(),
+            }],
+            "test",
+            AT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(entries[0].subject, Subject::Issuer("mem.44".into()));
+    // A write against a record that is no longer the stored one changes nothing.
+    let r = s
+        .put_issuers(
+            &[IssuerWrite {
+                before,
+                after: sample_issuer("mem.44"),
+                after_sha256: issuer_hash(&a),
+                change: r#"{"change":"reinstated","on":"2026-02-01"}"#.into(),
+            }],
+            "test",
+            AT,
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::Stale(_))), "{r:?}");
+    let r = s
+        .put_issuers(
+            &[IssuerWrite {
+                before: None,
+                after: sample_issuer("mem.44"),
+                after_sha256: issuer_hash(&a),
+                change: r#"{"change":"registered"}"#.into(),
+            }],
+            "test",
+            AT,
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    let history = s.history(&Subject::Issuer("mem.44".into())).await.unwrap();
+    assert_eq!(
+        history.iter().map(|e| e.kind()).collect::<Vec<_>>(),
+        ["registered", "suspended"]
+    );
     let all = s.issuers().await.unwrap();
     assert_eq!(
         all.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
@@ -137,24 +231,20 @@ pub async fn issuers_round_trip_and_replace(s: &dyn Store) {
 pub async fn inserting_is_idempotent_and_detects_conflicts(s: &dyn Store) {
     let c = sample_certificate("T11010519491231002X", 1);
     assert_eq!(
-        s.insert_certificates(std::slice::from_ref(&c), "test", InsertMode::Each)
+        insert(s, std::slice::from_ref(&c), "test", InsertMode::Each)
             .await
             .unwrap(),
         [RowOutcome::Stored]
     );
     assert_eq!(
-        s.insert_certificates(std::slice::from_ref(&c), "test", InsertMode::Each)
+        insert(s, std::slice::from_ref(&c), "test", InsertMode::Each)
             .await
             .unwrap(),
         [RowOutcome::Unchanged]
     );
     let mut other = c.clone();
     other.holder_name = "李四".into();
-    match &s
-        .insert_certificates(&[other], "test", InsertMode::Each)
-        .await
-        .unwrap()[..]
-    {
+    match &insert(s, &[other], "test", InsertMode::Each).await.unwrap()[..] {
         [RowOutcome::Conflict { reason }] => assert!(reason.contains("different"), "{reason}"),
         o => panic!("expected a conflict, got {o:?}"),
     }
@@ -162,30 +252,35 @@ pub async fn inserting_is_idempotent_and_detects_conflicts(s: &dyn Store) {
         s.certificate(&c.number, &c.kind).await.unwrap(),
         Some(c.clone())
     );
+    let (id, _) = s
+        .certificate_with_id(&c.number, &c.kind)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        s.events(&c.number, &c.kind).await.unwrap().len(),
+        s.history(&Subject::Certificate(id)).await.unwrap().len(),
         1,
-        "one issued event, not one per import"
+        "one issued entry, not one per import"
     );
 }
 
 pub async fn a_batch_reports_outcomes_in_order(s: &dyn Store) {
     let a = sample_certificate("A0001", 1);
-    s.insert_certificates(std::slice::from_ref(&a), "test", InsertMode::Each)
+    insert(s, std::slice::from_ref(&a), "test", InsertMode::Each)
         .await
         .unwrap();
     let b = sample_certificate("B0002", 2);
     let mut a2 = a.clone();
     a2.issued_on = day("2024-03-02");
     let c = sample_certificate("C0003", 3);
-    let out = s
-        .insert_certificates(
-            &[b.clone(), a.clone(), a2, c.clone()],
-            "test",
-            InsertMode::Each,
-        )
-        .await
-        .unwrap();
+    let out = insert(
+        s,
+        &[b.clone(), a.clone(), a2, c.clone()],
+        "test",
+        InsertMode::Each,
+    )
+    .await
+    .unwrap();
     assert_eq!(out[0], RowOutcome::Stored);
     assert_eq!(out[1], RowOutcome::Unchanged);
     assert!(matches!(out[2], RowOutcome::Conflict { .. }));
@@ -193,8 +288,7 @@ pub async fn a_batch_reports_outcomes_in_order(s: &dyn Store) {
     assert_eq!(s.stats().await.unwrap().certificates, 3);
     // The same certificate twice in one batch: stored once, then unchanged.
     let d = sample_certificate("D0004", 4);
-    let out = s
-        .insert_certificates(&[d.clone(), d], "test", InsertMode::Each)
+    let out = insert(s, &[d.clone(), d], "test", InsertMode::Each)
         .await
         .unwrap();
     assert_eq!(out, [RowOutcome::Stored, RowOutcome::Unchanged]);
@@ -213,7 +307,8 @@ pub async fn lookups_by_number_and_holder(s: &dyn Store) {
     sk.level = Some(Level::L4);
     sk.valid_until = None;
     let stranger = sample_certificate("N-9", 8);
-    s.insert_certificates(
+    insert(
+        s,
         &[a.clone(), b.clone(), c.clone(), sk.clone(), stranger],
         "test",
         InsertMode::Each,
@@ -246,10 +341,14 @@ pub async fn the_same_number_may_serve_several_kinds(s: &dyn Store) {
     metal.kind = "samr.welding.metal".into();
     let mut nonmetal = metal.clone();
     nonmetal.kind = "samr.welding.nonmetal".into();
-    let out = s
-        .insert_certificates(&[nonmetal.clone(), metal.clone()], "test", InsertMode::Each)
-        .await
-        .unwrap();
+    let out = insert(
+        s,
+        &[nonmetal.clone(), metal.clone()],
+        "test",
+        InsertMode::Each,
+    )
+    .await
+    .unwrap();
     assert_eq!(out, [RowOutcome::Stored, RowOutcome::Stored]);
     assert_eq!(
         s.certificates_by_number("11010519491231002X")
@@ -259,122 +358,415 @@ pub async fn the_same_number_may_serve_several_kinds(s: &dyn Store) {
     );
 }
 
-pub async fn events_update_the_record_and_are_kept(s: &dyn Store) {
-    let c = sample_certificate("E-1", 5);
-    s.insert_certificates(std::slice::from_ref(&c), "import", InsertMode::Each)
-        .await
-        .unwrap();
-    let ev = |kind, on: &str| Event {
-        kind,
-        on: day(on),
-        by: "mem.44".into(),
-        note: None,
-    };
-    let after = s
-        .record_event(
-            &c.number,
-            &c.kind,
-            &ev(EventKind::Reviewed, "2027-02-01"),
-            &CertificateUpdate {
-                last_review_on: Some(day("2027-02-01")),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(after.last_review_on, Some(day("2027-02-01")));
-    let suspended = AdminState::Suspended {
-        since: day("2027-06-01"),
-    };
-    let after = s
-        .record_event(
-            &c.number,
-            &c.kind,
-            &Event {
-                note: Some("违章作业".into()),
-                ..ev(EventKind::Suspended, "2027-06-01")
-            },
-            &CertificateUpdate {
-                state: Some(suspended),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(after.state, suspended);
-    let after = s
-        .record_event(
-            &c.number,
-            &c.kind,
-            &ev(EventKind::Renewed, "2030-01-15"),
-            &CertificateUpdate {
-                issued_on: Some(day("2030-01-15")),
-                valid_until: Some(Some(day("2036-01-15"))),
-                state: Some(AdminState::Active),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        (after.issued_on, after.valid_until, after.state),
-        (
-            day("2030-01-15"),
-            Some(day("2036-01-15")),
-            AdminState::Active
-        )
-    );
-    assert_eq!(
-        after.first_issued_on, c.first_issued_on,
-        "renewal keeps the first issue date"
-    );
-    assert_eq!(
-        s.certificate(&c.number, &c.kind).await.unwrap(),
-        Some(after)
-    );
-    let kinds: Vec<EventKind> = s
-        .events(&c.number, &c.kind)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.kind)
-        .collect();
-    assert_eq!(
-        kinds,
-        [
-            EventKind::Issued,
-            EventKind::Reviewed,
-            EventKind::Suspended,
-            EventKind::Renewed
-        ]
-    );
-    let events = s.events(&c.number, &c.kind).await.unwrap();
-    assert_eq!(events[0].by, "import");
-    assert_eq!(events[2].note.as_deref(), Some("违章作业"));
+fn mem_rule() -> Lifecycle {
+    Lifecycle {
+        id: "mem-special-operation".into(),
+        expires: true,
+        validity: Some(Period::Years(6)),
+        review_interval: Some(Period::Years(3)),
+        review_window: Some(Period::Days(60)),
+        extended_review_interval: None,
+        extended_review_after: None,
+        renewal_window: None,
+        renewal_deadline: None,
+        renewal_extends: None,
+        source: "test".into(),
+        provisional: false,
+    }
 }
 
-pub async fn events_on_unknown_certificates_fail_cleanly(s: &dyn Store) {
-    let ev = Event {
-        kind: EventKind::Revoked,
+/// Applies `change` (through the core) to the stored certificate and writes it.
+async fn change(
+    s: &dyn Store,
+    c: &Certificate,
+    ch: CertChange,
+    today: &str,
+) -> crate::Result<journal::Entry> {
+    let (id, before) = s
+        .certificate_with_id(&c.number, &c.kind)
+        .await?
+        .expect("stored");
+    let after = ch.apply(&before, &mem_rule(), day(today)).expect("applies");
+    let (_, after_sha256) = journal::certificate_digest(&after);
+    s.update_certificate(
+        &CertificateWrite {
+            id,
+            before,
+            after,
+            after_sha256,
+            change: ch.to_json(None),
+        },
+        "mem.44",
+        AT,
+        None,
+    )
+    .await
+}
+
+pub async fn changes_update_the_record_and_are_journaled(s: &dyn Store) {
+    let c = sample_certificate("E-1", 5);
+    insert(s, std::slice::from_ref(&c), "import", InsertMode::Each)
+        .await
+        .unwrap();
+    change(
+        s,
+        &c,
+        CertChange::Reviewed {
+            on: day("2027-02-01"),
+        },
+        "2027-02-01",
+    )
+    .await
+    .unwrap();
+    change(
+        s,
+        &c,
+        CertChange::Suspended {
+            on: day("2027-06-01"),
+        },
+        "2027-06-01",
+    )
+    .await
+    .unwrap();
+    change(
+        s,
+        &c,
+        CertChange::Reinstated {
+            on: day("2027-07-01"),
+        },
+        "2027-07-01",
+    )
+    .await
+    .unwrap();
+    change(
+        s,
+        &c,
+        CertChange::NameCorrected {
+            from: c.holder_name.clone(),
+            to: "张晓明".into(),
+        },
+        "2027-07-02",
+    )
+    .await
+    .unwrap();
+    let last = change(
+        s,
+        &c,
+        CertChange::Revoked {
+            on: day("2028-01-01"),
+            reason: RevocationReason::Withdrawn,
+        },
+        "2028-01-01",
+    )
+    .await
+    .unwrap();
+    let (id, now) = s
+        .certificate_with_id(&c.number, &c.kind)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.last_review_on, Some(day("2027-02-01")));
+    assert_eq!(now.holder_name, "张晓明");
+    assert_eq!(
+        now.state,
+        AdminState::Revoked {
+            on: day("2028-01-01"),
+            reason: Some(RevocationReason::Withdrawn)
+        },
+        "the revocation's reason is stored"
+    );
+    assert_eq!(now.first_issued_on, c.first_issued_on);
+    let history = s.history(&Subject::Certificate(id)).await.unwrap();
+    assert_eq!(
+        history.iter().map(|e| e.kind()).collect::<Vec<_>>(),
+        [
+            "issued",
+            "reviewed",
+            "suspended",
+            "reinstated",
+            "holder-name-corrected",
+            "revoked"
+        ]
+    );
+    assert_eq!(history[0].actor, "import");
+    assert_eq!(history[1].actor, "mem.44");
+    assert_eq!(history.last(), Some(&last));
+    assert!(
+        history[4].change.contains("张小明"),
+        "the old name stays in history"
+    );
+    assert_eq!(
+        last.record_sha256,
+        Some(journal::certificate_digest(&now).1),
+        "the last entry's hash is the stored record's"
+    );
+}
+
+pub async fn stale_and_unknown_changes_write_nothing(s: &dyn Store) {
+    let c = sample_certificate("E-2", 5);
+    insert(s, std::slice::from_ref(&c), "import", InsertMode::Each)
+        .await
+        .unwrap();
+    let (id, before) = s
+        .certificate_with_id(&c.number, &c.kind)
+        .await
+        .unwrap()
+        .unwrap();
+    let head = s.journal_head().await.unwrap();
+    let mut wrong_before = before.clone();
+    wrong_before.holder_name = "someone else".into();
+    let after = CertChange::Suspended {
         on: day("2026-01-01"),
-        by: "x".into(),
-        note: None,
+    }
+    .apply(&before, &mem_rule(), day("2026-01-01"))
+    .unwrap();
+    let w = CertificateWrite {
+        id,
+        before: wrong_before,
+        after: after.clone(),
+        after_sha256: journal::certificate_digest(&after).1,
+        change: "{\"change\":\"suspended\",\"on\":\"2026-01-01\"}".into(),
     };
+    let r = s.update_certificate(&w, "t", AT, None).await;
+    assert!(matches!(r, Err(StoreError::Stale(_))), "{r:?}");
+    let mut unknown = w.clone();
+    unknown.before.number = "NOPE".into();
+    let r = s.update_certificate(&unknown, "t", AT, None).await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    assert_eq!(s.journal_head().await.unwrap(), head, "no entry was added");
+    assert_eq!(
+        s.certificate(&c.number, &c.kind).await.unwrap(),
+        Some(c),
+        "nothing was changed"
+    );
+}
+
+pub async fn the_journal_is_gapless_and_ordered(s: &dyn Store) {
+    register(s, &[sample_issuer("mem.44")]).await;
+    let a = sample_certificate("G-1", 1);
+    insert(
+        s,
+        &[a.clone(), sample_certificate("G-2", 2)],
+        "import",
+        InsertMode::Each,
+    )
+    .await
+    .unwrap();
+    // A batch that fails takes its numbers with it.
+    let mut changed = a.clone();
+    changed.holder_name = "x".into();
+    assert!(
+        insert(
+            s,
+            &[sample_certificate("G-3", 3), changed],
+            "import",
+            InsertMode::AllOrNothing,
+        )
+        .await
+        .is_err()
+    );
+    s.journal_only(
+        &[(
+            Subject::Nothing,
+            "{\"change\":\"refused\",\"right\":\"issue\"}".into(),
+        )],
+        "tok_x",
+        AT,
+    )
+    .await
+    .unwrap();
+    insert(
+        s,
+        &[sample_certificate("G-4", 4)],
+        "import",
+        InsertMode::Each,
+    )
+    .await
+    .unwrap();
+    let all = s.journal(0, 1000).await.unwrap();
+    let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=all.len() as u64).collect::<Vec<_>>());
+    assert_eq!(
+        all.iter().map(|e| e.kind()).collect::<Vec<_>>(),
+        ["registered", "issued", "issued", "refused", "issued"]
+    );
+    assert_eq!(s.journal_head().await.unwrap(), all.len() as u64);
+    assert_eq!(s.journal(2, 2).await.unwrap(), all[2..4].to_vec());
+    assert!(s.journal(5, 10).await.unwrap().is_empty());
+    // No entry holds an ID number, even for a certificate numbered by one.
+    let t = sample_certificate("T11010519491231002X", 9);
+    insert(s, &[t], "import", InsertMode::Each).await.unwrap();
+    for e in s.journal(0, 1000).await.unwrap() {
+        assert!(!e.change.contains("11010519491231002X"), "{}", e.change);
+    }
+}
+
+pub async fn serials_are_never_handed_out_twice(s: &dyn Store) {
+    // Sixteen threads at once, so that the backend's calls really overlap (see
+    // `concurrent_readers_and_a_writer`).
+    let handle = tokio::runtime::Handle::current();
+    let mut all: Vec<u64> = tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..16)
+                .map(|_| {
+                    scope.spawn(|| {
+                        handle.block_on(async {
+                            let mut mine = Vec::new();
+                            for _ in 0..10 {
+                                let first = s.reserve_serials("S0000-44-01-26-4", 3).await.unwrap();
+                                mine.extend(first..first + 3);
+                            }
+                            mine
+                        })
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .flat_map(|t| t.join().expect("a reserving thread panicked"))
+                .collect()
+        })
+    });
+    all.sort_unstable();
+    let n = all.len();
+    all.dedup();
+    assert_eq!(all.len(), n, "a serial was handed out twice");
+    assert_eq!(all, (1..=480).collect::<Vec<u64>>());
+    assert_eq!(s.reserve_serials("other", 1).await.unwrap(), 1);
+}
+
+pub async fn idempotency_claims_are_kept_with_the_write(s: &dyn Store) {
+    let claim = IdempotencyClaim {
+        owner: "tok_a".into(),
+        key: "k-1".into(),
+        request_sha256: "ab".repeat(32),
+    };
+    let c = sample_certificate("I-1", 1);
+    let issues = [Issue::new(c.clone())];
+    s.insert_certificates(&issues, "tok_a", AT, InsertMode::AllOrNothing, Some(&claim))
+        .await
+        .unwrap();
+    let head = s.journal_head().await.unwrap();
+    let rec = s.idempotency("tok_a", "k-1").await.unwrap().unwrap();
+    assert_eq!(rec.request_sha256, claim.request_sha256);
+    assert_eq!(rec.seqs, Some((head, head)));
+    assert_eq!(rec.answer, None);
+    // A retry with the same key stores nothing.
+    let other = [Issue::new(sample_certificate("I-2", 2))];
     let r = s
-        .record_event(
-            "NOPE",
-            "mem.electrical.low-voltage",
-            &ev,
-            &CertificateUpdate::default(),
+        .insert_certificates(&other, "tok_a", AT, InsertMode::AllOrNothing, Some(&claim))
+        .await;
+    assert!(matches!(r, Err(StoreError::KeyUsed)), "{r:?}");
+    assert_eq!(s.certificate("I-2", &c.kind).await.unwrap(), None);
+    assert_eq!(s.journal_head().await.unwrap(), head);
+    s.record_answer("tok_a", "k-1", 201, "{\"ok\":1}")
+        .await
+        .unwrap();
+    // The first answer stays.
+    s.record_answer("tok_a", "k-1", 500, "later").await.unwrap();
+    let rec = s.idempotency("tok_a", "k-1").await.unwrap().unwrap();
+    assert_eq!(rec.answer, Some((201, "{\"ok\":1}".to_string())));
+    assert_eq!(s.idempotency("tok_b", "k-1").await.unwrap(), None);
+}
+
+pub async fn tokens_are_stored_by_hash_and_revoked(s: &dyn Store) {
+    let secret = Token::generate();
+    let t = TokenRecord {
+        id: TokenId::generate(),
+        hash: secret.hash(),
+        actor: Actor::Regulator {
+            department: "mohrss".into(),
+            region: None,
+        },
+        label: Some("first".into()),
+        created_at_micros: AT,
+        expires_at_micros: Some(AT + 1_000_000),
+        revoked_at_micros: None,
+    };
+    let e = s
+        .create_token(&t, "{\"change\":\"token-created\"}", "cli:root", AT)
+        .await
+        .unwrap();
+    assert_eq!(e.subject, Subject::Token(t.id.as_str().to_string()));
+    assert_eq!(
+        s.token_by_hash(&secret.hash()).await.unwrap(),
+        Some(t.clone())
+    );
+    assert_eq!(s.token_by_hash(&[0; 32]).await.unwrap(), None);
+    assert_eq!(s.tokens().await.unwrap(), vec![t.clone()]);
+    s.revoke_token(
+        t.id.as_str(),
+        "{\"change\":\"token-revoked\"}",
+        "cli:root",
+        AT + 5,
+    )
+    .await
+    .unwrap();
+    let revoked = s.token_by_hash(&secret.hash()).await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at_micros, Some(AT + 5));
+    let r = s
+        .revoke_token(
+            t.id.as_str(),
+            "{\"change\":\"token-revoked\"}",
+            "cli:root",
+            AT + 6,
         )
         .await;
     assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
-    assert!(
-        s.events("NOPE", "mem.electrical.low-voltage")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let all = s.journal(0, 100).await.unwrap();
+    for e in &all {
+        assert!(
+            !e.change.contains(secret.expose()),
+            "no secret in the journal"
+        );
+    }
+}
+
+pub async fn policies_are_published_with_their_files(s: &dyn Store) {
+    assert_eq!(s.published_policy().await.unwrap(), None);
+    let files = vec![
+        ("kinds.toml".to_string(), "# 种类\n".to_string()),
+        ("regions.toml".to_string(), "x = 1\n".to_string()),
+    ];
+    let e = s
+        .publish_policy(
+            "d1",
+            &files,
+            "{\"change\":\"policy-published\"}",
+            "cli:root",
+            AT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(e.subject, Subject::Policy("d1".into()));
+    let p = s.published_policy().await.unwrap().unwrap();
+    assert_eq!((p.digest.as_str(), &p.files, p.seq), ("d1", &files, e.seq));
+    s.publish_policy(
+        "d2",
+        &files[..1],
+        "{\"change\":\"policy-published\"}",
+        "cli:root",
+        AT,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.published_policy().await.unwrap().unwrap().digest, "d2");
+}
+
+pub async fn audit_rows_carry_their_last_hash(s: &dyn Store) {
+    let certs: Vec<Certificate> = (0..5)
+        .map(|i| sample_certificate(&format!("AU-{i}"), i))
+        .collect();
+    insert(s, &certs, "import", InsertMode::Each).await.unwrap();
+    let mut rows = s.audit_page(0, 3).await.unwrap();
+    rows.extend(s.audit_page(rows[2].id, 10).await.unwrap());
+    assert_eq!(rows.len(), 5);
+    for r in &rows {
+        assert_eq!(
+            r.journal_sha256,
+            Some(journal::certificate_digest(&r.certificate).1)
+        );
+    }
 }
 
 pub async fn stats_count_what_is_stored(s: &dyn Store) {
@@ -382,7 +774,8 @@ pub async fn stats_count_what_is_stored(s: &dyn Store) {
     assert!(s.is_empty().await.unwrap());
     let mut b = sample_certificate("ST-2", 1);
     b.kind = "samr.welding.metal".into();
-    s.insert_certificates(
+    insert(
+        s,
         &[
             sample_certificate("ST-1", 1),
             b,
@@ -393,7 +786,7 @@ pub async fn stats_count_what_is_stored(s: &dyn Store) {
     )
     .await
     .unwrap();
-    s.put_issuers(&[sample_issuer("mem.44")]).await.unwrap();
+    register(s, &[sample_issuer("mem.44")]).await;
     let st = s.stats().await.unwrap();
     assert!(!s.is_empty().await.unwrap());
     assert_eq!((st.certificates, st.holders, st.issuers), (3, 2, 1));
@@ -411,9 +804,7 @@ pub async fn count_estimates_and_random_picks(s: &dyn Store) {
     let batch: Vec<Certificate> = (0..20)
         .map(|i| sample_certificate(&format!("RP-{i:04}"), i as u8))
         .collect();
-    s.insert_certificates(&batch, "t", InsertMode::Each)
-        .await
-        .unwrap();
+    insert(s, &batch, "t", InsertMode::Each).await.unwrap();
     assert!(s.certificate_count_estimate().await.unwrap() >= 20);
     // Picks are stored certificates only, the same ones for the same seed.
     let picked = s.random_certificates(10, 42).await.unwrap();
@@ -513,7 +904,7 @@ pub async fn concurrent_readers_and_a_writer(s: &dyn Store) {
                 wait_for_a_sweep();
                 for batch in &batches {
                     let out = handle
-                        .block_on(s.insert_certificates(batch, "t", InsertMode::Each))
+                        .block_on(insert(s, batch, "t", InsertMode::Each))
                         .unwrap();
                     assert!(out.iter().all(|o| *o == RowOutcome::Stored));
                     wait_for_a_sweep();
@@ -544,16 +935,13 @@ pub async fn concurrent_readers_and_a_writer(s: &dyn Store) {
 
 pub async fn all_or_nothing_batches_roll_back_on_conflict(s: &dyn Store) {
     let a = sample_certificate("AON-1", 1);
-    s.insert_certificates(std::slice::from_ref(&a), "t", InsertMode::AllOrNothing)
+    insert(s, std::slice::from_ref(&a), "t", InsertMode::AllOrNothing)
         .await
         .unwrap();
     let mut changed = a.clone();
     changed.holder_name = "王五".into();
     let fresh = sample_certificate("AON-2", 2);
-    match s
-        .insert_certificates(&[fresh.clone(), changed], "t", InsertMode::AllOrNothing)
-        .await
-    {
+    match insert(s, &[fresh.clone(), changed], "t", InsertMode::AllOrNothing).await {
         Err(StoreError::Conflict(msg)) => assert!(msg.contains("AON-1"), "{msg}"),
         other => panic!("expected a conflict, got {other:?}"),
     }
@@ -563,8 +951,7 @@ pub async fn all_or_nothing_batches_roll_back_on_conflict(s: &dyn Store) {
         "nothing of the batch was stored"
     );
     // Unchanged rows are no conflict.
-    let out = s
-        .insert_certificates(&[a, fresh], "t", InsertMode::AllOrNothing)
+    let out = insert(s, &[a, fresh], "t", InsertMode::AllOrNothing)
         .await
         .unwrap();
     assert_eq!(out, [RowOutcome::Unchanged, RowOutcome::Stored]);

@@ -12,8 +12,9 @@ pub mod migration;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use hutong_core::date::Day;
-use hutong_core::{AdminState, Certificate, HolderKey, Issuer};
+use hutong_core::journal::{self, CertChange, Entry, Subject};
+use hutong_core::token::TokenRecord;
+use hutong_core::{Certificate, HolderKey, Issuer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -36,6 +37,13 @@ pub enum StoreError {
     /// valid certificate); the message is for operators' logs, not for the public.
     #[error("unreadable record: {0}")]
     Corrupt(String),
+    /// The record changed between the read a change was applied to and the write; nothing was
+    /// written, and the caller may read again and retry.
+    #[error("the record changed meanwhile: {0}")]
+    Stale(String),
+    /// The idempotency key was already used (by a request that committed).
+    #[error("the idempotency key was already used")]
+    KeyUsed,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -61,52 +69,92 @@ pub enum InsertMode {
     AllOrNothing,
 }
 
-/// A lifecycle event on a certificate, kept forever as its history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Event {
-    pub kind: EventKind,
-    pub on: Day,
-    /// Who did it (issuer id, `import`, `demo`, …).
-    pub by: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+/// A certificate to store as issued, with its canonical form and the hash of it, made by the
+/// core ([`hutong_core::journal::certificate_digest`]). Its journal entry's change is
+/// `{"change":"issued","record":<canonical>}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub certificate: Certificate,
+    pub canonical: String,
+    pub sha256: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EventKind {
-    Issued,
-    Reviewed,
-    Renewed,
-    Suspended,
-    Reinstated,
-    Revoked,
-}
-
-impl EventKind {
-    pub fn id(self) -> &'static str {
-        match self {
-            EventKind::Issued => "issued",
-            EventKind::Reviewed => "reviewed",
-            EventKind::Renewed => "renewed",
-            EventKind::Suspended => "suspended",
-            EventKind::Reinstated => "reinstated",
-            EventKind::Revoked => "revoked",
+impl Issue {
+    pub fn new(certificate: Certificate) -> Issue {
+        let (canonical, sha256) = journal::certificate_digest(&certificate);
+        Issue {
+            certificate,
+            canonical,
+            sha256,
         }
     }
 
-    pub fn parse(s: &str) -> Option<EventKind> {
-        [
-            EventKind::Issued,
-            EventKind::Reviewed,
-            EventKind::Renewed,
-            EventKind::Suspended,
-            EventKind::Reinstated,
-            EventKind::Revoked,
-        ]
-        .into_iter()
-        .find(|k| k.id() == s)
+    /// The change of its journal entry.
+    pub fn change(&self) -> String {
+        CertChange::Issued.to_json(Some(&self.canonical))
     }
+}
+
+/// A change to a stored certificate: the record before (as read), the record after (as the
+/// core's [`CertChange::apply`] made it) with its hash, and the change's canonical JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateWrite {
+    pub id: i64,
+    /// The record the change was applied to. If the stored row differs, someone changed it
+    /// meanwhile, and the write fails with [`StoreError::Stale`] without changing anything.
+    pub before: Certificate,
+    pub after: Certificate,
+    pub after_sha256: String,
+    pub change: String,
+}
+
+/// An issuer record to store, with the change that made it (registered, scope granted, …) and
+/// the hash of the record's canonical form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerWrite {
+    /// The stored record this change was applied to: none for a registration. If the stored
+    /// record differs, the write fails with [`StoreError::Stale`].
+    pub before: Option<Issuer>,
+    pub after: Issuer,
+    pub after_sha256: String,
+    pub change: String,
+}
+
+/// A request's `Idempotency-Key`, stored with the write it made, in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    /// Who asked: the token id.
+    pub owner: String,
+    pub key: String,
+    /// SHA-256 of the request (method, path and body): the same key with another request is
+    /// refused.
+    pub request_sha256: String,
+}
+
+/// A stored idempotency record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub request_sha256: String,
+    /// The journal entries the first request made, `first..=last`; none if it made none.
+    pub seqs: Option<(u64, u64)>,
+    /// The first answer, once recorded: HTTP status and body.
+    pub answer: Option<(u16, String)>,
+}
+
+/// A policy as published: its digest and its files (name, text), in name order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedPolicy {
+    pub digest: String,
+    pub files: Vec<(String, String)>,
+    pub seq: u64,
+}
+
+/// One certificate for an audit: its id, record and the record hash of its last journal entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub certificate: Certificate,
+    pub journal_sha256: Option<String>,
 }
 
 /// Counts for the home page and metrics.
@@ -136,44 +184,121 @@ pub trait Store: Send + Sync + 'static {
     /// with another secret would silently find nobody.
     async fn bind_holder_secret(&self, fingerprint: &str) -> Result<()>;
 
-    /// Registers issuers, replacing the record of any with the same id.
-    async fn put_issuers(&self, issuers: &[Issuer]) -> Result<()>;
+    /// Stores issuer records, each with its journal entry, in one transaction (subject
+    /// `issuer:<id>`). Fails with [`StoreError::Stale`] if a stored record is not the `before`
+    /// the change was applied to, and with [`StoreError::Conflict`] if a registration's id exists.
+    async fn put_issuers(
+        &self,
+        writes: &[IssuerWrite],
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Vec<Entry>>;
     async fn issuer(&self, id: &str) -> Result<Option<Issuer>>;
     /// All issuers, ordered by id.
     async fn issuers(&self) -> Result<Vec<Issuer>>;
 
-    /// Stores a batch of new certificates in one transaction, each with an `issued` event by
-    /// `by`. A certificate is identified by its (number, kind); one already stored with the same
-    /// data is `Unchanged`, with other data a `Conflict`. Outcomes are in input order.
+    /// Stores a batch of new certificates in one transaction, each with its `issued` journal
+    /// entry by `actor` at `at_micros`. A certificate is identified by its (number, kind); one
+    /// already stored with the same data is `Unchanged` (and gets no entry), with other data a
+    /// `Conflict`. Outcomes are in input order.
     ///
     /// With [`InsertMode::AllOrNothing`], a conflict rolls the whole batch back and the call fails
-    /// with [`StoreError::Conflict`] naming every conflicting certificate.
+    /// with [`StoreError::Conflict`] naming every conflicting certificate. With an idempotency
+    /// claim, the claim is stored in the same transaction; a claim already stored fails the
+    /// batch with [`StoreError::KeyUsed`] and stores nothing.
     async fn insert_certificates(
         &self,
-        batch: &[Certificate],
-        by: &str,
+        batch: &[Issue],
+        actor: &str,
+        at_micros: i64,
         mode: InsertMode,
+        claim: Option<&IdempotencyClaim>,
     ) -> Result<Vec<RowOutcome>>;
 
     /// The certificates with this (normalised) number, of any kind, ordered by kind.
     async fn certificates_by_number(&self, number: &str) -> Result<Vec<Certificate>>;
     /// One certificate by its identity.
     async fn certificate(&self, number: &str, kind: &str) -> Result<Option<Certificate>>;
-    /// Every certificate of a holder, ordered by kind, then issue date, then number.
-    async fn certificates_by_holder(&self, holder: &HolderKey) -> Result<Vec<Certificate>>;
-
-    /// Records a lifecycle event and applies it to the certificate in one transaction:
-    /// `Reviewed` sets `last_review_on`; `Renewed` sets `issued_on`/`valid_until` from `update`;
-    /// `Suspended`, `Reinstated`, `Revoked` set the administrative state.
-    async fn record_event(
+    /// One certificate with its registry id, the subject of its journal entries.
+    async fn certificate_with_id(
         &self,
         number: &str,
         kind: &str,
-        event: &Event,
-        update: &CertificateUpdate,
-    ) -> Result<Certificate>;
-    /// A certificate's events, oldest first.
-    async fn events(&self, number: &str, kind: &str) -> Result<Vec<Event>>;
+    ) -> Result<Option<(i64, Certificate)>>;
+    /// Every certificate of a holder, ordered by kind, then issue date, then number.
+    async fn certificates_by_holder(&self, holder: &HolderKey) -> Result<Vec<Certificate>>;
+
+    /// Applies a change to a stored certificate and appends its journal entry, in one
+    /// transaction, with the idempotency claim if any.
+    async fn update_certificate(
+        &self,
+        write: &CertificateWrite,
+        actor: &str,
+        at_micros: i64,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<Entry>;
+
+    /// Appends entries that change no record, such as refusals (with the subject of what was
+    /// refused), each `(subject, change)`, in one transaction.
+    async fn journal_only(
+        &self,
+        entries: &[(Subject, String)],
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Vec<Entry>>;
+
+    /// Journal entries with `seq > after`, in order, at most `limit`.
+    async fn journal(&self, after: u64, limit: usize) -> Result<Vec<Entry>>;
+    /// The entries of one subject, oldest first.
+    async fn history(&self, subject: &Subject) -> Result<Vec<Entry>>;
+    /// The last sequence number (0 for an empty journal).
+    async fn journal_head(&self) -> Result<u64>;
+    /// Up to `limit` certificates with `id > after`, in id order, each with the record hash of
+    /// its last journal entry: for `hutong audit`.
+    async fn audit_page(&self, after: i64, limit: usize) -> Result<Vec<AuditRow>>;
+
+    /// Reserves `n` serials of a numbering prefix and returns the first; committed at once, so
+    /// a serial is never handed out twice, even if the issue that asked for it fails.
+    async fn reserve_serials(&self, prefix: &str, n: u64) -> Result<u64>;
+    /// The stored idempotency record of `owner`'s `key`.
+    async fn idempotency(&self, owner: &str, key: &str) -> Result<Option<IdempotencyRecord>>;
+    /// Records the first answer of an idempotency claim made by a committed write.
+    async fn record_answer(&self, owner: &str, key: &str, status: u16, body: &str) -> Result<()>;
+
+    /// Stores a new token with its `token-created` entry (subject `token:<id>`). The change names
+    /// the actor, label and expiry, never the secret or its hash.
+    async fn create_token(
+        &self,
+        token: &TokenRecord,
+        change: &str,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry>;
+    /// Marks a token revoked at `at_micros`, with its `token-revoked` entry. A token already
+    /// revoked or unknown is [`StoreError::NotFound`].
+    async fn revoke_token(
+        &self,
+        id: &str,
+        change: &str,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry>;
+    /// The token with this hash, whatever its state (the caller checks expiry and revocation).
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>>;
+    /// Every token, ordered by creation.
+    async fn tokens(&self) -> Result<Vec<TokenRecord>>;
+
+    /// Stores a policy's files with its `policy-published` entry (subject `policy:<digest>`).
+    async fn publish_policy(
+        &self,
+        digest: &str,
+        files: &[(String, String)],
+        change: &str,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry>;
+    /// The last published policy, if any.
+    async fn published_policy(&self) -> Result<Option<PublishedPolicy>>;
 
     async fn stats(&self) -> Result<Stats>;
 
@@ -205,15 +330,6 @@ pub trait Store: Send + Sync + 'static {
     async fn end_bulk_load(&self) -> Result<()> {
         Ok(())
     }
-}
-
-/// The fields an event changes. `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CertificateUpdate {
-    pub valid_until: Option<Option<Day>>,
-    pub last_review_on: Option<Day>,
-    pub issued_on: Option<Day>,
-    pub state: Option<AdminState>,
 }
 
 /// Where the registry lives, parsed from `--database`.
@@ -304,5 +420,80 @@ mod tests {
         assert!(e.contains("/no/such/folder does not exist"), "{e}");
         assert!(DatabaseUrl::parse(&dir.display().to_string()).is_err());
         assert!(DatabaseUrl::parse("").is_err());
+    }
+}
+
+/// Writes that every caller makes the same way: through the journal, with the core's canonical
+/// forms and hashes.
+pub mod write {
+    use super::*;
+
+    /// The canonical form of an issuer record and its hash.
+    pub fn issuer_digest(i: &Issuer) -> (String, String) {
+        let canonical = journal::canonical(i);
+        let hash = journal::sha256_hex(canonical.as_bytes());
+        (canonical, hash)
+    }
+
+    /// What [`register_issuers`] did.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Registered {
+        pub registered: usize,
+        pub amended: usize,
+        pub unchanged: usize,
+    }
+
+    /// Stores issuer records from a register file, in one transaction: a new id is
+    /// `registered`, a stored one with another record `amended`, each entry holding the whole
+    /// record so that the journal keeps every version; an identical one changes nothing.
+    pub async fn register_issuers(
+        store: &dyn Store,
+        issuers: &[Issuer],
+        actor: &str,
+    ) -> Result<Registered> {
+        let mut out = Registered::default();
+        let mut writes = Vec::new();
+        for i in issuers {
+            let before = store.issuer(&i.id).await?;
+            let kind = match &before {
+                None => "registered",
+                Some(b) if b == i => {
+                    out.unchanged += 1;
+                    continue;
+                }
+                Some(_) => "amended",
+            };
+            if before.is_none() {
+                out.registered += 1;
+            } else {
+                out.amended += 1;
+            }
+            let (canonical, sha) = issuer_digest(i);
+            writes.push(IssuerWrite {
+                before,
+                after: i.clone(),
+                after_sha256: sha,
+                change: format!("{{\"change\":\"{kind}\",\"record\":{canonical}}}"),
+            });
+        }
+        if !writes.is_empty() {
+            store
+                .put_issuers(&writes, actor, journal::now_micros())
+                .await?;
+        }
+        Ok(out)
+    }
+
+    /// Stores certificates as issued by `actor`, now.
+    pub async fn issue(
+        store: &dyn Store,
+        certs: &[Certificate],
+        actor: &str,
+        mode: InsertMode,
+    ) -> Result<Vec<RowOutcome>> {
+        let issues: Vec<Issue> = certs.iter().cloned().map(Issue::new).collect();
+        store
+            .insert_certificates(&issues, actor, journal::now_micros(), mode, None)
+            .await
     }
 }

@@ -373,6 +373,24 @@ async fn open_planned(
     Ok((store, secret))
 }
 
+/// The journal's actor for a local command: `cli:<user>`, from `$USER` (or `$LOGNAME`), else
+/// `cli:unknown`. Only the name's safe characters are kept.
+pub fn local_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_default();
+    let user: String = user
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(32)
+        .collect();
+    if user.is_empty() {
+        "cli:unknown".into()
+    } else {
+        format!("cli:{user}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::shown_url;

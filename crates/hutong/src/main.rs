@@ -45,6 +45,11 @@ enum Command {
     /// Register and list issuers: department authorities and evaluation institutions.
     #[command(subcommand)]
     Issuers(cmd::issuers::Command),
+    /// Check every certificate against the hash its last journal entry recorded.
+    Audit(cmd::audit::Args),
+    /// Bearer tokens for the write API: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Tokens(cmd::tokens::Command),
     /// What held certificates entitle their holder to: exemptions when applying to another
     /// department, deemed skill levels, and when the next level can be applied for.
     Advise(cmd::advise::Args),
@@ -64,6 +69,8 @@ fn main() -> ExitCode {
         Command::Import(a) => cmd::import::run(&cli.global, a),
         Command::Demo(a) => cmd::demo::run(&cli.global, a),
         Command::Issuers(c) => cmd::issuers::run(&cli.global, c),
+        Command::Tokens(c) => cmd::tokens::run(&cli.global, c),
+        Command::Audit(a) => cmd::audit::run(&cli.global, a),
         Command::Policy(c) => cmd::policy::run(&cli.global, c),
         Command::Advise(a) => cmd::advise::run(&cli.global, a),
         Command::Bench(c) => cmd::bench_advice::run(&cli.global, c),

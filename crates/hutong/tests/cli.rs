@@ -109,7 +109,11 @@ fn register_example_issuers(e: &Env) {
         repo().join("examples/issuers.toml").to_str().unwrap(),
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("registered 4 issuer(s)"));
+    assert!(
+        text(&o.stdout).contains("4 registered"),
+        "{}",
+        text(&o.stdout)
+    );
 }
 
 #[test]

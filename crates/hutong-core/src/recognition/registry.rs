@@ -29,7 +29,7 @@ pub fn holding_from_certificate(policy: &Policy, cert: &Certificate, day: Day) -
     h.level = cert.level;
     h.number = Some(number::display(kind.number_scheme, &cert.number).into_owned());
     // A decision recorded for a later day does not count yet.
-    if let AdminState::Suspended { since } | AdminState::Revoked { on: since } = cert.state
+    if let AdminState::Suspended { since } | AdminState::Revoked { on: since, .. } = cert.state
         && since > day
     {
         h.status_since = None;
@@ -64,6 +64,7 @@ mod tests {
             last_review_on: None,
             state: AdminState::Revoked {
                 on: "2026-06-01".parse().unwrap(),
+                reason: None,
             },
         };
         let before = holding_from_certificate(&p, &cert, "2026-05-31".parse().unwrap()).unwrap();

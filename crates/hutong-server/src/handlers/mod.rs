@@ -7,6 +7,7 @@ pub mod home;
 pub mod lookup;
 pub mod pages;
 pub mod recognition;
+pub mod write;
 
 /// Marks an answer about a person: not to be cached, and the address it was asked at (which may
 /// carry the query) not to be passed on as a referrer.

@@ -98,7 +98,9 @@ struct IssuersFile {
 /// Registers the issuers and stores the certificates; returns what a verifier would type.
 pub async fn fill(state: &AppState) -> Fixture {
     let issuers: IssuersFile = toml::from_str(ISSUERS).unwrap();
-    state.store.put_issuers(&issuers.issuer).await.unwrap();
+    hutong_store::write::register_issuers(&*state.store, &issuers.issuer, "test")
+        .await
+        .unwrap();
     state.refresh_issuers().await.unwrap();
 
     let today = today_in_china();
@@ -186,17 +188,19 @@ pub async fn fill(state: &AppState) -> Fixture {
         "samr.44",
         ago(500),
     );
-    revoked.state = AdminState::Revoked { on: ago(5) };
+    revoked.state = AdminState::Revoked {
+        on: ago(5),
+        reason: None,
+    };
 
-    state
-        .store
-        .insert_certificates(
-            &[valid, welding, review_due, expired, suspended, revoked],
-            "test",
-            InsertMode::AllOrNothing,
-        )
-        .await
-        .unwrap();
+    hutong_store::write::issue(
+        &*state.store,
+        &[valid, welding, review_due, expired, suspended, revoked],
+        "test",
+        InsertMode::AllOrNothing,
+    )
+    .await
+    .unwrap();
 
     let sample = |number: &str, kind: &'static str, name: &'static str, id: usize| Sample {
         number: number.to_string(),

@@ -60,7 +60,10 @@ async fn lookup_answers_are_written_exactly_as_serde_json_writes_them() {
     odd.holder_name = "O\"Brien\\\t\u{1}张".into();
     odd.issuer = "unregistered \"issuer\"".into();
     odd.occupation = Some("not-an-occupation".into());
-    odd.state = AdminState::Revoked { on: today };
+    odd.state = AdminState::Revoked {
+        on: today,
+        reason: None,
+    };
     certs.push(odd);
 
     let mut compared = 0;

@@ -17,6 +17,7 @@ mod recognition;
 mod regression_api;
 mod regression_net;
 mod regression_recognition;
+mod writes;
 
 use std::sync::Arc;
 

@@ -155,7 +155,7 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
         let key = scratch.file(&format!("import-{run}.key"));
         rt.block_on(async {
             let store = SqliteStore::open(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
-            store.put_issuers(&demo::issuers(&policy)).await?;
+            hutong_store::write::register_issuers(&store, &demo::issuers(&policy), "bench").await?;
             anyhow::Ok(())
         })?;
         let t0 = Instant::now();

@@ -408,6 +408,7 @@ impl<'a> Generator<'a> {
                 },
                 7..12 => AdminState::Revoked {
                     on: (issued + Days::new(rng.gen_range(30..900))).min(self.today),
+                    reason: None,
                 },
                 _ => AdminState::Active,
             };
@@ -484,7 +485,7 @@ pub async fn fill(
     today: Day,
     progress: &ProgressBar,
 ) -> anyhow::Result<(u64, u64, Vec<(Status, Made)>)> {
-    store.put_issuers(&issuers(policy)).await?;
+    hutong_store::write::register_issuers(store, &issuers(policy), "demo").await?;
     store.begin_bulk_load().await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Made>>(4);
     let (policy_owned, secret_owned, seed, n) =
@@ -516,9 +517,7 @@ pub async fn fill(
     let mut samples: Vec<(Status, Made)> = Vec::new();
     while let Some(batch) = rx.recv().await {
         let certs: Vec<Certificate> = batch.iter().map(|m| m.cert.clone()).collect();
-        let outcomes = store
-            .insert_certificates(&certs, "demo", InsertMode::Each)
-            .await?;
+        let outcomes = hutong_store::write::issue(store, &certs, "demo", InsertMode::Each).await?;
         for o in &outcomes {
             match o {
                 RowOutcome::Stored => stored += 1,

@@ -551,9 +551,7 @@ async fn import(ctx: &Context, args: &Args, mut rows: Rows) -> anyhow::Result<Su
         }
         batch = held_back;
         let certs: Vec<Certificate> = batch.iter().map(|(_, c)| c.clone()).collect();
-        match ctx
-            .store
-            .insert_certificates(&certs, &args.by, InsertMode::AllOrNothing)
+        match hutong_store::write::issue(&*ctx.store, &certs, &args.by, InsertMode::AllOrNothing)
             .await
         {
             Ok(outcomes) => count(&outcomes, &batch, &shown, &mut summary),
@@ -562,7 +560,11 @@ async fn import(ctx: &Context, args: &Args, mut rows: Rows) -> anyhow::Result<Su
                     let line = batch
                         .iter()
                         .find(|(_, c)| {
-                            part.starts_with(&format!("{} of kind {} ", c.number, c.kind))
+                            part.starts_with(&format!(
+                                "{} of kind {} ",
+                                hutong_core::number::mask_id_numbers(&c.number),
+                                c.kind
+                            ))
                         })
                         .map(|(l, _)| *l);
                     reject(line.unwrap_or(0), part);
@@ -588,10 +590,8 @@ async fn store_batch(
         return Ok(());
     }
     let certs: Vec<Certificate> = batch.iter().map(|(_, c)| c.clone()).collect();
-    let outcomes = ctx
-        .store
-        .insert_certificates(&certs, &args.by, InsertMode::Each)
-        .await?;
+    let outcomes =
+        hutong_store::write::issue(&*ctx.store, &certs, &args.by, InsertMode::Each).await?;
     count(&outcomes, batch, shown, summary);
     batch.clear();
     Ok(())

@@ -100,11 +100,16 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
         let ctx = context::open(config, reads).await?;
         match cmd {
             Command::Import { file } => {
-                ctx.store.put_issuers(&issuers).await?;
+                let actor = crate::context::local_actor();
+                let r =
+                    hutong_store::write::register_issuers(&*ctx.store, &issuers, &actor).await?;
                 println!(
-                    "registered {} issuer(s) from {}",
+                    "{} issuer(s) from {}: {} registered, {} amended, {} unchanged",
                     issuers.len(),
-                    file.display()
+                    file.display(),
+                    r.registered,
+                    r.amended,
+                    r.unchanged
                 );
             }
             Command::List { json } => {

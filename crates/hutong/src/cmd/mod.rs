@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod advise;
+pub mod audit;
 pub mod bench;
 pub mod bench_advice;
 pub mod bench_import;
@@ -9,3 +10,4 @@ pub mod import;
 pub mod issuers;
 pub mod policy;
 pub mod serve;
+pub mod tokens;

@@ -1,0 +1,1059 @@
+//! The write side of the API: issuing, the lifecycle, histories and tokens, each by a bearer
+//! token's actor within its rights (`hutong_core::rights::authorize`), each write one journal
+//! entry. See `docs/write-side.md` for the endpoints.
+//!
+//! Certificate numbers never appear in an address here: a `mem` or `samr` number is the holder's
+//! ID number (or embeds it), so every request names its certificate in the JSON body.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use hutong_core::certificate::{AdminState, Certificate, RevocationReason};
+use hutong_core::date::{Day, parse_day, today_in_china};
+use hutong_core::holder::names_match;
+use hutong_core::journal::{self, CertChange, Entry, Subject, instant_rfc3339, now_micros};
+use hutong_core::number::{self, NumberScheme, mask_id_numbers};
+use hutong_core::record::{RecordInput, check_record};
+use hutong_core::rights::{self, Action, Actor, CertificateChange, Forbidden};
+use hutong_core::token::{Token, TokenId, TokenRecord};
+use hutong_core::{Issuer, Policy};
+use hutong_store::{CertificateWrite, IdempotencyClaim, InsertMode, Issue, StoreError};
+
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// Who is asking: a token's id and the actor it is bound to.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub token: String,
+    pub actor: Actor,
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "A valid bearer token is needed",
+        detail,
+    )
+}
+
+/// The caller of a request, from `Authorization: Bearer ht_…`. A missing, malformed, unknown,
+/// expired or revoked token is a 401; which one is said, the token never repeated.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(unauthorized(
+            "this endpoint needs an Authorization: Bearer token",
+        ));
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| unauthorized("the Authorization header is not ASCII"))?;
+    let Some(secret) = text
+        .strip_prefix("Bearer ")
+        .or_else(|| text.strip_prefix("bearer "))
+    else {
+        return Err(unauthorized(
+            "the Authorization header is not a Bearer token",
+        ));
+    };
+    let token = Token::parse(secret.trim())
+        .map_err(|e| unauthorized(&format!("the bearer token is malformed: {e}")))?;
+    let Some(record) = state.store.token_by_hash(&token.hash()).await? else {
+        return Err(unauthorized("the bearer token is not known"));
+    };
+    record.usable_at(now_micros()).map_err(|u| {
+        unauthorized(&format!(
+            "the bearer token is {}",
+            u.code().trim_start_matches("token-")
+        ))
+    })?;
+    Ok(Caller {
+        token: record.id.as_str().to_string(),
+        actor: record.actor,
+    })
+}
+
+/// A refusal of rights: journaled with the actor (it changes nothing else), answered 403.
+async fn refuse(state: &AppState, caller: &Caller, subject: Subject, f: Forbidden) -> ApiError {
+    let change = journal::canonical(&json!({
+        "change": "refused",
+        "right": f.right,
+        "code": f.code,
+    }));
+    if let Err(e) = state
+        .store
+        .journal_only(&[(subject, change)], &caller.token, now_micros())
+        .await
+    {
+        tracing::error!(error = %e, "could not journal a refusal");
+    }
+    forbidden(&f)
+}
+
+fn forbidden(f: &Forbidden) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::FORBIDDEN,
+        f.code,
+        "Outside the token's rights",
+        format!("{} (right: {})", f.reason_en, f.right),
+    );
+    e.kind = f.code;
+    e
+}
+
+fn unprocessable(code: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        code,
+        "The request cannot be carried out",
+        detail,
+    )
+}
+
+fn parse_body<'a, T: Deserialize<'a>>(body: &'a Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body: {e}")))
+}
+
+/// An `Idempotency-Key` and the hash of the request it came with.
+struct Idempotency {
+    claim: IdempotencyClaim,
+}
+
+/// Reads the `Idempotency-Key` header: 1 to 255 visible ASCII characters.
+fn idempotency(
+    caller: &Caller,
+    headers: &HeaderMap,
+    route: &str,
+    body: &Bytes,
+) -> Result<Option<Idempotency>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::bad_request("Idempotency-Key: must be 1 to 255 visible ASCII characters")
+        })?;
+    let mut request = Vec::with_capacity(route.len() + body.len() + 1);
+    request.extend_from_slice(route.as_bytes());
+    request.push(0);
+    request.extend_from_slice(body);
+    Ok(Some(Idempotency {
+        claim: IdempotencyClaim {
+            owner: caller.token.clone(),
+            key: key.to_string(),
+            request_sha256: journal::sha256_hex(&request),
+        },
+    }))
+}
+
+/// The first answer to a key already used: the same request gets it again; another request
+/// with the same key is refused.
+async fn replay(state: &AppState, idem: &Idempotency) -> Result<Option<Response>, ApiError> {
+    let Some(rec) = state
+        .store
+        .idempotency(&idem.claim.owner, &idem.claim.key)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if rec.request_sha256 != idem.claim.request_sha256 {
+        return Err(unprocessable(
+            "idempotency-key-reused",
+            "Idempotency-Key: this key was used with another request",
+        ));
+    }
+    match rec.answer {
+        Some((status, body)) => {
+            let mut r = json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body);
+            r.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(Some(r))
+        }
+        None => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency-pending",
+            "The first request with this key is still being answered",
+            "Idempotency-Key: the first request with this key was carried out; its answer is not recorded yet, retry shortly",
+        )),
+    }
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// Answers, and records the answer for the key if there is one.
+async fn answer(
+    state: &AppState,
+    idem: Option<&Idempotency>,
+    status: StatusCode,
+    body: serde_json::Value,
+) -> Response {
+    let text = body.to_string();
+    if let Some(i) = idem
+        && let Err(e) = state
+            .store
+            .record_answer(&i.claim.owner, &i.claim.key, status.as_u16(), &text)
+            .await
+    {
+        tracing::error!(error = %e, "could not record an idempotent answer");
+    }
+    json_response(status, text)
+}
+
+/// The body of `POST /api/v1/certificates`: a record in the import format (every field a
+/// string; `number` may be left out where hutong numbers the kind), and for a skill level
+/// certificate numbered by hutong, the 6-digit evaluation `site`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueBody {
+    #[serde(default)]
+    pub number: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub holder_name: String,
+    #[serde(default)]
+    pub holder_id: String,
+    #[serde(default)]
+    pub occupation: String,
+    #[serde(default)]
+    pub level: String,
+    #[serde(default)]
+    pub issuer: String,
+    #[serde(default)]
+    pub issued_on: String,
+    #[serde(default)]
+    pub valid_until: String,
+    #[serde(default)]
+    pub first_issued_on: String,
+    #[serde(default)]
+    pub site: String,
+}
+
+fn field(name: &str, message: impl std::fmt::Display) -> ApiError {
+    unprocessable("invalid-field", format!("{name}: {message}"))
+}
+
+fn day_field(name: &str, v: &str) -> Result<Option<Day>, ApiError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    parse_day(v)
+        .map(Some)
+        .map_err(|e| ApiError::bad_request(format!("{name}: {e}")))
+}
+
+/// A number by the kind's numbering scheme, for a record given without one: the holder's ID
+/// number for the kinds numbered by it, and for skill level certificates the institution's
+/// type and code, the province, the site, the year, the level and a serial that is never
+/// handed out twice. Other schemes are numbered by their departments.
+async fn assign_number(
+    state: &AppState,
+    policy: &Policy,
+    body: &IssueBody,
+    issuer: &Issuer,
+    issued_on: Day,
+) -> Result<String, ApiError> {
+    let kind = policy.kind(body.kind.trim()).ok_or_else(|| {
+        field(
+            "kind",
+            format!(
+                "\"{}\" is not a certificate kind of the policy",
+                body.kind.trim()
+            ),
+        )
+    })?;
+    let id = body.holder_id.trim().to_ascii_uppercase();
+    match kind.number_scheme {
+        NumberScheme::MemTId => Ok(format!("T{id}")),
+        NumberScheme::ResidentId => Ok(id),
+        NumberScheme::SkillLevel22 => {
+            let site = body.site.trim();
+            if site.len() != 6 || !site.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(field(
+                    "site",
+                    "a skill level certificate numbered by hutong needs the 6-digit evaluation site",
+                ));
+            }
+            let level: hutong_core::Level =
+                body.level.trim().parse().map_err(|e| field("level", e))?;
+            let (Some(t), Some(code), Some(region)) = (
+                issuer.institution_type.as_deref(),
+                issuer.institution_code.as_deref(),
+                issuer.region.as_deref(),
+            ) else {
+                return Err(field(
+                    "issuer",
+                    "only a registered institution with a type, code and region numbers skill level certificates",
+                ));
+            };
+            use chrono::Datelike;
+            let prefix = format!(
+                "{t}{code}{region}{site}{:02}{}",
+                issued_on.year() % 100,
+                level.id()
+            );
+            let serial = state.store.reserve_serials(&prefix, 1).await?;
+            if serial > 999_999 {
+                return Err(unprocessable(
+                    "serials-exhausted",
+                    format!("the serials of {prefix} are used up (999999)"),
+                ));
+            }
+            Ok(format!("{prefix}{serial:06}"))
+        }
+        other => Err(field(
+            "number",
+            format!(
+                "is needed: numbers of the {} scheme are assigned by the department",
+                other.id()
+            ),
+        )),
+    }
+}
+
+async fn issuer_record(state: &AppState, id: &str) -> Result<Option<Issuer>, ApiError> {
+    Ok(state.store.issuer(id.trim()).await?)
+}
+
+/// Issue one certificate.
+#[utoipa::path(
+    post,
+    path = "/api/v1/certificates",
+    tag = "writes",
+    security(("bearer" = [])),
+    request_body(content = IssueBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Issued: the number as public answers show it, the status and the journal entry", body = Object),
+        (status = 400, description = "The body is not JSON, or a field is malformed; the detail names the field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No bearer token, or one that is malformed, unknown, expired or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the token's rights; `code` and the detail name the right, the grant or the region. The refusal is journaled", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already issued, or changed meanwhile, or the first request with this Idempotency-Key is still being answered", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused by the rules: the record does not validate (field named), a lifecycle window or state, or an Idempotency-Key used with another request", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn issue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &headers).await?;
+    let idem = idempotency(&caller, &headers, "POST /api/v1/certificates", &body)?;
+    if let Some(i) = &idem
+        && let Some(r) = replay(&state, i).await?
+    {
+        return Ok(r);
+    }
+    let b: IssueBody = parse_body(&body)?;
+    let policy = state.policy();
+    let today = today_in_china();
+    let issued_on = day_field("issued_on", &b.issued_on)?.unwrap_or(today);
+    let Some(issuer) = issuer_record(&state, &b.issuer).await? else {
+        return Err(field(
+            "issuer",
+            format!("\"{}\" is not a registered issuer", b.issuer.trim()),
+        ));
+    };
+    let kind_id = b.kind.trim();
+    let level = match b.level.trim() {
+        "" => None,
+        l => Some(l.parse().map_err(|e| field("level", e))?),
+    };
+    let occupation = Some(b.occupation.trim()).filter(|o| !o.is_empty());
+    if let Err(f) = rights::authorize(
+        &caller.actor,
+        &Action::Issue {
+            kind: kind_id,
+            issuer: &issuer,
+            occupation,
+            level,
+            day: issued_on,
+        },
+        &policy,
+    ) {
+        return Err(refuse(&state, &caller, Subject::Issuer(issuer.id.clone()), f).await);
+    }
+    let number = if b.number.trim().is_empty() {
+        assign_number(&state, &policy, &b, &issuer, issued_on).await?
+    } else {
+        b.number.clone()
+    };
+    let input = RecordInput {
+        number,
+        kind: b.kind.clone(),
+        holder_name: b.holder_name.clone(),
+        holder_id: b.holder_id.clone(),
+        occupation: b.occupation.clone(),
+        level: b.level.clone(),
+        issuer: b.issuer.clone(),
+        issued_on: issued_on.to_string(),
+        valid_until: b.valid_until.clone(),
+        status: String::new(),
+        status_on: String::new(),
+        first_issued_on: b.first_issued_on.clone(),
+        last_review_on: String::new(),
+    };
+    let checked =
+        check_record(&policy, Some(&issuer), &state.secret, &input, today).map_err(|errs| {
+            let detail: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+            unprocessable("invalid-record", detail.join("; "))
+        })?;
+    let cert = checked.certificate;
+    let issue = Issue::new(cert.clone());
+    let outcome = state
+        .store
+        .insert_certificates(
+            std::slice::from_ref(&issue),
+            &caller.token,
+            now_micros(),
+            InsertMode::AllOrNothing,
+            idem.as_ref().map(|i| &i.claim),
+        )
+        .await;
+    match outcome {
+        Ok(o) if o.first() == Some(&hutong_store::RowOutcome::Unchanged) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already-issued",
+            "Already issued",
+            format!(
+                "{} of kind {} is already registered with exactly this data",
+                mask_id_numbers(&cert.number),
+                cert.kind
+            ),
+        )),
+        Ok(_) => {
+            let (id, _) = state
+                .store
+                .certificate_with_id(&cert.number, &cert.kind)
+                .await?
+                .ok_or_else(ApiError::internal)?;
+            let entry = state
+                .store
+                .history(&Subject::Certificate(id))
+                .await?
+                .into_iter()
+                .last();
+            let body = certificate_answer(&policy, &cert, entry.as_ref(), today);
+            Ok(answer(&state, idem.as_ref(), StatusCode::CREATED, body).await)
+        }
+        Err(StoreError::KeyUsed) => match &idem {
+            Some(i) => replay(&state, i).await?.ok_or_else(ApiError::internal),
+            None => Err(ApiError::internal()),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A certificate as a write answers it: the number shown as public answers show it, the status
+/// today, and the journal entry that made it so.
+fn certificate_answer(
+    policy: &Policy,
+    c: &Certificate,
+    entry: Option<&Entry>,
+    today: Day,
+) -> serde_json::Value {
+    let kind = policy.kind(&c.kind);
+    let shown = match kind {
+        Some(k) => number::display(k.number_scheme, &c.number).into_owned(),
+        None => mask_id_numbers(&c.number).into_owned(),
+    };
+    let status = kind.map(|k| policy.lifecycle_of(k).status_on(&c.dates(), today));
+    let reason = match c.state {
+        AdminState::Revoked {
+            reason: Some(r), ..
+        } => Some(r),
+        _ => None,
+    };
+    json!({
+        "number": shown,
+        "kind": c.kind,
+        "issuer": c.issuer,
+        "issued_on": c.issued_on,
+        "valid_until": status.and_then(|s| s.valid_until),
+        "status": status.map(|s| s.status.id()),
+        "status_reason": reason.map(|r| json!({
+            "code": r.id(),
+            "national_code": r.national_code(),
+            "name_zh": r.name_zh(),
+            "name_en": r.name_en(),
+        })),
+        "journal": entry.map(|e| json!({
+            "seq": e.seq,
+            "at": e.at_rfc3339(),
+            "change": e.kind(),
+            "record_sha256": e.record_sha256,
+        })),
+    })
+}
+
+/// The body of `POST /api/v1/certificates/changes`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeBody {
+    pub number: String,
+    pub kind: String,
+    /// `review`, `renew`, `suspend`, `reinstate`, `revoke`, `cancel` or `correct-name`.
+    pub change: String,
+    /// The day it takes effect; today when absent.
+    #[serde(default)]
+    pub on: Option<String>,
+    /// For `renew`: the new last day of validity, which must be the one the kind's rule gives;
+    /// the rule's when absent.
+    #[serde(default)]
+    pub valid_until: Option<String>,
+    /// For `revoke`: `withdrawn`, `annulled`, `cancelled` or `issued-in-error`.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// For `correct-name`: the corrected name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+fn certificate_change(id: &str) -> Option<CertificateChange> {
+    CertificateChange::ALL.into_iter().find(|c| c.id() == id)
+}
+
+/// Change a certificate: review, renewal, suspension, reinstatement, revocation, cancellation,
+/// correction of the holder's name.
+#[utoipa::path(
+    post,
+    path = "/api/v1/certificates/changes",
+    tag = "writes",
+    security(("bearer" = [])),
+    request_body(content = ChangeBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Changed: the status, the status reason and the journal entry", body = Object),
+        (status = 400, description = "The body is not JSON, or a field is malformed; the detail names the field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No bearer token, or one that is malformed, unknown, expired or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the token's rights; `code` and the detail name the right, the grant or the region. The refusal is journaled", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such certificate (or token)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already issued, or changed meanwhile, or the first request with this Idempotency-Key is still being answered", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused by the rules: the record does not validate (field named), a lifecycle window or state, or an Idempotency-Key used with another request", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn change(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &headers).await?;
+    let idem = idempotency(
+        &caller,
+        &headers,
+        "POST /api/v1/certificates/changes",
+        &body,
+    )?;
+    if let Some(i) = &idem
+        && let Some(r) = replay(&state, i).await?
+    {
+        return Ok(r);
+    }
+    let b: ChangeBody = parse_body(&body)?;
+    let Some(which) = certificate_change(b.change.trim()) else {
+        return Err(ApiError::bad_request(format!(
+            "change: \"{}\" is not one of review, renew, suspend, reinstate, revoke, cancel, correct-name",
+            b.change.trim()
+        )));
+    };
+    let policy = state.policy();
+    let today = today_in_china();
+    let on = match &b.on {
+        Some(s) => day_field("on", s)?.unwrap_or(today),
+        None => today,
+    };
+    let number = number::normalize(&b.number);
+    for attempt in 0..3 {
+        let Some((id, before)) = state
+            .store
+            .certificate_with_id(&number, b.kind.trim())
+            .await?
+        else {
+            return Err(ApiError::not_found(format!(
+                "no certificate {} of kind {}",
+                mask_id_numbers(&number),
+                b.kind.trim()
+            )));
+        };
+        let Some(issuer) = issuer_record(&state, &before.issuer).await? else {
+            return Err(unprocessable(
+                "issuer-unknown",
+                format!(
+                    "the certificate's issuer {} is not registered",
+                    before.issuer
+                ),
+            ));
+        };
+        if let Err(f) = rights::authorize(
+            &caller.actor,
+            &Action::ManageCertificate {
+                change: which,
+                certificate: &before,
+                issuer: &issuer,
+            },
+            &policy,
+        ) {
+            return Err(refuse(&state, &caller, Subject::Certificate(id), f).await);
+        }
+        let Some(kind) = policy.kind(&before.kind) else {
+            return Err(unprocessable(
+                "kind-not-in-policy",
+                format!("the policy in force has no kind {}", before.kind),
+            ));
+        };
+        let rule = policy.lifecycle_of(kind);
+        let ch = match which {
+            CertificateChange::Review => CertChange::Reviewed { on },
+            CertificateChange::Renew => {
+                let valid_until = match b
+                    .valid_until
+                    .as_deref()
+                    .map(|v| day_field("valid_until", v))
+                {
+                    Some(v) => match v? {
+                        Some(d) => d,
+                        None => {
+                            journal::renewal_window(&before, rule)
+                                .map_err(|r| unprocessable(r.code(), r.to_string()))?
+                                .extended_to
+                        }
+                    },
+                    None => {
+                        journal::renewal_window(&before, rule)
+                            .map_err(|r| unprocessable(r.code(), r.to_string()))?
+                            .extended_to
+                    }
+                };
+                CertChange::Renewed { on, valid_until }
+            }
+            CertificateChange::Suspend => CertChange::Suspended { on },
+            CertificateChange::Reinstate => CertChange::Reinstated { on },
+            CertificateChange::Revoke => {
+                let r = b.reason.as_deref().map(str::trim).unwrap_or_default();
+                let Some(reason) = RevocationReason::parse(r) else {
+                    return Err(ApiError::bad_request(
+                        "reason: a revocation needs one of withdrawn, annulled, cancelled, issued-in-error",
+                    ));
+                };
+                CertChange::Revoked { on, reason }
+            }
+            CertificateChange::Cancel => CertChange::Cancelled { on },
+            CertificateChange::CorrectName => CertChange::NameCorrected {
+                from: before.holder_name.clone(),
+                to: b
+                    .name
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .ok_or_else(|| ApiError::bad_request("name: the corrected name is needed"))?
+                    .to_string(),
+            },
+        };
+        let after = ch
+            .apply(&before, rule, today)
+            .map_err(|r| unprocessable(r.code(), r.to_string()))?;
+        let write = CertificateWrite {
+            id,
+            before,
+            after_sha256: journal::certificate_digest(&after).1,
+            after: after.clone(),
+            change: ch.to_json(None),
+        };
+        match state
+            .store
+            .update_certificate(
+                &write,
+                &caller.token,
+                now_micros(),
+                idem.as_ref().map(|i| &i.claim),
+            )
+            .await
+        {
+            Ok(entry) => {
+                let body = certificate_answer(&policy, &after, Some(&entry), today);
+                return Ok(answer(&state, idem.as_ref(), StatusCode::OK, body).await);
+            }
+            // Someone changed it meanwhile: read it again and judge the change anew.
+            Err(StoreError::Stale(_)) if attempt < 2 => continue,
+            Err(StoreError::KeyUsed) => {
+                if let Some(i) = &idem {
+                    return replay(&state, i).await?.ok_or_else(ApiError::internal);
+                }
+                return Err(ApiError::internal());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "busy",
+        "The certificate kept changing",
+        "the certificate changed three times while this change was judged; try again",
+    ))
+}
+
+/// The body of `POST /api/v1/certificates/history`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryBody {
+    pub number: String,
+    pub kind: String,
+    /// Without a token, the holder's name, as for verification.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// One certificate's journal: in full for its owner and the regulators, dates and kinds of
+/// change only for the public (who must give the holder's name, as for verification).
+#[utoipa::path(
+    post,
+    path = "/api/v1/certificates/history",
+    tag = "writes",
+    security((), ("bearer" = [])),
+    request_body(content = HistoryBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The entries, oldest first", body = Object),
+        (status = 400, description = "The body is not JSON, or a field is malformed; the detail names the field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No bearer token, or one that is malformed, unknown, expired or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the token's rights; `code` and the detail name the right, the grant or the region. The refusal is journaled", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such certificate (or token)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn history(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = match headers.get(header::AUTHORIZATION) {
+        Some(_) => Some(authenticate(&state, &headers).await?),
+        None => None,
+    };
+    let b: HistoryBody = parse_body(&body)?;
+    let number = number::normalize(&b.number);
+    let not_found =
+        || ApiError::not_found("no certificate with this number, kind and name".to_string());
+    let Some((id, cert)) = state
+        .store
+        .certificate_with_id(&number, b.kind.trim())
+        .await?
+    else {
+        return Err(not_found());
+    };
+    let full = match &caller {
+        Some(c) => {
+            let Some(issuer) = issuer_record(&state, &cert.issuer).await? else {
+                return Err(not_found());
+            };
+            if let Err(f) = rights::authorize(
+                &c.actor,
+                &Action::ReadHistory {
+                    certificate: &cert,
+                    issuer: &issuer,
+                },
+                &state.policy(),
+            ) {
+                return Err(refuse(&state, c, Subject::Certificate(id), f).await);
+            }
+            true
+        }
+        None => {
+            let name = b.name.as_deref().unwrap_or_default();
+            if name.trim().is_empty() {
+                return Err(ApiError::bad_request(
+                    "name: without a token, the holder's name is needed",
+                ));
+            }
+            if !names_match(&cert.holder_name, name) {
+                return Err(not_found());
+            }
+            false
+        }
+    };
+    let entries = state.store.history(&Subject::Certificate(id)).await?;
+    let items: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| {
+            if full {
+                let change: serde_json::Value =
+                    serde_json::from_str(&e.change).unwrap_or(serde_json::Value::Null);
+                json!({
+                    "seq": e.seq,
+                    "at": e.at_rfc3339(),
+                    "actor": e.actor,
+                    "change": change,
+                    "record_sha256": e.record_sha256,
+                })
+            } else {
+                json!({
+                    "date": instant_rfc3339(e.at_micros).get(..10),
+                    "change": e.kind(),
+                })
+            }
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        json!({ "view": if full { "full" } else { "public" }, "entries": items }).to_string(),
+    ))
+}
+
+/// The body of `POST /api/v1/tokens`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    /// Whom the token is for: `{"kind": "regulator", "department": "mohrss", "region": "44"}`,
+    /// `{"kind": "authority", "department": "mem", "region": "44"}` (no region: national) or
+    /// `{"kind": "institution", "issuer": "inst.…"}`.
+    #[schema(value_type = Object)]
+    pub actor: Actor,
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Days until it expires; none for a token that does not expire.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// Create a token for another actor (regulators, within their region). The secret is in this
+/// answer and nowhere else.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    tag = "writes",
+    security(("bearer" = [])),
+    request_body(content = TokenBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The token, shown once", body = Object),
+        (status = 400, description = "The body is not JSON, or a field is malformed; the detail names the field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No bearer token, or one that is malformed, unknown, expired or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the token's rights; `code` and the detail name the right, the grant or the region. The refusal is journaled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused by the rules: the record does not validate (field named), a lifecycle window or state, or an Idempotency-Key used with another request", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &headers).await?;
+    let b: TokenBody = parse_body(&body)?;
+    let policy = state.policy();
+    let institution = match b.actor.issuer_id() {
+        Some(id) => issuer_record(&state, id).await?,
+        None => None,
+    };
+    let problems = b.actor.check(&policy, institution.as_ref());
+    if !problems.is_empty() {
+        return Err(field("actor", problems.join("; ")));
+    }
+    if let Err(f) = rights::authorize(
+        &caller.actor,
+        &Action::CreateToken {
+            target: &b.actor,
+            institution: institution.as_ref(),
+        },
+        &policy,
+    ) {
+        return Err(refuse(&state, &caller, Subject::Nothing, f).await);
+    }
+    if let Some(l) = &b.label
+        && (l.chars().count() > 80 || l.chars().any(char::is_control))
+    {
+        return Err(field(
+            "label",
+            "at most 80 characters, no control characters",
+        ));
+    }
+    let now = now_micros();
+    let expires = b
+        .expires_in_days
+        .map(|d| now + i64::from(d) * 86_400_000_000);
+    let (secret, record) = TokenRecord::create(b.actor, b.label, now, expires);
+    let entry = state
+        .store
+        .create_token(&record, &record.created_change(), &caller.token, now)
+        .await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        json!({
+            "id": record.id.as_str(),
+            "token": secret.expose(),
+            "actor": record.actor,
+            "label": record.label,
+            "expires_at": record.expires_at_micros.map(instant_rfc3339),
+            "journal": { "seq": entry.seq },
+        })
+        .to_string(),
+    ))
+}
+
+/// The body of `POST /api/v1/tokens/revoke`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeBody {
+    pub id: String,
+}
+
+/// Revoke a token (regulators, within their region; any actor its own).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens/revoke",
+    tag = "writes",
+    security(("bearer" = [])),
+    request_body(content = RevokeBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Revoked", body = Object),
+        (status = 400, description = "The body is not JSON, or a field is malformed; the detail names the field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No bearer token, or one that is malformed, unknown, expired or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the token's rights; `code` and the detail name the right, the grant or the region. The refusal is journaled", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such certificate (or token)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &headers).await?;
+    let b: RevokeBody = parse_body(&body)?;
+    let id = TokenId::parse(b.id.trim()).map_err(|_| field("id", "is not a token id (tok_…)"))?;
+    let Some(target) = state.store.tokens().await?.into_iter().find(|t| t.id == id) else {
+        return Err(ApiError::not_found(format!("token {}", id.as_str())));
+    };
+    let policy = state.policy();
+    let institution = match target.actor.issuer_id() {
+        Some(i) => issuer_record(&state, i).await?,
+        None => None,
+    };
+    if caller.token != target.id.as_str()
+        && let Err(f) = rights::authorize(
+            &caller.actor,
+            &Action::RevokeToken {
+                target: &target.actor,
+                institution: institution.as_ref(),
+            },
+            &policy,
+        )
+    {
+        return Err(refuse(&state, &caller, Subject::Token(id.as_str().into()), f).await);
+    }
+    let entry = state
+        .store
+        .revoke_token(
+            id.as_str(),
+            "{\"change\":\"token-revoked\"}",
+            &caller.token,
+            now_micros(),
+        )
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        json!({ "id": id.as_str(), "revoked": true, "journal": { "seq": entry.seq } }).to_string(),
+    ))
+}
+
+/// The body of `POST /api/v1/policy`: the policy folder's files, by name.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBody {
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
+/// Publish a new policy (a national regulator): validated exactly as `hutong policy check`
+/// validates a folder; journaled with its digest; in force at once, here and, within the
+/// refresh interval, on every server of the registry.
+#[utoipa::path(
+    post,
+    path = "/api/v1/policy",
+    tag = "writes",
+    security(("bearer" = [])),
+    request_body(content = PolicyBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Published: its digest and journal entry", body = Object),
+        (status = 400, description = "The body is not JSON, or a field is malformed; the detail names the field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No bearer token, or one that is malformed, unknown, expired or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the token's rights; `code` and the detail name the right, the grant or the region. The refusal is journaled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused by the rules: the record does not validate (field named), a lifecycle window or state, or an Idempotency-Key used with another request", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn publish_policy(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &headers).await?;
+    if let Err(f) = rights::authorize(&caller.actor, &Action::PublishPolicy, &state.policy()) {
+        return Err(refuse(&state, &caller, Subject::Nothing, f).await);
+    }
+    let b: PolicyBody = parse_body(&body)?;
+    let (policy, files) = checked_policy(b.files)
+        .map_err(|problems| unprocessable("invalid-policy", problems.join("; ")))?;
+    let change = policy_change(&policy.digest);
+    let entry = state
+        .store
+        .publish_policy(&policy.digest, &files, &change, &caller.token, now_micros())
+        .await?;
+    let digest = policy.digest.clone();
+    state.replace_policy(std::sync::Arc::new(policy));
+    Ok(json_response(
+        StatusCode::CREATED,
+        json!({ "digest": digest, "journal": { "seq": entry.seq } }).to_string(),
+    ))
+}
+
+/// The change of a `policy-published` entry.
+pub fn policy_change(digest: &str) -> String {
+    journal::canonical(&json!({ "change": "policy-published", "digest": digest }))
+}
+
+/// A policy's files, (name, text) in name order, as the registry stores them.
+pub type PolicyFiles = Vec<(String, String)>;
+
+/// A policy from its files (name → text), validated as a folder is; every problem with its file
+/// and line. The files come back sorted by name, as they are stored.
+pub fn checked_policy(
+    files: std::collections::BTreeMap<String, String>,
+) -> Result<(Policy, PolicyFiles), Vec<String>> {
+    let bad: Vec<String> = files
+        .keys()
+        .filter(|n| {
+            !n.ends_with(".toml")
+                || n.contains('/')
+                || n.contains('\\')
+                || n.starts_with('.')
+                || n.len() > 64
+        })
+        .map(|n| format!("{n}: a policy file is named NAME.toml, without a folder"))
+        .collect();
+    if !bad.is_empty() {
+        return Err(bad);
+    }
+    if files.is_empty() {
+        return Err(vec!["files: a policy has at least one .toml file".into()]);
+    }
+    let sources: Vec<hutong_core::policy::Source> = files
+        .iter()
+        .map(|(name, text)| hutong_core::policy::Source {
+            name: name.clone(),
+            text: text.clone(),
+        })
+        .collect();
+    let policy = Policy::from_sources(&sources)
+        .map_err(|e| e.0.iter().map(|p| p.to_string()).collect::<Vec<_>>())?;
+    Ok((policy, files.into_iter().collect()))
+}
