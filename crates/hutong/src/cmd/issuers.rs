@@ -108,6 +108,7 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
                 );
             }
             Command::List { json } => {
+                let today = hutong_core::date::today_in_china();
                 let mut out = std::io::stdout().lock();
                 for i in ctx.store.issuers().await? {
                     let line = if json {
@@ -119,7 +120,7 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
                             i.department,
                             format!("{:?}", i.role).to_lowercase(),
                             i.region.as_deref().unwrap_or("--"),
-                            i.status.id(),
+                            i.status_on(today).0.id(),
                             i.name_zh
                         )
                     };
