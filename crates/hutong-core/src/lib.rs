@@ -26,7 +26,10 @@ pub use date::{Day, Period};
 pub use holder::{HolderKey, HolderSecret, mask_name};
 pub use idcard::{IdCardError, ResidentId};
 pub use ids::{Exemption, ExemptionSet, Level, Status};
-pub use issuer::{IssueRefusal, Issuer, IssuerRole, IssuerStatus, ScopeEntry};
+pub use issuer::{
+    Grant, IssueRefusal, Issuer, IssuerChange, IssuerRefusal, IssuerRole, IssuerStatus, ScopeEntry,
+    Suspension,
+};
 pub use lifecycle::{Lifecycle, StatusReport};
 pub use policy::Policy;
 pub use recognition::{Advice, AdviceInput, Holding, InputErrors, advise, advise_at};

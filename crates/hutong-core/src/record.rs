@@ -341,7 +341,7 @@ pub fn check_record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::issuer::{IssuerStatus, ScopeEntry};
+    use crate::issuer::Grant;
 
     fn policy() -> Policy {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
@@ -356,13 +356,15 @@ mod tests {
             department: "mem".into(),
             role: IssuerRole::Authority,
             region: Some("44".into()),
-            kinds: vec!["mem.electrical.low-voltage".into()],
-            scope: vec![],
+            grants: vec![Grant::kind(
+                "mem.electrical.low-voltage",
+                "2010-01-01".parse().unwrap(),
+            )],
             institution_type: None,
             institution_code: None,
             registered_on: "2010-01-01".parse().unwrap(),
-            status: IssuerStatus::Registered,
-            status_since: None,
+            suspensions: vec![],
+            removed_on: None,
             contact: None,
         }
     }
@@ -372,11 +374,12 @@ mod tests {
             id: "inst.s0000-44-000123".into(),
             department: "mohrss".into(),
             role: IssuerRole::Institution,
-            kinds: vec!["mohrss.skill-level".into()],
-            scope: vec![ScopeEntry {
-                occupation: "6-18-02-04".into(),
-                levels: vec![Level::L5, Level::L4],
-            }],
+            grants: vec![Grant::scope(
+                "mohrss.skill-level",
+                "6-18-02-04",
+                &[Level::L5, Level::L4],
+                "2010-01-01".parse().unwrap(),
+            )],
             institution_type: Some("S".into()),
             institution_code: Some("0000".into()),
             ..authority()

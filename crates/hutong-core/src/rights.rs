@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::certificate::Certificate;
 use crate::date::Day;
 use crate::ids::Level;
-use crate::issuer::{Issuer, IssuerRole, IssuerStatus};
+use crate::issuer::{Issuer, IssuerRole};
 use crate::policy::Policy;
 
 /// The one party a token acts for.
@@ -115,7 +115,7 @@ impl Actor {
                         "issuer: {id} is a department authority, not an institution \
                          (its token is an authority's)"
                     )),
-                    Some(i) if i.status == IssuerStatus::Removed => {
+                    Some(i) if i.removed_on.is_some() => {
                         out.push(format!("issuer: {id} is removed from the register"))
                     }
                     Some(_) => {}
@@ -1736,8 +1736,7 @@ mod tests {
         );
         assert!(m.contains("not an institution"), "{m}");
         let mut removed = inst_a.clone();
-        removed.status = IssuerStatus::Removed;
-        removed.status_since = Some(d("2025-01-01"));
+        removed.removed_on = Some(d("2025-01-01"));
         let m = one(&a, Some(&removed));
         assert!(m.contains("removed"), "{m}");
         let bad = Actor::Institution {

@@ -6,9 +6,11 @@
 //!
 //! 1. `registered`: the certificate is in the registry (always passed by a certificate found).
 //! 2. `issuer`: its issuer is registered, and was allowed to issue this kind (and, for skill level
-//!    certificates, this occupation and level) on the issue date ([`Issuer::issue_right`]). An
-//!    issuer removed or suspended since does not fail the check: certificates issued before stay
-//!    valid unless revoked one by one (POLICY.md §6, unconfirmed, so marked provisional).
+//!    certificates, this occupation and level) on the issue date, by the grants and suspension
+//!    periods in force that day ([`Issuer::issue_right`]). An issuer removed or suspended since,
+//!    or whose grant ended since, does not fail the check: certificates issued before stay
+//!    valid unless revoked one by one (POLICY.md §6, unconfirmed, so marked provisional when the
+//!    issuer is suspended or removed on the day asked).
 //! 3. `state-recognised`: the kind's qualification is in the National Occupational Qualification
 //!    Directory, or it is a skill level certificate issued by a registered evaluation institution.
 //! 4. `status`: the certificate's lifecycle status on the day asked: passed when `valid` or
@@ -124,6 +126,25 @@ pub enum Why {
         registered_on: Day,
         registration: IssuerStatus,
     },
+    /// The issuer was suspended on the issue date, by the period from `from` (to its
+    /// reinstatement on `until`, when it has been reinstated).
+    IssuerSuspended {
+        on: Day,
+        from: Day,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        until: Option<Day>,
+    },
+    /// The issuer held `grant`, but it ended on `ended` (its last day in force), before the
+    /// issue date.
+    GrantEnded {
+        grant: Grant,
+        ended: Day,
+    },
+    /// The issuer holds `grant` only from `from`, after the issue date.
+    GrantNotYetInForce {
+        grant: Grant,
+        from: Day,
+    },
     /// A skill level certificate without an occupation or a level.
     NoOccupationOrLevel,
     /// The institution's registered scope lacks this occupation at this level.
@@ -191,6 +212,9 @@ impl Why {
             Why::IssuerNotRegistered => "issuer-not-registered",
             Why::KindNotGranted { .. } => "kind-not-granted",
             Why::IssuerNotInGoodStanding { .. } => "issuer-not-in-good-standing",
+            Why::IssuerSuspended { .. } => "issuer-suspended",
+            Why::GrantEnded { .. } => "grant-ended",
+            Why::GrantNotYetInForce { .. } => "grant-not-yet-in-force",
             Why::NoOccupationOrLevel => "no-occupation-or-level",
             Why::OutOfScope { .. } => "out-of-scope",
             Why::Granted { .. } => "granted",
@@ -233,6 +257,41 @@ impl Why {
                 on: *day,
                 registered_on: *registered_on,
                 registration: *status,
+            },
+            IssueRefusal::Suspended {
+                day, from, until, ..
+            } => Why::IssuerSuspended {
+                on: *day,
+                from: *from,
+                until: *until,
+            },
+            IssueRefusal::GrantEnded {
+                kind,
+                occupation,
+                level,
+                ended,
+                ..
+            } => Why::GrantEnded {
+                grant: Grant {
+                    kind: kind.clone(),
+                    occupation: occupation.clone(),
+                    level: *level,
+                },
+                ended: *ended,
+            },
+            IssueRefusal::GrantNotYetInForce {
+                kind,
+                occupation,
+                level,
+                from,
+                ..
+            } => Why::GrantNotYetInForce {
+                grant: Grant {
+                    kind: kind.clone(),
+                    occupation: occupation.clone(),
+                    level: *level,
+                },
+                from: *from,
             },
             IssueRefusal::NoOccupationOrLevel => Why::NoOccupationOrLevel,
             IssueRefusal::OutOfScope {
@@ -568,7 +627,7 @@ pub fn verify(
                 reason_en: refusal.to_string().into(),
                 provisional: false,
             },
-            Ok(()) if iss.status == IssuerStatus::Registered => Check {
+            Ok(()) if iss.status_on(day).0 == IssuerStatus::Registered => Check {
                 id: CheckId::Issuer,
                 outcome: Outcome::Pass,
                 why: Why::Granted {
@@ -595,27 +654,28 @@ pub fn verify(
                     fact: FactKind::Issuer,
                     id: iss.id.clone(),
                 });
-                let since = iss.status_since.map(|d| d.to_string()).unwrap_or_default();
+                let (registration, since_day) = iss.status_on(day);
+                let since = since_day.map(|d| d.to_string()).unwrap_or_default();
                 Check {
                     id: CheckId::Issuer,
                     outcome: Outcome::Pass,
                     why: Why::GrantedBeforeDeregistration {
                         grant: grant(cert),
-                        registration: iss.status,
-                        since: iss.status_since,
+                        registration,
+                        since: since_day,
                     },
                     reason_zh: format!(
                         "{}在颁发日有权颁发此类证书{}；该机构自 {since} 起{}，此前颁发的证书除被单独撤销外仍然有效",
                         iss.name_zh,
                         scope_zh(cert).unwrap_or_default(),
-                        iss.status.name_zh()
+                        registration.name_zh()
                     )
                     .into(),
                     reason_en: format!(
                         "{} was entitled to issue this kind{} on the issue date; it is {} since {since}, and certificates issued before stay valid unless revoked one by one",
                         iss.name_en.as_deref().unwrap_or(&iss.name_zh),
                         scope_en(cert).unwrap_or_default(),
-                        iss.status.name_en()
+                        registration.name_en()
                     )
                     .into(),
                     provisional: true,
@@ -877,7 +937,7 @@ mod tests {
     use crate::certificate::AdminState;
     use crate::holder::HolderSecret;
     use crate::ids::Level;
-    use crate::issuer::ScopeEntry;
+    use crate::issuer::Grant as Right;
 
     fn policy() -> Policy {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
@@ -965,13 +1025,12 @@ mod tests {
             department: "mem".into(),
             role: IssuerRole::Authority,
             region: Some("44".into()),
-            kinds: vec!["mem.electrical.low-voltage".into()],
-            scope: vec![],
+            grants: vec![Right::kind("mem.electrical.low-voltage", d("2010-01-01"))],
             institution_type: None,
             institution_code: None,
             registered_on: d("2010-01-01"),
-            status: IssuerStatus::Registered,
-            status_since: None,
+            suspensions: vec![],
+            removed_on: None,
             contact: None,
         }
     }
@@ -983,11 +1042,12 @@ mod tests {
             name_en: None,
             department: "mohrss".into(),
             role: IssuerRole::Institution,
-            kinds: vec!["mohrss.skill-level".into()],
-            scope: vec![ScopeEntry {
-                occupation: "6-18-02-04".into(),
-                levels: vec![Level::L5, Level::L4],
-            }],
+            grants: vec![Right::scope(
+                "mohrss.skill-level",
+                "6-18-02-04",
+                &[Level::L5, Level::L4],
+                d("2010-01-01"),
+            )],
             institution_type: Some("S".into()),
             institution_code: Some("0000".into()),
             ..authority()
@@ -1121,7 +1181,7 @@ mod tests {
         );
 
         let mut wrong_kind = authority();
-        wrong_kind.kinds = vec!["mem.welding.brazing".into()];
+        wrong_kind.grants = vec![Right::kind("mem.welding.brazing", d("2010-01-01"))];
         let v = verify(&p, &mem_cert(), Some(&wrong_kind), d("2025-01-10"));
         assert_eq!(v.checks[1].outcome, Outcome::Fail);
         assert_eq!(v.checks[1].why.code(), "kind-not-granted");
@@ -1151,8 +1211,7 @@ mod tests {
 
         // Removed later: still recognised, with the provisional mark of POLICY.md §6.
         let mut removed = institution();
-        removed.status = IssuerStatus::Removed;
-        removed.status_since = Some(d("2025-06-30"));
+        removed.removed_on = Some(d("2025-06-30"));
         let v = verify(&p, &skill_cert(), Some(&removed), d("2026-11-01"));
         assert_eq!(v.checks[1].outcome, Outcome::Pass);
         assert!(v.checks[1].provisional);
@@ -1389,7 +1448,7 @@ mod tests {
             }
         );
         let mut other = authority();
-        other.kinds = vec!["mem.welding.brazing".into()];
+        other.grants = vec![Right::kind("mem.welding.brazing", d("2010-01-01"))];
         let v = verify(&p, &mem_cert(), Some(&other), d("2025-01-10"));
         assert_eq!(
             v.checks[1].why,
@@ -1431,8 +1490,7 @@ mod tests {
             }
         );
         let mut removed = institution();
-        removed.status = IssuerStatus::Removed;
-        removed.status_since = Some(d("2025-06-30"));
+        removed.removed_on = Some(d("2025-06-30"));
         let v = verify(&p, &skill_cert(), Some(&removed), d("2026-11-01"));
         assert_eq!(v.checks[1].why.code(), "granted-before-deregistration");
         assert!(v.checks[1].provisional);

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hutong_core::issuer::{IssuerRole, IssuerStatus};
+use hutong_core::issuer::{Grant, IssuerRole};
 use hutong_core::number::{self, Decoded, NumberScheme, RecordContext};
 use hutong_core::policy::{Policy, PolicyErrors, Source};
 use hutong_core::record::{RecordInput, check_record};
@@ -50,18 +50,17 @@ fn mohurd_shanxi(p: &Policy) -> Issuer {
         department: "mohurd".into(),
         role: IssuerRole::Authority,
         region: Some("14".into()),
-        kinds: p
+        grants: p
             .kinds
             .values()
             .filter(|k| k.department == "mohurd")
-            .map(|k| k.id.clone())
+            .map(|k| Grant::kind(&k.id, "2000-01-01".parse().unwrap()))
             .collect(),
-        scope: vec![],
         institution_type: None,
         institution_code: None,
         registered_on: "2000-01-01".parse().unwrap(),
-        status: IssuerStatus::Registered,
-        status_since: None,
+        suspensions: vec![],
+        removed_on: None,
         contact: None,
     }
 }

@@ -297,6 +297,31 @@ fn why(o: &mut Out, w: &Why) {
             o.day(*registered_on);
             field(o, "registration", registration.id());
         }
+        Why::IssuerSuspended { on, from, until } => {
+            o.raw(",");
+            o.key("on");
+            o.day(*on);
+            o.raw(",");
+            o.key("from");
+            o.day(*from);
+            o.some_day("until", *until);
+        }
+        Why::GrantEnded { grant, ended } => {
+            o.raw(",");
+            o.key("grant");
+            grant_object(o, grant);
+            o.raw(",");
+            o.key("ended");
+            o.day(*ended);
+        }
+        Why::GrantNotYetInForce { grant, from } => {
+            o.raw(",");
+            o.key("grant");
+            grant_object(o, grant);
+            o.raw(",");
+            o.key("from");
+            o.day(*from);
+        }
         Why::OutOfScope { occupation, level } => {
             field(o, "occupation", occupation);
             field(o, "level", level.id());
@@ -400,6 +425,24 @@ mod tests {
                 on: day,
                 registered_on: day,
                 registration: IssuerStatus::Suspended,
+            },
+            Why::IssuerSuspended {
+                on: day,
+                from: day,
+                until: Some(day),
+            },
+            Why::IssuerSuspended {
+                on: day,
+                from: day,
+                until: None,
+            },
+            Why::GrantEnded {
+                grant: grant(Some("6-31-01-03"), Some(Level::L4)),
+                ended: day,
+            },
+            Why::GrantNotYetInForce {
+                grant: grant(None, None),
+                from: day,
             },
             Why::NoOccupationOrLevel,
             Why::OutOfScope {

@@ -201,7 +201,7 @@ impl<'a> LookupAnswer<'a> {
             return LookupAnswer::not_found(policy, as_of);
         }
         let certificates: Vec<CertificateResult<'a>> =
-            found.iter().map(|v| result(policy, v)).collect();
+            found.iter().map(|v| result(policy, v, as_of)).collect();
         let any_provisional = found.iter().any(|v| !v.verification.provisional.is_empty());
         LookupAnswer {
             found: true,
@@ -236,7 +236,7 @@ fn provisional_view(f: &ProvisionalFact) -> ProvisionalView<'_> {
     }
 }
 
-fn result<'a>(policy: &'a Policy, v: &'a Verified) -> CertificateResult<'a> {
+fn result<'a>(policy: &'a Policy, v: &'a Verified, as_of: Day) -> CertificateResult<'a> {
     let c = &v.cert;
     let kind = policy.kind(&c.kind);
     let report = v.verification.status;
@@ -286,8 +286,8 @@ fn result<'a>(policy: &'a Policy, v: &'a Verified) -> CertificateResult<'a> {
                     name_zh: &r.name_zh,
                     name_en: &r.name_en,
                 }),
-            registration: i.status.id(),
-            registration_since: i.status_since,
+            registration: i.status_on(as_of).0.id(),
+            registration_since: i.status_on(as_of).1,
             contact: i.contact.as_deref(),
         },
         None => IssuerView {

@@ -226,3 +226,29 @@ async fn r8_06_an_unknown_event_cannot_be_stored() {
     let m = format!("{e:?}");
     assert!(m.contains("event_kind_known"), "{m}");
 }
+
+/// An issuer record stored before grants and suspension periods (`kinds`, `scope`, `status`,
+/// `status_since`) still reads, as the same rights and the same removal.
+#[tokio::test]
+async fn an_issuer_record_of_the_older_form_still_reads() {
+    let Some(db) = TestDatabase::create("older issuer record").await else {
+        return;
+    };
+    let s = db.open().await;
+    client(db.url())
+        .await
+        .batch_execute(
+            r#"INSERT INTO issuers (id, record) VALUES ('mem.44', '{"id":"mem.44","name_zh":"广东省应急管理厅","department":"mem","role":"authority","region":"44","kinds":["mem.electrical.low-voltage","mem.welding.fusion-cutting"],"registered_on":"2019-01-01","status":"removed","status_since":"2025-06-01"}')"#,
+        )
+        .await
+        .unwrap();
+    let i = s.issuer("mem.44").await.unwrap().unwrap();
+    let day = |t: &str| t.parse().unwrap();
+    assert_eq!(
+        i.kinds_on(day("2024-01-01")),
+        ["mem.electrical.low-voltage", "mem.welding.fusion-cutting"]
+    );
+    assert_eq!(i.removed_on, Some(day("2025-06-01")));
+    assert!(i.was_active_on(day("2025-05-31")) && !i.was_active_on(day("2025-06-01")));
+    assert_eq!(s.issuers().await.unwrap(), [i]);
+}

@@ -437,3 +437,53 @@ async fn r8_24_the_concurrency_check_catches_a_batch_stored_row_by_row() {
         .unwrap_or_default();
     assert!(msg.contains("a batch was visible in part"), "{msg}");
 }
+
+/// An issuer record stored before grants and suspension periods (`kinds`, `scope`, `status`,
+/// `status_since`) still reads, as the same rights and the same suspension.
+#[tokio::test]
+async fn an_issuer_record_of_the_older_form_still_reads() {
+    let (_dir, path) = temp_db();
+    let s = SqliteStore::open(&path).unwrap();
+    let raw = Connection::open(&path).unwrap();
+    raw.execute(
+        "INSERT INTO issuers (id, record) VALUES ('inst.s0000-44-000001', ?1)",
+        [r#"{"id":"inst.s0000-44-000001","name_zh":"广东某中心","department":"mohrss","role":"institution","region":"44","kinds":["mohrss.skill-level"],"scope":[{"occupation":"6-18-02-04","levels":["5","4"]}],"institution_type":"S","institution_code":"0000","registered_on":"2021-01-01","status":"suspended","status_since":"2025-06-01"}"#],
+    )
+    .unwrap();
+    let i: Issuer = s.issuer("inst.s0000-44-000001").await.unwrap().unwrap();
+    let day = |t: &str| t.parse().unwrap();
+    assert_eq!(
+        i.grants,
+        [hutong_core::Grant::scope(
+            "mohrss.skill-level",
+            "6-18-02-04",
+            &[hutong_core::Level::L5, hutong_core::Level::L4],
+            day("2021-01-01"),
+        )]
+    );
+    assert_eq!(i.suspensions.len(), 1);
+    assert!(i.was_active_on(day("2025-05-31")) && !i.was_active_on(day("2025-06-01")));
+    // Written back (as an amendment, through the journal), it is stored in the new form and
+    // reads the same.
+    let stored = s.issuer("inst.s0000-44-000001").await.unwrap();
+    s.put_issuers(
+        &[hutong_store::IssuerWrite {
+            before: stored,
+            after: i.clone(),
+            after_sha256: conformance::issuer_hash(&i),
+            change: r#"{"change":"amended"}"#.into(),
+        }],
+        "test",
+        1,
+    )
+    .await
+    .unwrap();
+    let record: String = raw
+        .query_row("SELECT record FROM issuers", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        record.contains("\"grants\"") && !record.contains("\"kinds\""),
+        "{record}"
+    );
+    assert_eq!(s.issuers().await.unwrap(), [i]);
+}

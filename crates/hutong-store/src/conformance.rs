@@ -10,7 +10,7 @@
 
 use hutong_core::date::Day;
 use hutong_core::{
-    AdminState, Certificate, HolderKey, Issuer, IssuerRole, IssuerStatus, Level, ScopeEntry,
+    AdminState, Certificate, Grant, HolderKey, Issuer, IssuerChange, IssuerRole, Level,
 };
 
 use hutong_core::journal::{self, CertChange, Subject};
@@ -112,13 +112,12 @@ pub fn sample_issuer(id: &str) -> Issuer {
         department: "mem".into(),
         role: IssuerRole::Authority,
         region: Some("44".into()),
-        kinds: vec!["mem.electrical.low-voltage".into()],
-        scope: vec![],
+        grants: vec![Grant::kind("mem.electrical.low-voltage", day("2015-01-01"))],
         institution_type: None,
         institution_code: None,
         registered_on: day("2015-01-01"),
-        status: IssuerStatus::Registered,
-        status_since: None,
+        suspensions: vec![],
+        removed_on: None,
         contact: Some("020-00000000".into()),
     }
 }
@@ -157,13 +156,37 @@ pub async fn issuers_round_trip_and_replace(s: &dyn Store) {
     let mut inst = sample_issuer("inst.s0000-44-000001");
     inst.role = IssuerRole::Institution;
     inst.department = "mohrss".into();
-    inst.kinds = vec!["mohrss.skill-level".into()];
-    inst.scope = vec![ScopeEntry {
-        occupation: "6-18-02-04".into(),
-        levels: vec![Level::L5, Level::L4],
-    }];
+    // An institution with history: a grant that ended and a suspension that was lifted.
+    inst.grants = vec![
+        Grant {
+            valid_until: Some(day("2020-12-31")),
+            ..Grant::scope(
+                "mohrss.skill-level",
+                "6-31-01-03",
+                &[Level::L5],
+                day("2015-01-01"),
+            )
+        },
+        Grant::scope(
+            "mohrss.skill-level",
+            "6-18-02-04",
+            &[Level::L5, Level::L4],
+            day("2015-01-01"),
+        ),
+    ];
     inst.institution_type = Some("S".into());
     inst.institution_code = Some("0000".into());
+    for change in [
+        IssuerChange::Suspended {
+            from: day("2022-03-01"),
+            reason: Some("质量督导".into()),
+        },
+        IssuerChange::Reinstated {
+            on: day("2022-09-01"),
+        },
+    ] {
+        inst = change.apply(Some(&inst)).expect("a valid change");
+    }
     register(s, &[a.clone(), inst.clone()]).await;
     assert_eq!(s.issuer("mem.44").await.unwrap(), Some(a.clone()));
     assert_eq!(
@@ -171,8 +194,12 @@ pub async fn issuers_round_trip_and_replace(s: &dyn Store) {
         Some(inst.clone())
     );
     assert_eq!(s.issuer("nobody").await.unwrap(), None);
-    a.status = IssuerStatus::Suspended;
-    a.status_since = Some(day("2026-01-01"));
+    a = IssuerChange::Suspended {
+        from: day("2026-01-01"),
+        reason: None,
+    }
+    .apply(Some(&a))
+    .expect("a valid change");
     let before = s.issuer("mem.44").await.unwrap();
     let entries = s
         .put_issuers(

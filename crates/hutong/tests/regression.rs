@@ -611,3 +611,42 @@ fn r8_01_bench_verify_works_from_a_fresh_folder() {
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     assert!(dir.path().join("data/hutong.db").is_file());
 }
+
+/// An issuers entry refused as a whole (here a suspended `status` of the older form without
+/// its date) is reported at its own `[[issuer]]` line, not at the first entry's; a wrong key
+/// keeps its own line.
+#[test]
+fn an_issuers_entry_refused_as_a_whole_is_reported_at_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = "[[issuer]]\nid = \"mem.44\"\nname_zh = \"广东省应急管理厅\"\ndepartment = \"mem\"\nrole = \"authority\"\nregion = \"44\"\nregistered_on = 2018-04-01\ngrants = [{ kind = \"mem.electrical.low-voltage\", valid_from = 2018-04-01 }]\n\n";
+    let old = "[[issuer]]\nid = \"mem.45\"\nname_zh = \"某应急管理厅\"\ndepartment = \"mem\"\nrole = \"authority\"\nregion = \"44\"\nkinds = [\"mem.electrical.low-voltage\"]\nregistered_on = 2018-04-01\n";
+    std::fs::write(
+        d.join("a.toml"),
+        format!("{good}{old}status = \"suspended\"\n"),
+    )
+    .unwrap();
+    let o = run(d, &["issuers", "import", "a.toml"]);
+    assert_ne!(code(&o), 0);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("a.toml:10: status_since: a suspended issuer needs the date it took effect"),
+        "{err}"
+    );
+    std::fs::write(d.join("b.toml"), format!("{good}{old}regoin = \"44\"\n")).unwrap();
+    let err = text(&run(d, &["issuers", "import", "b.toml"]).stderr);
+    assert!(err.contains("b.toml:18: unknown field `regoin`"), "{err}");
+    // Both forms read: the older entry, fixed, is stored beside the newer one.
+    std::fs::write(
+        d.join("c.toml"),
+        format!("{good}{old}status = \"suspended\"\nstatus_since = 2025-01-01\n"),
+    )
+    .unwrap();
+    let o = run(d, &["issuers", "import", "c.toml"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let list = text(&run(d, &["issuers", "list", "--json"]).stdout);
+    assert!(
+        list.contains(r#""suspensions":[{"from":"2025-01-01"}]"#) && !list.contains("\"kinds\""),
+        "{list}"
+    );
+}

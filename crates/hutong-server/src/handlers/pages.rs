@@ -170,5 +170,11 @@ pub async fn directory(State(state): State<AppState>, lang: Lang) -> Markup {
 
 pub async fn issuers(State(state): State<AppState>, lang: Lang) -> Markup {
     let register = state.issuers();
-    pages::issuers::page(lang, state.settings.demo, &state.policy(), register.all())
+    pages::issuers::page(
+        lang,
+        state.settings.demo,
+        &state.policy(),
+        register.all(),
+        hutong_core::date::today_in_china(),
+    )
 }

@@ -1,15 +1,23 @@
 //! The register of issuers: department authorities and evaluation institutions, with what each
-//! may issue and its registration status.
+//! may issue and since when (rights that ended stay listed, with their dates), and its
+//! registration status with its history of suspensions.
 
 use std::sync::Arc;
 
 use maud::{Markup, html};
 
-use hutong_core::{Issuer, IssuerRole, IssuerStatus, Policy};
+use hutong_core::{Day, Grant, Issuer, IssuerRole, IssuerStatus, Policy};
 
 use crate::pages::{Lang, layout};
 
-pub fn page(lang: Lang, demo: bool, policy: &Policy, issuers: &[Arc<Issuer>]) -> Markup {
+/// The register as it stands on `today`.
+pub fn page(
+    lang: Lang,
+    demo: bool,
+    policy: &Policy,
+    issuers: &[Arc<Issuer>],
+    today: Day,
+) -> Markup {
     let authorities = issuers.iter().filter(|i| i.role == IssuerRole::Authority);
     let institutions = issuers.iter().filter(|i| i.role == IssuerRole::Institution);
     let body = html! {
@@ -32,10 +40,13 @@ pub fn page(lang: Lang, demo: bool, policy: &Policy, issuers: &[Arc<Issuer>]) ->
                     td { (name(lang, i)) br; span.muted { code { (i.id) } } }
                     td { (department(lang, policy, &i.department)) }
                     td { (region(lang, policy, i)) }
-                    td { @for k in &i.kinds {
-                        div { (policy.kind(k).map(|k| lang.t(&k.name_zh, &k.name_en)).unwrap_or(k)) }
+                    td { @for g in &i.grants {
+                        div.grant.ended[ended(g, today)] {
+                            (policy.kind(&g.kind).map(|k| lang.t(&k.name_zh, &k.name_en)).unwrap_or(&g.kind))
+                            " " span.muted { (period(lang, g, today)) }
+                        }
                     } }
-                    td { (status(lang, i)) }
+                    td { (status(lang, i, today)) }
                 }
             } }
         } }
@@ -52,17 +63,19 @@ pub fn page(lang: Lang, demo: bool, policy: &Policy, issuers: &[Arc<Issuer>]) ->
                 tr data-issuer=(i.id) {
                     td { (name(lang, i)) br; span.muted { code { (i.id) } } }
                     td { (region(lang, policy, i)) }
-                    td { @for s in &i.scope {
-                        div {
-                            (policy.occupation(&s.occupation).map(|o| lang.t(&o.name_zh, &o.name_en)).unwrap_or(&s.occupation))
+                    td { @for g in &i.grants {
+                        @let occupation = g.occupation.as_deref().unwrap_or("");
+                        div.grant.ended[ended(g, today)] {
+                            (policy.occupation(occupation).map(|o| lang.t(&o.name_zh, &o.name_en)).unwrap_or(occupation))
                             " "
-                            span.muted { @for (n, l) in s.levels.iter().enumerate() {
+                            span.muted { @for (n, l) in g.levels.iter().enumerate() {
                                 @if n > 0 { "、" }
                                 (lang.t(l.name_zh(), l.id()))
                             } }
+                            " " span.muted { (period(lang, g, today)) }
                         }
                     } }
-                    td { (status(lang, i)) }
+                    td { (status(lang, i, today)) }
                     td.muted { (i.contact.as_deref().unwrap_or("")) }
                 }
             } }
@@ -92,13 +105,111 @@ fn region<'a>(lang: Lang, policy: &'a Policy, i: &'a Issuer) -> &'a str {
     }
 }
 
-fn status(lang: Lang, i: &Issuer) -> Markup {
+/// Whether the grant ended before `today`.
+fn ended(g: &Grant, today: Day) -> bool {
+    g.valid_until.is_some_and(|u| u < today)
+}
+
+/// When a grant is in force: `自 2019-09-01 起`, `2019-09-01 至 2023-12-31（已终止）`, …
+fn period(lang: Lang, g: &Grant, today: Day) -> String {
+    let from = g.valid_from;
+    match g.valid_until {
+        None if from > today => match lang {
+            Lang::Zh => format!("（自 {from} 起生效）"),
+            Lang::En => format!("(from {from})"),
+        },
+        None => match lang {
+            Lang::Zh => format!("（自 {from} 起）"),
+            Lang::En => format!("(since {from})"),
+        },
+        Some(until) if until < today => match lang {
+            Lang::Zh => format!("（{from} 至 {until}，已终止）"),
+            Lang::En => format!("({from} to {until}, ended)"),
+        },
+        Some(until) => match lang {
+            Lang::Zh => format!("（{from} 至 {until}）"),
+            Lang::En => format!("({from} to {until})"),
+        },
+    }
+}
+
+fn status(lang: Lang, i: &Issuer, today: Day) -> Markup {
+    let (status, since) = i.status_on(today);
     html! {
-        (lang.t(i.status.name_zh(), i.status.name_en()))
-        @if i.status != IssuerStatus::Registered {
-            @if let Some(since) = i.status_since { (lang.t("（自 ", " (since ")) (since) (lang.t("）", ")")) }
+        (lang.t(status.name_zh(), status.name_en()))
+        @if status != IssuerStatus::Registered {
+            @if let Some(since) = since { (lang.t("（自 ", " (since ")) (since) (lang.t("）", ")")) }
         } @else {
             span.muted { (lang.t("，", ", ")) (lang.t("登记于 ", "registered ")) (i.registered_on) }
         }
+        @for s in &i.suspensions {
+            div.muted.suspension {
+                @match s.until {
+                    Some(until) => {
+                        (lang.t("曾暂停：", "suspended ")) (s.from)
+                        (lang.t(" 至 ", " until ")) (until)
+                        (lang.t("（已恢复）", " (reinstated)"))
+                    }
+                    None => { (lang.t("暂停自 ", "suspended since ")) (s.from) }
+                }
+                @if let Some(reason) = &s.reason { (lang.t("：", ": ")) (reason) }
+            }
+        }
+        @if let Some(on) = i.removed_on.filter(|on| *on > today) {
+            div.muted { (lang.t("将于 ", "to be removed on ")) (on) (lang.t(" 移出名录", "")) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A grant that ended and a suspension that was lifted are shown, with their dates, in
+    /// both languages.
+    #[test]
+    fn ended_grants_and_past_suspensions_are_shown_with_their_dates() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
+        let policy = Policy::load_dir(&dir).unwrap();
+        let inst: Issuer = toml::from_str(
+            r#"
+            id = "inst.s0000-44-000001"
+            name_zh = "广东某职业技能等级认定中心"
+            department = "mohrss"
+            role = "institution"
+            region = "44"
+            institution_type = "S"
+            institution_code = "0000"
+            registered_on = 2019-09-01
+            grants = [
+              { kind = "mohrss.skill-level", occupation = "6-31-01-03", levels = ["5", "4"], valid_from = 2019-09-01 },
+              { kind = "mohrss.skill-level", occupation = "6-18-02-04", levels = ["5"], valid_from = 2019-09-01, valid_until = 2023-12-31 },
+            ]
+            suspensions = [{ from = 2022-03-01, until = 2022-09-01, reason = "限期整改" }]
+            "#,
+        )
+        .unwrap();
+        let today = "2026-01-10".parse().unwrap();
+        let issuers = [Arc::new(inst)];
+        let zh = page(Lang::Zh, false, &policy, &issuers, today).into_string();
+        assert!(zh.contains("（自 2019-09-01 起）"), "{zh}");
+        assert!(zh.contains("焊工"), "{zh}");
+        assert!(zh.contains("（2019-09-01 至 2023-12-31，已终止）"), "{zh}");
+        assert!(zh.contains("class=\"grant ended\""), "{zh}");
+        assert!(
+            zh.contains("曾暂停：2022-03-01 至 2022-09-01（已恢复）：限期整改"),
+            "{zh}"
+        );
+        assert!(zh.contains("已登记"), "{zh}");
+        let en = page(Lang::En, false, &policy, &issuers, today).into_string();
+        assert!(en.contains("(2019-09-01 to 2023-12-31, ended)"), "{en}");
+        assert!(
+            en.contains("suspended 2022-03-01 until 2022-09-01 (reinstated)"),
+            "{en}"
+        );
+        // On a day inside the suspension, the status says so.
+        let then = "2022-05-01".parse().unwrap();
+        let en = page(Lang::En, false, &policy, &issuers, then).into_string();
+        assert!(en.contains("suspended (since 2022-03-01)"), "{en}");
     }
 }

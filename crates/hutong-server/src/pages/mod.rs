@@ -62,7 +62,7 @@ h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.15rem;margin:1.5rem 0 .5r
 table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--muted);font-weight:600;font-size:.9rem}.num{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:var(--muted);font-size:.9rem}.banner{background:#fff7e0;border:1px solid #f0d58a;padding:.5rem 1rem;border-radius:.5rem}
-.scroll{overflow-x:auto}footer{color:var(--muted);font-size:.85rem}
+.scroll{overflow-x:auto}footer{color:var(--muted);font-size:.85rem}.grant.ended{color:var(--muted)}
 form label{display:block;margin:.5rem 0 .2rem;font-weight:600}
 input,select{width:100%;font:inherit;padding:.55rem .6rem;border:1px solid #b8c0cc;border-radius:.35rem;background:#fff}
 button{margin-top:.8rem;font:inherit;font-weight:600;padding:.6rem 1.4rem;border:0;border-radius:.35rem;background:var(--accent);color:#fff;cursor:pointer}

@@ -20,8 +20,8 @@ use rand::{Rng, SeedableRng};
 
 use hutong_core::date::Day;
 use hutong_core::{
-    AdminState, Certificate, HolderSecret, Issuer, IssuerRole, IssuerStatus, Level, Policy,
-    ResidentId, ScopeEntry, Status,
+    AdminState, Certificate, Grant, HolderSecret, Issuer, IssuerRole, Level, Policy, ResidentId,
+    Status, Suspension,
 };
 use hutong_store::{InsertMode, RowOutcome, Store};
 
@@ -116,14 +116,16 @@ fn day(y: i32, m: u32, d: u32) -> Day {
 }
 
 /// The demo's issuers: for each province a mem, a mohurd and a samr authority, and three
-/// evaluation institutions (one of them removed from the register in 2025).
+/// evaluation institutions. Some have history: one institution was removed from the register in
+/// 2025, one was suspended for half of 2022 and reinstated, and the employers' welder grants
+/// ended in 2023.
 pub fn issuers(policy: &Policy) -> Vec<Issuer> {
-    let kinds_of = |dept: &str| -> Vec<String> {
+    let grants_of = |dept: &str| -> Vec<Grant> {
         policy
             .kinds
             .values()
             .filter(|k| k.department == dept && !k.skill_level)
-            .map(|k| k.id.clone())
+            .map(|k| Grant::kind(&k.id, day(2010, 1, 1)))
             .collect()
     };
     let mut out = Vec::new();
@@ -160,13 +162,12 @@ pub fn issuers(policy: &Policy) -> Vec<Issuer> {
                 department: dept.to_string(),
                 role: IssuerRole::Authority,
                 region: Some(p.to_string()),
-                kinds: kinds_of(dept),
-                scope: vec![],
+                grants: grants_of(dept),
                 institution_type: None,
                 institution_code: None,
                 registered_on: day(2010, 1, 1),
-                status: IssuerStatus::Registered,
-                status_since: None,
+                suspensions: vec![],
+                removed_on: None,
                 contact: Some(format!("12345（{region}政务服务热线）")),
             });
         }
@@ -185,6 +186,22 @@ pub fn issuers(policy: &Policy) -> Vec<Issuer> {
                 _ => ("Y", format!("1{p}0"), format!("{region}电力建设有限公司")),
             };
             let removed = n == 2 && p == "14";
+            let registered_on = day(2019, 9, 1);
+            let welder = Grant::scope(
+                "mohrss.skill-level",
+                "6-18-02-04",
+                &[Level::L5, Level::L4, Level::L3],
+                registered_on,
+            );
+            // The employers evaluated welders only until the end of 2023.
+            let welder = if n == 3 {
+                Grant {
+                    valid_until: Some(day(2023, 12, 31)),
+                    ..welder
+                }
+            } else {
+                welder
+            };
             out.push(Issuer {
                 id: format!("inst.{}{code}-{p}-{n:06}", ty.to_ascii_lowercase()),
                 name_zh: name,
@@ -192,26 +209,28 @@ pub fn issuers(policy: &Policy) -> Vec<Issuer> {
                 department: "mohrss".into(),
                 role: IssuerRole::Institution,
                 region: Some(p.to_string()),
-                kinds: vec!["mohrss.skill-level".into()],
-                scope: vec![
-                    ScopeEntry {
-                        occupation: "6-31-01-03".into(),
-                        levels: vec![Level::L5, Level::L4, Level::L3, Level::L2, Level::L1],
-                    },
-                    ScopeEntry {
-                        occupation: "6-18-02-04".into(),
-                        levels: vec![Level::L5, Level::L4, Level::L3],
-                    },
+                grants: vec![
+                    Grant::scope(
+                        "mohrss.skill-level",
+                        "6-31-01-03",
+                        &[Level::L5, Level::L4, Level::L3, Level::L2, Level::L1],
+                        registered_on,
+                    ),
+                    welder,
                 ],
                 institution_type: Some(ty.into()),
                 institution_code: Some(code),
-                registered_on: day(2019, 9, 1),
-                status: if removed {
-                    IssuerStatus::Removed
+                registered_on,
+                suspensions: if n == 1 && p == "44" {
+                    vec![Suspension {
+                        from: day(2022, 3, 1),
+                        until: Some(day(2022, 9, 1)),
+                        reason: Some("质量督导检查发现问题，限期整改".into()),
+                    }]
                 } else {
-                    IssuerStatus::Registered
+                    vec![]
                 },
-                status_since: removed.then(|| day(2025, 6, 30)),
+                removed_on: removed.then(|| day(2025, 6, 30)),
                 contact: Some(format!("0{}-{:08}", p, 60_000_000 + n * 1111)),
             });
         }
@@ -691,5 +710,52 @@ mod tests {
                 "no demo number with code {code}"
             );
         }
+    }
+
+    /// The demo issuers are valid, carry history for the pages to show (a grant that ended, a
+    /// suspension that was lifted), and every skill level certificate made is one its issuer
+    /// had the right to issue on its issue date.
+    #[test]
+    fn demo_issuers_have_history_and_certificates_respect_it() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
+        let policy = Policy::load_dir(&dir).unwrap();
+        let all = issuers(&policy);
+        for i in &all {
+            assert!(
+                i.check(&policy).is_empty(),
+                "{}: {:?}",
+                i.id,
+                i.check(&policy)
+            );
+        }
+        assert!(
+            all.iter()
+                .any(|i| i.grants.iter().any(|g| g.valid_until.is_some()))
+        );
+        assert!(
+            all.iter()
+                .any(|i| i.suspensions.iter().any(|s| s.until.is_some()))
+        );
+        let today = "2026-11-26".parse().unwrap();
+        let mut g = Generator::new(&policy, HolderSecret::from_bytes([7; 32]), 1, today);
+        let mut skill = 0;
+        for _ in 0..3000 {
+            for m in g.next_person() {
+                let Some(iss) = all.iter().find(|i| i.id == m.cert.issuer) else {
+                    panic!("{} names no demo issuer", m.cert.issuer);
+                };
+                if m.cert.kind == "mohrss.skill-level" {
+                    skill += 1;
+                }
+                let v = hutong_core::verify::verify(&policy, &m.cert, Some(iss), today);
+                assert_eq!(
+                    v.checks[1].outcome,
+                    hutong_core::verify::Outcome::Pass,
+                    "{:?}",
+                    v.checks[1]
+                );
+            }
+        }
+        assert!(skill > 100, "{skill} skill level certificates");
     }
 }

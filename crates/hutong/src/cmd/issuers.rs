@@ -42,10 +42,15 @@ pub fn read_file(
     let text = std::fs::read_to_string(path)
         .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
     let file: IssuersFile = toml::from_str(&text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start].lines().count().max(1))
-            .unwrap_or(0);
+        let line_at = |pos: usize| text[..pos].matches('\n').count() + 1;
+        let mut line = e.span().map(|s| line_at(s.start)).unwrap_or(0);
+        // An entry refused as a whole (mixing the older and newer forms, …) is reported at the
+        // first `[[issuer]]`: name the entry's own line instead.
+        if let Some((first, failing)) = failing_entry(&text)
+            && e.span().is_none_or(|s| s.start == first)
+        {
+            line = line_at(failing);
+        }
         invalid(format!("{}:{line}: {}", path.display(), e.message().trim()))
     })?;
     let mut problems = Vec::new();
@@ -81,6 +86,27 @@ pub fn read_file(
     Ok(file.issuer.into_iter().map(|s| s.into_inner()).collect())
 }
 
+/// Where the first `[[issuer]]` entry starts, and where the first entry that does not read as an
+/// issuer (each read on its own) starts.
+fn failing_entry(text: &str) -> Option<(usize, usize)> {
+    #[derive(Deserialize)]
+    struct Entries {
+        #[serde(default)]
+        issuer: Vec<toml::Spanned<toml::Table>>,
+    }
+    let entries: Entries = toml::from_str(text).ok()?;
+    let first = entries.issuer.first()?.span().start;
+    entries
+        .issuer
+        .iter()
+        .find(|t| {
+            toml::Value::Table(t.get_ref().clone())
+                .try_into::<Issuer>()
+                .is_err()
+        })
+        .map(|t| (first, t.span().start))
+}
+
 pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
     let config = Config::load(global)?;
     crate::config::init_logging(&config.log);
@@ -113,6 +139,7 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
                 );
             }
             Command::List { json } => {
+                let today = hutong_core::date::today_in_china();
                 let mut out = std::io::stdout().lock();
                 for i in ctx.store.issuers().await? {
                     let line = if json {
@@ -124,7 +151,7 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
                             i.department,
                             format!("{:?}", i.role).to_lowercase(),
                             i.region.as_deref().unwrap_or("--"),
-                            i.status.id(),
+                            i.status_on(today).0.id(),
                             i.name_zh
                         )
                     };
