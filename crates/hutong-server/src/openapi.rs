@@ -328,6 +328,7 @@ pub fn write_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(write::history))
         .routes(routes!(write::create_token))
         .routes(routes!(write::revoke_token))
+        .routes(routes!(write::change_issuer))
         .split_for_parts();
     // A policy folder is a few hundred kilobytes: that one body may be larger.
     let (policy, policy_doc) = OpenApiRouter::new()

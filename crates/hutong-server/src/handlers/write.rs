@@ -1057,3 +1057,136 @@ pub fn checked_policy(
         .map_err(|e| e.0.iter().map(|p| p.to_string()).collect::<Vec<_>>())?;
     Ok((policy, files.into_iter().collect()))
 }
+
+/// The body of `POST /api/v1/issuers/changes`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerChangeBody {
+    /// The issuer's id.
+    pub issuer: String,
+    /// The change, tagged by `change`: `{"change": "registered", …the issuer record…}`,
+    /// `{"change": "scope-granted", "kind": …, "occupation": …, "levels": […], "valid_from": …}`,
+    /// `{"change": "scope-withdrawn", "kind": …, "occupation": …, "levels": […], "last_day": …}`,
+    /// `{"change": "suspended", "from": …, "reason": …}`, `{"change": "reinstated", "on": …}`,
+    /// `{"change": "removed", "on": …}`.
+    #[schema(value_type = Object)]
+    pub change: hutong_core::IssuerChange,
+}
+
+/// Change the register of institutions (regulators, within their region): register, grant or
+/// withdraw a scope, suspend, reinstate, remove. A change appends to the institution's history
+/// and never overwrites it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/issuers/changes",
+    tag = "writes",
+    security(("bearer" = [])),
+    request_body(content = IssuerChangeBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Changed: the issuer's status today and the journal entry", body = Object),
+        (status = 400, description = "The body is not JSON, or a field is malformed; the detail names the field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No bearer token, or one that is malformed, unknown, expired or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the token's rights; `code` and the detail name the right or the region. The refusal is journaled", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such issuer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The register changed meanwhile, or the id is registered already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused by the register's rules (a grant that overlaps or does not fit, a suspension of a suspended issuer, …), or the record does not fit the policy", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn change_issuer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    use hutong_core::IssuerChange as Change;
+    use hutong_core::rights::IssuerChange as Right;
+    let caller = authenticate(&state, &headers).await?;
+    let b: IssuerChangeBody = parse_body(&body)?;
+    let id = b.issuer.trim();
+    let policy = state.policy();
+    let right = match &b.change {
+        Change::Registered(_) => Right::Register,
+        Change::ScopeGranted(_) => Right::Grant,
+        Change::ScopeWithdrawn { .. } => Right::Withdraw,
+        Change::Suspended { .. } => Right::Suspend,
+        Change::Reinstated { .. } => Right::Reinstate,
+        Change::Removed { .. } => Right::Remove,
+    };
+    let before = state.store.issuer(id).await?;
+    let target = match (&b.change, &before) {
+        (Change::Registered(proposed), _) => {
+            if proposed.id != id {
+                return Err(field(
+                    "change.id",
+                    format!("the record's id \"{}\" is not \"{id}\"", proposed.id),
+                ));
+            }
+            proposed.clone()
+        }
+        (_, Some(stored)) => stored.clone(),
+        (_, None) => return Err(ApiError::not_found(format!("no issuer \"{id}\""))),
+    };
+    if let Err(f) = rights::authorize(
+        &caller.actor,
+        &Action::ManageIssuer {
+            change: right,
+            issuer: &target,
+        },
+        &policy,
+    ) {
+        return Err(refuse(&state, &caller, Subject::Issuer(id.to_string()), f).await);
+    }
+    if matches!(b.change, Change::Registered(_)) && before.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already-registered",
+            "Already registered",
+            format!("issuer \"{id}\" is already registered"),
+        ));
+    }
+    let after = b
+        .change
+        .apply(before.as_ref())
+        .map_err(|r| unprocessable("issuer-change-refused", r.to_string()))?;
+    let problems = after.check(&policy);
+    if !problems.is_empty() {
+        return Err(unprocessable("invalid-issuer", problems.join("; ")));
+    }
+    let (_, sha) = hutong_store::write::issuer_digest(&after);
+    let write = hutong_store::IssuerWrite {
+        before,
+        after: after.clone(),
+        after_sha256: sha,
+        change: journal::canonical(&b.change),
+    };
+    let entry = match state
+        .store
+        .put_issuers(std::slice::from_ref(&write), &caller.token, now_micros())
+        .await
+    {
+        Ok(mut e) => e.pop().ok_or_else(ApiError::internal)?,
+        Err(StoreError::Stale(_)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "busy",
+                "The register changed meanwhile",
+                format!("issuer \"{id}\" changed while this change was judged; try again"),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Err(e) = state.refresh_issuers().await {
+        tracing::warn!(error = %e, "could not reread the issuer register");
+    }
+    let (status, since) = after.status_on(today_in_china());
+    Ok(json_response(
+        StatusCode::OK,
+        json!({
+            "issuer": after.id,
+            "status": status.id(),
+            "status_since": since,
+            "kinds_today": after.kinds_on(today_in_china()),
+            "journal": { "seq": entry.seq, "at": entry.at_rfc3339(), "change": entry.kind() },
+        })
+        .to_string(),
+    ))
+}

@@ -822,3 +822,141 @@ async fn a_regulator_publishes_a_policy_and_every_answer_names_it() {
         assert_eq!(other.policy().digest, digest);
     }
 }
+
+/// An institution whose grant ends on a date can no longer issue under it afterwards; what it
+/// issued before still passes the `issuer` check; a suspension stays in its history after the
+/// reinstatement; and all of it is done by a regulator of its region, over the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regulator_narrows_and_suspends_an_institution_without_rewriting_history() {
+    for (s, _keep) in states("writes_issuers").await {
+        let f = fixture::fill(&s).await;
+        let a = actors(&s).await;
+        let inst = "inst.s0000-44-000123";
+        let yesterday = (today_in_china() - chrono::Days::new(1)).to_string();
+        let today = today_in_china().to_string();
+        let withdraw = json!({"issuer": inst, "change": {
+            "change": "scope-withdrawn", "kind": "mohrss.skill-level",
+            "occupation": "6-31-01-03", "levels": [], "last_day": yesterday}});
+        for (tok, want) in [
+            (&a.regulator_11, "outside-region"),
+            (&a.mem_44, "role-cannot"),
+            (&a.institution, "role-cannot"),
+        ] {
+            let r = post(&s, "/api/v1/issuers/changes", Some(tok), &withdraw).await;
+            assert_eq!(
+                (r.status, code(&r).as_str()),
+                (StatusCode::FORBIDDEN, want),
+                "{}",
+                r.body
+            );
+        }
+        let r = post(
+            &s,
+            "/api/v1/issuers/changes",
+            Some(&a.regulator_44),
+            &withdraw,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        // No more issuing under the ended grant...
+        let r = post(
+            &s,
+            "/api/v1/certificates",
+            Some(&a.institution),
+            &skill_issue(50),
+        )
+        .await;
+        assert_eq!(
+            (r.status, code(&r).as_str()),
+            (StatusCode::FORBIDDEN, "outside-grant"),
+            "{}",
+            r.body
+        );
+        // ...but what was issued under it still passes.
+        let q = format!(
+            "/api/v1/verify?number={}&name={}",
+            fixture::enc(&f.suspended.number),
+            fixture::enc(f.suspended.name)
+        );
+        let v = send(&s, Request::get(q).body(Body::empty()).unwrap()).await;
+        let v: Value = serde_json::from_str(&v.body).unwrap();
+        let issuer_check = v["certificates"][0]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "issuer")
+            .unwrap()
+            .clone();
+        assert_eq!(issuer_check["outcome"], "pass", "{issuer_check}");
+        // A suspension and a reinstatement: the period stays in the record.
+        let suspend = json!({"issuer": inst, "change": {"change": "suspended", "from": yesterday, "reason": "督导"}});
+        let r = post(
+            &s,
+            "/api/v1/issuers/changes",
+            Some(&a.regulator_44),
+            &suspend,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let v: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["status"], "suspended");
+        let again = post(
+            &s,
+            "/api/v1/issuers/changes",
+            Some(&a.regulator_44),
+            &suspend,
+        )
+        .await;
+        assert_eq!(
+            again.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            again.body
+        );
+        let r = post(
+            &s,
+            "/api/v1/issuers/changes",
+            Some(&a.regulator_44),
+            &json!({"issuer": inst, "change": {"change": "reinstated", "on": today}}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let stored = s.store.issuer(inst).await.unwrap().unwrap();
+        assert_eq!(stored.suspensions.len(), 1, "{stored:?}");
+        assert!(
+            stored.grants.iter().any(|g| g.valid_until.is_some()),
+            "the ended grant is kept: {stored:?}"
+        );
+        let kinds: Vec<String> = s
+            .store
+            .history(&Subject::Issuer(inst.into()))
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.kind().to_string())
+            .collect();
+        // The three refused changes, the withdrawal, the refused issue (journaled on the
+        // issuer it named), the suspension and the reinstatement.
+        assert_eq!(
+            kinds,
+            [
+                "registered",
+                "refused",
+                "refused",
+                "refused",
+                "scope-withdrawn",
+                "refused",
+                "suspended",
+                "reinstated"
+            ]
+        );
+        let r = post(
+            &s,
+            "/api/v1/issuers/changes",
+            Some(&a.regulator_44),
+            &json!({"issuer": "inst.nobody", "change": {"change": "removed", "on": today}}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    }
+}
