@@ -566,3 +566,127 @@ fn the_import_benchmark_measures_the_import_and_the_bare_loop() {
         text(&o.stderr)
     );
 }
+
+/// The first regulator token is made locally, shown once, listed without its secret, and
+/// revoked; the journal holds its creation and revocation.
+#[test]
+fn tokens_are_created_listed_and_revoked_locally() {
+    for e in envs("tokens_are_created_listed_and_revoked_locally") {
+        eprintln!("on {}", e.backend());
+        register_example_issuers(&e);
+        let o = e.run(&[
+            "tokens",
+            "create",
+            "--regulator",
+            "mohrss",
+            "--label",
+            "first",
+        ]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let secret = text(&o.stdout).trim().to_string();
+        assert!(secret.starts_with("ht_") && secret.len() == 46, "{secret}");
+        assert!(
+            text(&o.stderr).contains("shown once"),
+            "{}",
+            text(&o.stderr)
+        );
+        let o = e.run(&["tokens", "list"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let list = text(&o.stdout);
+        assert!(list.contains("usable") && list.contains("first"), "{list}");
+        assert!(!list.contains(&secret), "the list never shows a secret");
+        let id = list.split_whitespace().next().unwrap().to_string();
+        assert!(id.starts_with("tok_"), "{list}");
+        // Mistakes are refused before anything is made.
+        let o = e.run(&["tokens", "create", "--authority", "mem", "--region", "99"]);
+        assert_eq!(code(&o), 3, "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("region"), "{}", text(&o.stderr));
+        let o = e.run(&["tokens", "create", "--institution", "inst.nobody"]);
+        assert_eq!(code(&o), 3, "{}", text(&o.stderr));
+        let o = e.run(&["tokens", "create"]);
+        assert_eq!(code(&o), 3, "{}", text(&o.stderr));
+        let o = e.run(&["tokens", "revoke", &id]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let o = e.run(&["tokens", "list", "--json"]);
+        let line: serde_json::Value =
+            serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+        assert!(line["revoked_at"].is_string(), "{line}");
+        let o = e.run(&["tokens", "revoke", &id]);
+        assert_ne!(code(&o), 0, "revoking twice is an error");
+    }
+}
+
+/// `hutong audit` finds every record in agreement with its journal, then the one row changed
+/// behind the journal's back.
+#[test]
+fn the_audit_finds_a_row_changed_behind_the_journal() {
+    let e = Env::new();
+    let o = e.run(&["demo", "--certificates", "300"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = e.run(&["audit"]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("audited 300 certificate(s)")
+            && text(&o.stdout).contains("every record matches"),
+        "{}",
+        text(&o.stdout)
+    );
+    let db = rusqlite::Connection::open(e.path("hutong.db")).unwrap();
+    db.execute(
+        "UPDATE certificates SET holder_name = '某某' WHERE id = 7",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let o = e.run(&["audit"]);
+    assert_eq!(code(&o), 3, "{}", text(&o.stdout));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("cert:7 ") && out.contains("differs from its last journal entry"),
+        "{out}"
+    );
+    assert!(out.contains("1 problem(s)"), "{out}");
+    assert_eq!(
+        hutong_core::number::mask_id_numbers(&out),
+        out.as_str(),
+        "the audit printed an ID number"
+    );
+}
+
+/// A published policy is validated first (an invalid one changes nothing, its errors name the
+/// file and line), journaled, and not published twice.
+#[test]
+fn a_policy_is_published_once_and_only_when_valid() {
+    let e = Env::new();
+    let dir = e.path("policy-next");
+    std::fs::create_dir(&dir).unwrap();
+    for f in std::fs::read_dir(repo().join("policy")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.join(f.file_name().unwrap())).unwrap();
+    }
+    let kinds = dir.join("kinds.toml");
+    let good = std::fs::read_to_string(&kinds).unwrap();
+    std::fs::write(&kinds, format!("{good}\n[[kind]]\nid = \"x\"\n")).unwrap();
+    let o = e.run(&["policy", "publish", dir.to_str().unwrap()]);
+    assert_eq!(code(&o), 3, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("kinds.toml:"),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::write(&kinds, format!("{good}\n# corrected\n")).unwrap();
+    let o = e.run(&["policy", "publish", dir.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("published as digest"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = e.run(&["policy", "publish", dir.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("already the published policy"),
+        "{}",
+        text(&o.stdout)
+    );
+}
