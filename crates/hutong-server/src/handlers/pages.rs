@@ -66,6 +66,10 @@ pub async fn verify_result(
         qr_links(&state, &headers, &found, &name, lang)
     };
     let answer = LookupAnswer::new(&policy, today, &found);
+    let histories = match histories(&state, &found).await {
+        Ok(h) => h,
+        Err(e) => return e.into_response(),
+    };
     // The language switch keeps the result (the address already carries number and name),
     // unless the number embeds the holder's ID number: page text never shows one.
     let path = match found.as_slice() {
@@ -76,7 +80,14 @@ pub async fn verify_result(
     };
     private_html(
         StatusCode::OK,
-        pages::lookup::result_page(lang, state.settings.demo, &path, &answer, &links),
+        pages::lookup::result_page(
+            lang,
+            state.settings.demo,
+            &path,
+            &answer,
+            &links,
+            &histories,
+        ),
     )
 }
 
@@ -103,10 +114,35 @@ pub async fn holder_result(
     };
     let links = qr_links(&state, &headers, &found, &q.name, lang);
     let answer = LookupAnswer::new(&policy, today, &found);
+    let histories = match histories(&state, &found).await {
+        Ok(h) => h,
+        Err(e) => return e.into_response(),
+    };
     private_html(
         StatusCode::OK,
-        pages::lookup::result_page(lang, state.settings.demo, "/verify", &answer, &links),
+        pages::lookup::result_page(
+            lang,
+            state.settings.demo,
+            "/verify",
+            &answer,
+            &links,
+            &histories,
+        ),
     )
+}
+
+/// The public history of each certificate found, in the same order.
+async fn histories(
+    state: &AppState,
+    found: &[crate::views::Verified],
+) -> Result<Vec<Vec<crate::handlers::write::PublicEntry>>, ApiError> {
+    let mut out = Vec::with_capacity(found.len());
+    for f in found {
+        out.push(
+            crate::handlers::write::public_history(state, &f.cert.number, &f.cert.kind).await?,
+        );
+    }
+    Ok(out)
 }
 
 fn embeds_id(policy: &hutong_core::Policy, kind: &str) -> bool {

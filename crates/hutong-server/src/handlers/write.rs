@@ -785,7 +785,13 @@ pub async fn history(
             false
         }
     };
-    let entries = state.store.history(&Subject::Certificate(id)).await?;
+    let entries: Vec<Entry> = state
+        .store
+        .history(&Subject::Certificate(id))
+        .await?
+        .into_iter()
+        .filter(|e| full || e.kind() != "refused")
+        .collect();
     let items: Vec<serde_json::Value> = entries
         .iter()
         .map(|e| {
@@ -1189,4 +1195,49 @@ pub async fn change_issuer(
         })
         .to_string(),
     ))
+}
+
+/// One entry of a certificate's public history: the day and the kind of change, nothing about
+/// who made it. Refused requests are not part of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicEntry {
+    pub date: String,
+    pub change: String,
+}
+
+/// A certificate's public history, oldest first.
+pub async fn public_history(
+    state: &AppState,
+    number: &str,
+    kind: &str,
+) -> Result<Vec<PublicEntry>, ApiError> {
+    let Some((id, _)) = state.store.certificate_with_id(number, kind).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(state
+        .store
+        .history(&Subject::Certificate(id))
+        .await?
+        .iter()
+        .filter(|e| e.kind() != "refused")
+        .map(|e| PublicEntry {
+            date: instant_rfc3339(e.at_micros)[..10].to_string(),
+            change: e.kind().to_string(),
+        })
+        .collect())
+}
+
+/// A kind of change as the public history names it.
+pub fn change_name(kind: &str) -> (&'static str, &'static str) {
+    match kind {
+        "issued" => ("颁发", "issued"),
+        "reviewed" => ("复审", "reviewed"),
+        "renewed" => ("延续", "renewed"),
+        "suspended" => ("暂扣", "suspended"),
+        "reinstated" => ("暂扣发还", "reinstated"),
+        "revoked" => ("撤销或吊销", "revoked"),
+        "cancelled" => ("注销", "cancelled"),
+        "holder-name-corrected" => ("更正持证人姓名", "holder's name corrected"),
+        _ => ("其他变更", "other change"),
+    }
 }

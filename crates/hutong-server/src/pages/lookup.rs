@@ -15,6 +15,7 @@ use maud::{Markup, PreEscaped, html};
 
 use hutong_core::Status;
 
+use crate::handlers::write::{PublicEntry, change_name};
 use crate::pages::{Lang, layout};
 use crate::state::DemoSample;
 use crate::views::{CertificateResult, LookupAnswer};
@@ -97,6 +98,7 @@ pub fn result_page(
     path: &str,
     answer: &LookupAnswer<'_>,
     links: &[String],
+    histories: &[Vec<PublicEntry>],
 ) -> Markup {
     let title = lang.t("查询结果", "Result");
     let body = html! {
@@ -114,7 +116,7 @@ pub fn result_page(
                 p.muted { (answer.certificates.len()) (lang.t(" 张证书", " certificates")) }
             }
             @for (i, r) in answer.certificates.iter().enumerate() {
-                (certificate(lang, r, links.get(i).map(String::as_str)))
+                (certificate(lang, r, links.get(i).map(String::as_str), histories.get(i).map(Vec::as_slice).unwrap_or_default()))
             }
             @if let Some(note) = &answer.provisional_note {
                 p.muted { span.tag { (lang.t("待确认", "provisional")) } " " (lang.t(note.zh, note.en)) }
@@ -126,7 +128,12 @@ pub fn result_page(
     layout(lang, path, title, demo, body)
 }
 
-fn certificate(lang: Lang, r: &CertificateResult<'_>, link: Option<&str>) -> Markup {
+fn certificate(
+    lang: Lang,
+    r: &CertificateResult<'_>,
+    link: Option<&str>,
+    history: &[PublicEntry],
+) -> Markup {
     let c = &r.certificate;
     let status_class = r.status.map(|s| s.id()).unwrap_or("unknown");
     let status_check = r.checks.iter().find(|ch| ch.id == "status");
@@ -183,6 +190,15 @@ fn certificate(lang: Lang, r: &CertificateResult<'_>, link: Option<&str>) -> Mar
                         @if ch.provisional { span.tag { (lang.t("待确认", "provisional")) } }
                         br;
                         span.muted { (lang.t(ch.reason_zh, ch.reason_en)) }
+                    }
+                }
+            }
+            @if !history.is_empty() {
+                h2 { (lang.t("变更记录", "History")) }
+                ol.history data-history=(history.len()) {
+                    @for e in history {
+                        @let (zh, en) = change_name(&e.change);
+                        li data-change=(e.change) { span.muted { (e.date) } " " (lang.t(zh, en)) }
                     }
                 }
             }
@@ -300,7 +316,7 @@ mod tests {
             verification,
         }];
         let answer = LookupAnswer::new(&policy, day, &found);
-        result_page(lang, false, "/verify/result", &answer, &[]).into_string()
+        result_page(lang, false, "/verify/result", &answer, &[], &[]).into_string()
     }
 
     #[test]

@@ -960,3 +960,53 @@ async fn a_regulator_narrows_and_suspends_an_institution_without_rewriting_histo
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     }
 }
+
+/// The result page shows the same public history as the API: dates and kinds of change, in
+/// Chinese and English, never who made them or what was refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_result_page_shows_the_public_history() {
+    for (s, _keep) in states("writes_page_history").await {
+        let f = fixture::fill(&s).await;
+        let a = actors(&s).await;
+        let c = &f.review_due;
+        let change = |ch: &str| json!({"number": c.number, "kind": c.kind, "change": ch});
+        let r = post(
+            &s,
+            "/api/v1/certificates/changes",
+            Some(&a.mohurd_44),
+            &change("suspend"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        // A refused request leaves no trace on the public page.
+        let r = post(
+            &s,
+            "/api/v1/certificates/changes",
+            Some(&a.mem_44),
+            &change("reinstate"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        for (lang, issued, suspended) in [("", "颁发", "暂扣"), ("&lang=en", "issued", "suspended")]
+        {
+            let uri = format!(
+                "/verify/result?number={}&name={}{lang}",
+                fixture::enc(&c.number),
+                fixture::enc(c.name)
+            );
+            let p = send(&s, Request::get(uri).body(Body::empty()).unwrap()).await;
+            assert_eq!(p.status, StatusCode::OK);
+            assert!(p.body.contains("data-history=\"2\""), "{}", p.body);
+            assert!(
+                p.body.contains(issued) && p.body.contains(suspended),
+                "{}",
+                p.body
+            );
+            assert!(
+                !p.body.contains("tok_") && !p.body.contains("refused"),
+                "{}",
+                p.body
+            );
+        }
+    }
+}
