@@ -1292,11 +1292,15 @@ impl Store for PgStore {
             .map_err(|_| StoreError::Backend(format!("cannot reserve {n} serials at once")))?;
         // One statement outside any transaction: committed at once. Concurrent reservations of
         // a prefix serialise on its row; the first of a new prefix inserts it, the others wait
-        // and add to it.
+        // and add to it. A new prefix starts after the largest serial that stored numbers with
+        // it already use (certificates imported before hutong numbered them).
         let c = self.writer().await?;
         let stmt = c
             .prepare_cached(
-                "INSERT INTO serials (prefix, next) VALUES ($1, 1 + $2::int8) \
+                "INSERT INTO serials (prefix, next) VALUES ($1, 1 + $2::int8 + coalesce(( \
+                    SELECT max(substr(number, length($1) + 1)::int8) FROM certificates \
+                    WHERE number LIKE replace(replace(replace($1, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' \
+                      AND substr(number, length($1) + 1) ~ '^[0-9]{1,18}$'), 0)) \
                  ON CONFLICT (prefix) DO UPDATE SET next = serials.next + $2::int8 \
                  RETURNING next - $2::int8",
             )

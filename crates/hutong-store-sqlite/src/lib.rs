@@ -1003,7 +1003,11 @@ impl Store for SqliteStore {
             let tx = conn.transaction().map_err(backend)?;
             let first: i64 = tx
                 .query_row(
-                    "INSERT INTO serials(prefix, next) VALUES (?1, 1 + ?2) \
+                    "INSERT INTO serials(prefix, next) VALUES (?1, 1 + ?2 + coalesce(( \
+                        SELECT max(CAST(substr(number, length(?1) + 1) AS INTEGER)) FROM certificates \
+                        WHERE number >= ?1 AND number < ?1 || char(1114111) \
+                          AND substr(number, length(?1) + 1) NOT GLOB '*[^0-9]*' \
+                          AND length(number) > length(?1) AND length(number) <= length(?1) + 18), 0)) \
                      ON CONFLICT(prefix) DO UPDATE SET next = next + ?2 RETURNING next - ?2",
                     params![prefix, n as i64],
                     |r| r.get(0),

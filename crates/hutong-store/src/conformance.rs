@@ -660,6 +660,24 @@ pub async fn serials_are_never_handed_out_twice(s: &dyn Store) {
     assert_eq!(all.len(), n, "a serial was handed out twice");
     assert_eq!(all, (1..=480).collect::<Vec<u64>>());
     assert_eq!(s.reserve_serials("other", 1).await.unwrap(), 1);
+    // A prefix whose numbers were imported continues after the largest of them.
+    let mut imported = vec![
+        sample_certificate("S000044440100264000041", 1),
+        sample_certificate("S000044440100264000007", 2),
+        sample_certificate("S000044440100264000900X", 3),
+        sample_certificate("S0000444401002640", 4),
+    ];
+    imported[3].number.push_str("99999999999999999999");
+    insert(s, &imported, "import", InsertMode::Each)
+        .await
+        .unwrap();
+    assert_eq!(s.reserve_serials("S000044440100264", 1).await.unwrap(), 42);
+    assert_eq!(s.reserve_serials("S000044440100264", 1).await.unwrap(), 43);
+    assert_eq!(
+        s.reserve_serials("S0000%", 1).await.unwrap(),
+        1,
+        "a LIKE pattern is a plain prefix"
+    );
 }
 
 pub async fn idempotency_claims_are_kept_with_the_write(s: &dyn Store) {

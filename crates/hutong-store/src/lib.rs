@@ -258,7 +258,9 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_page(&self, after: i64, limit: usize) -> Result<Vec<AuditRow>>;
 
     /// Reserves `n` serials of a numbering prefix and returns the first; committed at once, so
-    /// a serial is never handed out twice, even if the issue that asked for it fails.
+    /// a serial is never handed out twice, even if the issue that asked for it fails. A prefix
+    /// reserved for the first time starts after the largest serial already used by a stored
+    /// number that is the prefix followed by digits (numbers imported before hutong numbered).
     async fn reserve_serials(&self, prefix: &str, n: u64) -> Result<u64>;
     /// The stored idempotency record of `owner`'s `key`.
     async fn idempotency(&self, owner: &str, key: &str) -> Result<Option<IdempotencyRecord>>;

@@ -260,17 +260,24 @@ fn day_field(name: &str, v: &str) -> Result<Option<Day>, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("{name}: {e}")))
 }
 
-/// A number by the kind's numbering scheme, for a record given without one: the holder's ID
-/// number for the kinds numbered by it, and for skill level certificates the institution's
-/// type and code, the province, the site, the year, the level and a serial that is never
-/// handed out twice. Other schemes are numbered by their departments.
-async fn assign_number(
-    state: &AppState,
+/// How a certificate given without a number is numbered.
+enum Numbering {
+    /// A number known from the record itself.
+    Fixed(String),
+    /// The prefix, to be followed by a 6-digit serial.
+    Serial(String),
+}
+
+/// How to number a record given without a number, by the kind's scheme: the holder's ID number
+/// for the kinds numbered by it, and for skill level certificates the institution's type and
+/// code, the province, the site, the year and the level, then a serial that is never handed out
+/// twice. Other schemes are numbered by their departments.
+fn numbering(
     policy: &Policy,
     body: &IssueBody,
     issuer: &Issuer,
     issued_on: Day,
-) -> Result<String, ApiError> {
+) -> Result<Numbering, ApiError> {
     let kind = policy.kind(body.kind.trim()).ok_or_else(|| {
         field(
             "kind",
@@ -282,8 +289,8 @@ async fn assign_number(
     })?;
     let id = body.holder_id.trim().to_ascii_uppercase();
     match kind.number_scheme {
-        NumberScheme::MemTId => Ok(format!("T{id}")),
-        NumberScheme::ResidentId => Ok(id),
+        NumberScheme::MemTId => Ok(Numbering::Fixed(format!("T{id}"))),
+        NumberScheme::ResidentId => Ok(Numbering::Fixed(id)),
         NumberScheme::SkillLevel22 => {
             let site = body.site.trim();
             if site.len() != 6 || !site.bytes().all(|b| b.is_ascii_digit()) {
@@ -310,14 +317,7 @@ async fn assign_number(
                 issued_on.year() % 100,
                 level.id()
             );
-            let serial = state.store.reserve_serials(&prefix, 1).await?;
-            if serial > 999_999 {
-                return Err(unprocessable(
-                    "serials-exhausted",
-                    format!("the serials of {prefix} are used up (999999)"),
-                ));
-            }
-            Ok(format!("{prefix}{serial:06}"))
+            Ok(Numbering::Serial(prefix))
         }
         other => Err(field(
             "number",
@@ -390,13 +390,18 @@ pub async fn issue(
     ) {
         return Err(refuse(&state, &caller, Subject::Issuer(issuer.id.clone()), f).await);
     }
-    let number = if b.number.trim().is_empty() {
-        assign_number(&state, &policy, &b, &issuer, issued_on).await?
+    let numbering = if b.number.trim().is_empty() {
+        numbering(&policy, &b, &issuer, issued_on)?
     } else {
-        b.number.clone()
+        Numbering::Fixed(b.number.clone())
     };
+    // The record is checked with the first serial in place before one is reserved, so that bad
+    // input does not use serials up.
     let input = RecordInput {
-        number,
+        number: match &numbering {
+            Numbering::Fixed(n) => n.clone(),
+            Numbering::Serial(prefix) => format!("{prefix}000001"),
+        },
         kind: b.kind.clone(),
         holder_name: b.holder_name.clone(),
         holder_id: b.holder_id.clone(),
@@ -415,7 +420,17 @@ pub async fn issue(
             let detail: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
             unprocessable("invalid-record", detail.join("; "))
         })?;
-    let cert = checked.certificate;
+    let mut cert = checked.certificate;
+    if let Numbering::Serial(prefix) = &numbering {
+        let serial = state.store.reserve_serials(prefix, 1).await?;
+        if serial > 999_999 {
+            return Err(unprocessable(
+                "serials-exhausted",
+                format!("the serials of {prefix} are used up (999999)"),
+            ));
+        }
+        cert.number = format!("{prefix}{serial:06}");
+    }
     let issue = Issue::new(cert.clone());
     let outcome = state
         .store
