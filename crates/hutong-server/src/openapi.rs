@@ -728,6 +728,32 @@ pub fn document(policy: &Policy) -> Value {
         c[name]["properties"]["level"]["enum"] = levels.clone();
     }
 
+    // The write bodies refuse unknown fields, and name their closed sets.
+    let c = &mut doc["components"]["schemas"];
+    for name in [
+        "IssueBody",
+        "ChangeBody",
+        "HistoryBody",
+        "TokenBody",
+        "RevokeBody",
+        "PolicyBody",
+        "IssuerChangeBody",
+    ] {
+        c[name]["additionalProperties"] = json!(false);
+    }
+    c["ChangeBody"]["properties"]["change"]["enum"] =
+        ids(hutong_core::rights::CertificateChange::ALL
+            .iter()
+            .map(|c| c.id()));
+    c["ChangeBody"]["properties"]["reason"] = nullable(json!({
+        "type": "string",
+        "enum": ids(hutong_core::RevocationReason::ALL.iter().map(|r| r.id())),
+        "description": "For `revoke`: the status reason (IDENTIFIERS.md).",
+    }));
+    c["RevokeBody"]["properties"]["id"]["pattern"] = json!("^[\\s]*tok_[0-9a-f]{16}[\\s]*$");
+    c["PolicyBody"]["properties"]["files"]["propertyNames"] =
+        json!({"pattern": "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,58}\\.toml$"});
+
     if let Some(paths) = doc["paths"].as_object_mut() {
         for item in paths.values_mut() {
             if let Some(ops) = item.as_object_mut() {

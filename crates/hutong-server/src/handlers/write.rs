@@ -952,7 +952,8 @@ pub async fn revoke_token(
 ) -> Result<Response, ApiError> {
     let caller = authenticate(&state, &headers).await?;
     let b: RevokeBody = parse_body(&body)?;
-    let id = TokenId::parse(b.id.trim()).map_err(|_| field("id", "is not a token id (tok_…)"))?;
+    let id = TokenId::parse(b.id.trim())
+        .map_err(|_| ApiError::bad_request("id: is not a token id (tok_ and 16 hex digits)"))?;
     let Some(target) = state.store.tokens().await?.into_iter().find(|t| t.id == id) else {
         return Err(ApiError::not_found(format!("token {}", id.as_str())));
     };
@@ -1054,12 +1055,19 @@ pub fn checked_policy(
         .keys()
         .filter(|n| {
             !n.ends_with(".toml")
-                || n.contains('/')
-                || n.contains('\\')
+                || n.len() <= ".toml".len()
                 || n.starts_with('.')
                 || n.len() > 64
+                || !n
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
         })
-        .map(|n| format!("{n}: a policy file is named NAME.toml, without a folder"))
+        .map(|n| {
+            format!(
+                "{}: a policy file is named NAME.toml (ASCII letters, digits, _ - .), without a folder",
+                mask_id_numbers(n)
+            )
+        })
         .collect();
     if !bad.is_empty() {
         return Err(bad);
