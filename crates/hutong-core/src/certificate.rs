@@ -23,8 +23,8 @@ pub enum AdminState {
     },
 }
 
-/// Why a certificate was revoked: the reasons of IDENTIFIERS.md, each mapped to the national
-/// status code of POLICY.md §8 (03 吊销, 04 撤销, 05 注销).
+/// Why a certificate was revoked: the reasons of IDENTIFIERS.md. Their names, national status
+/// codes and legal bases are policy data (`[[status_reason]]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RevocationReason {
@@ -57,34 +57,6 @@ impl RevocationReason {
 
     pub fn parse(s: &str) -> Option<RevocationReason> {
         RevocationReason::ALL.into_iter().find(|r| r.id() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            RevocationReason::Withdrawn => "吊销",
-            RevocationReason::Annulled => "撤销",
-            RevocationReason::Cancelled => "注销",
-            RevocationReason::IssuedInError => "错误颁发后收回",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            RevocationReason::Withdrawn => "withdrawn (a penalty)",
-            RevocationReason::Annulled => "annulled",
-            RevocationReason::Cancelled => "cancelled",
-            RevocationReason::IssuedInError => "issued in error",
-        }
-    }
-
-    /// The national status code (POLICY.md §8: 03 吊销, 04 撤销, 05 注销, 99 其他).
-    pub fn national_code(self) -> &'static str {
-        match self {
-            RevocationReason::Withdrawn => "03",
-            RevocationReason::Annulled => "04",
-            RevocationReason::Cancelled => "05",
-            RevocationReason::IssuedInError => "99",
-        }
     }
 }
 

@@ -33,6 +33,8 @@ pub struct Policy {
     pub exceptions: Vec<Exception>,
     /// What the policy does not know about a held kind, sorted by id.
     pub open_questions: Vec<OpenQuestion>,
+    /// Status reasons with their national codes and legal bases, by id.
+    pub status_reasons: BTreeMap<String, StatusReason>,
     /// SHA-256 over the files' names and text, so that answers can say which policy made them.
     pub digest: String,
     /// The files the policy was read from, in reading order.
@@ -146,6 +148,11 @@ impl Policy {
         let mut policy = validate::compile(sources)?;
         policy.digest = digest;
         Ok(policy)
+    }
+
+    /// A status reason by id (`withdrawn`, `held`, `review-missed`, …).
+    pub fn status_reason(&self, id: &str) -> Option<&StatusReason> {
+        self.status_reasons.get(id)
     }
 
     pub fn kind(&self, id: &str) -> Option<&Kind> {

@@ -396,6 +396,23 @@ pub struct OpenQuestion {
     pub provisional: bool,
 }
 
+/// A status reason (IDENTIFIERS.md "Status reasons"), with the national status code it maps
+/// to and its legal basis, as answers about a suspended, revoked or expired certificate give it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusReason {
+    pub id: String,
+    /// The status it goes with: `suspended`, `revoked` or `expired`.
+    pub status: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// The national status code (POLICY.md §8: 02 暂扣, 03 吊销, 04 撤销, 05 注销, 06 失效, 99 其他).
+    pub national_code: String,
+    pub basis_zh: String,
+    pub basis_en: String,
+    pub source: String,
+    pub provisional: bool,
+}
+
 /// The recognition rules that name one held kind, by index, in id order: computed once at load
 /// so that advice never scans the whole rule set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

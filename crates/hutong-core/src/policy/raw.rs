@@ -31,6 +31,26 @@ pub struct RawFile {
     pub exception: Vec<Spanned<RawException>>,
     #[serde(default)]
     pub open_question: Vec<Spanned<RawOpenQuestion>>,
+    #[serde(default)]
+    pub status_reason: Vec<Spanned<RawStatusReason>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStatusReason {
+    pub id: String,
+    pub status: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub national_code: String,
+    pub basis_zh: String,
+    pub basis_en: String,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

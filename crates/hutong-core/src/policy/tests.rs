@@ -759,3 +759,55 @@ fn notes_need_both_languages_and_a_source_and_reach_the_kinds_of_their_lifecycle
     let errs = load(&[("k.toml", &bad)]).unwrap_err();
     assert!(errs.to_string().contains("has no source"), "{errs}");
 }
+
+#[test]
+fn status_reasons_are_checked_against_identifiers_md() {
+    let good = r#"
+[[status_reason]]
+id = "withdrawn"
+status = "revoked"
+name_zh = "吊销"
+name_en = "withdrawn"
+national_code = "03"
+basis_zh = "处罚"
+basis_en = "a penalty"
+source = "test: the code table"
+"#;
+    let p = load(&[("mini.toml", MINI), ("reasons.toml", good)]).unwrap();
+    let r = p.status_reason("withdrawn").unwrap();
+    assert_eq!(
+        (r.national_code.as_str(), r.status.as_str()),
+        ("03", "revoked")
+    );
+    let bad = good
+        .replace("id = \"withdrawn\"", "id = \"lost\"")
+        .replace("national_code = \"03\"", "national_code = \"7\"");
+    let e = load(&[("mini.toml", MINI), ("reasons.toml", &bad)])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("reasons.toml:2: status_reason \"lost\": not a status reason"),
+        "{e}"
+    );
+    assert!(e.contains("national_code"), "{e}");
+    let wrong = good.replace("status = \"revoked\"", "status = \"suspended\"");
+    let e = load(&[("mini.toml", MINI), ("reasons.toml", &wrong)])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("goes with the status revoked"), "{e}");
+    // The shipped folder has every reason of IDENTIFIERS.md.
+    let shipped =
+        Policy::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy"))
+            .unwrap();
+    for id in [
+        "held",
+        "withdrawn",
+        "annulled",
+        "cancelled",
+        "issued-in-error",
+        "past-validity",
+        "review-missed",
+    ] {
+        assert!(shipped.status_reason(id).is_some(), "{id}");
+    }
+}

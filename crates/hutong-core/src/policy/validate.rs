@@ -148,6 +148,7 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
         deemed_level_rules: Vec::new(),
         exceptions: Vec::new(),
         open_questions: Vec::new(),
+        status_reasons: BTreeMap::new(),
         digest: String::new(),
         files: sources.iter().map(|s| s.name.clone()).collect(),
     };
@@ -1399,6 +1400,72 @@ fn compile_recognition<'a>(ck: &mut Checker, files: &[(&'a Source, RawFile)], p:
                     provisional: x.provisional,
                     note: x.note.clone(),
                 });
+            }
+        }
+        for r in &f.status_reason {
+            let (span, r) = (r.span(), r.get_ref());
+            let at = At {
+                src,
+                entry: format!("status_reason \"{}\"", r.id),
+            };
+            let before = ck.errors.len();
+            // The reasons and the statuses they go with are fixed by IDENTIFIERS.md.
+            let status = match r.id.as_str() {
+                "held" => Some("suspended"),
+                "withdrawn" | "annulled" | "cancelled" | "issued-in-error" => Some("revoked"),
+                "past-validity" | "review-missed" => Some("expired"),
+                _ => None,
+            };
+            match status {
+                None => ck.err(
+                    &at,
+                    span.clone(),
+                    "not a status reason of IDENTIFIERS.md (held, withdrawn, annulled, cancelled, issued-in-error, past-validity, review-missed)",
+                ),
+                Some(s) if s != r.status => ck.err(
+                    &at,
+                    span.clone(),
+                    format!("status: \"{}\" goes with the status {s}, not {}", r.id, r.status),
+                ),
+                _ => {}
+            }
+            if !matches!(
+                r.national_code.as_str(),
+                "01" | "02" | "03" | "04" | "05" | "06" | "99"
+            ) {
+                ck.err(
+                    &at,
+                    span.clone(),
+                    "national_code: one of the national status codes 01, 02, 03, 04, 05, 06, 99",
+                );
+            }
+            for (field, text) in [
+                ("name_zh", &r.name_zh),
+                ("name_en", &r.name_en),
+                ("basis_zh", &r.basis_zh),
+                ("basis_en", &r.basis_en),
+            ] {
+                if text.trim().is_empty() {
+                    ck.err(&at, span.clone(), format!("{field} is empty"));
+                }
+            }
+            let source = ck.source(&at, span.clone(), &r.source);
+            let defined = ck.define("status_reason", &r.id, &at, span.clone());
+            if defined && ck.errors.len() == before {
+                p.status_reasons.insert(
+                    r.id.clone(),
+                    StatusReason {
+                        id: r.id.clone(),
+                        status: r.status.clone(),
+                        name_zh: r.name_zh.clone(),
+                        name_en: r.name_en.clone(),
+                        national_code: r.national_code.clone(),
+                        basis_zh: r.basis_zh.clone(),
+                        basis_en: r.basis_en.clone(),
+                        source,
+                        provisional: r.provisional,
+                    },
+                );
             }
         }
         for q in &f.open_question {

@@ -503,12 +503,7 @@ fn certificate_answer(
         "issued_on": c.issued_on,
         "valid_until": status.and_then(|s| s.valid_until),
         "status": status.map(|s| s.status.id()),
-        "status_reason": reason.map(|r| json!({
-            "code": r.id(),
-            "national_code": r.national_code(),
-            "name_zh": r.name_zh(),
-            "name_en": r.name_en(),
-        })),
+        "status_reason": status_reason(policy, c, reason),
         "journal": entry.map(|e| json!({
             "seq": e.seq,
             "at": e.at_rfc3339(),
@@ -516,6 +511,33 @@ fn certificate_answer(
             "record_sha256": e.record_sha256,
         })),
     })
+}
+
+/// The status reason of a suspended or revoked certificate, with its national code and legal
+/// basis from the policy (`[[status_reason]]`).
+fn status_reason(
+    policy: &Policy,
+    c: &Certificate,
+    revoked: Option<RevocationReason>,
+) -> serde_json::Value {
+    let id = match (c.state, revoked) {
+        (_, Some(r)) => r.id(),
+        (AdminState::Suspended { .. }, None) => "held",
+        _ => return serde_json::Value::Null,
+    };
+    match policy.status_reason(id) {
+        Some(r) => json!({
+            "code": r.id,
+            "national_code": r.national_code,
+            "name_zh": r.name_zh,
+            "name_en": r.name_en,
+            "basis_zh": r.basis_zh,
+            "basis_en": r.basis_en,
+            "source": r.source,
+            "provisional": r.provisional,
+        }),
+        None => json!({ "code": id }),
+    }
 }
 
 /// The body of `POST /api/v1/certificates/changes`.

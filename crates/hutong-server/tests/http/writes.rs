@@ -666,6 +666,14 @@ async fn the_lifecycle_follows_the_rules_and_leaves_a_history() {
         assert_eq!(v["status"], "revoked");
         assert_eq!(v["status_reason"]["code"], "withdrawn");
         assert_eq!(v["status_reason"]["national_code"], "03");
+        assert!(
+            v["status_reason"]["basis_zh"]
+                .as_str()
+                .unwrap()
+                .contains("吊销"),
+            "{}",
+            r.body
+        );
         let mut name = change("correct-name");
         name["name"] = "张晓明".into();
         let r = post(&s, "/api/v1/certificates/changes", Some(&a.mem_44), &name).await;
