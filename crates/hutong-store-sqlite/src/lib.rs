@@ -738,13 +738,25 @@ impl Store for SqliteStore {
     ) -> Result<Vec<RowOutcome>> {
         self.write(|conn| {
             // New kinds are interned first, outside the batch: an unused kind row is harmless
-            // if the batch fails, and readers never see an id they cannot name.
+            // if the batch fails, and readers never see an id they cannot name. Each row's
+            // kind id is looked up once, here.
+            let mut kind_ids = Vec::with_capacity(batch.len());
+            let mut last: Option<(&str, i64)> = None;
             for i in batch {
-                let c = &i.certificate;
-                if self.kind_id(&c.kind).is_none() {
-                    let id = self.intern_kind(conn, &c.kind)?;
-                    self.publish_kinds(vec![(id, c.kind.clone())]);
-                }
+                let kind = i.certificate.kind.as_str();
+                let id = match last {
+                    Some((k, id)) if k == kind => id,
+                    _ => match self.kind_id(kind) {
+                        Some(id) => id,
+                        None => {
+                            let id = self.intern_kind(conn, kind)?;
+                            self.publish_kinds(vec![(id, kind.to_string())]);
+                            id
+                        }
+                    },
+                };
+                last = Some((kind, id));
+                kind_ids.push(id);
             }
             let tx = conn.transaction().map_err(backend)?;
             let mut j = JournalWriter::start(&tx)?;
@@ -760,20 +772,24 @@ impl Store for SqliteStore {
                     )
                     .map_err(backend)?;
                 let mut entry = tx.prepare_cached(INSERT_ENTRY).map_err(backend)?;
-                for i in batch {
+                // The entry's subject, written into one buffer for the whole batch.
+                let mut subject = String::with_capacity(24);
+                for (i, &kind_id) in batch.iter().zip(&kind_ids) {
                     let c = &i.certificate;
-                    let kind_id = self.kind_id(&c.kind).ok_or_else(|| {
-                        StoreError::Backend(format!("kind {} was not interned", c.kind))
-                    })?;
                     let n = insert_row(&mut insert, c, kind_id, actor).map_err(backend)?;
                     if n == 1 {
                         let id = tx.last_insert_rowid();
+                        subject.clear();
+                        {
+                            use std::fmt::Write as _;
+                            let _ = write!(subject, "cert:{id}");
+                        }
                         entry
                             .execute(params![
                                 j.next as i64,
                                 at_micros,
                                 actor,
-                                format!("cert:{id}"),
+                                subject,
                                 i.change(),
                                 i.sha256
                             ])

@@ -172,6 +172,76 @@ fn a_strict_import_stores_nothing_when_a_row_is_bad() {
     }
 }
 
+/// Rows are checked on one thread and stored on another, a batch at a time: with batches
+/// smaller than the file, every good row is still stored once, every bad one is reported in
+/// the order of the file, and a strict import across several batches still stores all or none.
+#[test]
+fn an_import_in_many_small_batches_stores_and_reports_every_row_in_order() {
+    let e = Env::new();
+    register_example_issuers(&e);
+    let lines: Vec<String> = std::fs::read_to_string(repo().join("examples/certificates.csv"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    // header, good, bad, good, good, bad, good, good: the bad rows are on lines 3 and 6.
+    let order = [0, 1, 5, 2, 3, 5, 4, 6];
+    let file: String = order.iter().map(|&i| format!("{}\n", lines[i])).collect();
+    std::fs::write(e.path("mixed.csv"), file).unwrap();
+    let o = e.run(&["import", "--batch", "2", "mixed.csv"]);
+    assert_eq!(code(&o), 3, "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("read 7 rows: 5 stored, 0 unchanged, 2 rejected (2 invalid, 0 conflicting)"),
+        "{out}"
+    );
+    let err = text(&o.stderr);
+    let rejected: Vec<&str> = err.lines().filter(|l| l.contains("rejected:")).collect();
+    assert_eq!(rejected.len(), 2, "{err}");
+    assert!(
+        rejected[0].contains("mixed.csv:3: rejected: holder_id"),
+        "{err}"
+    );
+    assert!(
+        rejected[1].contains("mixed.csv:6: rejected: holder_id"),
+        "{err}"
+    );
+    let o = e.run(&["import", "--batch", "1", "mixed.csv"]);
+    assert!(
+        text(&o.stdout).contains("read 7 rows: 0 stored, 5 unchanged, 2 rejected"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    let strict = Env::new();
+    register_example_issuers(&strict);
+    std::fs::write(
+        strict.path("mixed.csv"),
+        std::fs::read(e.path("mixed.csv")).unwrap(),
+    )
+    .unwrap();
+    let o = strict.run(&["import", "--strict", "--batch", "2", "mixed.csv"]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        text(&o.stdout).contains("0 stored, 0 unchanged, 2 rejected (2 invalid, 0 conflicting) (strict: nothing was stored)"),
+        "{}",
+        text(&o.stdout)
+    );
+    let good: String = order
+        .iter()
+        .filter(|&&i| i != 5)
+        .map(|&i| format!("{}\n", lines[i]))
+        .collect();
+    std::fs::write(strict.path("good.csv"), good).unwrap();
+    let o = strict.run(&["import", "--strict", "--batch", "2", "good.csv"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("read 5 rows: 5 stored, 0 unchanged, 0 rejected"),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
 #[test]
 fn ndjson_rows_are_checked_the_same_way() {
     for e in envs("ndjson_rows_are_checked_the_same_way") {

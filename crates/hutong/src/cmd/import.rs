@@ -14,16 +14,19 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::mpsc;
 
+use hutong_core::date::Day;
 use hutong_core::number::{display, mask_id_numbers};
 use hutong_core::record::{RecordInput, check_record};
-use hutong_core::{Certificate, Issuer};
-use hutong_store::{InsertMode, RowOutcome, StoreError};
+use hutong_core::{HolderSecret, Issuer, Policy, journal};
+use hutong_store::{InsertMode, Issue, RowOutcome, StoreError};
 
 use crate::config::{Config, GlobalArgs};
 use crate::context::{self, Context, runtime};
@@ -33,6 +36,10 @@ use crate::exit::INVALID;
 /// over several lines inside quotes). Real rows are a few hundred bytes; the limit keeps a
 /// malformed file from filling the memory.
 pub const MAX_ROW_BYTES: usize = 64 * 1024;
+
+/// Rows per transaction by default: large enough that a commit's sync and the index pages it
+/// rewrites are spread over many rows, small enough that a batch stays a few tens of megabytes.
+pub const DEFAULT_BATCH: u32 = 50_000;
 
 fn too_long() -> String {
     format!("is longer than the limit of {MAX_ROW_BYTES} bytes (MAX_ROW_BYTES)")
@@ -52,7 +59,7 @@ pub struct Args {
     #[arg(long)]
     pub strict: bool,
     /// Rows per transaction.
-    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, default_value_t = DEFAULT_BATCH, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub batch: u32,
     /// Who the import is recorded as, in each certificate's history.
     #[arg(long, default_value = "import")]
@@ -124,14 +131,14 @@ fn set_field(r: &mut RecordInput, name: &str, value: String) {
 /// (bad JSON, wrong number of CSV fields) is returned as an error with its line.
 enum Rows {
     Csv {
-        reader: csv::Reader<RowLimit<Box<dyn Read>>>,
+        reader: csv::Reader<RowLimit<Box<dyn Read + Send>>>,
         columns: Vec<String>,
         record: csv::StringRecord,
         /// After a row over the limit: the rest of the file is not read.
         stopped: bool,
     },
     Ndjson {
-        reader: Box<dyn BufRead>,
+        reader: Box<dyn BufRead + Send>,
         line: u64,
         buf: Vec<u8>,
     },
@@ -238,7 +245,7 @@ fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
 }
 
 impl Rows {
-    fn open(path: &Path, format: Format, file: Box<dyn Read>) -> anyhow::Result<Rows> {
+    fn open(path: &Path, format: Format, file: Box<dyn Read + Send>) -> anyhow::Result<Rows> {
         let shown = path.display();
         match format {
             Format::Csv => {
@@ -460,8 +467,106 @@ fn open_rows(args: &Args, progress: &ProgressBar) -> anyhow::Result<Rows> {
     Rows::open(path, format, Box::new(counting))
 }
 
+/// Checked rows on their way to the store: each record with its canonical form and hash, the
+/// line it came from, and which of them gave a suspension or revocation without its date.
+struct Chunk {
+    /// Rows read since the previous chunk, good or bad.
+    read: u64,
+    /// The rows that were rejected, with their line and the reason.
+    rejected: Vec<(u64, String)>,
+    lines: Vec<u64>,
+    issues: Vec<Issue>,
+    /// Indexes into `issues` of the rows whose state's date was not given.
+    unstated: Vec<usize>,
+}
+
+impl Chunk {
+    fn new(batch: usize) -> Chunk {
+        Chunk {
+            read: 0,
+            rejected: Vec::new(),
+            lines: Vec::with_capacity(batch),
+            issues: Vec::with_capacity(batch),
+            unstated: Vec::new(),
+        }
+    }
+}
+
+/// What the checking thread sends the writer. The channel ends with [`Msg::End`]; a channel
+/// that closes without it means the checking thread died, and the import fails.
+enum Msg {
+    Chunk(Chunk),
+    End,
+    Failed(anyhow::Error),
+}
+
+/// Chunks in flight between the checking thread and the writer: one being stored, one ready.
+const CHUNKS_IN_FLIGHT: usize = 2;
+
+/// What the checking thread needs, owned.
+struct Checker {
+    policy: Arc<Policy>,
+    secret: HolderSecret,
+    issuers: HashMap<String, Issuer>,
+    today: Day,
+    batch: usize,
+}
+
+impl Checker {
+    /// Reads and checks every row, and makes each good one's canonical form and hash, sending
+    /// them in chunks of `batch` good rows. Runs on its own thread while the writer stores the
+    /// previous chunk. Stops early if the writer has gone.
+    fn run(self, mut rows: Rows, tx: mpsc::Sender<Msg>) {
+        let mut chunk = Chunk::new(self.batch);
+        loop {
+            let row = match rows.next_row() {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.blocking_send(Msg::Failed(e));
+                    return;
+                }
+            };
+            chunk.read += 1;
+            match row {
+                Err((line, msg)) => chunk.rejected.push((line, format!("the row {msg}"))),
+                Ok(row) => {
+                    let issuer = self.issuers.get(row.input.issuer.trim());
+                    match check_record(&self.policy, issuer, &self.secret, &row.input, self.today) {
+                        Err(errors) => {
+                            let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                            chunk.rejected.push((row.line, why.join("; ")));
+                        }
+                        Ok(checked) => {
+                            if checked.state_date_unstated {
+                                chunk.unstated.push(chunk.issues.len());
+                            }
+                            chunk.lines.push(row.line);
+                            chunk.issues.push(Issue::new(checked.certificate));
+                        }
+                    }
+                }
+            }
+            if chunk.issues.len() >= self.batch || chunk.rejected.len() >= self.batch {
+                let full = std::mem::replace(&mut chunk, Chunk::new(self.batch));
+                if tx.blocking_send(Msg::Chunk(full)).is_err() {
+                    return;
+                }
+            }
+        }
+        if chunk.read > 0 && tx.blocking_send(Msg::Chunk(chunk)).is_err() {
+            return;
+        }
+        let _ = tx.blocking_send(Msg::End);
+    }
+}
+
 /// Checks rows and stores the good ones. Reports each rejected row on standard error.
-async fn import(ctx: &Context, args: &Args, mut rows: Rows) -> anyhow::Result<Summary> {
+///
+/// Reading, checking (ID number, number, rights, holder key) and the canonical form and hash of
+/// each record run on one thread; storing runs on this one, a chunk at a time, so that the two
+/// overlap. Each chunk is one transaction.
+async fn import(ctx: &Context, args: &Args, rows: Rows) -> anyhow::Result<Summary> {
     let shown = args.file.display().to_string();
     let issuers: HashMap<String, Issuer> = ctx
         .store
@@ -470,140 +575,182 @@ async fn import(ctx: &Context, args: &Args, mut rows: Rows) -> anyhow::Result<Su
         .into_iter()
         .map(|i| (i.id.clone(), i))
         .collect();
-    let today = hutong_core::date::today_in_china();
-    let mut summary = Summary::default();
-    let mut batch: Vec<(u64, Certificate)> = Vec::new();
-    let mut held_back: Vec<(u64, Certificate)> = Vec::new();
-    let reject = |line: u64, why: &str| reject(&shown, line, why);
+    let checker = Checker {
+        policy: ctx.policy.clone(),
+        secret: ctx.secret.clone(),
+        issuers,
+        today: hutong_core::date::today_in_china(),
+        batch: args.batch as usize,
+    };
+    let (tx, mut rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+    let thread = std::thread::Builder::new()
+        .name("import-check".into())
+        .spawn(move || checker.run(rows, tx))
+        .context("cannot start the thread that checks the rows")?;
+    let result = store_chunks(ctx, args, &shown, &mut rx).await;
+    // If storing failed, the checking thread stops at its next send.
+    drop(rx);
+    let joined = thread.join();
+    let summary = result?;
+    if joined.is_err() {
+        anyhow::bail!("the thread checking the rows failed");
+    }
+    Ok(summary)
+}
 
-    while let Some(row) = rows.next_row()? {
-        summary.read += 1;
-        let row = match row {
-            Ok(r) => r,
-            Err((line, msg)) => {
-                summary.invalid += 1;
-                reject(line, &format!("the row {msg}"));
-                continue;
-            }
+async fn store_chunks(
+    ctx: &Context,
+    args: &Args,
+    shown: &str,
+    rx: &mut mpsc::Receiver<Msg>,
+) -> anyhow::Result<Summary> {
+    let mut summary = Summary::default();
+    let mut held_back = Chunk::new(0);
+    loop {
+        let mut chunk = match rx.recv().await {
+            Some(Msg::Chunk(c)) => c,
+            Some(Msg::End) => break,
+            Some(Msg::Failed(e)) => return Err(e),
+            None => anyhow::bail!(
+                "the rows stopped before the end of {shown}: the thread checking them failed"
+            ),
         };
-        let issuer = issuers.get(row.input.issuer.trim());
-        match check_record(&ctx.policy, issuer, &ctx.secret, &row.input, today) {
-            Err(errors) => {
-                summary.invalid += 1;
-                let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-                reject(row.line, &why.join("; "));
-            }
-            Ok(checked) => {
-                let mut cert = checked.certificate;
-                if checked.state_date_unstated {
-                    // Keep re-imports idempotent: a suspension or revocation already recorded
-                    // keeps the date it was first recorded with.
-                    if let Some(existing) = ctx.store.certificate(&cert.number, &cert.kind).await?
-                        && existing.state.id() == cert.state.id()
-                    {
-                        cert.state = existing.state;
-                    }
-                }
-                if args.strict {
-                    held_back.push((row.line, cert));
-                } else {
-                    batch.push((row.line, cert));
-                    if batch.len() >= args.batch as usize {
-                        store_batch(ctx, args, &shown, &mut batch, &mut summary).await?;
-                    }
-                }
-            }
+        summary.read += chunk.read;
+        for (line, why) in &chunk.rejected {
+            summary.invalid += 1;
+            reject(shown, *line, why);
+        }
+        if args.strict {
+            let offset = held_back.issues.len();
+            held_back
+                .unstated
+                .extend(chunk.unstated.iter().map(|i| i + offset));
+            held_back.lines.append(&mut chunk.lines);
+            held_back.issues.append(&mut chunk.issues);
+        } else {
+            store_batch(ctx, args, shown, &mut chunk, &mut summary).await?;
         }
     }
-    if args.strict {
-        if summary.rejected() > 0 {
-            return Ok(summary);
-        }
-        // A number and kind twice in the file with different data: the later row is the one
-        // rejected, naming the line of the first. (The same data twice is harmless: unchanged.)
-        let mut first: HashMap<(&str, &str), usize> = HashMap::new();
-        for (i, (line, c)) in held_back.iter().enumerate() {
-            match first.entry((c.number.as_str(), c.kind.as_str())) {
-                Entry::Vacant(v) => {
-                    v.insert(i);
-                }
-                Entry::Occupied(o) => {
-                    let (first_line, first_cert) = &held_back[*o.get()];
-                    if first_cert != c {
-                        let number = match ctx.policy.kind(&c.kind) {
-                            Some(k) => display(k.number_scheme, &c.number),
-                            None => std::borrow::Cow::Borrowed(c.number.as_str()),
-                        };
-                        reject(
-                            *line,
-                            &format!(
-                                "{number} of kind {} is also on line {first_line} of this file, with different data",
-                                c.kind
-                            ),
-                        );
-                        summary.conflicting += 1;
-                    }
-                }
+    if !args.strict {
+        return Ok(summary);
+    }
+    if summary.rejected() > 0 {
+        return Ok(summary);
+    }
+    // A number and kind twice in the file with different data: the later row is the one
+    // rejected, naming the line of the first. (The same data twice is harmless: unchanged.)
+    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, issue) in held_back.issues.iter().enumerate() {
+        let c = &issue.certificate;
+        match first.entry((c.number.as_str(), c.kind.as_str())) {
+            Entry::Vacant(v) => {
+                v.insert(i);
             }
-        }
-        if summary.rejected() > 0 {
-            return Ok(summary);
-        }
-        batch = held_back;
-        let certs: Vec<Certificate> = batch.iter().map(|(_, c)| c.clone()).collect();
-        match hutong_store::write::issue(&*ctx.store, &certs, &args.by, InsertMode::AllOrNothing)
-            .await
-        {
-            Ok(outcomes) => count(&outcomes, &batch, &shown, &mut summary),
-            Err(StoreError::Conflict(msg)) => {
-                for part in msg.split("; ") {
-                    let line = batch
-                        .iter()
-                        .find(|(_, c)| {
-                            part.starts_with(&format!(
-                                "{} of kind {} ",
-                                hutong_core::number::mask_id_numbers(&c.number),
-                                c.kind
-                            ))
-                        })
-                        .map(|(l, _)| *l);
-                    reject(line.unwrap_or(0), part);
+            Entry::Occupied(o) => {
+                let first_cert = &held_back.issues[*o.get()].certificate;
+                if first_cert != c {
+                    let number = match ctx.policy.kind(&c.kind) {
+                        Some(k) => display(k.number_scheme, &c.number),
+                        None => std::borrow::Cow::Borrowed(c.number.as_str()),
+                    };
+                    reject(
+                        shown,
+                        held_back.lines[i],
+                        &format!(
+                            "{number} of kind {} is also on line {} of this file, with different data",
+                            c.kind,
+                            held_back.lines[*o.get()]
+                        ),
+                    );
                     summary.conflicting += 1;
                 }
             }
-            Err(e) => return Err(e.into()),
         }
-    } else {
-        store_batch(ctx, args, &shown, &mut batch, &mut summary).await?;
+    }
+    if summary.rejected() > 0 {
+        return Ok(summary);
+    }
+    keep_stored_dates(ctx, &mut held_back).await?;
+    match ctx
+        .store
+        .insert_certificates(
+            &held_back.issues,
+            &args.by,
+            journal::now_micros(),
+            InsertMode::AllOrNothing,
+            None,
+        )
+        .await
+    {
+        Ok(outcomes) => count(&outcomes, &held_back.lines, shown, &mut summary),
+        Err(StoreError::Conflict(msg)) => {
+            for part in msg.split("; ") {
+                let line = held_back
+                    .issues
+                    .iter()
+                    .position(|i| {
+                        let c = &i.certificate;
+                        part.starts_with(&format!(
+                            "{} of kind {} ",
+                            hutong_core::number::mask_id_numbers(&c.number),
+                            c.kind
+                        ))
+                    })
+                    .map(|p| held_back.lines[p]);
+                reject(shown, line.unwrap_or(0), part);
+                summary.conflicting += 1;
+            }
+        }
+        Err(e) => return Err(e.into()),
     }
     Ok(summary)
+}
+
+/// Keeps re-imports idempotent: a suspension or revocation already recorded keeps the date it
+/// was first recorded with, when the row gave none. Done just before the chunk is stored, so
+/// the chunks stored before it are seen, as when rows were stored one chunk at a time.
+async fn keep_stored_dates(ctx: &Context, chunk: &mut Chunk) -> anyhow::Result<()> {
+    for &i in &chunk.unstated {
+        let cert = &chunk.issues[i].certificate;
+        if let Some(existing) = ctx.store.certificate(&cert.number, &cert.kind).await?
+            && existing.state.id() == cert.state.id()
+            && existing.state != cert.state
+        {
+            let mut cert = cert.clone();
+            cert.state = existing.state;
+            chunk.issues[i] = Issue::new(cert);
+        }
+    }
+    Ok(())
 }
 
 async fn store_batch(
     ctx: &Context,
     args: &Args,
     shown: &str,
-    batch: &mut Vec<(u64, Certificate)>,
+    chunk: &mut Chunk,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
-    if batch.is_empty() {
+    if chunk.issues.is_empty() {
         return Ok(());
     }
-    let certs: Vec<Certificate> = batch.iter().map(|(_, c)| c.clone()).collect();
-    let outcomes =
-        hutong_store::write::issue(&*ctx.store, &certs, &args.by, InsertMode::Each).await?;
-    count(&outcomes, batch, shown, summary);
-    batch.clear();
+    keep_stored_dates(ctx, chunk).await?;
+    let outcomes = ctx
+        .store
+        .insert_certificates(
+            &chunk.issues,
+            &args.by,
+            journal::now_micros(),
+            InsertMode::Each,
+            None,
+        )
+        .await?;
+    count(&outcomes, &chunk.lines, shown, summary);
     Ok(())
 }
 
-fn count(
-    outcomes: &[RowOutcome],
-    batch: &[(u64, Certificate)],
-    shown: &str,
-    summary: &mut Summary,
-) {
-    for (o, (line, _)) in outcomes.iter().zip(batch) {
+fn count(outcomes: &[RowOutcome], lines: &[u64], shown: &str, summary: &mut Summary) {
+    for (o, line) in outcomes.iter().zip(lines) {
         match o {
             RowOutcome::Stored => summary.stored += 1,
             RowOutcome::Unchanged => summary.unchanged += 1,
@@ -642,7 +789,13 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
         let rows = open_rows(&args, &progress)?;
         let ctx = context::open(config, context::Reads::Primary).await?;
         let start = Instant::now();
+        // A large page cache for the load (the store's bulk settings), and fresh planner
+        // statistics after it.
+        ctx.store.begin_bulk_load().await?;
         let summary = import(&ctx, &args, rows).await?;
+        if summary.stored > 0 {
+            ctx.store.end_bulk_load().await?;
+        }
         progress.finish_and_clear();
         let secs = start.elapsed().as_secs_f64();
         let strict_note = if args.strict && summary.rejected() > 0 { " (strict: nothing was stored)" } else { "" };
