@@ -18,6 +18,7 @@ pub mod policy;
 pub mod recognition;
 pub mod record;
 pub mod rights;
+pub mod rows;
 pub mod token;
 pub mod verify;
 
