@@ -338,7 +338,15 @@ pub fn write_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let policy = policy.layer(axum::extract::DefaultBodyLimit::max(
         crate::router::MAX_POLICY_BYTES,
     ));
-    (router.merge(policy), doc)
+    // So may a batch of certificates.
+    let (batch, batch_doc) = OpenApiRouter::new()
+        .routes(routes!(write::issue_batch))
+        .split_for_parts();
+    doc.merge(batch_doc);
+    let batch = batch.layer(axum::extract::DefaultBodyLimit::max(
+        crate::router::MAX_BATCH_BYTES,
+    ));
+    (router.merge(policy).merge(batch), doc)
 }
 
 struct BearerAuth;

@@ -19,6 +19,8 @@ use crate::state::AppState;
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// The largest policy accepted by `POST /api/v1/policy`.
 pub const MAX_POLICY_BYTES: usize = 4 * 1024 * 1024;
+/// The largest batch accepted by `POST /api/v1/certificates/batch`.
+pub const MAX_BATCH_BYTES: usize = 32 * 1024 * 1024;
 /// The longest path and query accepted.
 pub const MAX_URI_BYTES: usize = 2048;
 

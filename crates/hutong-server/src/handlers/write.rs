@@ -1286,3 +1286,312 @@ pub fn change_name(kind: &str) -> (&'static str, &'static str) {
         _ => ("其他变更", "other change"),
     }
 }
+
+/// The most rows one batch may hold.
+pub const MAX_BATCH_ROWS: usize = 100_000;
+
+/// One row of a batch's report.
+#[derive(Debug, Clone, serde::Serialize)]
+struct RowReport {
+    line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    number: Option<String>,
+}
+
+impl RowReport {
+    fn refused(line: u64, field: Option<&'static str>, code: &'static str, reason: String) -> Self {
+        RowReport {
+            line,
+            field,
+            code: Some(code),
+            reason: Some(mask_id_numbers(&reason).into_owned()),
+            outcome: None,
+            number: None,
+        }
+    }
+}
+
+/// A problem document with the report of every refused row: nothing of the batch was stored.
+fn batch_refused(status: StatusCode, code: &'static str, rows: Vec<RowReport>) -> Response {
+    let detail = format!(
+        "{} row(s) refused, the first on line {}; nothing of the batch was stored",
+        rows.len(),
+        rows.first().map(|r| r.line).unwrap_or(0)
+    );
+    let body = json!({
+        "type": "about:blank",
+        "title": "The batch was refused",
+        "status": status.as_u16(),
+        "detail": detail,
+        "code": code,
+        "rows": rows,
+    });
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    r
+}
+
+/// Issue a batch of certificates, all or nothing: a body in the import format, CSV
+/// (`text/csv`) or NDJSON (`application/x-ndjson`), read and checked exactly as `hutong import
+/// --strict` reads a file. Any refused row refuses the whole batch, and the answer reports every
+/// refused row with its line, field and reason.
+#[utoipa::path(
+    post,
+    path = "/api/v1/certificates/batch",
+    tag = "writes",
+    security(("bearer" = [])),
+    request_body(content = String, description = "Rows in the import format (docs/issuers.md): CSV with its header, or one JSON object per line", content_type = "text/csv"),
+    responses(
+        (status = 201, description = "Every row stored or already stored: the report per row and the journal entries", body = Object),
+        (status = 400, description = "The body cannot be read as the import format (the CSV header, a row too long)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No bearer token, or one that is malformed, unknown, expired or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A row is outside the token's rights; `rows` says which and why. Nothing was stored; the refusal is journaled", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A row's number is registered with other data; `rows` says which. Nothing was stored", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A row does not validate; `rows` gives every refused row's line, field and reason. Nothing was stored", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn issue_batch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &headers).await?;
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let format = match ctype.as_str() {
+        "text/csv" => hutong_core::rows::Format::Csv,
+        "application/x-ndjson" | "application/ndjson" | "application/jsonl" => {
+            hutong_core::rows::Format::Ndjson
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "The body's content type is not accepted",
+                "a batch is text/csv or application/x-ndjson",
+            ));
+        }
+    };
+    let idem = idempotency(&caller, &headers, "POST /api/v1/certificates/batch", &body)?;
+    if let Some(i) = &idem
+        && let Some(r) = replay(&state, i).await?
+    {
+        return Ok(r);
+    }
+    let policy = state.policy();
+    let today = today_in_china();
+    let reader: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(body.clone()));
+    let mut rows = hutong_core::rows::Rows::open("body", format, reader)
+        .map_err(ApiError::bad_request)?;
+    let mut issuers: std::collections::HashMap<String, Option<Issuer>> = Default::default();
+    let mut refused: Vec<RowReport> = Vec::new();
+    let mut forbidden: Vec<RowReport> = Vec::new();
+    let mut first_refusal: Option<Forbidden> = None;
+    let mut good: Vec<(u64, Certificate)> = Vec::new();
+    let mut seen: std::collections::HashMap<(String, String), usize> = Default::default();
+    loop {
+        let row = match rows.next_row() {
+            Ok(Some(r)) => r,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(ApiError::bad_request(format!(
+                    "the body cannot be read: {e}"
+                )));
+            }
+        };
+        if good.len() + refused.len() + forbidden.len() >= MAX_BATCH_ROWS {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "The request is too large",
+                format!("a batch holds at most {MAX_BATCH_ROWS} rows; split it"),
+            ));
+        }
+        let row = match row {
+            Ok(r) => r,
+            Err((line, msg)) => {
+                refused.push(RowReport::refused(
+                    line,
+                    None,
+                    "unreadable-row",
+                    format!("the row {msg}"),
+                ));
+                continue;
+            }
+        };
+        let id = row.input.issuer.trim().to_string();
+        if !issuers.contains_key(&id) {
+            let i = state.store.issuer(&id).await?;
+            issuers.insert(id.clone(), i);
+        }
+        let issuer = issuers.get(&id).and_then(Option::as_ref);
+        if let Some(iss) = issuer {
+            let level = row.input.level.trim().parse().ok();
+            let occupation = Some(row.input.occupation.trim()).filter(|o| !o.is_empty());
+            let day = parse_day(row.input.issued_on.trim()).unwrap_or(today);
+            if let Err(f) = rights::authorize(
+                &caller.actor,
+                &Action::Issue {
+                    kind: row.input.kind.trim(),
+                    issuer: iss,
+                    occupation,
+                    level,
+                    day,
+                },
+                &policy,
+            ) {
+                forbidden.push(RowReport::refused(
+                    row.line,
+                    Some("issuer"),
+                    f.code,
+                    f.reason_en.clone(),
+                ));
+                first_refusal.get_or_insert(f);
+                continue;
+            }
+        }
+        match check_record(&policy, issuer, &state.secret, &row.input, today) {
+            Err(errs) => {
+                for e in errs {
+                    refused.push(RowReport::refused(
+                        row.line,
+                        Some(e.field),
+                        "invalid-field",
+                        e.message,
+                    ));
+                }
+            }
+            Ok(checked) => {
+                let c = checked.certificate;
+                let key = (c.number.clone(), c.kind.clone());
+                match seen.get(&key) {
+                    Some(&i) if good[i].1 != c => refused.push(RowReport::refused(
+                        row.line,
+                        Some("number"),
+                        "twice-in-batch",
+                        format!(
+                            "{} of kind {} is also on line {} of this batch, with other data",
+                            c.number, c.kind, good[i].0
+                        ),
+                    )),
+                    Some(_) => {}
+                    None => {
+                        seen.insert(key, good.len());
+                        good.push((row.line, c));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(f) = first_refusal {
+        let _ = refuse(&state, &caller, Subject::Nothing, f).await;
+        forbidden.extend(refused);
+        forbidden.sort_by_key(|r| r.line);
+        return Ok(batch_refused(
+            StatusCode::FORBIDDEN,
+            "outside-rights",
+            forbidden,
+        ));
+    }
+    if !refused.is_empty() {
+        return Ok(batch_refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-rows",
+            refused,
+        ));
+    }
+    if good.is_empty() {
+        return Err(ApiError::bad_request("the batch holds no row"));
+    }
+    let issues: Vec<Issue> = good.iter().map(|(_, c)| Issue::new(c.clone())).collect();
+    match state
+        .store
+        .insert_certificates(
+            &issues,
+            &caller.token,
+            now_micros(),
+            InsertMode::AllOrNothing,
+            idem.as_ref().map(|i| &i.claim),
+        )
+        .await
+    {
+        Ok(outcomes) => {
+            let mut stored = 0;
+            let report: Vec<RowReport> = good
+                .iter()
+                .zip(&outcomes)
+                .map(|((line, c), o)| {
+                    let outcome = match o {
+                        hutong_store::RowOutcome::Stored => {
+                            stored += 1;
+                            "stored"
+                        }
+                        _ => "unchanged",
+                    };
+                    let shown = match policy.kind(&c.kind) {
+                        Some(k) => number::display(k.number_scheme, &c.number).into_owned(),
+                        None => mask_id_numbers(&c.number).into_owned(),
+                    };
+                    RowReport {
+                        line: *line,
+                        field: None,
+                        code: None,
+                        reason: None,
+                        outcome: Some(outcome),
+                        number: Some(shown),
+                    }
+                })
+                .collect();
+            let body = json!({
+                "stored": stored,
+                "unchanged": good.len() - stored,
+                "rows": report,
+                "journal": { "entries": stored },
+            });
+            Ok(answer(&state, idem.as_ref(), StatusCode::CREATED, body).await)
+        }
+        Err(StoreError::Conflict(msg)) => {
+            let rows: Vec<RowReport> = msg
+                .split("; ")
+                .map(|part| {
+                    let line = good
+                        .iter()
+                        .find(|(_, c)| {
+                            part.starts_with(&format!(
+                                "{} of kind {} ",
+                                mask_id_numbers(&c.number),
+                                c.kind
+                            ))
+                        })
+                        .map(|(l, _)| *l)
+                        .unwrap_or(0);
+                    RowReport::refused(line, Some("number"), "conflict", part.to_string())
+                })
+                .collect();
+            Ok(batch_refused(StatusCode::CONFLICT, "conflict", rows))
+        }
+        Err(StoreError::KeyUsed) => match &idem {
+            Some(i) => replay(&state, i).await?.ok_or_else(ApiError::internal),
+            None => Err(ApiError::internal()),
+        },
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1018,3 +1018,91 @@ async fn the_result_page_shows_the_public_history() {
         }
     }
 }
+
+async fn post_batch(s: &AppState, token: &str, ctype: &str, body: String) -> Answer {
+    let r = Request::post("/api/v1/certificates/batch")
+        .header("content-type", ctype)
+        .header("authorization", format!("Bearer {token}"));
+    send(s, r.body(Body::from(body)).unwrap()).await
+}
+
+fn mem_row(n: u32, name: &str) -> String {
+    let id = holder(n);
+    format!("T{id},mem.electrical.low-voltage,{name},{id},,,mem.44,2025-03-01,,valid\n")
+}
+
+const HEADER: &str =
+    "number,kind,holder_name,holder_id,occupation,level,issuer,issued_on,valid_until,status\n";
+
+/// A batch is all or nothing: every refused row is reported with its line and field, and
+/// nothing of a refused batch is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_stored_whole_or_refused_with_every_bad_row() {
+    for (s, _keep) in states("writes_batch").await {
+        fixture::fill(&s).await;
+        let a = actors(&s).await;
+        let good = format!(
+            "{HEADER}{}{}{}",
+            mem_row(1, "甲"),
+            mem_row(2, "乙"),
+            mem_row(3, "丙")
+        );
+        let head = s.store.journal_head().await.unwrap();
+        // One bad ID number and one row twice with other data: both reported, nothing stored.
+        let mut bad_row = mem_row(5, "戊");
+        bad_row = bad_row.replacen(&holder(5), "440305198803040000", 2);
+        let bad = format!("{good}{bad_row}{}", mem_row(1, "别人"));
+        let r = post_batch(&s, &a.mem_44, "text/csv", bad).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let v: Value = serde_json::from_str(&r.body).unwrap();
+        let lines: Vec<u64> = v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["line"].as_u64().unwrap())
+            .collect();
+        assert!(lines.contains(&5) && lines.contains(&6), "{}", r.body);
+        assert!(r.body.contains("\"field\":\"holder_id\""), "{}", r.body);
+        assert!(!r.body.contains("440305198803040000"), "{}", r.body);
+        assert_eq!(
+            s.store.journal_head().await.unwrap(),
+            head,
+            "nothing stored"
+        );
+        // Outside the token's rights: 403 with the rows, one refusal journaled.
+        let r = post_batch(&s, &a.mohurd_44, "text/csv", good.clone()).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("other-department"), "{}", r.body);
+        assert_eq!(s.store.journal_head().await.unwrap(), head + 1);
+        // The good batch: stored whole, each row reported.
+        let r = post_batch(&s, &a.mem_44, "text/csv", good.clone()).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let v: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(
+            (v["stored"].as_u64(), v["unchanged"].as_u64()),
+            (Some(3), Some(0))
+        );
+        assert_eq!(v["rows"][2]["line"], 4);
+        assert_eq!(s.store.journal_head().await.unwrap(), head + 4);
+        // Again: nothing new.
+        let r = post_batch(&s, &a.mem_44, "text/csv", good).await;
+        let v: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(
+            (v["stored"].as_u64(), v["unchanged"].as_u64()),
+            (Some(0), Some(3))
+        );
+        // NDJSON, with a conflict against what is stored: 409 naming the line.
+        let id = holder(1);
+        let nd = format!(
+            "{{\"number\":\"T{id}\",\"kind\":\"mem.electrical.low-voltage\",\"holder_name\":\"别人\",\"holder_id\":\"{id}\",\"issuer\":\"mem.44\",\"issued_on\":\"2025-03-01\",\"status\":\"valid\"}}\n"
+        );
+        let r = post_batch(&s, &a.mem_44, "application/x-ndjson", nd).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        assert!(r.body.contains("\"line\":1"), "{}", r.body);
+        let r = post_batch(&s, &a.mem_44, "application/json", "{}".into()).await;
+        assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.body);
+        let r = post_batch(&s, &a.mem_44, "text/csv", "number,colour\n".into()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        assert!(r.body.contains("colour"), "{}", r.body);
+    }
+}
