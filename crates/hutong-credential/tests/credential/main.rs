@@ -7,16 +7,17 @@ mod status;
 
 use std::path::{Path, PathBuf};
 
-/// `shared/vectors/` beside the repository (or in any folder above it), or
-/// `$HUTONG_VECTORS_DIR`. Missing vectors fail the test: they are never skipped.
+/// The repository's `vectors/` (official test vectors, copied unchanged; see
+/// `vectors/PROVENANCE.md`), or `$HUTONG_VECTORS_DIR`. Missing vectors fail the test: they are
+/// never skipped.
 pub fn vectors_dir() -> PathBuf {
     match std::env::var_os("HUTONG_VECTORS_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => Path::new(env!("CARGO_MANIFEST_DIR"))
             .ancestors()
-            .map(|a| a.join("shared/vectors"))
-            .find(|p| p.is_dir())
-            .expect("shared/vectors/ not found above the crate; set HUTONG_VECTORS_DIR"),
+            .map(|a| a.join("vectors"))
+            .find(|p| p.join("PROVENANCE.md").is_file())
+            .expect("vectors/ not found above the crate; set HUTONG_VECTORS_DIR"),
     }
 }
 
