@@ -1399,8 +1399,8 @@ pub async fn issue_batch(
     let policy = state.policy();
     let today = today_in_china();
     let reader: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(body.clone()));
-    let mut rows = hutong_core::rows::Rows::open("body", format, reader)
-        .map_err(ApiError::bad_request)?;
+    let mut rows =
+        hutong_core::rows::Rows::open("body", format, reader).map_err(ApiError::bad_request)?;
     let mut issuers: std::collections::HashMap<String, Option<Issuer>> = Default::default();
     let mut refused: Vec<RowReport> = Vec::new();
     let mut forbidden: Vec<RowReport> = Vec::new();
