@@ -760,3 +760,75 @@ fn a_policy_is_published_once_and_only_when_valid() {
         text(&o.stdout)
     );
 }
+
+/// An import killed with SIGKILL at any moment leaves whole batches only, each certificate with
+/// its `issued` entry and the journal gapless; importing the file again completes it.
+#[test]
+fn an_import_killed_at_any_point_leaves_whole_batches_and_a_gapless_journal() {
+    const ROWS: u32 = 30_000;
+    const BATCH: u32 = 1_000;
+    let mut csv = String::from(
+        "number,kind,holder_name,holder_id,occupation,level,issuer,issued_on,valid_until,status\n",
+    );
+    for i in 0..ROWS {
+        let born = chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap()
+            + chrono::Days::new(u64::from(i / 900));
+        let id = hutong_core::ResidentId::synthesize(440305, born, i % 900 + 10);
+        let id = id.as_str();
+        csv.push_str(&format!(
+            "T{id},mem.electrical.low-voltage,工人{i},{id},,,mem.44,2024-03-01,,valid\n"
+        ));
+    }
+    for (attempt, delay_ms) in [40u64, 150, 350, 700, 1200].into_iter().enumerate() {
+        let e = Env::new();
+        register_example_issuers(&e);
+        std::fs::write(e.path("big.csv"), &csv).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hutong"))
+            .current_dir(e.dir.path())
+            .env("RUST_LOG", "warn")
+            .args(["--policy", repo().join("policy").to_str().unwrap()])
+            .arg("--data-dir")
+            .arg(e.dir.path())
+            .args(["import", "--batch", &BATCH.to_string(), "big.csv"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let db = rusqlite::Connection::open(e.path("hutong.db")).unwrap();
+        let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+        let stored = count("SELECT count(*) FROM certificates");
+        let issued =
+            count("SELECT count(*) FROM journal WHERE change LIKE '{\"change\":\"issued\"%'");
+        let unjournaled = count(
+            "SELECT count(*) FROM certificates c WHERE NOT EXISTS \
+             (SELECT 1 FROM journal j WHERE j.subject = 'cert:' || c.id)",
+        );
+        let (entries, head) = (
+            count("SELECT count(*) FROM journal"),
+            count("SELECT coalesce(max(seq), 0) FROM journal"),
+        );
+        eprintln!("attempt {attempt}: killed after {delay_ms} ms with {stored} stored");
+        assert_eq!(
+            stored % i64::from(BATCH),
+            0,
+            "a batch was stored in part: {stored}"
+        );
+        assert_eq!(
+            issued, stored,
+            "every stored certificate has its issued entry"
+        );
+        assert_eq!(unjournaled, 0);
+        assert_eq!(entries, head, "the journal is gapless");
+        drop(db);
+        let o = e.run(&["import", "--batch", &BATCH.to_string(), "big.csv"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let db = rusqlite::Connection::open(e.path("hutong.db")).unwrap();
+        let all: i64 = db
+            .query_row("SELECT count(*) FROM certificates", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(all, i64::from(ROWS));
+    }
+}
