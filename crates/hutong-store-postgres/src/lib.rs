@@ -1131,6 +1131,7 @@ impl Store for PgStore {
         at_micros: i64,
         claim: Option<&IdempotencyClaim>,
     ) -> Result<Entry> {
+        w.check()?;
         let mut c = self.writer().await?;
         let tx = c.transaction().await.map_err(backend)?;
         let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;

@@ -893,6 +893,7 @@ impl Store for SqliteStore {
         at_micros: i64,
         claim: Option<&IdempotencyClaim>,
     ) -> Result<Entry> {
+        w.check()?;
         self.write(|conn| {
             let tx = conn.transaction().map_err(backend)?;
             let Some((id, stored)) =

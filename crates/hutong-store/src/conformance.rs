@@ -558,8 +558,15 @@ pub async fn stale_and_unknown_changes_write_nothing(s: &dyn Store) {
     assert!(matches!(r, Err(StoreError::Stale(_))), "{r:?}");
     let mut unknown = w.clone();
     unknown.before.number = "NOPE".into();
+    unknown.after.number = "NOPE".into();
     let r = s.update_certificate(&unknown, "t", AT, None).await;
     assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    // A change to a field that writes never update is refused before anything is written.
+    let mut moved = w.clone();
+    moved.before = before.clone();
+    moved.after.issuer = "mem.11".into();
+    let r = s.update_certificate(&moved, "t", AT, None).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
     assert_eq!(s.journal_head().await.unwrap(), head, "no entry was added");
     assert_eq!(
         s.certificate(&c.number, &c.kind).await.unwrap(),

@@ -108,6 +108,39 @@ pub struct CertificateWrite {
     pub change: String,
 }
 
+impl CertificateWrite {
+    /// Refuses a write that changes a field the backends do not update (the identity, the
+    /// holder's key, the occupation, level, issuer, first issue date): the journal's hash would
+    /// then describe a record that is not the stored one. The core's changes never do.
+    pub fn check(&self) -> Result<()> {
+        let (b, a) = (&self.before, &self.after);
+        let fixed = (
+            &b.number,
+            &b.kind,
+            &b.holder_key,
+            &b.occupation,
+            b.level,
+            &b.issuer,
+            b.first_issued_on,
+        ) == (
+            &a.number,
+            &a.kind,
+            &a.holder_key,
+            &a.occupation,
+            a.level,
+            &a.issuer,
+            a.first_issued_on,
+        );
+        if fixed {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(
+                "a change may alter the holder's name, the dates and the state only".into(),
+            ))
+        }
+    }
+}
+
 /// An issuer record to store, with the change that made it (registered, scope granted, …) and
 /// the hash of the record's canonical form.
 #[derive(Debug, Clone, PartialEq, Eq)]
