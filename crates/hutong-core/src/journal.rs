@@ -298,9 +298,10 @@ impl CertChange {
             }
             CertChange::NameCorrected { from, to } => {
                 let to = to.trim();
-                if to.is_empty() || to.chars().count() > 64 || to.chars().any(char::is_control) {
+                // The same rule as a record's holder_name (`record::check_record`).
+                if to.is_empty() || to.chars().count() > 60 || to.chars().any(char::is_control) {
                     return Err(Refusal::Name(
-                        "the corrected name must be 1 to 64 characters with no control character"
+                        "the corrected name must be 1 to 60 characters with no control character"
                             .into(),
                     ));
                 }

@@ -180,12 +180,38 @@ pub enum Tier {
     Writes,
 }
 
+/// The key of a well-formed bearer token (`Bearer ht_` and 43 characters): the first eight
+/// bytes of its SHA-256, never the token itself.
+fn bearer_key(headers: &HeaderMap) -> Option<u64> {
+    use sha2::{Digest, Sha256};
+    let v = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let t = v
+        .strip_prefix("Bearer ")
+        .or_else(|| v.strip_prefix("bearer "))?
+        .trim();
+    if !(t.len() == 46 && t.starts_with("ht_")) {
+        return None;
+    }
+    let h = Sha256::digest(t.as_bytes());
+    Some(u64::from_be_bytes(h[..8].try_into().ok()?))
+}
+
 /// The limiters of a running service.
 pub struct RateLimits {
     settings: RateLimitSettings,
     lookups: Option<DefaultKeyedRateLimiter<IpAddr>>,
     pages: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Writes with a bearer token, by the token: generous, since each is accountable, but
+    /// bounded, so that one token cannot flood the journal (with refusals, say).
+    writes: DefaultKeyedRateLimiter<u64>,
 }
+
+/// Writes per minute, and their burst, allowed to one bearer token.
+pub const WRITES_PER_MINUTE: u32 = 6_000;
+pub const WRITE_BURST: u32 = 2_000;
 
 fn limiter(per_minute: u32, burst: u32) -> Option<DefaultKeyedRateLimiter<IpAddr>> {
     let per_minute = NonZeroU32::new(per_minute)?;
@@ -200,6 +226,10 @@ impl RateLimits {
         RateLimits {
             lookups: limiter(settings.lookups_per_minute, settings.lookup_burst),
             pages: limiter(settings.pages_per_minute, settings.page_burst),
+            writes: RateLimiter::keyed(
+                Quota::per_minute(NonZeroU32::new(WRITES_PER_MINUTE).unwrap_or(NonZeroU32::MIN))
+                    .allow_burst(NonZeroU32::new(WRITE_BURST).unwrap_or(NonZeroU32::MIN)),
+            ),
             settings,
         }
     }
@@ -262,10 +292,20 @@ impl RateLimits {
         let limiter = match tier {
             Tier::Lookups => &self.lookups,
             Tier::Pages => &self.pages,
-            Tier::Writes if headers.contains_key(axum::http::header::AUTHORIZATION) => {
-                return Ok(());
+            Tier::Writes => {
+                // A well-formed bearer token is limited by the token; anything else (no token,
+                // a malformed one) by the client's address, as a lookup.
+                if let Some(key) = bearer_key(headers) {
+                    if self.exempt_by_token(headers) {
+                        return Ok(());
+                    }
+                    return self
+                        .writes
+                        .check_key(&key)
+                        .map_err(|n| n.wait_time_from(DefaultClock::default().now()));
+                }
+                &self.lookups
             }
-            Tier::Writes => &self.lookups,
         };
         let Some(limiter) = limiter else {
             return Ok(());
@@ -284,6 +324,8 @@ impl RateLimits {
 
     /// Forgets clients whose allowance is full again, so that memory stays bounded.
     pub fn forget_idle_clients(&self) {
+        self.writes.retain_recent();
+        self.writes.shrink_to_fit();
         for l in [&self.lookups, &self.pages].into_iter().flatten() {
             l.retain_recent();
             l.shrink_to_fit();

@@ -82,6 +82,11 @@ pub struct CertificateResult<'a> {
     /// Absent when the kind has none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<NoteView<'a>>,
+    /// Why it is suspended, revoked or expired, with the legal basis, from the policy (the
+    /// result page shows it).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub status_reason: Option<&'a hutong_core::policy::StatusReason>,
 }
 
 /// A note of the policy on a kind, with its source.
@@ -305,7 +310,23 @@ fn result<'a>(policy: &'a Policy, v: &'a Verified, as_of: Day) -> CertificateRes
         // A kind the policy no longer knows: show no number rather than risk an ID number.
         None => Cow::Borrowed("—"),
     };
+    let reason_id = report.and_then(|r| match (r.status, c.state) {
+        (Status::Suspended, _) => Some("held"),
+        (
+            Status::Revoked,
+            hutong_core::AdminState::Revoked {
+                reason: Some(reason),
+                ..
+            },
+        ) => Some(reason.id()),
+        (Status::Expired, _) if r.review_due_on.and_then(|d| d.succ_opt()) == r.expired_on => {
+            Some("review-missed")
+        }
+        (Status::Expired, _) => Some("past-validity"),
+        _ => None,
+    });
     CertificateResult {
+        status_reason: reason_id.and_then(|id| policy.status_reason(id)),
         status: report.map(|r| r.status),
         status_zh: report.map(|r| r.status.name_zh()),
         status_en: report.map(|r| r.status.name_en()),

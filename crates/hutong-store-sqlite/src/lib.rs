@@ -430,7 +430,9 @@ impl SqliteStore {
             }
         }
         for chunk in certs.chunks(batch.max(1)) {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
             {
                 let mut insert = tx
                     .prepare_cached(
@@ -643,7 +645,9 @@ impl Store for SqliteStore {
         at_micros: i64,
     ) -> Result<Vec<Entry>> {
         self.write(|conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let mut j = JournalWriter::start(&tx)?;
             let mut out = Vec::with_capacity(writes.len());
             for w in writes {
@@ -758,7 +762,9 @@ impl Store for SqliteStore {
                 last = Some((kind, id));
                 kind_ids.push(id);
             }
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let mut j = JournalWriter::start(&tx)?;
             let first = j.next;
             let mut out = Vec::with_capacity(batch.len());
@@ -895,7 +901,9 @@ impl Store for SqliteStore {
     ) -> Result<Entry> {
         w.check()?;
         self.write(|conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let Some((id, stored)) =
                 self.certificate_in(&tx, &w.before.number, &w.before.kind)?
             else {
@@ -951,7 +959,9 @@ impl Store for SqliteStore {
         at_micros: i64,
     ) -> Result<Vec<Entry>> {
         self.write(|conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let mut j = JournalWriter::start(&tx)?;
             let mut out = Vec::with_capacity(entries.len());
             for (subject, change) in entries {
@@ -1017,7 +1027,9 @@ impl Store for SqliteStore {
 
     async fn reserve_serials(&self, prefix: &str, n: u64) -> Result<u64> {
         self.write(|conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let first: i64 = tx
                 .query_row(
                     "INSERT INTO serials(prefix, next) VALUES (?1, 1 + ?2 + coalesce(( \
@@ -1078,7 +1090,9 @@ impl Store for SqliteStore {
         let actor_json =
             serde_json::to_string(&t.actor).map_err(|e| StoreError::Backend(e.to_string()))?;
         self.write(|conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
             tx.prepare_cached(
                 "INSERT INTO tokens(id, hash, actor, label, created_at, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
@@ -1122,7 +1136,9 @@ impl Store for SqliteStore {
         at_micros: i64,
     ) -> Result<Entry> {
         self.write(|conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let n = tx
                 .prepare_cached(
                     "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
@@ -1186,7 +1202,9 @@ impl Store for SqliteStore {
         let files_json =
             serde_json::to_string(files).map_err(|e| StoreError::Backend(e.to_string()))?;
         self.write(|conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let mut j = JournalWriter::start(&tx)?;
             let seq = j.next;
             tx.prepare_cached("INSERT INTO policies(seq, digest, files) VALUES (?1, ?2, ?3)")

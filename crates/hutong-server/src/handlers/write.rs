@@ -190,7 +190,11 @@ fn json_response(status: StatusCode, body: String) -> Response {
     let mut r = (status, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+        HeaderValue::from_static(if status.is_client_error() || status.is_server_error() {
+            "application/problem+json"
+        } else {
+            "application/json"
+        }),
     );
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -377,18 +381,22 @@ pub async fn issue(
         l => Some(l.parse().map_err(|e| field("level", e))?),
     };
     let occupation = Some(b.occupation.trim()).filter(|o| !o.is_empty());
-    if let Err(f) = rights::authorize(
-        &caller.actor,
-        &Action::Issue {
-            kind: kind_id,
-            issuer: &issuer,
-            occupation,
-            level,
-            day: issued_on,
-        },
-        &policy,
-    ) {
-        return Err(refuse(&state, &caller, Subject::Issuer(issuer.id.clone()), f).await);
+    // Issuing happens today: the rights must be in force today, and on the issue date given
+    // (a certificate recorded a few days late), so that a backdated date opens nothing.
+    for day in [today, issued_on] {
+        if let Err(f) = rights::authorize(
+            &caller.actor,
+            &Action::Issue {
+                kind: kind_id,
+                issuer: &issuer,
+                occupation,
+                level,
+                day,
+            },
+            &policy,
+        ) {
+            return Err(refuse(&state, &caller, Subject::Issuer(issuer.id.clone()), f).await);
+        }
     }
     let numbering = if b.number.trim().is_empty() {
         numbering(&policy, &b, &issuer, issued_on)?
@@ -421,38 +429,57 @@ pub async fn issue(
             unprocessable("invalid-record", detail.join("; "))
         })?;
     let mut cert = checked.certificate;
-    if let Numbering::Serial(prefix) = &numbering {
-        let serial = state.store.reserve_serials(prefix, 1).await?;
-        if serial > 999_999 {
-            return Err(unprocessable(
-                "serials-exhausted",
-                format!("the serials of {prefix} are used up (999999)"),
-            ));
+    // A serial whose number someone registered by hand meanwhile is passed over: the next one is
+    // taken, a few times at most.
+    let mut attempts = 0;
+    let outcome = loop {
+        if let Numbering::Serial(prefix) = &numbering {
+            let serial = state.store.reserve_serials(prefix, 1).await?;
+            if serial > 999_999 {
+                return Err(unprocessable(
+                    "serials-exhausted",
+                    format!("the serials of {prefix} are used up (999999)"),
+                ));
+            }
+            cert.number = format!("{prefix}{serial:06}");
         }
-        cert.number = format!("{prefix}{serial:06}");
-    }
-    let issue = Issue::new(cert.clone());
-    let outcome = state
-        .store
-        .insert_certificates(
-            std::slice::from_ref(&issue),
-            &caller.token,
-            now_micros(),
-            InsertMode::AllOrNothing,
-            idem.as_ref().map(|i| &i.claim),
-        )
-        .await;
+        let issue = Issue::new(cert.clone());
+        let outcome = state
+            .store
+            .insert_certificates(
+                std::slice::from_ref(&issue),
+                &caller.token,
+                now_micros(),
+                InsertMode::AllOrNothing,
+                idem.as_ref().map(|i| &i.claim),
+            )
+            .await;
+        attempts += 1;
+        match outcome {
+            Err(StoreError::Conflict(_))
+                if matches!(numbering, Numbering::Serial(_)) && attempts < 20 =>
+            {
+                continue;
+            }
+            other => break other,
+        }
+    };
     match outcome {
-        Ok(o) if o.first() == Some(&hutong_store::RowOutcome::Unchanged) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already-issued",
-            "Already issued",
-            format!(
-                "{} of kind {} is already registered with exactly this data",
-                mask_id_numbers(&cert.number),
-                cert.kind
-            ),
-        )),
+        Ok(o) if o.first() == Some(&hutong_store::RowOutcome::Unchanged) => {
+            // Recorded as the key's answer too: a retry gets it again, not "pending".
+            let body = json!({
+                "type": "about:blank",
+                "title": "Already issued",
+                "status": 409,
+                "detail": format!(
+                    "{} of kind {} is already registered with exactly this data",
+                    mask_id_numbers(&cert.number),
+                    cert.kind
+                ),
+                "code": "already-issued",
+            });
+            Ok(answer(&state, idem.as_ref(), StatusCode::CONFLICT, body).await)
+        }
         Ok(_) => {
             let (id, _) = state
                 .store
@@ -856,6 +883,9 @@ pub async fn history(
     ))
 }
 
+/// The longest a token may be made to last, in days (ten years).
+pub const MAX_TOKEN_DAYS: u32 = 3_650;
+
 /// The body of `POST /api/v1/tokens`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -921,6 +951,13 @@ pub async fn create_token(
             "label",
             "at most 80 characters, no control characters",
         ));
+    }
+    if let Some(d) = b.expires_in_days
+        && !(1..=MAX_TOKEN_DAYS).contains(&d)
+    {
+        return Err(ApiError::bad_request(format!(
+            "expires_in_days: from 1 to {MAX_TOKEN_DAYS} days, or absent for a token that does not expire"
+        )));
     }
     let now = now_micros();
     let expires = b
@@ -1153,6 +1190,11 @@ pub async fn change_issuer(
     let caller = authenticate(&state, &headers).await?;
     let b: IssuerChangeBody = parse_body(&body)?;
     let id = b.issuer.trim();
+    if !hutong_core::ids::is_dotted_id(id) || mask_id_numbers(id) != id {
+        return Err(ApiError::bad_request(
+            "issuer: an issuer id is lower-case ASCII letters, digits, hyphens and dots, and never an ID number",
+        ));
+    }
     let policy = state.policy();
     let right = match &b.change {
         Change::Registered(_) => Right::Register,
@@ -1184,7 +1226,13 @@ pub async fn change_issuer(
         },
         &policy,
     ) {
-        return Err(refuse(&state, &caller, Subject::Issuer(id.to_string()), f).await);
+        // The subject names a registered issuer only: a proposed id is whatever the request
+        // said, and may be anything (an ID number typed by mistake).
+        let subject = match &before {
+            Some(b) => Subject::Issuer(b.id.clone()),
+            None => Subject::Nothing,
+        };
+        return Err(refuse(&state, &caller, subject, f).await);
     }
     if matches!(b.change, Change::Registered(_)) && before.is_some() {
         return Err(ApiError::new(
@@ -1446,18 +1494,23 @@ pub async fn issue_batch(
         if let Some(iss) = issuer {
             let level = row.input.level.trim().parse().ok();
             let occupation = Some(row.input.occupation.trim()).filter(|o| !o.is_empty());
-            let day = parse_day(row.input.issued_on.trim()).unwrap_or(today);
-            if let Err(f) = rights::authorize(
-                &caller.actor,
-                &Action::Issue {
-                    kind: row.input.kind.trim(),
-                    issuer: iss,
-                    occupation,
-                    level,
-                    day,
-                },
-                &policy,
-            ) {
+            let issued = parse_day(row.input.issued_on.trim()).unwrap_or(today);
+            // As for one certificate: the rights in force today and on the issue date.
+            let refusal = [today, issued].into_iter().find_map(|day| {
+                rights::authorize(
+                    &caller.actor,
+                    &Action::Issue {
+                        kind: row.input.kind.trim(),
+                        issuer: iss,
+                        occupation,
+                        level,
+                        day,
+                    },
+                    &policy,
+                )
+                .err()
+            });
+            if let Some(f) = refusal {
                 forbidden.push(RowReport::refused(
                     row.line,
                     Some("issuer"),

@@ -145,6 +145,12 @@ fn certificate(
                     _ => lang.t("无法判断", "Cannot be judged"),
                 }) }
                 @if let Some(ch) = status_check { p { (lang.t(ch.reason_zh, ch.reason_en)) } }
+                @if let Some(why) = r.status_reason {
+                    p.reason data-reason=(why.id) {
+                        strong { (lang.t(&why.name_zh, &why.name_en)) } (lang.t("：", ": ")) (lang.t(&why.basis_zh, &why.basis_en))
+                        @if why.provisional { " " span.tag { (lang.t("待确认", "provisional")) } }
+                    }
+                }
             }
             h2 { (lang.t(&c.kind_name_zh, &c.kind_name_en)) }
             dl.kv {

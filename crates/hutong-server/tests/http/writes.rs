@@ -1106,3 +1106,193 @@ async fn a_batch_is_stored_whole_or_refused_with_every_bad_row() {
         assert!(r.body.contains("colour"), "{}", r.body);
     }
 }
+
+/// Regressions found by reading the write side, each named after what it found.
+mod review {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_removed_institution_cannot_issue_by_backdating() {
+        for (s, _keep) in states("writes_review_backdating").await {
+            fixture::fill(&s).await;
+            let a = actors(&s).await;
+            let yesterday = (today_in_china() - chrono::Days::new(1)).to_string();
+            let week_ago = (today_in_china() - chrono::Days::new(7)).to_string();
+            let r = post(&s, "/api/v1/issuers/changes", Some(&a.regulator_44), &json!({
+                "issuer": "inst.s0000-44-000123", "change": {"change": "removed", "on": yesterday}})).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            let mut b = skill_issue(60);
+            b["issued_on"] = week_ago.clone().into();
+            let r = post(&s, "/api/v1/certificates", Some(&a.institution), &b).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+            let csv = format!(
+                "{HEADER}S000044440100{}4000099,mohrss.skill-level,赵六,{},6-31-01-03,4,inst.s0000-44-000123,{week_ago},,valid\n",
+                &week_ago[2..4],
+                holder(61)
+            );
+            let r = post_batch(&s, &a.institution, "text/csv", csv).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_number_registered_by_hand_is_passed_over_by_the_serials() {
+        for (s, _keep) in states("writes_review_serials").await {
+            fixture::fill(&s).await;
+            let a = actors(&s).await;
+            let first = post(
+                &s,
+                "/api/v1/certificates",
+                Some(&a.institution),
+                &skill_issue(70),
+            )
+            .await;
+            let v: Value = serde_json::from_str(&first.body).unwrap();
+            let n1 = v["number"].as_str().unwrap().to_string();
+            let by_hand = format!("{}000002", &n1[..16]);
+            let mut b = skill_issue(71);
+            b["number"] = by_hand.into();
+            let r = post(&s, "/api/v1/certificates", Some(&a.institution), &b).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            let r = post(
+                &s,
+                "/api/v1/certificates",
+                Some(&a.institution),
+                &skill_issue(72),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            let v: Value = serde_json::from_str(&r.body).unwrap();
+            assert!(
+                v["number"].as_str().unwrap().ends_with("000003"),
+                "{}",
+                r.body
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_registration_journals_no_id_number() {
+        for (s, _keep) in states("writes_review_subject").await {
+            fixture::fill(&s).await;
+            let a = actors(&s).await;
+            let id = holder(80);
+            let head = s.store.journal_head().await.unwrap();
+            let r = post(
+                &s,
+                "/api/v1/issuers/changes",
+                Some(&a.institution),
+                &json!({
+                "issuer": id, "change": {"change": "registered",
+                "id": id, "name_zh": "新机构", "department": "mohrss", "role": "institution",
+                "region": "44", "registered_on": "2026-01-01", "grants": [],
+                "institution_type": "S", "institution_code": "0000"}}),
+            )
+            .await;
+            assert_eq!(
+                r.status,
+                StatusCode::BAD_REQUEST,
+                "an ID number is never an issuer id: {}",
+                r.body
+            );
+            assert!(!r.body.contains(&id), "{}", r.body);
+            assert_eq!(s.store.journal_head().await.unwrap(), head);
+            // A proposed id that is not registered is refused with no subject.
+            let r = post(
+                &s,
+                "/api/v1/issuers/changes",
+                Some(&a.institution),
+                &json!({
+                "issuer": "inst.new", "change": {"change": "registered",
+                "id": "inst.new", "name_zh": "新机构", "department": "mohrss", "role": "institution",
+                "region": "44", "registered_on": "2026-01-01", "grants": [],
+                "institution_type": "S", "institution_code": "0000"}}),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+            let entries = s.store.journal(head, 10).await.unwrap();
+            assert_eq!(entries.len(), 1);
+            assert_eq!(
+                entries[0].subject,
+                Subject::Nothing,
+                "a proposed id is not a subject"
+            );
+            assert!(!format!("{entries:?}").contains(&id));
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_huge_token_expiry_is_refused_not_a_panic() {
+        for (s, _keep) in states("writes_review_expiry").await {
+            fixture::fill(&s).await;
+            let a = actors(&s).await;
+            for days in [0u64, 3651, 200_000_000] {
+                let r = post(
+                    &s,
+                    "/api/v1/tokens",
+                    Some(&a.regulator),
+                    &json!({
+                    "actor": {"kind": "authority", "department": "mem", "region": "44"},
+                    "expires_in_days": days}),
+                )
+                .await;
+                assert_eq!(r.status, StatusCode::BAD_REQUEST, "{days}: {}", r.body);
+                assert!(r.body.contains("expires_in_days"), "{}", r.body);
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_retried_duplicate_issue_gets_its_first_answer_not_pending() {
+        for (s, _keep) in states("writes_review_pending").await {
+            fixture::fill(&s).await;
+            let a = actors(&s).await;
+            let r = post(&s, "/api/v1/certificates", Some(&a.mem_44), &mem_issue(90)).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            let first = post_with(
+                &s,
+                "/api/v1/certificates",
+                Some(&a.mem_44),
+                &mem_issue(90),
+                Some("dup"),
+            )
+            .await;
+            assert_eq!(
+                (first.status, code(&first).as_str()),
+                (StatusCode::CONFLICT, "already-issued"),
+                "{}",
+                first.body
+            );
+            let again = post_with(
+                &s,
+                "/api/v1/certificates",
+                Some(&a.mem_44),
+                &mem_issue(90),
+                Some("dup"),
+            )
+            .await;
+            assert_eq!(again.status, StatusCode::CONFLICT);
+            assert_eq!(
+                again.body, first.body,
+                "the first answer, not idempotency-pending"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_garbage_authorization_header_does_not_lift_the_rate_limit() {
+        for (s, _keep) in states("writes_review_ratelimit").await {
+            let mut limited = 0;
+            for _ in 0..60 {
+                let r = post(&s, "/api/v1/certificates", Some("garbage"), &json!({})).await;
+                if r.status == StatusCode::TOO_MANY_REQUESTS {
+                    limited += 1;
+                }
+            }
+            assert!(
+                limited > 0,
+                "60 requests with a garbage token were never limited"
+            );
+        }
+    }
+}

@@ -89,6 +89,15 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Create(a) => Some(a.actor()?),
         _ => None,
     };
+    if let Command::Create(a) = &cmd
+        && let Some(d) = a.expires_in_days
+        && !(1..=hutong_server::handlers::write::MAX_TOKEN_DAYS).contains(&d)
+    {
+        return Err(invalid(format!(
+            "--expires-in-days: from 1 to {}, or leave it out for a token that does not expire",
+            hutong_server::handlers::write::MAX_TOKEN_DAYS
+        )));
+    }
     if let Command::Revoke { id } = &cmd {
         TokenId::parse(id.trim()).map_err(|_| invalid(format!("{id}: not a token id (tok_…)")))?;
     }
