@@ -1323,7 +1323,9 @@ pub async fn public_history(
 /// A kind of change as the public history names it.
 pub fn change_name(kind: &str) -> (&'static str, &'static str) {
     match kind {
-        "issued" => ("颁发", "issued"),
+        // The day it was recorded in the registry, which for an imported certificate is not
+        // its issue date (shown beside it).
+        "issued" => ("登记入库", "recorded in the registry"),
         "reviewed" => ("复审", "reviewed"),
         "renewed" => ("延续", "renewed"),
         "suspended" => ("暂扣", "suspended"),

@@ -200,7 +200,7 @@ fn certificate(
                 }
             }
             @if !history.is_empty() {
-                h2 { (lang.t("变更记录", "History")) }
+                h2 { (lang.t("登记与变更记录", "Record in the registry")) }
                 ol.history data-history=(history.len()) {
                     @for e in history {
                         @let (zh, en) = change_name(&e.change);

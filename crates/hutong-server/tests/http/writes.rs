@@ -995,8 +995,10 @@ async fn the_result_page_shows_the_public_history() {
         )
         .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-        for (lang, issued, suspended) in [("", "颁发", "暂扣"), ("&lang=en", "issued", "suspended")]
-        {
+        for (lang, issued, suspended) in [
+            ("", "登记入库", "暂扣"),
+            ("&lang=en", "recorded in the registry", "suspended"),
+        ] {
             let uri = format!(
                 "/verify/result?number={}&name={}{lang}",
                 fixture::enc(&c.number),
