@@ -915,7 +915,7 @@ pub struct TokenBody {
         (status = 400, description = "The body is not JSON, or a field is malformed; the detail names the field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No bearer token, or one that is malformed, unknown, expired or revoked", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Outside the token's rights; `code` and the detail name the right, the grant or the region. The refusal is journaled", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Refused by the rules: the record does not validate (field named), a lifecycle window or state, or an Idempotency-Key used with another request", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The actor does not fit the policy or the register (a department, region or institution that does not exist), or the label is too long", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_token(
