@@ -172,7 +172,12 @@ fn certificate(
                 }
                 dt { (lang.t("颁发日期", "Issued on")) } dd { (c.issued_on) }
                 dt { (lang.t("有效期至", "Valid until")) }
-                dd { @match r.valid_until { Some(d) => (d), None => (lang.t("长期有效", "no expiry")) } }
+                dd { @match (r.valid_until, r.status) {
+                    (Some(d), _) => (d),
+                    // A revoked certificate has no validity left to call "no expiry".
+                    (None, Some(Status::Revoked)) => (lang.t("不适用（证书已撤销）", "not applicable (revoked)")),
+                    (None, _) => (lang.t("长期有效", "no expiry")),
+                } }
                 @if let Some(d) = r.review_due_on { dt { (lang.t("复审日期", "Review due")) } dd { (d) } }
             }
             @if !r.notes.is_empty() {

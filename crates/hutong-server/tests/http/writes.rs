@@ -1113,6 +1113,42 @@ async fn a_batch_is_stored_whole_or_refused_with_every_bad_row() {
 mod review {
     use super::*;
 
+    /// A revoked skill level certificate (which never expires) must not read "no expiry".
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_revoked_certificate_never_shows_no_expiry() {
+        for (s, _keep) in states("writes_review_no_expiry").await {
+            let f = fixture::fill(&s).await;
+            let a = actors(&s).await;
+            let c = &f.suspended;
+            let r = post(
+                &s,
+                "/api/v1/certificates/changes",
+                Some(&a.institution),
+                &json!({
+                "number": c.number, "kind": c.kind, "change": "revoke", "reason": "annulled"}),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            for (lang, shown, never) in [
+                ("", "不适用（证书已撤销）", "长期有效"),
+                ("&lang=en", "not applicable (revoked)", "no expiry"),
+            ] {
+                let uri = format!(
+                    "/verify/result?number={}&name={}{lang}",
+                    fixture::enc(&c.number),
+                    fixture::enc(c.name)
+                );
+                let p = send(&s, Request::get(uri).body(Body::empty()).unwrap()).await;
+                assert!(
+                    p.body.contains(shown) && !p.body.contains(never),
+                    "{}",
+                    p.body
+                );
+                assert!(p.body.contains("data-reason=\"annulled\""), "{}", p.body);
+            }
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_removed_institution_cannot_issue_by_backdating() {
         for (s, _keep) in states("writes_review_backdating").await {
