@@ -118,6 +118,12 @@ pub fn instant_rfc3339(micros: i64) -> String {
     }
 }
 
+/// The day in China (UTC+8, the registry's calendar) of an instant in microseconds.
+pub fn day_in_china(micros: i64) -> Option<Day> {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| (t + chrono::Duration::hours(8)).date_naive())
+}
+
 /// Now, in microseconds since the Unix epoch.
 pub fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
@@ -209,7 +215,7 @@ impl CertChange {
             CertChange::Issued => return Err(Refusal::AlreadyIssued),
             CertChange::Reviewed { on } => {
                 not_before_issue(*on)?;
-                in_force(before, *on)?;
+                in_force(before)?;
                 let window = review_window(before, rule)?;
                 window.contains(*on, rule)?;
                 after.last_review_on = Some(*on);
@@ -320,16 +326,13 @@ impl CertChange {
     }
 }
 
-fn in_force(c: &Certificate, on: Day) -> Result<(), Refusal> {
+fn in_force(c: &Certificate) -> Result<(), Refusal> {
     match c.state {
         AdminState::Active => Ok(()),
-        s => {
-            let _ = on;
-            Err(Refusal::State {
-                change: "reviewed",
-                state: s.id(),
-            })
-        }
+        s => Err(Refusal::State {
+            change: "reviewed",
+            state: s.id(),
+        }),
     }
 }
 

@@ -180,23 +180,21 @@ pub enum Tier {
     Writes,
 }
 
-/// The key of a well-formed bearer token (`Bearer ht_` and 43 characters): the first eight
-/// bytes of its SHA-256, never the token itself.
+/// The bearer token of a request, as sent: the `Authorization` header after `Bearer `.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    Some(
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))?
+            .trim(),
+    )
+}
+
+/// The key of a well-formed bearer token: the first eight bytes of its SHA-256, never the token
+/// itself.
 fn bearer_key(headers: &HeaderMap) -> Option<u64> {
-    use sha2::{Digest, Sha256};
-    let v = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let t = v
-        .strip_prefix("Bearer ")
-        .or_else(|| v.strip_prefix("bearer "))?
-        .trim();
-    if !(t.len() == 46 && t.starts_with("ht_")) {
-        return None;
-    }
-    let h = Sha256::digest(t.as_bytes());
-    Some(u64::from_be_bytes(h[..8].try_into().ok()?))
+    let token = hutong_core::token::Token::parse(bearer(headers)?).ok()?;
+    Some(u64::from_be_bytes(token.hash()[..8].try_into().ok()?))
 }
 
 /// The limiters of a running service.
@@ -271,14 +269,10 @@ impl RateLimits {
         if self.settings.exempt_token_sha256.is_empty() {
             return false;
         }
-        let Some(token) = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-        else {
+        let Some(token) = bearer(headers) else {
             return false;
         };
-        let digest: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         self.settings.exempt_token_sha256.contains(&digest)
     }
 

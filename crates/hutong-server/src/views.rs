@@ -368,3 +368,39 @@ fn result<'a>(policy: &'a Policy, v: &'a Verified, as_of: Day) -> CertificateRes
             .collect(),
     }
 }
+
+/// One entry of a certificate's public history: the day in China and the kind of change,
+/// nothing about who made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicEntry {
+    pub date: String,
+    pub change: String,
+}
+
+impl PublicEntry {
+    pub fn of(e: &hutong_core::journal::Entry) -> PublicEntry {
+        PublicEntry {
+            date: hutong_core::journal::day_in_china(e.at_micros)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            change: e.kind().to_string(),
+        }
+    }
+
+    /// The kind of change as the public history names it.
+    pub fn name(&self) -> (&'static str, &'static str) {
+        match self.change.as_str() {
+            // The day it was recorded in the registry, which for an imported certificate is
+            // not its issue date (shown beside it).
+            "issued" => ("登记入库", "recorded in the registry"),
+            "reviewed" => ("复审", "reviewed"),
+            "renewed" => ("延续", "renewed"),
+            "suspended" => ("暂扣", "suspended"),
+            "reinstated" => ("暂扣发还", "reinstated"),
+            "revoked" => ("撤销或吊销", "revoked"),
+            "cancelled" => ("注销", "cancelled"),
+            "holder-name-corrected" => ("更正持证人姓名", "holder's name corrected"),
+            _ => ("其他变更", "other change"),
+        }
+    }
+}

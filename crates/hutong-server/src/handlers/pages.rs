@@ -135,7 +135,7 @@ pub async fn holder_result(
 async fn histories(
     state: &AppState,
     found: &[crate::views::Verified],
-) -> Result<Vec<Vec<crate::handlers::write::PublicEntry>>, ApiError> {
+) -> Result<Vec<Vec<crate::views::PublicEntry>>, ApiError> {
     let mut out = Vec::with_capacity(found.len());
     for f in found {
         out.push(

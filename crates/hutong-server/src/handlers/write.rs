@@ -25,6 +25,7 @@ use hutong_store::{CertificateWrite, IdempotencyClaim, InsertMode, Issue, StoreE
 
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
+use crate::views::PublicEntry;
 
 /// Who is asking: a token's id and the actor it is bound to.
 #[derive(Debug, Clone)]
@@ -45,23 +46,17 @@ fn unauthorized(detail: &str) -> ApiError {
 /// The caller of a request, from `Authorization: Bearer ht_…`. A missing, malformed, unknown,
 /// expired or revoked token is a 401; which one is said, the token never repeated.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+    if !headers.contains_key(header::AUTHORIZATION) {
         return Err(unauthorized(
             "this endpoint needs an Authorization: Bearer token",
         ));
-    };
-    let text = value
-        .to_str()
-        .map_err(|_| unauthorized("the Authorization header is not ASCII"))?;
-    let Some(secret) = text
-        .strip_prefix("Bearer ")
-        .or_else(|| text.strip_prefix("bearer "))
-    else {
+    }
+    let Some(secret) = crate::ratelimit::bearer(headers) else {
         return Err(unauthorized(
-            "the Authorization header is not a Bearer token",
+            "the Authorization header is not a Bearer token in ASCII",
         ));
     };
-    let token = Token::parse(secret.trim())
+    let token = Token::parse(secret)
         .map_err(|e| unauthorized(&format!("the bearer token is malformed: {e}")))?;
     let Some(record) = state.store.token_by_hash(&token.hash()).await? else {
         return Err(unauthorized("the bearer token is not known"));
@@ -96,14 +91,12 @@ async fn refuse(state: &AppState, caller: &Caller, subject: Subject, f: Forbidde
 }
 
 fn forbidden(f: &Forbidden) -> ApiError {
-    let mut e = ApiError::new(
+    ApiError::new(
         StatusCode::FORBIDDEN,
         f.code,
         "Outside the token's rights",
         format!("{} (right: {})", f.reason_en, f.right),
-    );
-    e.kind = f.code;
-    e
+    )
 }
 
 fn unprocessable(code: &'static str, detail: impl Into<String>) -> ApiError {
@@ -183,6 +176,15 @@ async fn replay(state: &AppState, idem: &Idempotency) -> Result<Option<Response>
             "The first request with this key is still being answered",
             "Idempotency-Key: the first request with this key was carried out; its answer is not recorded yet, retry shortly",
         )),
+    }
+}
+
+/// The answer to a request whose key another request with it claimed first, in a race: that
+/// request's answer. (Only a write with a claim can lose it.)
+async fn replay_raced(state: &AppState, idem: Option<&Idempotency>) -> Result<Response, ApiError> {
+    match idem {
+        Some(i) => replay(state, i).await?.ok_or_else(ApiError::internal),
+        None => Err(ApiError::internal()),
     }
 }
 
@@ -495,11 +497,17 @@ pub async fn issue(
             let body = certificate_answer(&policy, &cert, entry.as_ref(), today);
             Ok(answer(&state, idem.as_ref(), StatusCode::CREATED, body).await)
         }
-        Err(StoreError::KeyUsed) => match &idem {
-            Some(i) => replay(&state, i).await?.ok_or_else(ApiError::internal),
-            None => Err(ApiError::internal()),
-        },
+        Err(StoreError::KeyUsed) => replay_raced(&state, idem.as_ref()).await,
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A certificate's number as public answers show it: masked where it embeds the holder's ID
+/// number (and wherever one shows, for a kind the policy no longer knows).
+fn shown_number(policy: &Policy, c: &Certificate) -> String {
+    match policy.kind(&c.kind) {
+        Some(k) => number::display(k.number_scheme, &c.number).into_owned(),
+        None => mask_id_numbers(&c.number).into_owned(),
     }
 }
 
@@ -512,10 +520,7 @@ fn certificate_answer(
     today: Day,
 ) -> serde_json::Value {
     let kind = policy.kind(&c.kind);
-    let shown = match kind {
-        Some(k) => number::display(k.number_scheme, &c.number).into_owned(),
-        None => mask_id_numbers(&c.number).into_owned(),
-    };
+    let shown = shown_number(policy, c);
     let status = kind.map(|k| policy.lifecycle_of(k).status_on(&c.dates(), today));
     let reason = match c.state {
         AdminState::Revoked {
@@ -755,12 +760,7 @@ pub async fn change(
             }
             // Someone changed it meanwhile: read it again and judge the change anew.
             Err(StoreError::Stale(_)) if attempt < 2 => continue,
-            Err(StoreError::KeyUsed) => {
-                if let Some(i) = &idem {
-                    return replay(&state, i).await?.ok_or_else(ApiError::internal);
-                }
-                return Err(ApiError::internal());
-            }
+            Err(StoreError::KeyUsed) => return replay_raced(&state, idem.as_ref()).await,
             Err(e) => return Err(e.into()),
         }
     }
@@ -849,17 +849,11 @@ pub async fn history(
             false
         }
     };
-    let entries: Vec<Entry> = state
-        .store
-        .history(&Subject::Certificate(id))
-        .await?
-        .into_iter()
-        .filter(|e| full || e.kind() != "refused")
-        .collect();
-    let items: Vec<serde_json::Value> = entries
-        .iter()
-        .map(|e| {
-            if full {
+    let entries = state.store.history(&Subject::Certificate(id)).await?;
+    let items: Vec<serde_json::Value> = if full {
+        entries
+            .iter()
+            .map(|e| {
                 let change: serde_json::Value =
                     serde_json::from_str(&e.change).unwrap_or(serde_json::Value::Null);
                 json!({
@@ -869,14 +863,14 @@ pub async fn history(
                     "change": change,
                     "record_sha256": e.record_sha256,
                 })
-            } else {
-                json!({
-                    "date": instant_rfc3339(e.at_micros).get(..10),
-                    "change": e.kind(),
-                })
-            }
-        })
-        .collect();
+            })
+            .collect()
+    } else {
+        public_entries(&entries)
+            .into_iter()
+            .map(|p| json!({ "date": p.date, "change": p.change }))
+            .collect()
+    };
     Ok(json_response(
         StatusCode::OK,
         json!({ "view": if full { "full" } else { "public" }, "entries": items }).to_string(),
@@ -1290,15 +1284,8 @@ pub async fn change_issuer(
     ))
 }
 
-/// One entry of a certificate's public history: the day and the kind of change, nothing about
-/// who made it. Refused requests are not part of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicEntry {
-    pub date: String,
-    pub change: String,
-}
-
-/// A certificate's public history, oldest first.
+/// A certificate's public history, oldest first: the day of each change and its kind, nothing
+/// about who made it, and no refused request.
 pub async fn public_history(
     state: &AppState,
     number: &str,
@@ -1307,34 +1294,17 @@ pub async fn public_history(
     let Some((id, _)) = state.store.certificate_with_id(number, kind).await? else {
         return Ok(Vec::new());
     };
-    Ok(state
-        .store
-        .history(&Subject::Certificate(id))
-        .await?
-        .iter()
-        .filter(|e| e.kind() != "refused")
-        .map(|e| PublicEntry {
-            date: instant_rfc3339(e.at_micros)[..10].to_string(),
-            change: e.kind().to_string(),
-        })
-        .collect())
+    Ok(public_entries(
+        &state.store.history(&Subject::Certificate(id)).await?,
+    ))
 }
 
-/// A kind of change as the public history names it.
-pub fn change_name(kind: &str) -> (&'static str, &'static str) {
-    match kind {
-        // The day it was recorded in the registry, which for an imported certificate is not
-        // its issue date (shown beside it).
-        "issued" => ("登记入库", "recorded in the registry"),
-        "reviewed" => ("复审", "reviewed"),
-        "renewed" => ("延续", "renewed"),
-        "suspended" => ("暂扣", "suspended"),
-        "reinstated" => ("暂扣发还", "reinstated"),
-        "revoked" => ("撤销或吊销", "revoked"),
-        "cancelled" => ("注销", "cancelled"),
-        "holder-name-corrected" => ("更正持证人姓名", "holder's name corrected"),
-        _ => ("其他变更", "other change"),
-    }
+fn public_entries(entries: &[Entry]) -> Vec<PublicEntry> {
+    entries
+        .iter()
+        .filter(|e| e.kind() != "refused")
+        .map(PublicEntry::of)
+        .collect()
 }
 
 /// The most rows one batch may hold.
@@ -1601,10 +1571,7 @@ pub async fn issue_batch(
                         }
                         _ => "unchanged",
                     };
-                    let shown = match policy.kind(&c.kind) {
-                        Some(k) => number::display(k.number_scheme, &c.number).into_owned(),
-                        None => mask_id_numbers(&c.number).into_owned(),
-                    };
+                    let shown = shown_number(&policy, c);
                     RowReport {
                         line: *line,
                         field: None,
@@ -1643,10 +1610,40 @@ pub async fn issue_batch(
                 .collect();
             Ok(batch_refused(StatusCode::CONFLICT, "conflict", rows))
         }
-        Err(StoreError::KeyUsed) => match &idem {
-            Some(i) => replay(&state, i).await?.ok_or_else(ApiError::internal),
-            None => Err(ApiError::internal()),
-        },
+        Err(StoreError::KeyUsed) => replay_raced(&state, idem.as_ref()).await,
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A change made at 01:00 in China (17:00 UTC the day before) is dated by China's day, as
+    /// every other date of the registry is.
+    #[test]
+    fn public_history_dates_are_days_in_china() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T17:00:00Z")
+            .unwrap()
+            .timestamp_micros();
+        let e = |change: &str| Entry {
+            seq: 1,
+            at_micros: at,
+            actor: "tok_0123456789abcdef".into(),
+            subject: Subject::Certificate(1),
+            change: change.into(),
+            record_sha256: None,
+        };
+        let p = public_entries(&[
+            e("{\"change\":\"issued\"}"),
+            e("{\"change\":\"refused\",\"right\":\"issue\"}"),
+        ]);
+        assert_eq!(
+            p,
+            [PublicEntry {
+                date: "2026-12-02".into(),
+                change: "issued".into()
+            }]
+        );
     }
 }

@@ -15,10 +15,9 @@ use maud::{Markup, PreEscaped, html};
 
 use hutong_core::Status;
 
-use crate::handlers::write::{PublicEntry, change_name};
 use crate::pages::{Lang, layout};
 use crate::state::DemoSample;
-use crate::views::{CertificateResult, LookupAnswer};
+use crate::views::{CertificateResult, LookupAnswer, PublicEntry};
 
 /// The query page: by number and name, or by ID number and name.
 pub fn query_page(
@@ -208,7 +207,7 @@ fn certificate(
                 h2 { (lang.t("登记与变更记录", "Record in the registry")) }
                 ol.history data-history=(history.len()) {
                     @for e in history {
-                        @let (zh, en) = change_name(&e.change);
+                        @let (zh, en) = e.name();
                         li data-change=(e.change) { span.muted { (e.date) } " " (lang.t(zh, en)) }
                     }
                 }

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use hutong_core::ResidentId;
 use hutong_core::journal::certificate_digest;
-use hutong_core::number::{self, NumberScheme, mask_id_numbers};
+use hutong_core::number::mask_id_numbers;
 
 use crate::config::{Config, GlobalArgs};
 use crate::context::{self, runtime};
@@ -68,14 +68,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
                     .flatten();
                 for p in problem.into_iter().chain(key_problem) {
                     bad += 1;
-                    bar.suspend(|| {
-                        println!(
-                            "cert:{} {} {} {p}",
-                            r.id,
-                            number::display(NumberScheme::Free, &shown),
-                            c.kind
-                        )
-                    });
+                    bar.suspend(|| println!("cert:{} {shown} {} {p}", r.id, c.kind));
                 }
             }
             bar.set_position(seen);
