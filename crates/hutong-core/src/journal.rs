@@ -27,6 +27,8 @@ pub enum Subject {
     Certificate(i64),
     Issuer(String),
     Token(String),
+    /// An issuer's signing key, by its key id.
+    Key(String),
     /// A policy, by its digest.
     Policy(String),
     /// A refused request that named nothing stored.
@@ -39,6 +41,7 @@ impl std::fmt::Display for Subject {
             Subject::Certificate(id) => write!(f, "cert:{id}"),
             Subject::Issuer(id) => write!(f, "issuer:{id}"),
             Subject::Token(id) => write!(f, "token:{id}"),
+            Subject::Key(id) => write!(f, "key:{id}"),
             Subject::Policy(d) => write!(f, "policy:{d}"),
             Subject::Nothing => f.write_str("none"),
         }
@@ -61,6 +64,7 @@ impl std::str::FromStr for Subject {
             ),
             "issuer" => Subject::Issuer(rest.to_string()),
             "token" => Subject::Token(rest.to_string()),
+            "key" => Subject::Key(rest.to_string()),
             "policy" => Subject::Policy(rest.to_string()),
             _ => return Err(format!("\"{s}\" is not a journal subject")),
         })
@@ -107,6 +111,33 @@ impl Entry {
     /// The instant as RFC 3339 with microseconds, `Z`.
     pub fn at_rfc3339(&self) -> String {
         instant_rfc3339(self.at_micros)
+    }
+
+    /// Whether this entry is a leaf of the transparency log: every change to a certificate, an
+    /// issuer's rights or a signing key, and nothing else (tokens, policy publishing and
+    /// refusals stay in the journal only).
+    pub fn is_log_leaf(&self) -> bool {
+        matches!(
+            self.subject,
+            Subject::Certificate(_) | Subject::Issuer(_) | Subject::Key(_)
+        ) && self.kind() != "refused"
+    }
+
+    /// The entry's canonical bytes: the RFC 8785 JSON of all its fields, the change embedded as
+    /// JSON (not as a string) and the record hash included. This is the leaf of the
+    /// transparency log and what an audit recomputes.
+    pub fn leaf_bytes(&self) -> Vec<u8> {
+        let change: serde_json::Value = serde_json::from_str(&self.change)
+            .unwrap_or_else(|_| serde_json::Value::String(self.change.clone()));
+        let v = serde_json::json!({
+            "seq": self.seq,
+            "at": self.at_rfc3339(),
+            "actor": self.actor,
+            "subject": self.subject.to_string(),
+            "change": change,
+            "record_sha256": self.record_sha256,
+        });
+        canonical(&v).into_bytes()
     }
 }
 
@@ -554,6 +585,29 @@ mod tests {
 
     fn d(s: &str) -> Day {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn leaf_bytes_are_the_canonical_entry_and_only_record_changes_are_leaves() {
+        let mut e = Entry {
+            seq: 7,
+            at_micros: 1_700_000_000_000_001,
+            actor: "demo".into(),
+            subject: Subject::Key("k1".into()),
+            change: r#"{"change":"key-created","issuer":"mem.11"}"#.into(),
+            record_sha256: Some("ab".into()),
+        };
+        assert_eq!(
+            String::from_utf8(e.leaf_bytes()).unwrap(),
+            r#"{"actor":"demo","at":"2023-11-14T22:13:20.000001Z","change":{"change":"key-created","issuer":"mem.11"},"record_sha256":"ab","seq":7,"subject":"key:k1"}"#
+        );
+        assert!(e.is_log_leaf());
+        assert_eq!("key:k1".parse::<Subject>().unwrap(), e.subject);
+        e.subject = Subject::Token("t".into());
+        assert!(!e.is_log_leaf());
+        e.subject = Subject::Certificate(3);
+        e.change = r#"{"change":"refused","reason":"x"}"#.into();
+        assert!(!e.is_log_leaf());
     }
 
     fn cert() -> Certificate {
