@@ -11,6 +11,7 @@ pub mod idcard;
 pub mod ids;
 pub mod issuer;
 pub mod journal;
+pub mod keys;
 pub mod json;
 pub mod lifecycle;
 pub mod number;
