@@ -38,6 +38,11 @@ const PINNED: &[(u32, &str, &str)] = &[
         "the change journal, tokens, serials, idempotency and published policies",
         "5c9dcfde2f10dcf58be182169681a8c8f717be7b7b5dae36fd269afcb78f56c5",
     ),
+    (
+        4,
+        "issuers' signing keys",
+        "bba6da8c19cb25616dab00cc5f394c49a9b8311d179e048f493299e29cfd1a85",
+    ),
 ];
 
 fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
@@ -269,7 +274,8 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
         [
             (1, PINNED[0].2.to_string(), true),
             (2, PINNED[1].2.to_string(), false),
-            (3, PINNED[2].2.to_string(), false)
+            (3, PINNED[2].2.to_string(), false),
+            (4, PINNED[3].2.to_string(), false)
         ],
         "migration 1 recorded on first open (time unknown), the others when applied"
     );
