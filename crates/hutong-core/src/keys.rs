@@ -335,6 +335,9 @@ mod tests {
             c.to_json(),
             r#"{"change":"key-created","issuer":"mem.14","public_key_multibase":"z6MkA","valid_from":"1970-01-01T00:00:00.000000Z"}"#
         );
-        assert_eq!(crate::journal::change_kind(&c.to_json()), Some("key-created"));
+        assert_eq!(
+            crate::journal::change_kind(&c.to_json()),
+            Some("key-created")
+        );
     }
 }

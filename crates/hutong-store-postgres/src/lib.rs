@@ -39,9 +39,8 @@ use hutong_core::number::mask_id_numbers;
 use hutong_core::token::{TokenId, TokenRecord};
 use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationReason};
 use hutong_store::{
-    KeyWrite,
     AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
-    IssuerWrite, PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError,
+    IssuerWrite, KeyWrite, PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError,
 };
 
 use crate::conn::Target;

@@ -24,9 +24,8 @@ use hutong_core::keys::KeyRecord;
 use hutong_core::token::{TokenId, TokenRecord};
 use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationReason};
 use hutong_store::{
-    KeyWrite,
     AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
-    IssuerWrite, PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError,
+    IssuerWrite, KeyWrite, PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError,
 };
 
 pub struct SqliteStore {

@@ -406,12 +406,7 @@ impl Store for RowByRow {
     async fn tokens(&self) -> Result<Vec<TokenRecord>> {
         self.0.tokens().await
     }
-    async fn put_keys(
-        &self,
-        w: &[hutong_store::KeyWrite],
-        a: &str,
-        at: i64,
-    ) -> Result<Vec<Entry>> {
+    async fn put_keys(&self, w: &[hutong_store::KeyWrite], a: &str, at: i64) -> Result<Vec<Entry>> {
         self.0.put_keys(w, a, at).await
     }
     async fn keys(&self) -> Result<Vec<hutong_core::keys::KeyRecord>> {

@@ -20,9 +20,8 @@ use hutong_core::token::{Token, TokenId, TokenRecord};
 use hutong_core::{Period, RevocationReason};
 
 use crate::{
-    KeyWrite,
-    CertificateWrite, IdempotencyClaim, InsertMode, Issue, IssuerWrite, RowOutcome, Store,
-    StoreError,
+    CertificateWrite, IdempotencyClaim, InsertMode, Issue, IssuerWrite, KeyWrite, RowOutcome,
+    Store, StoreError,
 };
 
 /// The instant of the suite's writes.
@@ -818,7 +817,10 @@ pub async fn signing_keys_are_journaled_and_changed_only_from_what_is_stored(s: 
         .unwrap();
     assert_eq!(rotated.len(), 2);
     assert_eq!(rotated[1].seq, rotated[0].seq + 1);
-    assert_eq!(s.keys().await.unwrap(), vec![k1_retired.clone(), k2.clone()]);
+    assert_eq!(
+        s.keys().await.unwrap(),
+        vec![k1_retired.clone(), k2.clone()]
+    );
     // A write from a record that is no longer the stored one changes nothing, and neither does
     // a batch with one bad write in it.
     let head = s.journal_head().await.unwrap();

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use hutong_core::journal::{self, CertChange, Entry, Subject};
-use hutong_core::token::TokenRecord;
 use hutong_core::keys::KeyRecord;
+use hutong_core::token::TokenRecord;
 use hutong_core::{Certificate, HolderKey, Issuer};
 
 #[derive(Debug, thiserror::Error)]
@@ -210,7 +210,6 @@ pub struct KeyWrite {
     pub change: String,
 }
 
-
 /// The registry.
 ///
 /// Every method is atomic: a batch is stored whole or not at all. Implementations must be cheap
@@ -337,8 +336,12 @@ pub trait Store: Send + Sync + 'static {
     /// Stores key records with their journal entries (subject `key:<id>`), all or nothing, in
     /// order. A write whose `before` is `None` creates the key ([`StoreError::Conflict`] if its
     /// id exists); otherwise the stored record must equal `before` ([`StoreError::Stale`]).
-    async fn put_keys(&self, writes: &[KeyWrite], actor: &str, at_micros: i64)
-        -> Result<Vec<Entry>>;
+    async fn put_keys(
+        &self,
+        writes: &[KeyWrite],
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Vec<Entry>>;
     /// Every signing key, in the order they were created.
     async fn keys(&self) -> Result<Vec<KeyRecord>>;
 

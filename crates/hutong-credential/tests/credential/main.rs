@@ -1,6 +1,7 @@
 //! Integration tests of hutong-credential: the W3C eddsa-jcs-2022 vectors, the RFC 8785 cases
 //! and Bitstring Status Lists.
 
+mod certificates;
 mod jcs;
 mod proofs;
 mod status;
