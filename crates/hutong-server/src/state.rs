@@ -27,6 +27,8 @@ pub struct Settings {
     pub demo_samples: Vec<DemoSample>,
     /// Timeouts and the cap on open connections, enforced by [`crate::serve`].
     pub connections: ConnectionSettings,
+    /// The folder of issuers' private key files (see [`crate::credentials`]).
+    pub keys_dir: std::path::PathBuf,
 }
 
 /// How long a client may take, and how many connections may be open at once. A connection that
@@ -75,6 +77,7 @@ impl Default for Settings {
             rate_limits: RateLimitSettings::default(),
             demo_samples: Vec::new(),
             connections: ConnectionSettings::default(),
+            keys_dir: std::path::PathBuf::from("data/keys"),
         }
     }
 }
@@ -118,6 +121,8 @@ pub struct Inner {
     pub metrics: Metrics,
     pub settings: Settings,
     pub started: Instant,
+    /// Signs credentials and the public keys file.
+    pub signer: crate::credentials::Signer,
     /// Counting a national registry takes seconds, so counts are cached and refreshed.
     stats: RwLock<Option<Stats>>,
 }
@@ -145,6 +150,10 @@ impl AppState {
             issuers: RwLock::new(Arc::new(IssuerRegister::default())),
             rate_limits: RateLimits::new(settings.rate_limits.clone()),
             metrics: Metrics::default(),
+            signer: crate::credentials::Signer::new(
+                settings.keys_dir.clone(),
+                settings.public_url.as_deref(),
+            ),
             settings,
             started: Instant::now(),
             stats: RwLock::new(None),

@@ -74,7 +74,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Calle
 }
 
 /// A refusal of rights: journaled with the actor (it changes nothing else), answered 403.
-async fn refuse(state: &AppState, caller: &Caller, subject: Subject, f: Forbidden) -> ApiError {
+pub(crate) async fn refuse(state: &AppState, caller: &Caller, subject: Subject, f: Forbidden) -> ApiError {
     let change = journal::canonical(&json!({
         "change": "refused",
         "right": f.right,
@@ -99,7 +99,7 @@ fn forbidden(f: &Forbidden) -> ApiError {
     )
 }
 
-fn unprocessable(code: &'static str, detail: impl Into<String>) -> ApiError {
+pub(crate) fn unprocessable(code: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         code,
@@ -108,7 +108,7 @@ fn unprocessable(code: &'static str, detail: impl Into<String>) -> ApiError {
     )
 }
 
-fn parse_body<'a, T: Deserialize<'a>>(body: &'a Bytes) -> Result<T, ApiError> {
+pub(crate) fn parse_body<'a, T: Deserialize<'a>>(body: &'a Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body: {e}")))
 }
 
@@ -335,7 +335,7 @@ fn numbering(
     }
 }
 
-async fn issuer_record(state: &AppState, id: &str) -> Result<Option<Issuer>, ApiError> {
+pub(crate) async fn issuer_record(state: &AppState, id: &str) -> Result<Option<Issuer>, ApiError> {
     Ok(state.store.issuer(id.trim()).await?)
 }
 

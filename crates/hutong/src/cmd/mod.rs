@@ -3,11 +3,14 @@
 pub mod advise;
 pub mod audit;
 pub mod bench;
+pub mod credential;
 pub mod bench_advice;
 pub mod bench_import;
 pub mod demo;
 pub mod import;
 pub mod issuers;
+pub mod keys;
 pub mod policy;
 pub mod serve;
 pub mod tokens;
+pub mod verify;

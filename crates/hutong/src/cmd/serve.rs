@@ -91,6 +91,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             rate_limits: ctx.config.rate_limits.clone(),
             connections: ctx.config.connections.clone(),
             demo_samples,
+            keys_dir: ctx.config.keys_dir.clone(),
             ..Settings::default()
         };
         let state = AppState::new(
