@@ -46,7 +46,9 @@ fn signing_error(e: SigningError) -> ApiError {
         SigningError::Store(s) => s.into(),
         SigningError::KeyFile { .. } | SigningError::Credential(_) => {
             tracing::error!(error = %e, "cannot sign a credential");
-            ApiError::unavailable("the issuer's signing key cannot be used now; the error has been logged")
+            ApiError::unavailable(
+                "the issuer's signing key cannot be used now; the error has been logged",
+            )
         }
     }
 }

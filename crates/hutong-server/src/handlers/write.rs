@@ -74,7 +74,12 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Calle
 }
 
 /// A refusal of rights: journaled with the actor (it changes nothing else), answered 403.
-pub(crate) async fn refuse(state: &AppState, caller: &Caller, subject: Subject, f: Forbidden) -> ApiError {
+pub(crate) async fn refuse(
+    state: &AppState,
+    caller: &Caller,
+    subject: Subject,
+    f: Forbidden,
+) -> ApiError {
     let change = journal::canonical(&json!({
         "change": "refused",
         "right": f.right,

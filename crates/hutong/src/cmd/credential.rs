@@ -61,7 +61,10 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
                 return Err(invalid(format!(
                     "certificate {shown} exists as {} kinds ({}); say which with --kind",
                     many.len(),
-                    many.iter().map(|c| c.kind.as_str()).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(|c| c.kind.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
         };

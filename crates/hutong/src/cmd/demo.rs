@@ -495,6 +495,26 @@ pub fn write_samples(path: &std::path::Path, samples: &[(Status, Made)]) -> anyh
     Ok(())
 }
 
+/// Gives every issuer without a signing key in force one, so that the demo's credentials can
+/// be signed (`hutong credential`, `POST /api/v1/certificates/credential`). Returns how many
+/// keys were made.
+pub async fn demo_keys(store: &dyn Store, config: &crate::config::Config) -> anyhow::Result<usize> {
+    let signer = hutong_server::credentials::Signer::new(
+        config.keys_dir.clone(),
+        config.public_url.as_deref(),
+    );
+    let now = hutong_core::journal::now_micros();
+    let keys = store.keys().await?;
+    let mut made = 0;
+    for issuer in store.issuers().await? {
+        if hutong_core::keys::signing_key_of(&keys, &issuer.id, now).is_none() {
+            signer.create_key(store, &issuer, false, "demo").await?;
+            made += 1;
+        }
+    }
+    Ok(made)
+}
+
 /// Fills `store` with `n` certificates (and the demo issuers). Returns (stored, unchanged).
 pub async fn fill(
     store: &dyn Store,
@@ -663,6 +683,13 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
         let progress = progress_bar(args.certificates);
         let (stored, unchanged, samples) = fill(&*ctx.store, &ctx.policy, &ctx.secret, &args, today, &progress).await?;
         progress.finish_and_clear();
+        let keys = demo_keys(&*ctx.store, &ctx.config).await?;
+        if keys > 0 {
+            println!(
+                "made {keys} demo signing key(s) in {}",
+                ctx.config.keys_dir.display()
+            );
+        }
         if let Some(path) = &args.samples {
             write_samples(path, &samples)?;
             println!("wrote {} sample certificates to {}", samples.len(), path.display());

@@ -63,7 +63,9 @@ fn parse_instant(s: &str) -> anyhow::Result<i64> {
     }
     if let Ok(d) = s.parse::<hutong_core::Day>() {
         let midnight = d.and_hms_opt(0, 0, 0).expect("midnight exists");
-        return Ok((midnight - chrono::Duration::hours(8)).and_utc().timestamp_micros());
+        return Ok((midnight - chrono::Duration::hours(8))
+            .and_utc()
+            .timestamp_micros());
     }
     Err(invalid(format!(
         "--from: \"{s}\" is neither an RFC 3339 instant (2026-11-01T08:00:00Z) nor a day (2026-11-01)"
@@ -159,9 +161,8 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
                 let text = serde_json::to_string_pretty(&file)? + "\n";
                 match output {
                     Some(path) => {
-                        std::fs::write(&path, text).map_err(|e| {
-                            anyhow::anyhow!("cannot write {}: {e}", path.display())
-                        })?;
+                        std::fs::write(&path, text)
+                            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
                         eprintln!(
                             "wrote {}; verifiers pin the registry key {registry}",
                             path.display()

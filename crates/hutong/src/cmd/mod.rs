@@ -3,9 +3,9 @@
 pub mod advise;
 pub mod audit;
 pub mod bench;
-pub mod credential;
 pub mod bench_advice;
 pub mod bench_import;
+pub mod credential;
 pub mod demo;
 pub mod import;
 pub mod issuers;

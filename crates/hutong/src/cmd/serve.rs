@@ -77,6 +77,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             .await
             .map(|(_, _, samples)| demo::save_samples_for_serve(&ctx.config, &samples))?;
             bar.finish_and_clear();
+            demo::demo_keys(&*ctx.store, &ctx.config).await?;
             tracing::info!("demo data ready in {:.1} s", start.elapsed().as_secs_f64());
         }
         let demo_samples = if args.demo {

@@ -81,7 +81,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     println!(
                         "{}: {}",
                         path.display(),
-                        if r.verified() { "verified" } else { "NOT VERIFIED" }
+                        if r.verified() {
+                            "verified"
+                        } else {
+                            "NOT VERIFIED"
+                        }
                     );
                     for c in &r.checks {
                         println!("  {:<9} {:<7} {}", c.check, c.outcome, c.detail);
