@@ -172,10 +172,19 @@ pub async fn credential(
     tag = "credentials",
     responses(
         (status = 200, description = "The signed public keys file (`HutongPublicKeys`)", body = Object),
+        (status = 400, description = "The address carries a query: this endpoint takes none", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The registry key cannot be used now", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn keys(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub async fn keys(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    if uri.query().is_some() {
+        return Err(ApiError::bad_request(
+            "this endpoint takes no query parameters",
+        ));
+    }
     let file = state
         .signer
         .keyring(state.store.as_ref())
