@@ -119,6 +119,7 @@ pub fn sample_issuer(id: &str) -> Issuer {
         suspensions: vec![],
         removed_on: None,
         contact: Some("020-00000000".into()),
+        credit_code: None,
     }
 }
 
