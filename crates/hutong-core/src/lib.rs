@@ -6,6 +6,7 @@
 
 pub mod certificate;
 pub mod date;
+pub mod elicence;
 pub mod holder;
 pub mod idcard;
 pub mod ids;
@@ -25,6 +26,7 @@ pub mod verify;
 
 pub use certificate::{AdminState, Certificate, RevocationReason};
 pub use date::{Day, Period};
+pub use elicence::{ELicenceId, LicenceTypeCode, UnifiedCreditCode};
 pub use holder::{HolderKey, HolderSecret, mask_name};
 pub use idcard::{IdCardError, ResidentId};
 pub use ids::{Exemption, ExemptionSet, Level, Status};

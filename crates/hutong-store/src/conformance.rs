@@ -120,6 +120,7 @@ pub fn sample_issuer(id: &str) -> Issuer {
         suspensions: vec![],
         removed_on: None,
         contact: Some("020-00000000".into()),
+        credit_code: None,
     }
 }
 
