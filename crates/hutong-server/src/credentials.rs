@@ -242,7 +242,6 @@ impl Signer {
         certificate: &Certificate,
         registry_id: i64,
         id: Option<&ResidentId>,
-        e_licence_id: Option<String>,
     ) -> Result<Exported, SigningError> {
         let embedded = policy
             .kind(&certificate.kind)
@@ -271,6 +270,17 @@ impl Signer {
             .ok_or_else(|| SigningError::NoKey(issuer.id.clone()))?;
         let key = self.load(record)?;
         let salt = secret.credential_salt(&certificate.kind, &certificate.number);
+        // The national e-licence identifier, where the kind has a licence type code and the
+        // issuer a unified social credit code; the certificate's registry id is its serial.
+        let e_licence_id = hutong_core::elicence::for_certificate(
+            policy
+                .kind(&certificate.kind)
+                .and_then(|k| k.licence_type_code.as_ref()),
+            issuer.credit_code.as_ref(),
+            registry_id,
+            hutong_core::elicence::FIRST_ISSUE,
+        )
+        .map(|id| id.to_string());
         let credential = CertificateCredential {
             certificate,
             registry_id,

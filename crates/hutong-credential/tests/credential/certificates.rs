@@ -46,6 +46,7 @@ fn issuer() -> Issuer {
         suspensions: vec![],
         removed_on: None,
         contact: None,
+        credit_code: None,
     }
 }
 

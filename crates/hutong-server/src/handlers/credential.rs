@@ -147,7 +147,6 @@ pub async fn credential(
             &cert,
             cert_id,
             id.as_ref(),
-            None,
         )
         .await
         .map_err(|e| match (e, caller.is_none()) {

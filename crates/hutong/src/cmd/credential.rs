@@ -81,7 +81,6 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
                 &cert,
                 registry_id,
                 id.as_ref(),
-                None,
             )
             .await
             .map_err(|e| invalid(e.to_string()))?;
