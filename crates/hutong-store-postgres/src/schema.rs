@@ -140,16 +140,6 @@ const V3: &str = "ALTER TABLE events ADD CONSTRAINT event_kind_known
 /// - `journal_head` is one row that every writing transaction locks (`FOR UPDATE`) to number its
 ///   entries: a sequence is not gapless, since a rolled-back transaction burns its numbers. Its
 ///   `seq` is the last number given.
-/// Issuers' signing keys: the public record (JSON, `hutong_core::keys::KeyRecord`); private keys
-/// are files outside the database.
-const V5: &str = "CREATE TABLE signing_keys (
-        n      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        id     text COLLATE \"C\" NOT NULL UNIQUE,
-        issuer text COLLATE \"C\" NOT NULL,
-        record jsonb NOT NULL
-     );
-     CREATE INDEX signing_keys_issuer ON signing_keys(issuer);";
-
 const V4: &str = "ALTER TABLE certificates ADD COLUMN id bigint;
      UPDATE certificates c SET id = o.n
         FROM (SELECT number, kind, row_number() OVER (ORDER BY first_recorded_on, number, kind) AS n
@@ -207,6 +197,16 @@ const V4: &str = "ALTER TABLE certificates ADD COLUMN id bigint;
         digest text   NOT NULL,
         files  text   NOT NULL
      );";
+
+/// Issuers' signing keys: the public record (JSON, `hutong_core::keys::KeyRecord`); private keys
+/// are files outside the database.
+const V5: &str = "CREATE TABLE signing_keys (
+        n      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id     text COLLATE \"C\" NOT NULL UNIQUE,
+        issuer text COLLATE \"C\" NOT NULL,
+        record jsonb NOT NULL
+     );
+     CREATE INDEX signing_keys_issuer ON signing_keys(issuer);";
 
 /// Entries per statement while migration 4 fills the journal, and rows per fetch.
 const MIGRATION_BATCH: usize = 5000;

@@ -136,16 +136,6 @@ const V2: &str = "CREATE TABLE certificates_checked (
 
 /// The journal replaces `events`: [`after_v3`] writes an entry for every stored certificate and
 /// event, then drops `events`. Revocations gain their reason.
-/// Issuers' signing keys: the public record (JSON, `hutong_core::keys::KeyRecord`); private keys
-/// are files outside the database.
-const V4: &str = "CREATE TABLE signing_keys (
-        n      INTEGER PRIMARY KEY,
-        id     TEXT NOT NULL UNIQUE,
-        issuer TEXT NOT NULL,
-        record TEXT NOT NULL CHECK (json_valid(record))
-     ) STRICT;
-     CREATE INDEX signing_keys_issuer ON signing_keys(issuer);";
-
 const V3: &str = "ALTER TABLE certificates ADD COLUMN state_reason TEXT
         CONSTRAINT certificate_state_reason_known
         CHECK (state_reason IS NULL OR (state = 'revoked' AND state_reason IN ('withdrawn', 'annulled', 'cancelled', 'issued-in-error')));
@@ -186,6 +176,16 @@ const V3: &str = "ALTER TABLE certificates ADD COLUMN state_reason TEXT
         digest TEXT NOT NULL,
         files  TEXT NOT NULL
      ) STRICT;";
+
+/// Issuers' signing keys: the public record (JSON, `hutong_core::keys::KeyRecord`); private keys
+/// are files outside the database.
+const V4: &str = "CREATE TABLE signing_keys (
+        n      INTEGER PRIMARY KEY,
+        id     TEXT NOT NULL UNIQUE,
+        issuer TEXT NOT NULL,
+        record TEXT NOT NULL CHECK (json_valid(record))
+     ) STRICT;
+     CREATE INDEX signing_keys_issuer ON signing_keys(issuer);";
 
 /// After migration 3's tables exist: one `issued` entry per certificate (its recorder as actor),
 /// then one entry per stored event, in the order they were recorded, all marked `migrated`

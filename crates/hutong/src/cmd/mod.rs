@@ -4,6 +4,7 @@ pub mod advise;
 pub mod audit;
 pub mod bench;
 pub mod bench_advice;
+pub mod bench_credentials;
 pub mod bench_import;
 pub mod credential;
 pub mod demo;
