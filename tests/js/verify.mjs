@@ -3,7 +3,7 @@
 // implementation of eddsa-jcs-2022 and Bitstring Status List independent of hutong's.
 //
 //   node verify.mjs CREDENTIAL.json [--status-list LIST.json]... [--context URL=FILE]...
-//                   [--trace]
+//                   [--did-document DID.json]... [--trace]
 //
 // Prints {"verified": bool, "errors": [{"check", "message"}], "loaded": [...]} and exits 0 when
 // the credential verified, 1 when it did not, 2 on a usage error.
@@ -27,8 +27,10 @@
 // - revocation, suspension: the entry's bit is set.
 //
 // The document loader never touches the network: it serves the contexts shipped in the npm
-// packages, did:key documents built from the key in the DID itself, and the status list
-// credentials given with --status-list (by their `id`) and the contexts given with --context.
+// packages, did:key documents built from the key in the DID itself, the DID documents given
+// with --did-document (did:web, say: by their `id`, and their verification methods by theirs),
+// the status list credentials given with --status-list (by their `id`) and the contexts given
+// with --context.
 // Anything else throws, and `fetch` is replaced by a function that throws, so that no library
 // can reach out behind the loader's back.
 
@@ -55,7 +57,8 @@ globalThis.fetch = async url => {
 function usage(message) {
   process.stderr.write(
     `${message}\nusage: node verify.mjs CREDENTIAL.json ` +
-    '[--status-list LIST.json]... [--context URL=FILE]... [--trace]\n');
+    '[--status-list LIST.json]... [--context URL=FILE]... [--did-document DID.json]... ' +
+    '[--trace]\n');
   process.exit(2);
 }
 
@@ -63,6 +66,7 @@ const args = process.argv.slice(2);
 let credentialFile;
 const statusListFiles = [];
 const contextFiles = [];
+const didDocumentFiles = [];
 let trace = false;
 for(let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -71,6 +75,11 @@ for(let i = 0; i < args.length; i++) {
       usage('--status-list needs a file');
     }
     statusListFiles.push(args[++i]);
+  } else if(a === '--did-document') {
+    if(i + 1 >= args.length) {
+      usage('--did-document needs a file');
+    }
+    didDocumentFiles.push(args[++i]);
   } else if(a === '--context') {
     const spec = args[++i];
     const eq = spec === undefined ? -1 : spec.indexOf('=');
@@ -128,7 +137,15 @@ function readJsonObject(file, what) {
 let credential;
 const statusLists = new Map();
 const localContexts = new Map();
+const didDocuments = new Map();
 try {
+  for(const file of didDocumentFiles) {
+    const doc = readJsonObject(file, 'DID document');
+    if(!(typeof doc.id === 'string' && doc.id.startsWith('did:'))) {
+      throw new Error(`DID document ${file}: its "id" is not a DID`);
+    }
+    didDocuments.set(doc.id, doc);
+  }
   for(const [url, file] of contextFiles) {
     localContexts.set(url, readJsonObject(file, `context ${url}`));
   }
@@ -165,12 +182,21 @@ async function documentLoader(url) {
   } else if(url.startsWith('did:key:')) {
     // Built from the public key that the DID itself spells: nothing is fetched.
     document = await didKeyDriver.get({url});
+  } else if(didDocuments.has(url)) {
+    document = didDocuments.get(url);
+  } else if(didDocuments.has(url.split('#')[0])) {
+    // A verification method, from its DID document.
+    const doc = didDocuments.get(url.split('#')[0]);
+    document = (doc.verificationMethod || []).find(vm => vm.id === url);
+    if(document === undefined) {
+      throw new Error(`offline verifier: ${doc.id} has no verification method ${url}`);
+    }
   } else if(statusLists.has(url)) {
     document = statusLists.get(url);
   } else {
     throw new Error(
       `offline verifier: refusing to load ${url}: it is not a bundled context, a did:key, ` +
-      'or a status list credential given with --status-list');
+      'or a context, DID document or status list credential given on the command line');
   }
   loaded.push(url);
   return {contextUrl: null, documentUrl: url, document: structuredClone(document)};

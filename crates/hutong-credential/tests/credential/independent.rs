@@ -16,7 +16,7 @@ use ed25519_dalek::SigningKey;
 use hutong_credential::{
     BitstringStatusList, IndexAllocator, MIN_STATUS_LIST_ENTRIES, ProofOptions,
     StatusListCredential, StatusListEntry, StatusPurpose, create_proof, did_key,
-    verification_method, verify_proof,
+    public_key_multibase, verification_method, verify_proof,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -144,15 +144,17 @@ impl Verdict {
 /// Verifies `credential`, with the status list credentials `lists`, in the independent
 /// verifier.
 fn independent_verify(dir: &Path, credential: &Value, lists: &[&Value]) -> Verdict {
-    independent_verify_with(dir, credential, lists, &[])
+    independent_verify_with(dir, credential, lists, &[], &[])
 }
 
-/// [`independent_verify`], with JSON-LD contexts (URL and document) given to the verifier.
+/// [`independent_verify`], with JSON-LD contexts (URL and document) and DID documents given to
+/// the verifier.
 fn independent_verify_with(
     dir: &Path,
     credential: &Value,
     lists: &[&Value],
     contexts: &[(&str, &Value)],
+    did_documents: &[&Value],
 ) -> Verdict {
     let files = tempfile::tempdir().expect("a temporary folder");
     let write = |name: &str, v: &Value| {
@@ -172,6 +174,10 @@ fn independent_verify_with(
         let file = write(&format!("context-{i}.json"), context);
         cmd.arg("--context")
             .arg(format!("{url}={}", file.display()));
+    }
+    for (i, doc) in did_documents.iter().enumerate() {
+        cmd.arg("--did-document")
+            .arg(write(&format!("did-{i}.json"), doc));
     }
     let out = cmd
         .output()
@@ -631,7 +637,7 @@ fn every_term_of_the_credential_must_be_defined_in_a_context() {
     let mut c = f.credential.clone();
     c["@context"] = json!([VC_V2, own]);
     let c = resign(c);
-    independent_verify_with(dir, &c, &lists, &[(own, &context)]).assert_verified();
+    independent_verify_with(dir, &c, &lists, &[(own, &context)], &[]).assert_verified();
     let v = independent_verify(dir, &c, &lists);
     v.assert_failed_only("jsonld");
     assert!(
@@ -697,4 +703,75 @@ fn the_validity_window_the_issuer_and_a_missing_proof_fail_their_own_checks() {
     assert!(v.messages().contains("controller"), "{}", v.messages());
     // No proof at all.
     independent_verify(dir, &unsigned, &lists).assert_failed_only("proof");
+}
+
+#[test]
+fn under_did_web_a_rotated_key_keeps_its_credentials_and_a_new_key_signs_the_lists() {
+    if !enabled("under_did_web_a_rotated_key_keeps_its_credentials_and_a_new_key_signs_the_lists") {
+        return;
+    }
+    let dir = verifier_dir();
+    let f = Fixture::new();
+    let old = &f.key;
+    let new = SigningKey::from_bytes(&[0x77; 32]);
+    let did = "did:web:hutong.example:issuers:mohurd.44";
+    let method = |n: u32| format!("{did}#key-{n}");
+    let did_document = |assertion: &[u32]| {
+        json!({
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": did,
+            "verificationMethod": [
+                { "id": method(1), "type": "Multikey", "controller": did,
+                  "publicKeyMultibase": public_key_multibase(&old.verifying_key()) },
+                { "id": method(2), "type": "Multikey", "controller": did,
+                  "publicKeyMultibase": public_key_multibase(&new.verifying_key()) },
+            ],
+            "assertionMethod": assertion.iter().map(|&n| method(n)).collect::<Vec<_>>(),
+        })
+    };
+    let sign_as = |doc: &Value, key: &SigningKey, n: u32| {
+        create_proof(
+            doc,
+            &ProofOptions::assertion(method(n), stamp(f.now - Duration::hours(1))),
+            key,
+        )
+        .unwrap()
+    };
+    // The credential signed with key 1 before the rotation, the lists now with key 2: one
+    // issuer, the DID.
+    let mut credential = f.credential.clone();
+    credential.as_object_mut().unwrap().remove("proof");
+    credential["issuer"]["id"] = json!(did);
+    let credential = sign_as(&credential, old, 1);
+    let list = |purpose| {
+        let bits = BitstringStatusList::new(MIN_STATUS_LIST_ENTRIES).unwrap();
+        let id = match purpose {
+            StatusPurpose::Revocation => REVOCATION_LIST,
+            StatusPurpose::Suspension => SUSPENSION_LIST,
+        };
+        let list = StatusListCredential::new(id, did, purpose, bits).valid(
+            stamp(f.now - Duration::hours(1)),
+            stamp(f.now + Duration::days(1)),
+        );
+        sign_as(&list.to_value(), &new, 2)
+    };
+    let (revocation, suspension) = (
+        list(StatusPurpose::Revocation),
+        list(StatusPurpose::Suspension),
+    );
+    let lists = [&revocation, &suspension];
+    verify_proof(&credential, &old.verifying_key()).unwrap();
+    independent_verify_with(dir, &credential, &lists, &[], &[&did_document(&[1, 2])])
+        .assert_verified();
+    // A key taken out of assertionMethod no longer vouches for what it signed.
+    independent_verify_with(dir, &credential, &lists, &[], &[&did_document(&[2])])
+        .assert_failed_only("purpose");
+    // Without the DID document the verifier has nothing to go on, and fetches nothing.
+    let v = independent_verify(dir, &credential, &lists);
+    v.assert_failed_only("proof");
+    assert!(
+        v.messages().contains("refusing to load"),
+        "{}",
+        v.messages()
+    );
 }
