@@ -13,6 +13,10 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use ed25519_dalek::SigningKey;
+use hutong_core::keys::KeyChange;
+use hutong_core::{AdminState, Certificate, HolderKey, Issuer, IssuerRole, Level, Policy};
+use hutong_credential::certificate::{CertificateCredential, key_method};
+use hutong_credential::keyring::did_document;
 use hutong_credential::{
     BitstringStatusList, IndexAllocator, MIN_STATUS_LIST_ENTRIES, ProofOptions,
     StatusListCredential, StatusListEntry, StatusPurpose, create_proof, did_key,
@@ -774,4 +778,158 @@ fn under_did_web_a_rotated_key_keeps_its_credentials_and_a_new_key_signs_the_lis
         "{}",
         v.messages()
     );
+}
+
+/// A certificate's credential as hutong exports it ([`CertificateCredential`]), with the
+/// issuer's did:web document from the public keys file ([`did_document`]) and status lists
+/// signed by the same key: for an authority's certificate and for an evaluation institution's
+/// skill level certificate (occupation, level, review date, e-licence identifier).
+#[test]
+fn a_certificate_credential_as_hutong_exports_it_verifies_in_the_independent_verifier() {
+    if !enabled(
+        "a_certificate_credential_as_hutong_exports_it_verifies_in_the_independent_verifier",
+    ) {
+        return;
+    }
+    let dir = verifier_dir();
+    let policy = Policy::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy"))
+        .expect("the repository's policy loads");
+    let day = |s: &str| -> hutong_core::Day { s.parse().unwrap() };
+    let issuer = |id: &str, role, department: &str, name_zh: &str| Issuer {
+        id: id.into(),
+        name_zh: name_zh.into(),
+        name_en: Some(format!("{id} (English name)")),
+        department: department.into(),
+        role,
+        region: Some("44".into()),
+        grants: vec![],
+        institution_type: None,
+        institution_code: None,
+        registered_on: day("2015-01-01"),
+        suspensions: vec![],
+        removed_on: None,
+        contact: None,
+    };
+    let certificate = |kind: &str, number: &str, issuer: &str| Certificate {
+        number: number.into(),
+        kind: kind.into(),
+        holder_key: HolderKey([7; 32]),
+        holder_name: "李四".into(),
+        occupation: None,
+        level: None,
+        issuer: issuer.into(),
+        issued_on: day("2024-12-27"),
+        first_issued_on: day("2024-12-27"),
+        valid_until: Some(day("2030-12-26")),
+        last_review_on: None,
+        state: AdminState::Active,
+    };
+    let authority = issuer(
+        "mohurd.44",
+        IssuerRole::Authority,
+        "mohurd",
+        "广东省住房和城乡建设厅",
+    );
+    let institution = issuer(
+        "mohrss.44.0001",
+        IssuerRole::Institution,
+        "mohrss",
+        "广东省某职业技能等级评价机构",
+    );
+    let construction = certificate(
+        "mohurd.construction.electrician",
+        "粤A012024000001",
+        "mohurd.44",
+    );
+    let skill_level = Certificate {
+        occupation: Some("6-31-01-03".into()),
+        level: Some(Level::L3),
+        valid_until: None,
+        last_review_on: Some(day("2025-12-27")),
+        ..certificate(
+            "mohrss.skill-level",
+            "S000044000001234300001",
+            "mohrss.44.0001",
+        )
+    };
+    let e_licence = "1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F";
+    let f = Fixture::new();
+    let host = "hutong.example";
+    for (issuer, certificate, e_licence_id) in [
+        (&authority, &construction, None),
+        (&institution, &skill_level, Some(e_licence.to_owned())),
+    ] {
+        let what = &certificate.kind;
+        let (_, record) = KeyChange::create(
+            &issuer.id,
+            &public_key_multibase(&f.key.verifying_key()),
+            f.now.timestamp_micros() - 86_400_000_000,
+        );
+        let exported = CertificateCredential {
+            certificate,
+            registry_id: 17,
+            policy: &policy,
+            issuer,
+            host,
+            // A commitment as the registry makes it; its inputs are not the point here.
+            holder_commitment: "5f".repeat(32),
+            e_licence_id,
+            status: vec![
+                StatusListEntry::new(
+                    REVOCATION_LIST,
+                    StatusPurpose::Revocation,
+                    f.revocation_index,
+                ),
+                StatusListEntry::new(
+                    SUSPENSION_LIST,
+                    StatusPurpose::Suspension,
+                    f.suspension_index,
+                ),
+            ],
+        }
+        .sign(&record, &f.key, &stamp(f.now))
+        .unwrap();
+        let did = exported["issuer"]["id"].as_str().unwrap().to_owned();
+        let list = |purpose, set: &[u64]| {
+            let mut bits = BitstringStatusList::new(MIN_STATUS_LIST_ENTRIES).unwrap();
+            for &i in set {
+                bits.set(i, true).unwrap();
+            }
+            let id = match purpose {
+                StatusPurpose::Revocation => REVOCATION_LIST,
+                StatusPurpose::Suspension => SUSPENSION_LIST,
+            };
+            let doc = StatusListCredential::new(id, did.clone(), purpose, bits)
+                .valid(
+                    stamp(f.now - Duration::hours(1)),
+                    stamp(f.now + Duration::days(1)),
+                )
+                .to_value();
+            create_proof(
+                &doc,
+                &ProofOptions::assertion(key_method(host, &record), stamp(f.now)),
+                &f.key,
+            )
+            .unwrap()
+        };
+        let document = did_document(host, &issuer.id, std::slice::from_ref(&record));
+        let documents = [&document];
+        let (revocation, suspension) = (
+            list(StatusPurpose::Revocation, &[]),
+            list(StatusPurpose::Suspension, &[]),
+        );
+        let v =
+            independent_verify_with(dir, &exported, &[&revocation, &suspension], &[], &documents);
+        assert!(v.verified, "{what}: {:#}", v.output);
+        let revoked = list(StatusPurpose::Revocation, &[f.revocation_index]);
+        independent_verify_with(dir, &exported, &[&revoked, &suspension], &[], &documents)
+            .assert_failed_only("revocation");
+        let suspended = list(StatusPurpose::Suspension, &[f.suspension_index]);
+        independent_verify_with(dir, &exported, &[&revocation, &suspended], &[], &documents)
+            .assert_failed_only("suspension");
+        let mut changed = exported.clone();
+        changed["credentialSubject"]["name"] = json!("李五");
+        independent_verify_with(dir, &changed, &[&revocation, &suspension], &[], &documents)
+            .assert_failed_only("proof");
+    }
 }
