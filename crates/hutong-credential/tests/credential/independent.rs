@@ -805,6 +805,7 @@ fn a_certificate_credential_as_hutong_exports_it_verifies_in_the_independent_ver
         grants: vec![],
         institution_type: None,
         institution_code: None,
+        credit_code: None,
         registered_on: day("2015-01-01"),
         suspensions: vec![],
         removed_on: None,
