@@ -27,8 +27,14 @@ use crate::error::CredentialError;
 use crate::proof::{ProofOptions, create_proof};
 use crate::status::StatusListEntry;
 
-/// The W3C VC 2.0 context: the only one; hutong's terms fall under its `@vocab`.
+/// The W3C VC 2.0 context, first in every credential.
 pub const VC_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
+/// The W3C context whose `@vocab` defines every term the VC 2.0 context does not: hutong's own
+/// (`certificate`, `registryId`, …). The VC 2.0 context itself has no `@vocab` (it was moved
+/// here before the Recommendation), so without this one a JSON-LD processor drops hutong's
+/// claims. A URL, never an inline object: Digital Bazaar's eddsa-jcs-2022 verifier compares
+/// contexts by identity and refuses inline ones. No context is fetched to verify (JCS).
+pub const UNDEFINED_TERMS_CONTEXT: &str = "https://www.w3.org/ns/credentials/undefined-terms/v2";
 /// The credential's own type.
 pub const CREDENTIAL_TYPE: &str = "VocationalCertificateCredential";
 
@@ -132,7 +138,7 @@ impl CertificateCredential<'_> {
         cert.insert(
             "department".into(),
             json!({
-                "id": kind.department,
+                "registryId": kind.department,
                 "name": dept.map(|d| names(&d.name_zh, Some(&d.name_en))).unwrap_or(Value::Null),
             }),
         );
@@ -170,7 +176,7 @@ impl CertificateCredential<'_> {
             cert.insert(
                 "evaluationInstitution".into(),
                 json!({
-                    "id": self.issuer.id,
+                    "registryId": self.issuer.id,
                     "name": names(&self.issuer.name_zh, self.issuer.name_en.as_deref()),
                 }),
             );
@@ -183,7 +189,10 @@ impl CertificateCredential<'_> {
         cert.insert("stateWhenSigned".into(), state.into());
 
         let mut doc = Map::new();
-        doc.insert("@context".into(), json!([VC_CONTEXT]));
+        doc.insert(
+            "@context".into(),
+            json!([VC_CONTEXT, UNDEFINED_TERMS_CONTEXT]),
+        );
         doc.insert(
             "id".into(),
             format!("urn:hutong:{}:certificate:{}", self.host, self.registry_id).into(),

@@ -42,6 +42,7 @@ fn issuer() -> Issuer {
         grants: vec![Grant::kind("mem.electrical.low-voltage", day("2015-01-01"))],
         institution_type: None,
         institution_code: None,
+        credit_code: None,
         registered_on: day("2015-01-01"),
         suspensions: vec![],
         removed_on: None,
