@@ -47,7 +47,6 @@ fn issuer() -> Issuer {
         suspensions: vec![],
         removed_on: None,
         contact: None,
-        credit_code: None,
     }
 }
 

@@ -52,6 +52,10 @@ pub enum Command {
         /// The file to write; standard output when absent.
         #[arg(short, long, value_name = "FILE")]
         output: Option<std::path::PathBuf>,
+        /// Also write each issuer's DID document (`<issuer>.did.json`, as `/issuers/<id>/did.json`
+        /// serves it) into this existing folder, for verifiers that resolve did:web from files.
+        #[arg(long, value_name = "DIR")]
+        did_documents: Option<std::path::PathBuf>,
     },
 }
 
@@ -155,8 +159,28 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            Command::Export { output } => {
+            Command::Export {
+                output,
+                did_documents,
+            } => {
                 let file = signer.keyring(store).await?;
+                if let Some(dir) = &did_documents {
+                    if !dir.is_dir() {
+                        return Err(invalid(format!(
+                            "--did-documents: {} is not a folder",
+                            dir.display()
+                        )));
+                    }
+                    let keys = store.keys().await?;
+                    let issuers: std::collections::BTreeSet<&str> =
+                        keys.iter().map(|k| k.issuer.as_str()).collect();
+                    for i in issuers {
+                        let doc = hutong_credential::keyring::did_document(signer.host(), i, &keys);
+                        let path = dir.join(format!("{i}.did.json"));
+                        std::fs::write(&path, serde_json::to_string_pretty(&doc)? + "\n")
+                            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                    }
+                }
                 let registry = file["registry"].as_str().unwrap_or_default().to_string();
                 let text = serde_json::to_string_pretty(&file)? + "\n";
                 match output {
