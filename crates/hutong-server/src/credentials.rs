@@ -194,7 +194,9 @@ impl Signer {
         if rotate {
             for old in store.keys().await? {
                 if old.issuer == issuer.id && old.usable_at(at) {
-                    let (c, after) = KeyChange::retire(&old, at).map_err(|e| {
+                    // Retired at the end of this second: proofs are dated to the second, and
+                    // one the old key made earlier in this second was made before the rotation.
+                    let (c, after) = KeyChange::retire(&old, at + 1_000_000).map_err(|e| {
                         hutong_credential::CredentialError::Invalid {
                             what: "key",
                             reason: e.to_string(),

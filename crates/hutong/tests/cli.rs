@@ -939,7 +939,7 @@ fn a_credential_verifies_offline_and_each_break_fails_its_check() {
         let old: serde_json::Value = text(&o.stdout)
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .find(|k| k["issuer"] == issuer && k["state"] == "retired")
+            .find(|k| k["issuer"] == issuer && !k["retired_at"].is_null())
             .expect("the rotated-out key");
         let id = old["id"].as_str().unwrap();
         let o = e.run(&[
