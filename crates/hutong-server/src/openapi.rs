@@ -718,6 +718,9 @@ pub fn document(policy: &Policy) -> Value {
     c["HolderBody"]["properties"]["id"] = id_schema();
     c["HolderBody"]["properties"]["name"] = name_schema();
     c["HolderBody"]["additionalProperties"] = json!(false);
+    c["CredentialBody"]["properties"]["id_number"] = id_schema();
+    c["CredentialBody"]["properties"]["name"] = name_schema();
+    c["CredentialBody"]["additionalProperties"] = json!(false);
 
     // The recognition bodies.
     c["HoldingInput"] = holding_schema(policy, &schemas["HoldingInput"]);

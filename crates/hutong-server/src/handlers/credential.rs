@@ -11,14 +11,14 @@ use serde_json::{Value, json};
 
 use hutong_core::holder::names_match;
 use hutong_core::idcard::ResidentId;
-use hutong_core::journal::Subject;
 use hutong_core::number;
-use hutong_core::rights::{self, Action};
 use hutong_credential::keyring::{Keyring, did_document, verify_certificate_credential};
 
 use crate::credentials::SigningError;
 use crate::error::{ApiError, Problem};
-use crate::handlers::write::{authenticate, issuer_record, parse_body, refuse, unprocessable};
+use crate::handlers::write::{
+    authenticate, issuer_record, may_read_history, parse_body, unprocessable,
+};
 use crate::state::AppState;
 
 /// The body of `POST /api/v1/certificates/credential`.
@@ -83,13 +83,6 @@ pub async fn credential(
         None => None,
     };
     let b: CredentialBody = parse_body(&body)?;
-    let id = match b.id_number.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(s) => Some(
-            ResidentId::parse(&number::normalize(s))
-                .map_err(|e| ApiError::bad_request(format!("id_number: {e}")))?,
-        ),
-    };
     let number = number::normalize(&b.number);
     let not_found = || {
         ApiError::not_found("no certificate with this number and kind for this holder".to_string())
@@ -101,22 +94,15 @@ pub async fn credential(
     else {
         return Err(not_found());
     };
+    let id = match b.id_number.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => Some(
+            ResidentId::parse(&number::normalize(s))
+                .map_err(|e| ApiError::bad_request(format!("id_number: {e}")))?,
+        ),
+    };
     match &caller {
-        Some(c) => {
-            let Some(issuer) = issuer_record(&state, &cert.issuer).await? else {
-                return Err(not_found());
-            };
-            if let Err(f) = rights::authorize(
-                &c.actor,
-                &Action::ReadHistory {
-                    certificate: &cert,
-                    issuer: &issuer,
-                },
-                &state.policy(),
-            ) {
-                return Err(refuse(&state, c, Subject::Certificate(cert_id), f).await);
-            }
-        }
+        Some(c) => may_read_history(&state, c, cert_id, &cert, not_found).await?,
         None => {
             // The holder proves who they are with both; a mismatch reads as not found, so
             // that the endpoint cannot be used to test numbers or names.

@@ -340,6 +340,32 @@ fn numbering(
     }
 }
 
+/// Whether `caller` may read the full history of `cert` (and so export its credential): its
+/// issuer, its department, a regulator. A refusal is journaled; an issuer no longer in the
+/// register reads as `not_found`.
+pub(crate) async fn may_read_history(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    cert: &Certificate,
+    not_found: impl Fn() -> ApiError,
+) -> Result<(), ApiError> {
+    let Some(issuer) = issuer_record(state, &cert.issuer).await? else {
+        return Err(not_found());
+    };
+    match rights::authorize(
+        &caller.actor,
+        &Action::ReadHistory {
+            certificate: cert,
+            issuer: &issuer,
+        },
+        &state.policy(),
+    ) {
+        Ok(()) => Ok(()),
+        Err(f) => Err(refuse(state, caller, Subject::Certificate(id), f).await),
+    }
+}
+
 pub(crate) async fn issuer_record(state: &AppState, id: &str) -> Result<Option<Issuer>, ApiError> {
     Ok(state.store.issuer(id.trim()).await?)
 }
@@ -826,19 +852,7 @@ pub async fn history(
     };
     let full = match &caller {
         Some(c) => {
-            let Some(issuer) = issuer_record(&state, &cert.issuer).await? else {
-                return Err(not_found());
-            };
-            if let Err(f) = rights::authorize(
-                &c.actor,
-                &Action::ReadHistory {
-                    certificate: &cert,
-                    issuer: &issuer,
-                },
-                &state.policy(),
-            ) {
-                return Err(refuse(&state, c, Subject::Certificate(id), f).await);
-            }
+            may_read_history(&state, c, id, &cert, not_found).await?;
             true
         }
         None => {

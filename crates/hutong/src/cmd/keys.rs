@@ -96,17 +96,7 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
                 let now = now_micros();
                 let (change, after) =
                     KeyChange::retire(&key, now).map_err(|e| invalid(e.to_string()))?;
-                store
-                    .put_keys(
-                        &[KeyWrite {
-                            before: Some(key),
-                            after,
-                            change: change.to_json(),
-                        }],
-                        &me,
-                        now,
-                    )
-                    .await?;
+                put_one(store, key, change, after, &me, now).await?;
                 println!("retired {} at {}", id.trim(), instant_rfc3339(now));
             }
             Command::Revoke { id, reason, .. } => {
@@ -115,17 +105,7 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
                 let at = from.unwrap_or(now);
                 let (change, after) =
                     KeyChange::revoke(&key, at, &reason).map_err(|e| invalid(e.to_string()))?;
-                store
-                    .put_keys(
-                        &[KeyWrite {
-                            before: Some(key),
-                            after,
-                            change: change.to_json(),
-                        }],
-                        &me,
-                        now,
-                    )
-                    .await?;
+                put_one(store, key, change, after, &me, now).await?;
                 println!(
                     "revoked {}: signatures from {} on are invalid",
                     id.trim(),
@@ -201,6 +181,29 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Stores one change to a stored key, with its journal entry.
+async fn put_one(
+    store: &dyn hutong_store::Store,
+    before: hutong_core::keys::KeyRecord,
+    change: KeyChange,
+    after: hutong_core::keys::KeyRecord,
+    me: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    store
+        .put_keys(
+            &[KeyWrite {
+                before: Some(before),
+                after,
+                change: change.to_json(),
+            }],
+            me,
+            now,
+        )
+        .await?;
+    Ok(())
 }
 
 async fn find(
