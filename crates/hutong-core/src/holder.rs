@@ -60,6 +60,16 @@ impl HolderSecret {
         HolderKey(mac.finalize().into_bytes().into())
     }
 
+    /// The key of the permutation that gives certificates their status list indexes
+    /// (`hutong_credential::status::IndexPermutation`): secret, so that a list's set bits cannot
+    /// be mapped to certificates, and stable, so that an index never changes.
+    pub fn status_index_key(&self) -> [u8; 32] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"hutong status list index v1");
+        mac.finalize().into_bytes().into()
+    }
+
     /// The secret salt of a certificate's holder commitment in its credential: 16 bytes, the
     /// same every time the credential is made (so a re-export matches), different for every
     /// certificate (so two credentials of one holder cannot be linked by it), and known only to

@@ -496,7 +496,18 @@ fn check_status(
     })();
     let purpose = e.purpose.as_str();
     match result {
-        Ok(false) => Check::pass("status", format!("not {purpose}d (index {})", e.index)),
+        Ok(false) => Check::pass(
+            "status",
+            format!(
+                "not {} (index {} of {})",
+                match e.purpose {
+                    StatusPurpose::Revocation => "revoked",
+                    StatusPurpose::Suspension => "suspended",
+                },
+                e.index,
+                e.list_credential
+            ),
+        ),
         Ok(true) => Check::fail(
             "status",
             match e.purpose {

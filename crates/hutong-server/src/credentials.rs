@@ -20,6 +20,10 @@ use hutong_core::keys::{KeyChange, KeyRecord, signing_key_of};
 use hutong_core::{Certificate, HolderSecret, Issuer, Policy};
 use hutong_credential::certificate::{CertificateCredential, did_host, holder_commitment};
 use hutong_credential::keyring::Keyring;
+use hutong_credential::status::{
+    BitstringStatusList, IndexPermutation, MIN_STATUS_LIST_ENTRIES, StatusListCredential,
+    StatusListEntry, StatusPurpose,
+};
 use hutong_credential::{public_key_multibase, secret_key_from_multibase, secret_key_multibase};
 use hutong_store::{KeyWrite, Store};
 
@@ -58,7 +62,14 @@ pub enum SigningError {
 pub struct Signer {
     dir: PathBuf,
     host: String,
+    /// Where the registry's documents are published (status lists): `public_url`, or
+    /// `https://localhost`.
+    base: String,
 }
+
+/// How long a published status list is valid: a verifier refuses it afterwards, so that an
+/// old list replayed offline cannot hide a revocation for longer than this.
+pub const STATUS_LIST_VALIDITY_SECONDS: i64 = 6 * 3600;
 
 /// A certificate's credential, and the salt of its holder commitment, which goes to the holder
 /// (or to the issuer, who knows the ID number already) and never into the credential.
@@ -73,6 +84,9 @@ impl Signer {
         Signer {
             dir: dir.into(),
             host: public_url.map_or_else(|| DEFAULT_HOST.to_string(), did_host),
+            base: public_url
+                .map(|u| u.trim_end_matches('/').to_string())
+                .unwrap_or_else(|| format!("https://{DEFAULT_HOST}")),
         }
     }
 
@@ -82,6 +96,86 @@ impl Signer {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The address of an issuer's status list.
+    pub fn status_list_url(&self, issuer: &str, purpose: StatusPurpose, list: i64) -> String {
+        format!("{}/status/{issuer}/{}/{list}", self.base, purpose.as_str())
+    }
+
+    /// A certificate's status entries: revocation and suspension, at the same index of its
+    /// issuer's lists. Its list is its registry id divided by the list size; its index the
+    /// secret permutation of the remainder.
+    pub fn status_entries(
+        &self,
+        secret: &HolderSecret,
+        issuer: &str,
+        registry_id: i64,
+    ) -> Vec<StatusListEntry> {
+        let n = MIN_STATUS_LIST_ENTRIES as i64;
+        let (list, position) = (registry_id.div_euclid(n), registry_id.rem_euclid(n));
+        let index = IndexPermutation::new(secret.status_index_key()).index(position as u64);
+        [StatusPurpose::Revocation, StatusPurpose::Suspension]
+            .into_iter()
+            .map(|p| StatusListEntry::new(self.status_list_url(issuer, p, list), p, index))
+            .collect()
+    }
+
+    /// An issuer's status list, built from the certificates' states now and signed by the
+    /// issuer's key in force, valid for [`STATUS_LIST_VALIDITY_SECONDS`]. It says the journal
+    /// sequence it reflects (`credentialSubject.journalSeq`): the lists are derived from the
+    /// registry in one snapshot, so a revocation is in every list made after its entry, and
+    /// nothing needs replaying after a crash.
+    pub async fn status_list(
+        &self,
+        store: &dyn Store,
+        secret: &HolderSecret,
+        issuer: &Issuer,
+        purpose: StatusPurpose,
+        list: i64,
+    ) -> Result<Value, SigningError> {
+        let n = MIN_STATUS_LIST_ENTRIES as i64;
+        let from = list.saturating_mul(n);
+        let (head, rows) = store
+            .status_page(&issuer.id, from, from.saturating_add(n))
+            .await?;
+        let perm = IndexPermutation::new(secret.status_index_key());
+        let mut bits = BitstringStatusList::new(MIN_STATUS_LIST_ENTRIES)?;
+        for (id, revoked, suspended) in rows {
+            let set = match purpose {
+                StatusPurpose::Revocation => revoked,
+                StatusPurpose::Suspension => suspended,
+            };
+            if set {
+                bits.set(perm.index((id - from) as u64), true)?;
+            }
+        }
+        let now = now_micros() / 1_000_000 * 1_000_000;
+        let keys = store.keys().await?;
+        let record = signing_key_of(&keys, &issuer.id, now)
+            .ok_or_else(|| SigningError::NoKey(issuer.id.clone()))?;
+        let key = self.load(record)?;
+        let mut doc = StatusListCredential::new(
+            self.status_list_url(&issuer.id, purpose, list),
+            hutong_credential::certificate::issuer_did(&self.host, &issuer.id),
+            purpose,
+            bits,
+        )
+        .valid(
+            rfc3339_seconds(now),
+            rfc3339_seconds(now + STATUS_LIST_VALIDITY_SECONDS * 1_000_000),
+        )
+        .to_value();
+        doc["@context"] = serde_json::json!([
+            hutong_credential::certificate::VC_CONTEXT,
+            hutong_credential::certificate::UNDEFINED_TERMS_CONTEXT
+        ]);
+        doc["credentialSubject"]["journalSeq"] = head.into();
+        let options = hutong_credential::ProofOptions::assertion(
+            hutong_credential::certificate::key_method(&self.host, record),
+            rfc3339_seconds(now),
+        );
+        Ok(hutong_credential::create_proof(&doc, &options, &key)?)
     }
 
     fn path_of(&self, key_id: &str) -> PathBuf {
@@ -291,7 +385,7 @@ impl Signer {
             host: &self.host,
             holder_commitment: holder_commitment(&salt, id),
             e_licence_id,
-            status: vec![],
+            status: self.status_entries(secret, &issuer.id, registry_id),
         }
         .sign(record, &key, &rfc3339_seconds(now))?;
         Ok(Exported {

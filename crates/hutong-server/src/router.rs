@@ -47,6 +47,10 @@ pub fn app(state: AppState) -> Router {
         .route("/directory", get(pages::directory))
         .route("/issuers", get(pages::issuers))
         .route("/issuers/{id}/did.json", get(credential::did_json))
+        .route(
+            "/status/{issuer}/{purpose}/{list}",
+            get(credential::status_list),
+        )
         .route("/advice", get(recognition::advice_page))
         .route("/api/openapi.json", get(openapi::serve))
         .fallback(home::not_found)

@@ -1246,6 +1246,39 @@ impl Store for PgStore {
             .collect()
     }
 
+    async fn status_page(
+        &self,
+        issuer: &str,
+        from_id: i64,
+        to_id: i64,
+    ) -> Result<(u64, Vec<(i64, bool, bool)>)> {
+        let c = self.reader().await?;
+        // One statement: one snapshot of the journal head and the certificates.
+        let stmt = c
+            .prepare_cached(
+                "SELECT h.seq, c.id, c.state::text FROM journal_head h LEFT JOIN certificates c \
+                   ON c.id >= $2 AND c.id < $3 AND c.issuer = $1 AND c.state <> 'a' \
+                 ORDER BY c.id",
+            )
+            .await
+            .map_err(backend)?;
+        let rows = c
+            .query(&stmt, &[&issuer, &from_id, &to_id])
+            .await
+            .map_err(backend)?;
+        let (mut head, mut out) = (0u64, Vec::new());
+        for r in &rows {
+            let h: i64 = col(r, 0)?;
+            head = u64::try_from(h).unwrap_or(0);
+            let id: Option<i64> = col(r, 1)?;
+            let state: Option<String> = col(r, 2)?;
+            if let (Some(id), Some(state)) = (id, state) {
+                out.push((id, state == "r", state == "s"));
+            }
+        }
+        Ok((head, out))
+    }
+
     async fn journal_head(&self) -> Result<u64> {
         let c = self.reader().await?;
         let stmt = c

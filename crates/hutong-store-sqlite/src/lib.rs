@@ -1004,6 +1004,42 @@ impl Store for SqliteStore {
         journal_head(&conn)
     }
 
+    async fn status_page(
+        &self,
+        issuer: &str,
+        from_id: i64,
+        to_id: i64,
+    ) -> Result<(u64, Vec<(i64, bool, bool)>)> {
+        let conn = self.reader();
+        // One statement: one snapshot of the journal and the certificates.
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT (SELECT coalesce(max(seq), 0) FROM journal), c.id, c.state \
+                 FROM (SELECT 1) LEFT JOIN certificates c \
+                   ON c.id >= ?2 AND c.id < ?3 AND c.issuer = ?1 AND c.state <> 'active' \
+                 ORDER BY c.id",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![issuer, from_id, to_id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
+            .map_err(backend)?;
+        let (mut head, mut out) = (0u64, Vec::new());
+        for r in rows {
+            let (h, id, state) = r.map_err(backend)?;
+            head = h as u64;
+            if let (Some(id), Some(state)) = (id, state) {
+                out.push((id, state == "revoked", state == "suspended"));
+            }
+        }
+        Ok((head, out))
+    }
+
     async fn audit_page(&self, after: i64, limit: usize) -> Result<Vec<AuditRow>> {
         let conn = self.reader();
         let mut stmt = conn

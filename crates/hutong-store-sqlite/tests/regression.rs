@@ -412,6 +412,14 @@ impl Store for RowByRow {
     async fn keys(&self) -> Result<Vec<hutong_core::keys::KeyRecord>> {
         self.0.keys().await
     }
+    async fn status_page(
+        &self,
+        issuer: &str,
+        from_id: i64,
+        to_id: i64,
+    ) -> Result<(u64, Vec<(i64, bool, bool)>)> {
+        self.0.status_page(issuer, from_id, to_id).await
+    }
     async fn publish_policy(
         &self,
         d: &str,

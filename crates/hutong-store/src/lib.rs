@@ -299,6 +299,15 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` certificates with `id > after`, in id order, each with the record hash of
     /// its last journal entry: for `hutong audit`.
     async fn audit_page(&self, after: i64, limit: usize) -> Result<Vec<AuditRow>>;
+    /// The certificates of `issuer` with registry ids in `[from_id, to_id)` that are suspended
+    /// or revoked, as (id, revoked, suspended), with the journal's head in the same snapshot:
+    /// the state a status list reflects.
+    async fn status_page(
+        &self,
+        issuer: &str,
+        from_id: i64,
+        to_id: i64,
+    ) -> Result<(u64, Vec<(i64, bool, bool)>)>;
 
     /// Reserves `n` serials of a numbering prefix and returns the first; committed at once, so
     /// a serial is never handed out twice, even if the issue that asked for it fails. A prefix

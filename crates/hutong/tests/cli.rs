@@ -841,7 +841,7 @@ fn an_import_killed_at_any_point_leaves_whole_batches_and_a_gapless_journal() {
 fn a_credential_verifies_offline_and_each_break_fails_its_check() {
     for e in envs("a_credential_verifies_offline") {
         eprintln!("on {}", e.backend());
-        let o = e.run(&["demo", "--certificates", "200"]);
+        let o = e.run(&["demo", "--certificates", "2000"]);
         assert_eq!(code(&o), 0, "{}", text(&o.stderr));
         assert!(
             text(&o.stdout).contains("demo signing key"),
@@ -856,8 +856,22 @@ fn a_credential_verifies_offline_and_each_break_fails_its_check() {
             .expect("a valid mem sample");
         let f: Vec<&str> = line.split(',').collect();
         let (number, kind, issuer) = (f[0], f[1], f[6]);
-        let o = e.run(&["credential", number, "--kind", kind, "-o", "c.json"]);
+        std::fs::create_dir(e.path("lists-valid")).unwrap();
+        let o = e.run(&[
+            "credential",
+            number,
+            "--kind",
+            kind,
+            "-o",
+            "c.json",
+            "--status-lists",
+            "lists-valid",
+        ]);
         assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let valid_lists: Vec<String> = std::fs::read_dir(e.path("lists-valid"))
+            .unwrap()
+            .map(|d| format!("lists-valid/{}", d.unwrap().file_name().to_string_lossy()))
+            .collect();
         assert!(text(&o.stderr).contains("salt"), "{}", text(&o.stderr));
         let cred = std::fs::read_to_string(e.path("c.json")).unwrap();
         assert!(
@@ -890,7 +904,13 @@ fn a_credential_verifies_offline_and_each_break_fails_its_check() {
                 text(&o.stdout)
             );
         }
-        js_verify(&e, "c.json", &format!("{issuer}.did.json"), true);
+        js_verify_with(
+            &e,
+            "c.json",
+            &format!("{issuer}.did.json"),
+            &valid_lists,
+            None,
+        );
 
         // A changed byte.
         std::fs::write(
@@ -905,7 +925,13 @@ fn a_credential_verifies_offline_and_each_break_fails_its_check() {
             "{}",
             text(&o.stdout)
         );
-        js_verify(&e, "changed.json", &format!("{issuer}.did.json"), false);
+        js_verify_with(
+            &e,
+            "changed.json",
+            &format!("{issuer}.did.json"),
+            &valid_lists,
+            Some("proof"),
+        );
         // Many files at once, in parallel: the failing one is named, the good ones pass.
         let o = e.run(&[
             "verify",
@@ -928,6 +954,75 @@ fn a_credential_verifies_offline_and_each_break_fails_its_check() {
                 .collect::<Vec<_>>(),
             [true, false, true]
         );
+
+        // Revoked and suspended certificates: their credentials carry status entries, and the
+        // lists published now set their bits. The status check fails, in both verifiers.
+        for state in ["revoked", "suspended"] {
+            // One whose validity has not ended, so that only its status can fail it.
+            let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+            let Some(line) = samples.lines().find(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                l.starts_with('T') && f[9] == state && (f[8].is_empty() || f[8] > today.as_str())
+            }) else {
+                panic!("no {state} mem sample in the demo");
+            };
+            let f: Vec<&str> = line.split(',').collect();
+            let dir = format!("lists-{state}");
+            std::fs::create_dir(e.path(&dir)).unwrap();
+            let o = e.run(&[
+                "credential",
+                f[0],
+                "--kind",
+                f[1],
+                "-o",
+                "s.json",
+                "--status-lists",
+                &dir,
+            ]);
+            assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+            let mut args = vec!["verify", "s.json", "--keys", "keys.json"];
+            let lists: Vec<String> = std::fs::read_dir(e.path(&dir))
+                .unwrap()
+                .map(|d| format!("{dir}/{}", d.unwrap().file_name().to_string_lossy()))
+                .collect();
+            assert_eq!(lists.len(), 2, "{lists:?}");
+            for l in &lists {
+                args.extend(["--status-list", l.as_str()]);
+            }
+            let o = e.run(&args);
+            assert_eq!(code(&o), 2, "{}", text(&o.stdout));
+            let out = text(&o.stdout);
+            assert!(out.contains(&format!("status    fail    {state}")), "{out}");
+            assert!(
+                out.contains("status    pass    not "),
+                "the other list passes: {out}"
+            );
+            assert!(out.contains("signature pass"), "{out}");
+            let did = format!("{}.did.json", f[6]);
+            let o = e.run(&["keys", "export", "-o", "keys.json", "--did-documents", "."]);
+            assert_eq!(code(&o), 0);
+            let check = if state == "revoked" {
+                "revocation"
+            } else {
+                "suspension"
+            };
+            js_verify_with(&e, "s.json", &did, &lists, Some(check));
+            // Without the lists, status is not checked, and said so.
+            let o = verify("s.json");
+            assert!(
+                text(&o.stdout).contains("status    skipped"),
+                "{}",
+                text(&o.stdout)
+            );
+        }
+        // And the valid one passes with its lists.
+        let mut args = vec!["verify", "c.json", "--keys", "keys.json"];
+        for l in &valid_lists {
+            args.extend(["--status-list", l.as_str()]);
+        }
+        let o = e.run(&args);
+        assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+        assert_eq!(text(&o.stdout).matches("status    pass    not ").count(), 2);
 
         // A rotation keeps what was signed before valid.
         let o = e.run(&["keys", "rotate", "--issuer", issuer]);
@@ -988,8 +1083,12 @@ fn a_credential_verifies_offline_and_each_break_fails_its_check() {
     }
 }
 
-/// Runs the independent verifier (tests/js/verify.mjs) when `HUTONG_TEST_JS` is set.
-fn js_verify(e: &Env, file: &str, did_document: &str, want: bool) {
+/// Runs the independent verifier (tests/js/verify.mjs) with the status lists given, when
+/// `HUTONG_TEST_JS` is set.
+/// `fails` names the check that must fail (`proof`, `revocation`, `suspension`); none: it must
+/// verify.
+fn js_verify_with(e: &Env, file: &str, did_document: &str, lists: &[String], fails: Option<&str>) {
+    let want = fails.is_none();
     if std::env::var_os("HUTONG_TEST_JS").is_none() {
         eprintln!("skipped the independent verifier: HUTONG_TEST_JS is not set");
         return;
@@ -1009,10 +1108,24 @@ fn js_verify(e: &Env, file: &str, did_document: &str, want: bool) {
         .arg(e.path(file))
         .arg("--did-document")
         .arg(e.path(did_document))
+        .args(
+            lists
+                .iter()
+                .flat_map(|l| ["--status-list".into(), e.path(l)]),
+        )
         .output()
         .expect("node runs (HUTONG_TEST_JS is set)");
     let out: serde_json::Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|_| panic!("verify.mjs printed no verdict: {}", text(&o.stderr)));
-    assert_eq!(out["verified"], want, "{out}");
+    assert_eq!(out["verified"], want, "{out} (lists {lists:?})");
     assert_eq!(code(&o), if want { 0 } else { 1 }, "{out}");
+    if let Some(check) = fails {
+        let checks: Vec<&str> = out["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["check"].as_str())
+            .collect();
+        assert!(checks.contains(&check), "{out}");
+    }
 }

@@ -13,6 +13,7 @@ use hutong_core::holder::names_match;
 use hutong_core::idcard::ResidentId;
 use hutong_core::number;
 use hutong_credential::keyring::{Keyring, did_document, verify_certificate_credential};
+use hutong_credential::status::StatusPurpose;
 
 use crate::credentials::SigningError;
 use crate::error::{ApiError, Problem};
@@ -198,6 +199,35 @@ pub async fn did_json(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/did+json"),
     );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(r)
+}
+
+/// An issuer's status list (W3C Bitstring Status List v1.0), as a credential signed by the
+/// issuer's key in force, built from the registry now and valid for six hours.
+pub async fn status_list(
+    State(state): State<AppState>,
+    Path((issuer, purpose, list)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let purpose = StatusPurpose::parse(&purpose)
+        .map_err(|_| ApiError::not_found("a status list's purpose is revocation or suspension"))?;
+    let list: i64 = list
+        .parse()
+        .ok()
+        .filter(|n| (0..=70_000_000_000_000).contains(n))
+        .ok_or_else(|| ApiError::not_found("a status list's number is a whole number"))?;
+    let Some(record) = issuer_record(&state, &issuer).await? else {
+        return Err(ApiError::not_found("no issuer with this id"));
+    };
+    let doc = state
+        .signer
+        .status_list(state.store.as_ref(), &state.secret, &record, purpose, list)
+        .await
+        .map_err(signing_error)?;
+    let mut r = Json(doc).into_response();
     r.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),

@@ -29,6 +29,11 @@ pub struct Args {
     /// number does not contain it.
     #[arg(long)]
     pub id_number_stdin: bool,
+    /// Also write the status lists the credential points at (revocation and suspension, as
+    /// `GET /status/…` serves them now) into this existing folder, for `hutong verify
+    /// --status-list`.
+    #[arg(long, value_name = "DIR")]
+    pub status_lists: Option<std::path::PathBuf>,
 }
 
 pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
@@ -84,6 +89,44 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             )
             .await
             .map_err(|e| invalid(e.to_string()))?;
+        if let Some(dir) = &args.status_lists {
+            if !dir.is_dir() {
+                return Err(invalid(format!(
+                    "--status-lists: {} is not a folder",
+                    dir.display()
+                )));
+            }
+            let issuer = ctx
+                .store
+                .issuer(&cert.issuer)
+                .await?
+                .ok_or_else(|| invalid(format!("issuer {} is not registered", cert.issuer)))?;
+            for entry in signer.status_entries(&ctx.secret, &cert.issuer, registry_id) {
+                let list_no: i64 = entry
+                    .list_credential
+                    .rsplit('/')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                let list = signer
+                    .status_list(
+                        ctx.store.as_ref(),
+                        &ctx.secret,
+                        &issuer,
+                        entry.purpose,
+                        list_no,
+                    )
+                    .await
+                    .map_err(|e| invalid(e.to_string()))?;
+                let path = dir.join(format!(
+                    "{}-{}-{list_no}.json",
+                    cert.issuer,
+                    entry.purpose.as_str()
+                ));
+                std::fs::write(&path, serde_json::to_string(&list)? + "\n")
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            }
+        }
         let text = serde_json::to_string_pretty(&exported.credential)? + "\n";
         match &args.output {
             Some(path) => std::fs::write(path, text)
