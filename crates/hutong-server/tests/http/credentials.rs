@@ -253,3 +253,109 @@ async fn a_token_with_rights_gets_the_credential_and_one_without_is_refused() {
         assert_eq!(b.status, StatusCode::FORBIDDEN, "{}", b.body);
     }
 }
+
+#[tokio::test]
+async fn a_suspension_sets_the_credentials_bit_in_the_list_served_next() {
+    for (s, _keep, _dir) in with_keys("credential status lists").await {
+        let f = fixture::fill(&s).await;
+        let issuer = s.store.issuer("mem.44").await.unwrap().unwrap();
+        s.signer
+            .create_key(&*s.store, &issuer, false, "test")
+            .await
+            .unwrap();
+        let (secret, record) = TokenRecord::create(
+            Actor::Authority {
+                department: "mem".into(),
+                region: Some("44".into()),
+            },
+            None,
+            now_micros(),
+            None,
+        );
+        s.store
+            .create_token(&record, &record.created_change(), "test", now_micros())
+            .await
+            .unwrap();
+        let token = secret.expose().to_string();
+        let a = post(
+            &s,
+            "/api/v1/certificates/credential",
+            Some(&token),
+            &json!({"number": f.valid.number, "kind": f.valid.kind}),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let cred = json_of(&a)["credential"].clone();
+        let entries = cred["credentialStatus"].as_array().unwrap().clone();
+        assert_eq!(entries.len(), 2);
+        let lists = |s: AppState| {
+            let entries = entries.clone();
+            async move {
+                let mut out = vec![];
+                for e in &entries {
+                    let url = e["statusListCredential"].as_str().unwrap();
+                    let path = url.strip_prefix("https://hutong.example").unwrap();
+                    let r = get(&s, path).await;
+                    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+                    out.push(json_of(&r));
+                }
+                out
+            }
+        };
+        let verify = |lists: Vec<Value>| {
+            let s = s.clone();
+            let cred = cred.clone();
+            async move {
+                post(
+                    &s,
+                    "/api/v1/credentials/verify",
+                    None,
+                    &json!({"verifiableCredential": cred, "statusLists": lists}),
+                )
+                .await
+            }
+        };
+        let before = lists(s.clone()).await;
+        let seq_before = before[0]["credentialSubject"]["journalSeq"]
+            .as_u64()
+            .unwrap();
+        assert_eq!(verify(before.clone()).await.status, StatusCode::OK);
+        // Suspend it: the next lists set its bit, and say the journal sequence they reflect.
+        let a = post(
+            &s,
+            "/api/v1/certificates/changes",
+            Some(&token),
+            &json!({"number": f.valid.number, "kind": f.valid.kind, "change": "suspend"}),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let after = lists(s.clone()).await;
+        assert!(
+            after[0]["credentialSubject"]["journalSeq"]
+                .as_u64()
+                .unwrap()
+                > seq_before
+        );
+        let r = verify(after).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let p = json_of(&r);
+        assert!(
+            p["detail"].as_str().unwrap().contains("status: suspended"),
+            "{p}"
+        );
+        // The lists from before still say "not suspended", but only until they expire.
+        assert!(before[1]["validUntil"].as_str().is_some());
+        assert_eq!(
+            get(&s, "/status/mem.44/other/0").await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            get(&s, "/status/nobody/revocation/0").await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            get(&s, "/status/mem.44/revocation/-1").await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
