@@ -13,7 +13,8 @@ use hutong_core::{Certificate, HolderKey, Issuer};
 use hutong_store::conformance::{self, sample_certificate};
 use hutong_store::{
     AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
-    IssuerWrite, PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError,
+    IssuerWrite, LogHead, LogLeaf, LogNode, PublishedPolicy, Result, RowOutcome, Stats, Store,
+    StoreError, StoredCheckpoint,
 };
 use hutong_store_sqlite::SqliteStore;
 
@@ -37,6 +38,11 @@ const PINNED: &[(u32, &str, &str)] = &[
         3,
         "the change journal, tokens, serials, idempotency and published policies",
         "5c9dcfde2f10dcf58be182169681a8c8f717be7b7b5dae36fd269afcb78f56c5",
+    ),
+    (
+        4,
+        "the transparency log: leaves, tile hashes, checkpoints and cosignatures",
+        "c988cae40f7fed7d6a6e0b818c42ba47a652cf2a69b0260f312911aa7d1d74e4",
     ),
 ];
 
@@ -269,7 +275,8 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
         [
             (1, PINNED[0].2.to_string(), true),
             (2, PINNED[1].2.to_string(), false),
-            (3, PINNED[2].2.to_string(), false)
+            (3, PINNED[2].2.to_string(), false),
+            (4, PINNED[3].2.to_string(), false)
         ],
         "migration 1 recorded on first open (time unknown), the others when applied"
     );
@@ -418,6 +425,39 @@ impl Store for RowByRow {
     }
     async fn is_empty(&self) -> Result<bool> {
         self.0.is_empty().await
+    }
+    async fn log_head(&self) -> Result<LogHead> {
+        self.0.log_head().await
+    }
+    async fn append_log(
+        &self,
+        e: LogHead,
+        t: u64,
+        l: &[LogLeaf],
+        n: &[LogNode],
+    ) -> Result<LogHead> {
+        self.0.append_log(e, t, l, n).await
+    }
+    async fn log_leaves(&self, a: u64, b: u64) -> Result<Vec<LogLeaf>> {
+        self.0.log_leaves(a, b).await
+    }
+    async fn log_nodes(&self, l: u8, a: u64, b: u64) -> Result<Vec<[u8; 32]>> {
+        self.0.log_nodes(l, a, b).await
+    }
+    async fn log_leaf_by_seq(&self, s: u64) -> Result<Option<LogLeaf>> {
+        self.0.log_leaf_by_seq(s).await
+    }
+    async fn log_entries(&self, a: u64, b: u64) -> Result<Vec<Entry>> {
+        self.0.log_entries(a, b).await
+    }
+    async fn put_checkpoint(&self, s: u64, n: &str, at: i64) -> Result<()> {
+        self.0.put_checkpoint(s, n, at).await
+    }
+    async fn checkpoint(&self, s: Option<u64>) -> Result<Option<StoredCheckpoint>> {
+        self.0.checkpoint(s).await
+    }
+    async fn put_cosignature(&self, s: u64, w: &str, k: u32, l: &str, at: i64) -> Result<()> {
+        self.0.put_cosignature(s, w, k, l, at).await
     }
 }
 
