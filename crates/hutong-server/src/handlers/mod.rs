@@ -4,6 +4,7 @@
 pub mod api;
 pub mod health;
 pub mod home;
+pub mod log;
 pub mod lookup;
 pub mod pages;
 pub mod recognition;

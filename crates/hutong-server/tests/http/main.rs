@@ -10,6 +10,7 @@ mod browser;
 mod fixture;
 mod json_answers;
 mod limits;
+mod log;
 mod lookups;
 mod openapi_doc;
 mod pages;
