@@ -11,3 +11,4 @@ pub mod issuers;
 pub mod policy;
 pub mod serve;
 pub mod tokens;
+pub mod witness;
