@@ -18,7 +18,7 @@ use hutong_log::{
     Checkpoint, Cosigner, Frontier, Hash, NoteSigner, SignedNote, leaf_hash, tree_head,
     verify_consistency, verify_inclusion,
 };
-use hutong_server::tlog::{self, Log};
+use hutong_server::tlog::{self, Log, served_note};
 use hutong_server::{AppState, LogSettings, Settings, app};
 use hutong_store::conformance::sample_certificate;
 use hutong_store::{InsertMode, Store};
@@ -573,4 +573,99 @@ async fn sequencing_resumes_and_never_misses_or_repeats_an_entry() {
         assert_eq!(c.size, hashes.len() as u64);
         assert_eq!(tlog::root(&*store, c.size).await.unwrap(), again.root());
     }
+}
+
+/// Sequencing and proofs at a million leaves, on SQLite (slow; run with `--ignored`): the
+/// figures of docs/transparency-log.md. Prints the rates; asserts only that the proofs verify.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow: a million journal entries; run with --ignored"]
+async fn a_million_leaves_are_sequenced_and_proven() {
+    use std::time::Instant;
+    let n: u64 = std::env::var("HUTONG_LOG_LEAVES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let (s, _keep) = crate::state_with(log_settings()).await;
+    // Issued entries as an import makes them: the certificate's canonical record in the change.
+    let c = sample_certificate("T11010519491231002X", 1);
+    let change = hutong_core::journal::CertChange::Issued
+        .to_json(Some(&hutong_core::journal::certificate_canonical(&c)));
+    let t = Instant::now();
+    for start in (0..n).step_by(10_000) {
+        let batch: Vec<_> = (start..(start + 10_000).min(n))
+            .map(|i| (hutong_core::journal::Subject::Certificate(i as i64 + 1), change.clone()))
+            .collect();
+        s.store.journal_only(&batch, "import", 1_780_000_000_000_000).await.unwrap();
+    }
+    eprintln!("journal of {n} entries written in {:.1} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let c = s.log.sync(&*s.store).await.unwrap().unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!(
+        "sequenced {} leaves in {secs:.1} s: {:.0} leaves/s (leaf bytes {} each)",
+        c.size,
+        c.size as f64 / secs,
+        s.store.log_entries(0, 1).await.unwrap()[0].leaf_bytes().len()
+    );
+    assert_eq!(c.size, n);
+    let (cp, _) = Checkpoint::open(&served_note(&c), ORIGIN, &log_signer().verifier()).unwrap();
+    // Inclusion proofs from the stored tile hashes.
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut times = Vec::new();
+    for _ in 0..200 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let i = x % n;
+        let t = Instant::now();
+        let p = tlog::inclusion_proof(&*s.store, i, n).await.unwrap();
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        let leaf = s.store.log_leaves(i, i + 1).await.unwrap()[0].hash;
+        verify_inclusion(i, n, &leaf, &p, &cp.root).unwrap();
+    }
+    times.sort_by(f64::total_cmp);
+    eprintln!(
+        "inclusion proof at {n} leaves from tile hashes: median {:.2} ms, p99 {:.2} ms",
+        times[100], times[197]
+    );
+    let t = Instant::now();
+    for m in [1, 1000, n / 3, n - 1] {
+        let p = tlog::consistency_proof(&*s.store, m, n).await.unwrap();
+        let r = tlog::root(&*s.store, m).await.unwrap();
+        verify_consistency(m, n, &p, &r, &cp.root).unwrap();
+    }
+    eprintln!(
+        "consistency proof and old root at {n} leaves: {:.2} ms each",
+        t.elapsed().as_secs_f64() * 1e3 / 4.0
+    );
+    let middle = TilePath::Hashes {
+        level: 0,
+        index: n / 512,
+        width: 256,
+    }
+    .to_path();
+    let t = Instant::now();
+    let r = get(&s, &format!("/log/{middle}")).await;
+    assert_eq!(r.body.len(), 8192);
+    eprintln!("a full level-0 tile over HTTP: {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
+    // The alternative: the proof from the leaf hashes alone, as hutong-log computes it.
+    let t = Instant::now();
+    let all: Vec<Hash> = s
+        .store
+        .log_leaves(0, n)
+        .await
+        .unwrap()
+        .iter()
+        .map(|l| l.hash)
+        .collect();
+    let read = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let p = hutong_log::inclusion_proof(&all, n / 2, n).unwrap();
+    let computed = t.elapsed().as_secs_f64();
+    verify_inclusion(n / 2, n, &all[(n / 2) as usize], &p, &cp.root).unwrap();
+    eprintln!(
+        "without tile hashes: reading {n} leaf hashes {:.0} ms, then one proof {:.0} ms",
+        read * 1e3,
+        computed * 1e3
+    );
 }
