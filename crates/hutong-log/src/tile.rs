@@ -215,7 +215,7 @@ pub fn parse_entry_bundle(bytes: &[u8]) -> Result<Vec<&[u8]>, TileError> {
 
 /// The hashes of a tile's bytes (32 bytes each).
 pub fn tile_hashes(bytes: &[u8]) -> Option<Vec<Hash>> {
-    if bytes.len() % HASH_SIZE != 0 {
+    if !bytes.len().is_multiple_of(HASH_SIZE) {
         return None;
     }
     Some(

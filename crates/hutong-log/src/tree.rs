@@ -155,7 +155,7 @@ fn subtree_root<S: LeafSource + ?Sized>(source: &S, start: u64, n: u64) -> Resul
     match n {
         0 => Ok(EMPTY_ROOT),
         1 => source.leaf_hash(start),
-        n if n.is_power_of_two() && start % n == 0 => {
+        n if n.is_power_of_two() && start.is_multiple_of(n) => {
             source.subtree_hash(n.trailing_zeros(), start / n)
         }
         _ => {

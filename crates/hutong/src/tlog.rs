@@ -15,7 +15,7 @@ use crate::exit::invalid;
 
 /// The log key: read from its file, or to be made once the command has opened everything else.
 pub enum LogKey {
-    Ready(NoteSigner),
+    Ready(Box<NoteSigner>),
     Create { path: PathBuf, origin: String },
 }
 
@@ -38,7 +38,7 @@ pub fn plan_key(config: &Config) -> anyhow::Result<LogKey> {
                     signer.name()
                 )));
             }
-            Ok(LogKey::Ready(signer))
+            Ok(LogKey::Ready(Box::new(signer)))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let folder = match path.parent() {
@@ -77,7 +77,7 @@ pub fn plan_key(config: &Config) -> anyhow::Result<LogKey> {
 /// The key, made now if it was planned so.
 pub fn make_key(key: LogKey) -> anyhow::Result<NoteSigner> {
     match key {
-        LogKey::Ready(s) => Ok(s),
+        LogKey::Ready(s) => Ok(*s),
         LogKey::Create { path, origin } => {
             let signer = NoteSigner::new(&origin, SigningKey::generate(&mut rand::rngs::OsRng))
                 .map_err(|e| invalid(format!("log origin \"{origin}\": {e}")))?;

@@ -593,11 +593,22 @@ async fn a_million_leaves_are_sequenced_and_proven() {
     let t = Instant::now();
     for start in (0..n).step_by(10_000) {
         let batch: Vec<_> = (start..(start + 10_000).min(n))
-            .map(|i| (hutong_core::journal::Subject::Certificate(i as i64 + 1), change.clone()))
+            .map(|i| {
+                (
+                    hutong_core::journal::Subject::Certificate(i as i64 + 1),
+                    change.clone(),
+                )
+            })
             .collect();
-        s.store.journal_only(&batch, "import", 1_780_000_000_000_000).await.unwrap();
+        s.store
+            .journal_only(&batch, "import", 1_780_000_000_000_000)
+            .await
+            .unwrap();
     }
-    eprintln!("journal of {n} entries written in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "journal of {n} entries written in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let t = Instant::now();
     let c = s.log.sync(&*s.store).await.unwrap().unwrap();
     let secs = t.elapsed().as_secs_f64();
@@ -605,7 +616,9 @@ async fn a_million_leaves_are_sequenced_and_proven() {
         "sequenced {} leaves in {secs:.1} s: {:.0} leaves/s (leaf bytes {} each)",
         c.size,
         c.size as f64 / secs,
-        s.store.log_entries(0, 1).await.unwrap()[0].leaf_bytes().len()
+        s.store.log_entries(0, 1).await.unwrap()[0]
+            .leaf_bytes()
+            .len()
     );
     assert_eq!(c.size, n);
     let (cp, _) = Checkpoint::open(&served_note(&c), ORIGIN, &log_signer().verifier()).unwrap();
@@ -647,7 +660,10 @@ async fn a_million_leaves_are_sequenced_and_proven() {
     let t = Instant::now();
     let r = get(&s, &format!("/log/{middle}")).await;
     assert_eq!(r.body.len(), 8192);
-    eprintln!("a full level-0 tile over HTTP: {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
+    eprintln!(
+        "a full level-0 tile over HTTP: {:.2} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     // The alternative: the proof from the leaf hashes alone, as hutong-log computes it.
     let t = Instant::now();
     let all: Vec<Hash> = s
