@@ -59,6 +59,22 @@ impl HolderSecret {
         mac.update(id.as_str().as_bytes());
         HolderKey(mac.finalize().into_bytes().into())
     }
+
+    /// The secret salt of a certificate's holder commitment in its credential: 16 bytes, the
+    /// same every time the credential is made (so a re-export matches), different for every
+    /// certificate (so two credentials of one holder cannot be linked by it), and known only to
+    /// the registry and to whom it hands it (the holder, the issuer). See
+    /// `hutong_credential::certificate::holder_commitment`.
+    pub fn credential_salt(&self, kind: &str, number: &str) -> [u8; 16] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"hutong credential salt v1\0");
+        mac.update(kind.as_bytes());
+        mac.update(b"\0");
+        mac.update(number.as_bytes());
+        let full: [u8; 32] = mac.finalize().into_bytes().into();
+        full[..16].try_into().expect("16 of 32 bytes")
+    }
 }
 
 impl fmt::Debug for HolderSecret {

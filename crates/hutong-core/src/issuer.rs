@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::date::{Day, day_serde};
+use crate::elicence::UnifiedCreditCode;
 use crate::ids::Level;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,6 +238,12 @@ pub struct Issuer {
     pub removed_on: Option<Day>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
+    /// Its unified social credit code (统一社会信用代码, GB 32100), checked when read: the
+    /// issuing authority code of the national e-licence identifiers of its certificates
+    /// ([`crate::elicence`]). Records and files without it still read; an issuer without one
+    /// gives its certificates no such identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_code: Option<UnifiedCreditCode>,
 }
 
 /// An issuer as read, in either form; converted by `TryFrom` so that unknown keys are still
@@ -274,6 +281,21 @@ struct RawIssuer {
     status_since: Option<Day>,
     #[serde(default)]
     contact: Option<String>,
+    #[serde(default, deserialize_with = "credit_code_field")]
+    credit_code: Option<UnifiedCreditCode>,
+}
+
+/// Reads `credit_code`, naming the field in the error: a file's reader shows the line.
+fn credit_code_field<'de, D>(d: D) -> Result<Option<UnifiedCreditCode>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let Some(s) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    UnifiedCreditCode::try_from(s)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("credit_code {e}")))
 }
 
 impl TryFrom<RawIssuer> for Issuer {
@@ -339,6 +361,7 @@ impl TryFrom<RawIssuer> for Issuer {
             suspensions,
             removed_on,
             contact: r.contact,
+            credit_code: r.credit_code,
         })
     }
 }

@@ -6,12 +6,14 @@
 
 pub mod certificate;
 pub mod date;
+pub mod elicence;
 pub mod holder;
 pub mod idcard;
 pub mod ids;
 pub mod issuer;
 pub mod journal;
 pub mod json;
+pub mod keys;
 pub mod lifecycle;
 pub mod number;
 pub mod policy;
@@ -24,6 +26,7 @@ pub mod verify;
 
 pub use certificate::{AdminState, Certificate, RevocationReason};
 pub use date::{Day, Period};
+pub use elicence::{ELicenceId, LicenceTypeCode, UnifiedCreditCode};
 pub use holder::{HolderKey, HolderSecret, mask_name};
 pub use idcard::{IdCardError, ResidentId};
 pub use ids::{Exemption, ExemptionSet, Level, Status};

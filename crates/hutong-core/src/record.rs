@@ -366,6 +366,7 @@ mod tests {
             suspensions: vec![],
             removed_on: None,
             contact: None,
+            credit_code: None,
         }
     }
 

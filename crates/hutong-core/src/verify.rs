@@ -1032,6 +1032,7 @@ mod tests {
             suspensions: vec![],
             removed_on: None,
             contact: None,
+            credit_code: None,
         }
     }
 

@@ -62,6 +62,7 @@ fn mohurd_shanxi(p: &Policy) -> Issuer {
         suspensions: vec![],
         removed_on: None,
         contact: None,
+        credit_code: None,
     }
 }
 

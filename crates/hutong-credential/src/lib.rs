@@ -7,10 +7,16 @@
 //! - [`status`]: W3C Bitstring Status List v1.0: lists, entries, list credentials, and random
 //!   index assignment.
 //!
+//! - [`certificate`]: a registry certificate as a credential.
+//! - [`keyring`]: the registry's signed public keys file, issuers' DID documents, and offline
+//!   verification of certificate credentials.
+//!
 //! The crate is pure: no I/O, no clock (dates are passed in).
 
+pub mod certificate;
 pub mod error;
 pub mod jcs;
+pub mod keyring;
 pub mod multikey;
 pub mod proof;
 pub mod status;

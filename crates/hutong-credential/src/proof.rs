@@ -219,47 +219,10 @@ fn context_list(v: &Value) -> Vec<&Value> {
 /// Verifies the `eddsa-jcs-2022` proof of `secured` with the public key `key`. Which key is
 /// trusted for the proof's verification method is the caller's decision.
 pub fn verify_proof(secured: &Value, key: &VerifyingKey) -> Result<VerifiedProof, CredentialError> {
-    let doc = secured
-        .as_object()
-        .ok_or(CredentialError::NotAnObject { what: "document" })?;
-    let proof = match doc.get("proof") {
-        None => return Err(CredentialError::Missing { what: "proof" }),
-        Some(Value::Object(p)) => p,
-        Some(Value::Array(a)) => return Err(CredentialError::ProofSet(a.len())),
-        Some(_) => return Err(CredentialError::NotAnObject { what: "proof" }),
-    };
-    check_proof_config(proof)?;
-    let proof_value = match proof.get("proofValue") {
-        Some(Value::String(s)) => s,
-        Some(_) => return Err(CredentialError::invalid("proofValue", "not a string")),
-        None => return Err(CredentialError::Missing { what: "proofValue" }),
-    };
-    let sig_bytes = decode_base58btc(proof_value, "proofValue")?;
-    let signature = Signature::from_slice(&sig_bytes)
-        .map_err(|_| CredentialError::invalid("proofValue", "an Ed25519 signature is 64 bytes"))?;
-
-    let mut unsecured = doc.clone();
-    unsecured.remove("proof");
-    if let Some(proof_ctx) = proof.get("@context") {
-        let doc_ctx = doc.get("@context").map(context_list).unwrap_or_default();
-        let proof_ctx_list = context_list(proof_ctx);
-        if proof_ctx_list.len() > doc_ctx.len()
-            || proof_ctx_list.iter().zip(&doc_ctx).any(|(a, b)| a != b)
-        {
-            return Err(CredentialError::ContextMismatch);
-        }
-        unsecured.insert("@context".into(), proof_ctx.clone());
-    }
-    let hd = hash_data(&unsecured, proof)?;
-    key.verify_strict(&hd.combined(), &signature)
+    let p = prepare_proof(secured)?;
+    key.verify_strict(&p.signed, &p.signature)
         .map_err(|_| CredentialError::BadSignature)?;
-    let s = |k: &str| proof.get(k).and_then(Value::as_str).map(str::to_owned);
-    Ok(VerifiedProof {
-        verification_method: s("verificationMethod").unwrap_or_default(),
-        proof_purpose: s("proofPurpose").unwrap_or_default(),
-        created: s("created"),
-        proof: proof.clone(),
-    })
+    Ok(p.proof)
 }
 
 /// Verifies the proof of `secured` with the key named by its `did:key` verification method.
@@ -278,4 +241,89 @@ pub fn verify_proof_with_did_key(
     let key = public_key_from_did_key(vm)?;
     let verified = verify_proof(secured, &key)?;
     Ok((key, verified))
+}
+
+/// What verifying a proof needs, computed without verifying: the 64 signed bytes, the
+/// signature and the proof. [`verify_proof`] is this plus one signature check; verifiers of many
+/// credentials prepare them all and check the signatures in one batch
+/// (`ed25519_dalek::verify_batch`).
+pub struct PreparedProof {
+    pub signed: [u8; 64],
+    pub signature: Signature,
+    pub proof: VerifiedProof,
+}
+
+/// Prepares the `eddsa-jcs-2022` proof of `secured` for verification (see [`verify_proof`]).
+pub fn prepare_proof(secured: &Value) -> Result<PreparedProof, CredentialError> {
+    let doc = secured
+        .as_object()
+        .ok_or(CredentialError::NotAnObject { what: "document" })?;
+    let proof = match doc.get("proof") {
+        None => return Err(CredentialError::Missing { what: "proof" }),
+        Some(Value::Object(p)) => p,
+        Some(Value::Array(a)) => return Err(CredentialError::ProofSet(a.len())),
+        Some(_) => return Err(CredentialError::NotAnObject { what: "proof" }),
+    };
+    check_proof_config(proof)?;
+    let proof_value = match proof.get("proofValue") {
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(CredentialError::invalid("proofValue", "not a string")),
+        None => return Err(CredentialError::Missing { what: "proofValue" }),
+    };
+    let sig_bytes = decode_base58btc(proof_value, "proofValue")?;
+    let signature = Signature::from_slice(&sig_bytes)
+        .map_err(|_| CredentialError::invalid("proofValue", "an Ed25519 signature is 64 bytes"))?;
+    // The document without its proof, under the proof's @context when it has one; hashed
+    // without copying the document.
+    let canonical_document = match proof.get("@context") {
+        None => {
+            let mut unsecured = Map::with_capacity(doc.len());
+            for (k, v) in doc {
+                if k != "proof" {
+                    unsecured.insert(k.clone(), v.clone());
+                }
+            }
+            canonicalize(&Value::Object(unsecured))?
+        }
+        Some(proof_ctx) => {
+            let doc_ctx = doc.get("@context").map(context_list).unwrap_or_default();
+            let proof_ctx_list = context_list(proof_ctx);
+            if proof_ctx_list.len() > doc_ctx.len()
+                || proof_ctx_list.iter().zip(&doc_ctx).any(|(a, b)| a != b)
+            {
+                return Err(CredentialError::ContextMismatch);
+            }
+            let mut unsecured = doc.clone();
+            unsecured.remove("proof");
+            unsecured.insert("@context".into(), proof_ctx.clone());
+            canonicalize(&Value::Object(unsecured))?
+        }
+    };
+    // The proof configuration carries the @context the document was hashed under, as in
+    // [`hash_data`].
+    let mut config = proof.clone();
+    config.remove("proofValue");
+    match proof.get("@context").or_else(|| doc.get("@context")) {
+        Some(ctx) => {
+            config.insert("@context".into(), ctx.clone());
+        }
+        None => {
+            config.remove("@context");
+        }
+    }
+    let canonical_proof = canonicalize(&Value::Object(config))?;
+    let mut signed = [0u8; 64];
+    signed[..32].copy_from_slice(&Sha256::digest(&canonical_proof));
+    signed[32..].copy_from_slice(&Sha256::digest(&canonical_document));
+    let s = |k: &str| proof.get(k).and_then(Value::as_str).map(str::to_owned);
+    Ok(PreparedProof {
+        signed,
+        signature,
+        proof: VerifiedProof {
+            verification_method: s("verificationMethod").unwrap_or_default(),
+            proof_purpose: s("proofPurpose").unwrap_or_default(),
+            created: s("created"),
+            proof: proof.clone(),
+        },
+    })
 }

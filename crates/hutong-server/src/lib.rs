@@ -1,6 +1,7 @@
 //! The HTTP face of hutong: the JSON API under `/api/v1`, server-rendered pages, health and
 //! metrics. [`app`] builds the whole service from an [`AppState`]; tests call it without a socket.
 
+pub mod credentials;
 pub mod error;
 pub mod handlers;
 mod json;

@@ -26,7 +26,7 @@ use hutong_core::ids::{Level, Status};
 use hutong_core::number::NumberScheme;
 use hutong_core::policy::Diploma;
 
-use crate::handlers::{api, log, recognition, write};
+use crate::handlers::{api, credential, log, recognition, write};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -329,6 +329,7 @@ pub fn write_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(write::create_token))
         .routes(routes!(write::revoke_token))
         .routes(routes!(write::change_issuer))
+        .routes(routes!(credential::credential))
         .split_for_parts();
     // A policy folder is a few hundred kilobytes: that one body may be larger.
     let (policy, policy_doc) = OpenApiRouter::new()
@@ -364,7 +365,10 @@ impl utoipa::Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    tags((name = "writes", description = "Issuing and the lifecycle by issuers, the register's tokens and policy, each within the bearer token's rights and journaled")),
+    tags(
+        (name = "writes", description = "Issuing and the lifecycle by issuers, the register's tokens and policy, each within the bearer token's rights and journaled"),
+        (name = "credentials", description = "Signed W3C Verifiable Credentials of certificates, the public keys file, and verification"),
+    ),
     modifiers(&BearerAuth)
 )]
 struct WriteDoc;
@@ -380,6 +384,8 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(recognition::advice))
         .routes(routes!(recognition::holder_advice))
         .routes(routes!(recognition::check))
+        .routes(routes!(credential::keys))
+        .routes(routes!(credential::verify_credential))
         .split_for_parts()
 }
 
@@ -756,6 +762,9 @@ pub fn document(policy: &Policy) -> Value {
     c["HolderBody"]["properties"]["id"] = id_schema();
     c["HolderBody"]["properties"]["name"] = name_schema();
     c["HolderBody"]["additionalProperties"] = json!(false);
+    c["CredentialBody"]["properties"]["id_number"] = id_schema();
+    c["CredentialBody"]["properties"]["name"] = name_schema();
+    c["CredentialBody"]["additionalProperties"] = json!(false);
 
     // The recognition bodies.
     c["HoldingInput"] = holding_schema(policy, &schemas["HoldingInput"]);

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::error::ApiError;
-use crate::handlers::{health, home, log, pages, recognition};
+use crate::handlers::{credential, health, home, log, pages, recognition};
 use crate::openapi;
 use crate::ratelimit::{self, Tier};
 use crate::state::AppState;
@@ -46,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .route("/verify", get(pages::query))
         .route("/directory", get(pages::directory))
         .route("/issuers", get(pages::issuers))
+        .route("/issuers/{id}/did.json", get(credential::did_json))
         .route("/advice", get(recognition::advice_page))
         .route("/api/openapi.json", get(openapi::serve))
         // The transparency log (docs/transparency-log.md): C2SP tlog-tiles, cosignatures, and

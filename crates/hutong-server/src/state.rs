@@ -29,6 +29,8 @@ pub struct Settings {
     pub connections: ConnectionSettings,
     /// The transparency log's key and witnesses; `None`: no log is published.
     pub log: Option<crate::tlog::LogSettings>,
+    /// The folder of issuers' private key files (see [`crate::credentials`]).
+    pub keys_dir: std::path::PathBuf,
 }
 
 /// How long a client may take, and how many connections may be open at once. A connection that
@@ -78,6 +80,7 @@ impl Default for Settings {
             demo_samples: Vec::new(),
             connections: ConnectionSettings::default(),
             log: None,
+            keys_dir: std::path::PathBuf::from("data/keys"),
         }
     }
 }
@@ -121,6 +124,8 @@ pub struct Inner {
     pub metrics: Metrics,
     pub settings: Settings,
     pub started: Instant,
+    /// Signs credentials and the public keys file.
+    pub signer: crate::credentials::Signer,
     /// Counting a national registry takes seconds, so counts are cached and refreshed.
     stats: RwLock<Option<Stats>>,
     /// The transparency log: its key and the sequencer.
@@ -151,6 +156,10 @@ impl AppState {
             rate_limits: RateLimits::new(settings.rate_limits.clone()),
             metrics: Metrics::default(),
             log: crate::tlog::Log::new(settings.log.clone()),
+            signer: crate::credentials::Signer::new(
+                settings.keys_dir.clone(),
+                settings.public_url.as_deref(),
+            ),
             settings,
             started: Instant::now(),
             stats: RwLock::new(None),

@@ -34,13 +34,14 @@ use tokio_postgres::Row;
 
 use hutong_core::date::Day;
 use hutong_core::journal::{Entry, Subject};
+use hutong_core::keys::KeyRecord;
 use hutong_core::number::mask_id_numbers;
 use hutong_core::token::{TokenId, TokenRecord};
 use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationReason};
 use hutong_store::{
     AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
-    IssuerWrite, LogHead, LogLeaf, LogNode, PublishedPolicy, Result, RowOutcome, Stats, Store,
-    StoreError, StoredCheckpoint,
+    IssuerWrite, KeyWrite, LogHead, LogLeaf, LogNode, PublishedPolicy, Result, RowOutcome, Stats,
+    Store, StoreError, StoredCheckpoint,
 };
 
 use crate::conn::Target;
@@ -1512,6 +1513,80 @@ impl Store for PgStore {
             .map_err(backend)?
             .map(|r| read_token(&r))
             .transpose()
+    }
+
+    async fn put_keys(
+        &self,
+        writes: &[KeyWrite],
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Vec<Entry>> {
+        let mut c = self.writer().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO signing_keys (id, issuer, record) VALUES ($1, $2, $3::text::jsonb) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .await
+            .map_err(backend)?;
+        let update = tx
+            .prepare_cached(
+                "UPDATE signing_keys SET record = $3::text::jsonb \
+                 WHERE id = $1 AND record = $2::text::jsonb",
+            )
+            .await
+            .map_err(backend)?;
+        for w in writes {
+            let (json, hash) = w.after.digest();
+            let id = w.after.id.as_str();
+            match &w.before {
+                None => {
+                    let n = tx
+                        .execute(&insert, &[&id, &w.after.issuer, &json])
+                        .await
+                        .map_err(backend)?;
+                    if n == 0 {
+                        return Err(StoreError::Conflict(format!("key {id} exists")));
+                    }
+                }
+                Some(before) => {
+                    let n = tx
+                        .execute(&update, &[&id, &before.digest().0, &json])
+                        .await
+                        .map_err(backend)?;
+                    if n == 0 {
+                        return Err(StoreError::Stale(format!(
+                            "key {id} changed since it was read"
+                        )));
+                    }
+                }
+            }
+            j.append(&Subject::Key(id.to_string()), w.change.clone(), Some(hash));
+        }
+        j.write(&tx).await?;
+        let entries = j.entries()?;
+        tx.commit().await.map_err(backend)?;
+        Ok(entries)
+    }
+
+    async fn keys(&self) -> Result<Vec<KeyRecord>> {
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached("SELECT record::text FROM signing_keys ORDER BY n")
+            .await
+            .map_err(backend)?;
+        c.query(&stmt, &[])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| {
+                serde_json::from_str(r.get::<_, &str>(0)).map_err(|e| {
+                    StoreError::Backend(format!("a stored signing key cannot be read: {e}"))
+                })
+            })
+            .collect()
     }
 
     async fn tokens(&self) -> Result<Vec<TokenRecord>> {

@@ -45,8 +45,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         also_shipped: &[],
     },
     Migration {
-        description: "the transparency log: leaves, tile hashes, checkpoints and cosignatures",
+        description: "issuers' signing keys",
         sql: V5,
+        also_shipped: &[],
+    },
+    Migration {
+        description: "the transparency log: leaves, tile hashes, checkpoints and cosignatures",
+        sql: V6,
         also_shipped: &[],
     },
 ];
@@ -198,13 +203,23 @@ const V4: &str = "ALTER TABLE certificates ADD COLUMN id bigint;
         files  text   NOT NULL
      );";
 
+/// Issuers' signing keys: the public record (JSON, `hutong_core::keys::KeyRecord`); private keys
+/// are files outside the database.
+const V5: &str = "CREATE TABLE signing_keys (
+        n      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id     text COLLATE \"C\" NOT NULL UNIQUE,
+        issuer text COLLATE \"C\" NOT NULL,
+        record jsonb NOT NULL
+     );
+     CREATE INDEX signing_keys_issuer ON signing_keys(issuer);";
+
 /// The transparency log (docs/transparency-log.md): a leaf hash per sequenced journal entry, the
 /// roots of full subtrees of `256^level` leaves (tile hashes, level ≥ 1), the head (size and the
 /// last journal entry the sequencer read, one row locked `FOR UPDATE` by the sequencer), and the
 /// signed checkpoints with their cosignatures. Like the journal, the log is one total order and
 /// is not sharded. An earlier database gets an empty log, which the server fills from the
 /// journal.
-const V5: &str = "CREATE TABLE log_leaves (
+const V6: &str = "CREATE TABLE log_leaves (
         idx  bigint PRIMARY KEY CHECK (idx >= 0),
         seq  bigint NOT NULL UNIQUE CHECK (seq > 0),
         hash bytea  NOT NULL CHECK (length(hash) = 32)

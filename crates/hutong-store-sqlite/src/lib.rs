@@ -20,12 +20,13 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use hutong_core::date::Day;
 use hutong_core::journal::{Entry, Subject};
+use hutong_core::keys::KeyRecord;
 use hutong_core::token::{TokenId, TokenRecord};
 use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationReason};
 use hutong_store::{
     AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
-    IssuerWrite, LogHead, LogLeaf, LogNode, PublishedPolicy, Result, RowOutcome, Stats, Store,
-    StoreError, StoredCheckpoint,
+    IssuerWrite, KeyWrite, LogHead, LogLeaf, LogNode, PublishedPolicy, Result, RowOutcome, Stats,
+    Store, StoreError, StoredCheckpoint,
 };
 
 pub struct SqliteStore {
@@ -1223,6 +1224,91 @@ impl Store for SqliteStore {
             .map_err(backend)?;
         let rows = stmt.query_map([], read_token).map_err(backend)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
+    async fn put_keys(
+        &self,
+        writes: &[KeyWrite],
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Vec<Entry>> {
+        let records = writes
+            .iter()
+            .map(|w| {
+                let (json, hash) = w.after.digest();
+                let before = w.before.as_ref().map(|b| b.digest().0);
+                (json, hash, before)
+            })
+            .collect::<Vec<_>>();
+        self.write(|conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let mut j = JournalWriter::start(&tx)?;
+            let mut entries = Vec::with_capacity(writes.len());
+            for (w, (json, hash, before)) in writes.iter().zip(&records) {
+                let id = w.after.id.as_str();
+                match before {
+                    None => {
+                        tx.prepare_cached(
+                            "INSERT INTO signing_keys(id, issuer, record) VALUES (?1, ?2, ?3)",
+                        )
+                        .map_err(backend)?
+                        .execute(params![id, w.after.issuer, json])
+                        .map_err(|e| match e {
+                            rusqlite::Error::SqliteFailure(f, _)
+                                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                            {
+                                StoreError::Conflict(format!("key {id} exists"))
+                            }
+                            e => backend(e),
+                        })?;
+                    }
+                    Some(before) => {
+                        let n = tx
+                            .prepare_cached(
+                                "UPDATE signing_keys SET record = ?3 WHERE id = ?1 AND record = ?2",
+                            )
+                            .map_err(backend)?
+                            .execute(params![id, before, json])
+                            .map_err(backend)?;
+                        if n == 0 {
+                            return Err(StoreError::Stale(format!(
+                                "key {id} changed since it was read"
+                            )));
+                        }
+                    }
+                }
+                entries.push(j.append(
+                    &tx,
+                    at_micros,
+                    actor,
+                    &Subject::Key(id.to_string()),
+                    &w.change,
+                    Some(hash.as_str()),
+                )?);
+            }
+            tx.commit().map_err(backend)?;
+            Ok(entries)
+        })
+    }
+
+    async fn keys(&self) -> Result<Vec<KeyRecord>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT record FROM signing_keys ORDER BY n")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let json = r.map_err(backend)?;
+            out.push(serde_json::from_str(&json).map_err(|e| {
+                StoreError::Backend(format!("a stored signing key cannot be read: {e}"))
+            })?);
+        }
+        Ok(out)
     }
 
     async fn publish_policy(

@@ -31,8 +31,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         also_shipped: &[],
     },
     Migration {
-        description: "the transparency log: leaves, tile hashes, checkpoints and cosignatures",
+        description: "issuers' signing keys",
         sql: V4,
+        also_shipped: &[],
+    },
+    Migration {
+        description: "the transparency log: leaves, tile hashes, checkpoints and cosignatures",
+        sql: V5,
         also_shipped: &[],
     },
 ];
@@ -177,12 +182,22 @@ const V3: &str = "ALTER TABLE certificates ADD COLUMN state_reason TEXT
         files  TEXT NOT NULL
      ) STRICT;";
 
+/// Issuers' signing keys: the public record (JSON, `hutong_core::keys::KeyRecord`); private keys
+/// are files outside the database.
+const V4: &str = "CREATE TABLE signing_keys (
+        n      INTEGER PRIMARY KEY,
+        id     TEXT NOT NULL UNIQUE,
+        issuer TEXT NOT NULL,
+        record TEXT NOT NULL CHECK (json_valid(record))
+     ) STRICT;
+     CREATE INDEX signing_keys_issuer ON signing_keys(issuer);";
+
 /// The transparency log (docs/transparency-log.md). `log_leaves` holds a leaf hash per
 /// sequenced journal entry, by leaf index; `log_nodes` the roots of full subtrees of `256^level`
 /// leaves (the hashes of tiles at `level` ≥ 1), so that proofs and tiles need no pass over the
 /// leaves; `log_head` the size and the last journal entry the sequencer read. A database of an
 /// earlier version gets an empty log, which the server's sequencer then fills from the journal.
-const V4: &str = "CREATE TABLE log_leaves (
+const V5: &str = "CREATE TABLE log_leaves (
         idx  INTEGER PRIMARY KEY CHECK (idx >= 0),
         seq  INTEGER NOT NULL UNIQUE CHECK (seq > 0),
         hash BLOB    NOT NULL CHECK (length(hash) = 32)

@@ -41,6 +41,11 @@ const PINNED: &[(u32, &str, &str)] = &[
     ),
     (
         4,
+        "issuers' signing keys",
+        "bba6da8c19cb25616dab00cc5f394c49a9b8311d179e048f493299e29cfd1a85",
+    ),
+    (
+        5,
         "the transparency log: leaves, tile hashes, checkpoints and cosignatures",
         "c988cae40f7fed7d6a6e0b818c42ba47a652cf2a69b0260f312911aa7d1d74e4",
     ),
@@ -276,7 +281,8 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
             (1, PINNED[0].2.to_string(), true),
             (2, PINNED[1].2.to_string(), false),
             (3, PINNED[2].2.to_string(), false),
-            (4, PINNED[3].2.to_string(), false)
+            (4, PINNED[3].2.to_string(), false),
+            (5, PINNED[4].2.to_string(), false)
         ],
         "migration 1 recorded on first open (time unknown), the others when applied"
     );
@@ -406,6 +412,12 @@ impl Store for RowByRow {
     }
     async fn tokens(&self) -> Result<Vec<TokenRecord>> {
         self.0.tokens().await
+    }
+    async fn put_keys(&self, w: &[hutong_store::KeyWrite], a: &str, at: i64) -> Result<Vec<Entry>> {
+        self.0.put_keys(w, a, at).await
+    }
+    async fn keys(&self) -> Result<Vec<hutong_core::keys::KeyRecord>> {
+        self.0.keys().await
     }
     async fn publish_policy(
         &self,

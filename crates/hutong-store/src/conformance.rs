@@ -20,8 +20,8 @@ use hutong_core::token::{Token, TokenId, TokenRecord};
 use hutong_core::{Period, RevocationReason};
 
 use crate::{
-    CertificateWrite, IdempotencyClaim, InsertMode, Issue, IssuerWrite, LogHead, LogLeaf, LogNode,
-    RowOutcome, Store, StoreError,
+    CertificateWrite, IdempotencyClaim, InsertMode, Issue, IssuerWrite, KeyWrite, LogHead, LogLeaf,
+    LogNode, RowOutcome, Store, StoreError,
 };
 
 /// The instant of the suite's writes.
@@ -74,6 +74,7 @@ macro_rules! conformance_tests {
             serials_are_never_handed_out_twice,
             idempotency_claims_are_kept_with_the_write,
             tokens_are_stored_by_hash_and_revoked,
+            signing_keys_are_journaled_and_changed_only_from_what_is_stored,
             policies_are_published_with_their_files,
             audit_rows_carry_their_last_hash,
             stats_count_what_is_stored,
@@ -121,6 +122,7 @@ pub fn sample_issuer(id: &str) -> Issuer {
         suspensions: vec![],
         removed_on: None,
         contact: Some("020-00000000".into()),
+        credit_code: None,
     }
 }
 
@@ -774,6 +776,92 @@ pub async fn tokens_are_stored_by_hash_and_revoked(s: &dyn Store) {
             "no secret in the journal"
         );
     }
+}
+
+pub async fn signing_keys_are_journaled_and_changed_only_from_what_is_stored(s: &dyn Store) {
+    use hutong_core::keys::KeyChange;
+    let (c1, k1) = KeyChange::create("mem.44", "z6MkOne", AT);
+    let (c2, k2) = KeyChange::create("mem.44", "z6MkTwo", AT + 10);
+    let created = s
+        .put_keys(
+            &[KeyWrite {
+                before: None,
+                after: k1.clone(),
+                change: c1.to_json(),
+            }],
+            "cli:root",
+            AT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(created[0].subject, Subject::Key(k1.id.clone()));
+    assert_eq!(created[0].record_sha256, Some(k1.digest().1));
+    assert_eq!(created[0].kind(), "key-created");
+    // A rotation: the new key and the old one retired, in one step.
+    let (r, k1_retired) = KeyChange::retire(&k1, AT + 10).unwrap();
+    let rotated = s
+        .put_keys(
+            &[
+                KeyWrite {
+                    before: None,
+                    after: k2.clone(),
+                    change: c2.to_json(),
+                },
+                KeyWrite {
+                    before: Some(k1.clone()),
+                    after: k1_retired.clone(),
+                    change: r.to_json(),
+                },
+            ],
+            "cli:root",
+            AT + 10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(rotated.len(), 2);
+    assert_eq!(rotated[1].seq, rotated[0].seq + 1);
+    assert_eq!(
+        s.keys().await.unwrap(),
+        vec![k1_retired.clone(), k2.clone()]
+    );
+    // A write from a record that is no longer the stored one changes nothing, and neither does
+    // a batch with one bad write in it.
+    let head = s.journal_head().await.unwrap();
+    let (v, k1_revoked) = KeyChange::revoke(&k1, AT + 5, "leaked").unwrap();
+    let stale = s
+        .put_keys(
+            &[KeyWrite {
+                before: Some(k1.clone()),
+                after: k1_revoked,
+                change: v.to_json(),
+            }],
+            "cli:root",
+            AT + 20,
+        )
+        .await;
+    assert!(matches!(stale, Err(StoreError::Stale(_))), "{stale:?}");
+    let (c3, k3) = KeyChange::create("mem.44", "z6MkThree", AT + 20);
+    let dup = s
+        .put_keys(
+            &[
+                KeyWrite {
+                    before: None,
+                    after: k3,
+                    change: c3.to_json(),
+                },
+                KeyWrite {
+                    before: None,
+                    after: k2.clone(),
+                    change: c2.to_json(),
+                },
+            ],
+            "cli:root",
+            AT + 20,
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    assert_eq!(s.journal_head().await.unwrap(), head);
+    assert_eq!(s.keys().await.unwrap(), vec![k1_retired, k2]);
 }
 
 pub async fn policies_are_published_with_their_files(s: &dyn Store) {

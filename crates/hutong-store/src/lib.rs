@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use hutong_core::journal::{self, CertChange, Entry, Subject};
+use hutong_core::keys::KeyRecord;
 use hutong_core::token::TokenRecord;
 use hutong_core::{Certificate, HolderKey, Issuer};
 
@@ -237,6 +238,15 @@ pub struct StoredCheckpoint {
     pub at_micros: i64,
 }
 
+/// One change to a signing key, as [`Store::put_keys`] persists it: the record the change was
+/// applied to, the record after it, and the change's canonical JSON.
+#[derive(Debug, Clone)]
+pub struct KeyWrite {
+    pub before: Option<KeyRecord>,
+    pub after: KeyRecord,
+    pub change: String,
+}
+
 /// The registry.
 ///
 /// Every method is atomic: a batch is stored whole or not at all. Implementations must be cheap
@@ -359,6 +369,18 @@ pub trait Store: Send + Sync + 'static {
     async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>>;
     /// Every token, ordered by creation.
     async fn tokens(&self) -> Result<Vec<TokenRecord>>;
+
+    /// Stores key records with their journal entries (subject `key:<id>`), all or nothing, in
+    /// order. A write whose `before` is `None` creates the key ([`StoreError::Conflict`] if its
+    /// id exists); otherwise the stored record must equal `before` ([`StoreError::Stale`]).
+    async fn put_keys(
+        &self,
+        writes: &[KeyWrite],
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Vec<Entry>>;
+    /// Every signing key, in the order they were created.
+    async fn keys(&self) -> Result<Vec<KeyRecord>>;
 
     /// Stores a policy's files with its `policy-published` entry (subject `policy:<digest>`).
     async fn publish_policy(

@@ -86,6 +86,9 @@ pub struct Config {
     pub log_key_file: PathBuf,
     /// Verifier keys of the witnesses whose cosignatures the log accepts.
     pub log_witnesses: Vec<String>,
+    /// The folder of the issuers' private signing keys and the registry key. Default:
+    /// `keys/` in `files_dir`.
+    pub keys_dir: PathBuf,
 }
 
 const FILE_KEYS: &[&str] = &[
@@ -96,6 +99,7 @@ const FILE_KEYS: &[&str] = &[
     "data_dir",
     "holder_key",
     "holder_key_file",
+    "keys_dir",
     "log",
     "public_url",
     "rate_limit_lookups_per_minute",
@@ -282,6 +286,10 @@ impl Config {
         .map(PathBuf::from);
         let holder_key_file_is_default = holder_key_file.is_none();
         let holder_key_file = holder_key_file.unwrap_or_else(|| files_dir.join("holder.key"));
+        let keys_dir = pick(None, "keys_dir")
+            .filter(|s| !s.trim().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| files_dir.join("keys"));
         let defaults = RateLimitSettings::default();
         let number = |key: &str, default: u32| -> anyhow::Result<u32> {
             match pick(None, key) {
@@ -411,6 +419,7 @@ impl Config {
             data_dir_source,
             holder_key_file_is_default,
             files_dir,
+            keys_dir,
             warnings,
         })
     }

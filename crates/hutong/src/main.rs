@@ -51,6 +51,14 @@ enum Command {
     /// Bearer tokens for the write API: create (shown once), list, revoke.
     #[command(subcommand)]
     Tokens(cmd::tokens::Command),
+    /// Issuers' signing keys: create, rotate, retire, revoke, list, export the public keys file.
+    #[command(subcommand)]
+    Keys(cmd::keys::Command),
+    /// Write a certificate's signed credential (W3C VC 2.0, eddsa-jcs-2022).
+    Credential(cmd::credential::Args),
+    /// Verify credentials offline against the public keys file: exit 0 when all pass, 2 when
+    /// any check fails.
+    Verify(cmd::verify::Args),
     /// What held certificates entitle their holder to: exemptions when applying to another
     /// department, deemed skill levels, and when the next level can be applied for.
     Advise(cmd::advise::Args),
@@ -76,6 +84,9 @@ fn main() -> ExitCode {
         Command::Issuers(c) => cmd::issuers::run(&cli.global, c),
         Command::Tokens(c) => cmd::tokens::run(&cli.global, c),
         Command::Audit(a) => cmd::audit::run(&cli.global, a),
+        Command::Keys(c) => cmd::keys::run(&cli.global, c),
+        Command::Credential(a) => cmd::credential::run(&cli.global, a),
+        Command::Verify(a) => cmd::verify::run(a),
         Command::Policy(c) => cmd::policy::run(&cli.global, c),
         Command::Advise(a) => cmd::advise::run(&cli.global, a),
         Command::Bench(c) => cmd::bench_advice::run(&cli.global, c),

@@ -833,6 +833,190 @@ fn an_import_killed_at_any_point_leaves_whole_batches_and_a_gapless_journal() {
     }
 }
 
+/// Issue 10: a credential written by `hutong credential` verifies with `hutong verify` against
+/// the exported keys file (and with the independent verifier when `HUTONG_TEST_JS` is set); a
+/// changed byte fails the signature check, a key revoked before the signature fails the key
+/// check, a rotation keeps it valid; every check is printed and a failure exits 2.
+#[test]
+fn a_credential_verifies_offline_and_each_break_fails_its_check() {
+    for e in envs("a_credential_verifies_offline") {
+        eprintln!("on {}", e.backend());
+        let o = e.run(&["demo", "--certificates", "200"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        assert!(
+            text(&o.stdout).contains("demo signing key"),
+            "{}",
+            text(&o.stdout)
+        );
+        // A mem certificate: its number is the holder's ID number.
+        let samples = std::fs::read_to_string(e.path("demo-samples.csv")).unwrap();
+        let line = samples
+            .lines()
+            .find(|l| l.starts_with('T') && l.contains(",valid,"))
+            .expect("a valid mem sample");
+        let f: Vec<&str> = line.split(',').collect();
+        let (number, kind, issuer) = (f[0], f[1], f[6]);
+        let o = e.run(&["credential", number, "--kind", kind, "-o", "c.json"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("salt"), "{}", text(&o.stderr));
+        let cred = std::fs::read_to_string(e.path("c.json")).unwrap();
+        assert!(
+            !cred.contains(&number[1..]),
+            "no ID number in the credential"
+        );
+        let o = e.run(&["keys", "export", "-o", "keys.json", "--did-documents", "."]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let registry = text(&o.stderr)
+            .split_whitespace()
+            .find(|w| w.starts_with("did:key:"))
+            .expect("the registry key is named")
+            .to_string();
+        let verify = |file: &str| {
+            e.run(&[
+                "verify",
+                file,
+                "--keys",
+                "keys.json",
+                "--registry",
+                &registry,
+            ])
+        };
+        let o = verify("c.json");
+        assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+        for check in ["signature", "key", "status", "validity", "issuer"] {
+            assert!(
+                text(&o.stdout).contains(&format!("  {check}")),
+                "{}",
+                text(&o.stdout)
+            );
+        }
+        js_verify(&e, "c.json", &format!("{issuer}.did.json"), true);
+
+        // A changed byte.
+        std::fs::write(
+            e.path("changed.json"),
+            cred.replacen("\"validFrom\": \"20", "\"validFrom\": \"19", 1),
+        )
+        .unwrap();
+        let o = verify("changed.json");
+        assert_eq!(code(&o), 2, "{}", text(&o.stdout));
+        assert!(
+            text(&o.stdout).contains("signature fail"),
+            "{}",
+            text(&o.stdout)
+        );
+        js_verify(&e, "changed.json", &format!("{issuer}.did.json"), false);
+        // Many files at once, in parallel: the failing one is named, the good ones pass.
+        let o = e.run(&[
+            "verify",
+            "c.json",
+            "changed.json",
+            "c.json",
+            "--keys",
+            "keys.json",
+            "--json",
+        ]);
+        assert_eq!(code(&o), 2);
+        let lines: Vec<serde_json::Value> = text(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines
+                .iter()
+                .map(|l| l["verified"].as_bool().unwrap())
+                .collect::<Vec<_>>(),
+            [true, false, true]
+        );
+
+        // A rotation keeps what was signed before valid.
+        let o = e.run(&["keys", "rotate", "--issuer", issuer]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        assert_eq!(code(&e.run(&["keys", "export", "-o", "keys.json"])), 0);
+        assert_eq!(code(&verify("c.json")), 0);
+        // A key revoked from a day before it signed: the key check fails.
+        let o = e.run(&["keys", "list", "--json"]);
+        let old: serde_json::Value = text(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|k| k["issuer"] == issuer && !k["retired_at"].is_null())
+            .expect("the rotated-out key");
+        let id = old["id"].as_str().unwrap();
+        let o = e.run(&[
+            "keys",
+            "revoke",
+            id,
+            "--reason",
+            "key file copied",
+            "--from",
+            "2020-01-01",
+        ]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        assert_eq!(code(&e.run(&["keys", "export", "-o", "keys.json"])), 0);
+        let o = verify("c.json");
+        assert_eq!(code(&o), 2, "{}", text(&o.stdout));
+        assert!(
+            text(&o.stdout).contains("key       fail")
+                && text(&o.stdout).contains("key file copied"),
+            "{}",
+            text(&o.stdout)
+        );
+        // Private keys are files only their owner may read.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            for f in std::fs::read_dir(e.path("keys")).unwrap() {
+                let m = f.unwrap().metadata().unwrap().permissions().mode();
+                assert_eq!(m & 0o077, 0, "mode {m:o}");
+            }
+        }
+        // Another registry's key is not trusted.
+        let o = e.run(&[
+            "verify",
+            "c.json",
+            "--keys",
+            "keys.json",
+            "--registry",
+            "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+        ]);
+        assert_eq!(code(&o), 3, "{}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("trusted registry key"),
+            "{}",
+            text(&o.stderr)
+        );
+    }
+}
+
+/// Runs the independent verifier (tests/js/verify.mjs) when `HUTONG_TEST_JS` is set.
+fn js_verify(e: &Env, file: &str, did_document: &str, want: bool) {
+    if std::env::var_os("HUTONG_TEST_JS").is_none() {
+        eprintln!("skipped the independent verifier: HUTONG_TEST_JS is not set");
+        return;
+    }
+    let js = repo().join("tests/js");
+    if !js.join("node_modules").is_dir() {
+        let o = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&js)
+            .output()
+            .expect("npm runs (HUTONG_TEST_JS is set)");
+        assert!(o.status.success(), "npm ci: {}", text(&o.stderr));
+    }
+    let script = js.join("verify.mjs");
+    let o = Command::new("node")
+        .arg(&script)
+        .arg(e.path(file))
+        .arg("--did-document")
+        .arg(e.path(did_document))
+        .output()
+        .expect("node runs (HUTONG_TEST_JS is set)");
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|_| panic!("verify.mjs printed no verdict: {}", text(&o.stderr)));
+    assert_eq!(out["verified"], want, "{out}");
+    assert_eq!(code(&o), if want { 0 } else { 1 }, "{out}");
+}
+
 /// A `hutong serve` of an environment, stopped (by its own handle) when dropped.
 struct Server {
     child: std::process::Child,

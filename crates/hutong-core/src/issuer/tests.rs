@@ -41,6 +41,7 @@ fn inst() -> Issuer {
         suspensions: vec![],
         removed_on: None,
         contact: None,
+        credit_code: None,
     }
 }
 
@@ -59,6 +60,7 @@ fn authority() -> Issuer {
         suspensions: vec![],
         removed_on: None,
         contact: None,
+        credit_code: None,
     }
 }
 
@@ -1362,7 +1364,10 @@ mod round_trip {
             day(),
             proptest::collection::vec(suspension(), 0..3),
             proptest::option::of(day()),
-            proptest::option::of(text()),
+            (
+                proptest::option::of(text()),
+                proptest::option::of(credit_code()),
+            ),
         )
             .prop_map(
                 |(
@@ -1374,7 +1379,7 @@ mod round_trip {
                     registered_on,
                     suspensions,
                     removed_on,
-                    contact,
+                    (contact, credit_code),
                 )| Issuer {
                     id,
                     name_zh,
@@ -1393,8 +1398,14 @@ mod round_trip {
                     suspensions,
                     removed_on,
                     contact,
+                    credit_code,
                 },
             )
+    }
+
+    fn credit_code() -> impl Strategy<Value = UnifiedCreditCode> {
+        "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{9}"
+            .prop_map(|body| UnifiedCreditCode::with_check_char(&body).unwrap())
     }
 
     proptest! {
@@ -1425,4 +1436,64 @@ mod round_trip {
             }
         }
     }
+}
+
+#[test]
+fn an_issuer_carries_its_unified_social_credit_code_checked() {
+    // The issuing authority of the Jilin certificate whose e-licence identifier is known.
+    let text = format!("{NEW_INSTITUTION}credit_code = \"11220000013544541J\"\n");
+    let i: Issuer = toml::from_str(&text).unwrap();
+    assert_eq!(
+        i.credit_code.as_ref().map(|c| c.as_str()),
+        Some("11220000013544541J")
+    );
+    let json = serde_json::to_value(&i).unwrap();
+    assert_eq!(json["credit_code"], "11220000013544541J");
+    assert_eq!(serde_json::from_value::<Issuer>(json).unwrap(), i);
+
+    // Without one, a file and a stored record still read, and nothing is written for it.
+    let old: Issuer = toml::from_str(NEW_INSTITUTION).unwrap();
+    assert_eq!(old.credit_code, None);
+    let json = serde_json::to_value(&old).unwrap();
+    assert!(json.get("credit_code").is_none(), "{json}");
+    let stored = r#"{"id":"mem.44","name_zh":"广东省应急管理厅","department":"mem","role":"authority","grants":[{"kind":"mem.electrical.low-voltage","valid_from":"2019-01-01"}],"registered_on":"2019-01-01"}"#;
+    assert_eq!(
+        serde_json::from_str::<Issuer>(stored).unwrap().credit_code,
+        None
+    );
+
+    // A wrong code is refused, naming the field, the code and what is wrong, at its line.
+    for (bad, why) in [
+        (
+            "11220000013544541K",
+            "check character (GB 32100) is K, but its first 17 characters give J",
+        ),
+        ("1122000001354454", "has 18 characters, this one has 16"),
+        ("11220000013544541j", "character 18"),
+    ] {
+        let text = format!("{NEW_INSTITUTION}credit_code = \"{bad}\"\n");
+        let e = toml::from_str::<Issuer>(&text).unwrap_err();
+        let msg = e.message();
+        assert!(
+            msg.contains(&format!("credit_code \"{bad}\": ")) && msg.contains(why),
+            "{msg}"
+        );
+        let line = text[..e.span().unwrap().start].matches('\n').count() + 1;
+        assert_eq!(
+            text.lines().nth(line - 1).unwrap(),
+            format!("credit_code = \"{bad}\"")
+        );
+        let json = format!(
+            "{},\"credit_code\":\"{bad}\"}}",
+            &stored[..stored.len() - 1]
+        );
+        let e = serde_json::from_str::<Issuer>(&json)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("credit_code") && e.contains(why), "{e}");
+    }
+    let e = toml::from_str::<Issuer>(&format!("{NEW_INSTITUTION}credit_code = 12\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("string"), "{e}");
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::date::Day;
+use crate::elicence::LicenceTypeCode;
 use crate::ids::{ExemptionSet, Level, Status};
 use crate::lifecycle::Lifecycle;
 use crate::number::NumberScheme;
@@ -73,6 +74,11 @@ pub struct Kind {
     pub scheme_codes: Vec<SchemeCode>,
     pub lifecycle: String,
     pub occupations: Vec<String>,
+    /// The licence type code (证照类型代码) of the kind's certificate in national e-licence
+    /// identifiers (GB/T 36904), where a source confirms it; `None` when unconfirmed, and then
+    /// certificates of the kind get no e-licence identifier ([`crate::elicence::for_certificate`]).
+    /// Kinds of one certificate share it.
+    pub licence_type_code: Option<LicenceTypeCode>,
     /// What anyone relying on a certificate of this kind must know: the kind's own notes, then
     /// its lifecycle's. Every verification answer for the kind carries them.
     pub notes: Vec<Note>,

@@ -160,6 +160,10 @@ pub struct RawKind {
     pub lifecycle: Spanned<String>,
     #[serde(default)]
     pub occupations: Option<Spanned<Vec<String>>>,
+    /// The licence type code (证照类型代码) of the kind's certificate in GB/T 36904 e-licence
+    /// identifiers, where a source confirms it.
+    #[serde(default)]
+    pub licence_type_code: Option<Spanned<String>>,
     /// What anyone relying on a certificate of this kind must know (`[[kind.notes]]`).
     #[serde(default)]
     pub notes: Vec<Spanned<RawNote>>,

@@ -622,7 +622,12 @@ fn exceptions_must_fit_their_rule() {
 
 /// MINI plus a construction department, its directory entry and `kinds`.
 fn with_mohurd(kinds: &str) -> Result<Policy, PolicyErrors> {
-    let text = format!(
+    load(&[("policy/kinds.toml", &mohurd_text(kinds))])
+}
+
+/// The text [`with_mohurd`] loads.
+fn mohurd_text(kinds: &str) -> String {
+    format!(
         r#"{MINI}
 [[department]]
 id = "mohurd"
@@ -638,8 +643,7 @@ category = "licensing"
 departments = ["mohurd"]
 source = "国家职业资格目录（2021年版）"
 {kinds}"#
-    );
-    load(&[("policy/kinds.toml", &text)])
+    )
 }
 
 fn mohurd_kind(item: &str, codes: &[&str]) -> String {
@@ -810,4 +814,131 @@ source = "test: the code table"
     ] {
         assert!(shipped.status_reason(id).is_some(), "{id}");
     }
+}
+
+/// `kind` with a `licence_type_code` line after its number scheme.
+fn with_licence_type_code(kind: &str, code: &str) -> String {
+    kind.replacen(
+        "number_scheme = \"mohurd-provincial\"\n",
+        &format!("number_scheme = \"mohurd-provincial\"\nlicence_type_code = \"{code}\"\n"),
+        1,
+    )
+}
+
+#[test]
+fn a_licence_type_code_is_checked_when_the_policy_loads() {
+    let kind = with_licence_type_code(
+        &mohurd_kind("electrician", &["01"]),
+        "11100000000013338W032",
+    );
+    let p = with_mohurd(&kind).unwrap();
+    let code = p
+        .kind("mohurd.construction.electrician")
+        .unwrap()
+        .licence_type_code
+        .as_ref()
+        .unwrap();
+    assert_eq!(code.to_string(), "11100000000013338W032");
+    assert_eq!(code.definer().as_str(), "11100000000013338W");
+    // A kind without one has none.
+    assert_eq!(
+        p.kind("mem.electrical.low-voltage")
+            .unwrap()
+            .licence_type_code,
+        None
+    );
+
+    // A wrong code is named with its file, line, kind and what is wrong with it.
+    for (bad, why) in [
+        (
+            "11100000000013338X032",
+            "check character (GB 32100) is X, but its first 17 characters give W",
+        ),
+        ("11100000000013338W32", "has 20"),
+        ("11100000000013338WABC", "3-digit sequence"),
+        ("", "has 0"),
+    ] {
+        let kind = with_licence_type_code(&mohurd_kind("electrician", &["01"]), bad);
+        let errs = with_mohurd(&kind).unwrap_err();
+        assert_eq!(errs.0.len(), 1, "{errs}");
+        let e = &errs.0[0];
+        assert_eq!(
+            e.line,
+            line_in(
+                &mohurd_text(&kind),
+                &format!("licence_type_code = \"{bad}\"")
+            )
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("policy/kinds.toml:")
+                && msg.contains(&format!(
+                    "kind \"mohurd.construction.electrician\": licence_type_code \"{bad}\": "
+                ))
+                && msg.contains(why),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn a_licence_type_code_names_one_certificate() {
+    // Two kinds of one certificate share it.
+    let both = format!(
+        "{}{}",
+        with_licence_type_code(
+            &mohurd_kind("electrician", &["01"]),
+            "11100000000013338W032"
+        ),
+        with_licence_type_code(&mohurd_kind("scaffolder", &["02"]), "11100000000013338W032"),
+    );
+    let p = with_mohurd(&both).unwrap();
+    assert_eq!(
+        p.kind("mohurd.construction.scaffolder")
+            .unwrap()
+            .licence_type_code,
+        p.kind("mohurd.construction.electrician")
+            .unwrap()
+            .licence_type_code
+    );
+    // A kind of another certificate may not carry it.
+    let text = mohurd_text(&with_licence_type_code(
+        &mohurd_kind("electrician", &["01"]),
+        "11100000000013338W032",
+    ))
+    .replacen(
+        "number_scheme = \"mem-t-id\"\n",
+        "number_scheme = \"mem-t-id\"\nlicence_type_code = \"11100000000013338W032\"\n",
+        1,
+    );
+    let errs = load(&[("policy/kinds.toml", &text)]).unwrap_err();
+    let msg = errs.to_string();
+    assert!(
+        msg.contains("licence_type_code 11100000000013338W032 is already kind"),
+        "{msg}"
+    );
+    assert!(msg.contains("names one certificate"), "{msg}");
+}
+
+/// The shipped policy gives the one confirmed licence type code, MOHURD's 032, to every mohurd
+/// kind, and none to the kinds whose code no source confirms.
+#[test]
+fn the_shipped_policy_gives_only_the_confirmed_licence_type_code() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
+    let p = Policy::load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let mut mohurd = 0;
+    for k in p.kinds.values() {
+        let code = k.licence_type_code.as_ref().map(|c| c.to_string());
+        if k.department == "mohurd" {
+            assert_eq!(code.as_deref(), Some("11100000000013338W032"), "{}", k.id);
+            mohurd += 1;
+        } else {
+            assert_eq!(
+                code, None,
+                "{}: no source confirms its licence type code",
+                k.id
+            );
+        }
+    }
+    assert_eq!(mohurd, 7);
 }

@@ -6,6 +6,7 @@ use super::model::*;
 use super::raw::*;
 use super::{Policy, PolicyError, PolicyErrors, Source, line_of};
 use crate::date::Day;
+use crate::elicence::LicenceTypeCode;
 use crate::ids::{ExemptionSet, Level, Status, is_dotted_id};
 use crate::lifecycle::Lifecycle;
 use crate::number::NumberScheme;
@@ -345,6 +346,8 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
     }
     // A number's code names one kind: (scheme, code) -> kind id.
     let mut code_owner: HashMap<(NumberScheme, String), String> = HashMap::new();
+    // A licence type code names one certificate: code -> (kind id, certificate).
+    let mut licence_type_owner: HashMap<String, (String, String)> = HashMap::new();
     for (src, f) in &files {
         for k in &f.kind {
             let at = At {
@@ -368,6 +371,24 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
                         ),
                         None => {
                             code_owner.insert(key, kind.id.clone());
+                        }
+                    }
+                }
+                if let (Some(code), Some(raw)) = (&kind.licence_type_code, &k.licence_type_code) {
+                    match licence_type_owner.get(&code.to_string()) {
+                        Some((other, certificate)) if *certificate != kind.certificate_zh => ck.err(
+                            &at,
+                            raw.span(),
+                            format!(
+                                "licence_type_code {code} is already kind \"{other}\"'s, a {certificate}: a licence type code names one certificate, shared only by kinds of that certificate"
+                            ),
+                        ),
+                        Some(_) => {}
+                        None => {
+                            licence_type_owner.insert(
+                                code.to_string(),
+                                (kind.id.clone(), kind.certificate_zh.clone()),
+                            );
                         }
                     }
                 }
@@ -595,6 +616,17 @@ fn compile_kind(
             }
         }
     }
+    let licence_type_code = k.licence_type_code.as_ref().and_then(|c| {
+        LicenceTypeCode::parse(c.get_ref())
+            .map_err(|e| {
+                ck.err(
+                    at,
+                    c.span(),
+                    format!("licence_type_code \"{}\": {e}", c.get_ref()),
+                )
+            })
+            .ok()
+    });
     let mut notes = compile_notes(ck, at, &k.notes);
     if let Some(l) = lifecycle_notes.get(k.lifecycle.get_ref()) {
         notes.extend(l.iter().cloned());
@@ -616,6 +648,7 @@ fn compile_kind(
             scheme_codes,
             lifecycle: k.lifecycle.get_ref().clone(),
             occupations,
+            licence_type_code,
             notes,
             source,
             provisional: k.provisional,

@@ -1,6 +1,8 @@
-//! Integration tests of hutong-credential: the W3C eddsa-jcs-2022 vectors, the RFC 8785 cases
-//! and Bitstring Status Lists.
+//! Integration tests of hutong-credential: the W3C eddsa-jcs-2022 vectors, the RFC 8785 cases,
+//! Bitstring Status Lists, and credentials checked by an independent verifier.
 
+mod certificates;
+mod independent;
 mod jcs;
 mod proofs;
 mod status;

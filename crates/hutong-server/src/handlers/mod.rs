@@ -2,6 +2,7 @@
 //! store; they hold no business rules.
 
 pub mod api;
+pub mod credential;
 pub mod health;
 pub mod home;
 pub mod log;

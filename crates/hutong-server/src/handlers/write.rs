@@ -74,7 +74,12 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Calle
 }
 
 /// A refusal of rights: journaled with the actor (it changes nothing else), answered 403.
-async fn refuse(state: &AppState, caller: &Caller, subject: Subject, f: Forbidden) -> ApiError {
+pub(crate) async fn refuse(
+    state: &AppState,
+    caller: &Caller,
+    subject: Subject,
+    f: Forbidden,
+) -> ApiError {
     let change = journal::canonical(&json!({
         "change": "refused",
         "right": f.right,
@@ -99,7 +104,7 @@ fn forbidden(f: &Forbidden) -> ApiError {
     )
 }
 
-fn unprocessable(code: &'static str, detail: impl Into<String>) -> ApiError {
+pub(crate) fn unprocessable(code: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         code,
@@ -108,7 +113,7 @@ fn unprocessable(code: &'static str, detail: impl Into<String>) -> ApiError {
     )
 }
 
-fn parse_body<'a, T: Deserialize<'a>>(body: &'a Bytes) -> Result<T, ApiError> {
+pub(crate) fn parse_body<'a, T: Deserialize<'a>>(body: &'a Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body: {e}")))
 }
 
@@ -335,7 +340,33 @@ fn numbering(
     }
 }
 
-async fn issuer_record(state: &AppState, id: &str) -> Result<Option<Issuer>, ApiError> {
+/// Whether `caller` may read the full history of `cert` (and so export its credential): its
+/// issuer, its department, a regulator. A refusal is journaled; an issuer no longer in the
+/// register reads as `not_found`.
+pub(crate) async fn may_read_history(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    cert: &Certificate,
+    not_found: impl Fn() -> ApiError,
+) -> Result<(), ApiError> {
+    let Some(issuer) = issuer_record(state, &cert.issuer).await? else {
+        return Err(not_found());
+    };
+    match rights::authorize(
+        &caller.actor,
+        &Action::ReadHistory {
+            certificate: cert,
+            issuer: &issuer,
+        },
+        &state.policy(),
+    ) {
+        Ok(()) => Ok(()),
+        Err(f) => Err(refuse(state, caller, Subject::Certificate(id), f).await),
+    }
+}
+
+pub(crate) async fn issuer_record(state: &AppState, id: &str) -> Result<Option<Issuer>, ApiError> {
     Ok(state.store.issuer(id.trim()).await?)
 }
 
@@ -821,19 +852,7 @@ pub async fn history(
     };
     let full = match &caller {
         Some(c) => {
-            let Some(issuer) = issuer_record(&state, &cert.issuer).await? else {
-                return Err(not_found());
-            };
-            if let Err(f) = rights::authorize(
-                &c.actor,
-                &Action::ReadHistory {
-                    certificate: &cert,
-                    issuer: &issuer,
-                },
-                &state.policy(),
-            ) {
-                return Err(refuse(&state, c, Subject::Certificate(id), f).await);
-            }
+            may_read_history(&state, c, id, &cert, not_found).await?;
             true
         }
         None => {

@@ -7,6 +7,7 @@
 //! fixture (`fixture::IDS`): no answer may ever contain one.
 
 mod browser;
+mod credentials;
 mod fixture;
 mod json_answers;
 mod limits;
@@ -41,8 +42,12 @@ pub fn secret() -> HolderSecret {
     HolderSecret::from_bytes([7; 32])
 }
 
-pub async fn state_with(settings: Settings) -> (AppState, tempfile::TempDir) {
+pub async fn state_with(mut settings: Settings) -> (AppState, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
+    // Signing keys (made on first use) go to the test's folder, never into the source tree.
+    if settings.keys_dir == Settings::default().keys_dir {
+        settings.keys_dir = dir.path().join("keys");
+    }
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("r.db")).unwrap());
     (AppState::new(store, policy(), secret(), settings), dir)
 }
@@ -58,9 +63,14 @@ pub async fn states_with(settings: Settings, test: &str) -> Vec<(AppState, Keep)
     let mut out: Vec<(AppState, Keep)> = vec![(sqlite, Box::new(dir))];
     if let Some(db) = TestDatabase::create(&test.replace("::", "_")).await {
         let pg: Arc<dyn Store> = Arc::new(db.open().await);
+        let mut settings = settings;
+        let keys = tempfile::tempdir().unwrap();
+        if settings.keys_dir == Settings::default().keys_dir {
+            settings.keys_dir = keys.path().join("keys");
+        }
         out.push((
             AppState::new(pg, policy(), secret(), settings),
-            Box::new(db),
+            Box::new((db, keys)),
         ));
     }
     out

@@ -37,6 +37,9 @@ pub enum Command {
     /// Load `POST /api/v1/recognition/advice` with wrk beside plain-JSON axum baselines, and
     /// print requests/s, latency and hutong's share of each baseline.
     Advice(AdviceArgs),
+    /// Verify signed credentials offline as `hutong verify` does, one at a time and in
+    /// batches on every core, beside the bare parse + JCS + SHA-256 + Ed25519 pipeline.
+    Credentials(crate::cmd::bench_credentials::Args),
     /// A baseline server for `bench advice` (started by it).
     #[command(hide = true)]
     AdviceBaseline(BaselineArgs),
@@ -82,6 +85,7 @@ pub struct BaselineArgs {
 pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Advice(a) => advice(global, a),
+        Command::Credentials(a) => crate::cmd::bench_credentials::run(global, a),
         Command::AdviceBaseline(a) => baseline(global, a),
         Command::Other(c) => bench::run(global, c),
     }

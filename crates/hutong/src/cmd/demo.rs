@@ -21,7 +21,7 @@ use rand::{Rng, SeedableRng};
 use hutong_core::date::Day;
 use hutong_core::{
     AdminState, Certificate, Grant, HolderSecret, Issuer, IssuerRole, Level, Policy, ResidentId,
-    Status, Suspension,
+    Status, Suspension, UnifiedCreditCode,
 };
 use hutong_store::{InsertMode, RowOutcome, Store};
 
@@ -115,10 +115,19 @@ fn day(y: i32, m: u32, d: u32) -> Day {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
 }
 
+/// A made-up unified social credit code for a demo issuer, with a valid GB 32100 check
+/// character: `body` (the registering department and the kind of body: `11` a state organ, `12`
+/// a public institution, `91` a company), the province's region code, and a body identifier
+/// `DEM` + `n`, which marks the code as demo data. No real body's code is used.
+fn demo_credit_code(body: &str, province: &str, n: u32) -> UnifiedCreditCode {
+    UnifiedCreditCode::with_check_char(&format!("{body}{province}0000DEM{n:06}"))
+        .expect("a demo code is 17 GB 32100 characters")
+}
+
 /// The demo's issuers: for each province a mem, a mohurd and a samr authority, and three
 /// evaluation institutions. Some have history: one institution was removed from the register in
 /// 2025, one was suspended for half of 2022 and reinstated, and the employers' welder grants
-/// ended in 2023.
+/// ended in 2023. Each has a made-up unified social credit code ([`demo_credit_code`]).
 pub fn issuers(policy: &Policy) -> Vec<Issuer> {
     let grants_of = |dept: &str| -> Vec<Grant> {
         policy
@@ -134,7 +143,7 @@ pub fn issuers(policy: &Policy) -> Vec<Issuer> {
             .region(p)
             .map(|r| r.name_zh.clone())
             .unwrap_or_else(|| p.to_string());
-        for (dept, suffix, en) in [
+        for (n, (dept, suffix, en)) in [
             ("mem", "应急管理厅", "Department of Emergency Management"),
             (
                 "mohurd",
@@ -146,7 +155,10 @@ pub fn issuers(policy: &Policy) -> Vec<Issuer> {
                 "市场监督管理局",
                 "Administration for Market Regulation",
             ),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let suffix = if matches!(p, "11" | "31") && dept != "samr" {
                 suffix.replace('厅', "局")
             } else {
@@ -169,6 +181,7 @@ pub fn issuers(policy: &Policy) -> Vec<Issuer> {
                 suspensions: vec![],
                 removed_on: None,
                 contact: Some(format!("12345（{region}政务服务热线）")),
+                credit_code: Some(demo_credit_code("11", p, n as u32 + 1)),
             });
         }
         for n in 1..=3u32 {
@@ -232,6 +245,11 @@ pub fn issuers(policy: &Policy) -> Vec<Issuer> {
                 },
                 removed_on: removed.then(|| day(2025, 6, 30)),
                 contact: Some(format!("0{}-{:08}", p, 60_000_000 + n * 1111)),
+                credit_code: Some(demo_credit_code(
+                    if ty == "Y" { "91" } else { "12" },
+                    p,
+                    10 + n,
+                )),
             });
         }
     }
@@ -495,6 +513,26 @@ pub fn write_samples(path: &std::path::Path, samples: &[(Status, Made)]) -> anyh
     Ok(())
 }
 
+/// Gives every issuer without a signing key in force one, so that the demo's credentials can
+/// be signed (`hutong credential`, `POST /api/v1/certificates/credential`). Returns how many
+/// keys were made.
+pub async fn demo_keys(store: &dyn Store, config: &crate::config::Config) -> anyhow::Result<usize> {
+    let signer = hutong_server::credentials::Signer::new(
+        config.keys_dir.clone(),
+        config.public_url.as_deref(),
+    );
+    let now = hutong_core::journal::now_micros();
+    let keys = store.keys().await?;
+    let mut made = 0;
+    for issuer in store.issuers().await? {
+        if hutong_core::keys::signing_key_of(&keys, &issuer.id, now).is_none() {
+            signer.create_key(store, &issuer, false, "demo").await?;
+            made += 1;
+        }
+    }
+    Ok(made)
+}
+
 /// Fills `store` with `n` certificates (and the demo issuers). Returns (stored, unchanged).
 pub async fn fill(
     store: &dyn Store,
@@ -663,6 +701,13 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
         let progress = progress_bar(args.certificates);
         let (stored, unchanged, samples) = fill(&*ctx.store, &ctx.policy, &ctx.secret, &args, today, &progress).await?;
         progress.finish_and_clear();
+        let keys = demo_keys(&*ctx.store, &ctx.config).await?;
+        if keys > 0 {
+            println!(
+                "made {keys} demo signing key(s) in {}",
+                ctx.config.keys_dir.display()
+            );
+        }
         if let Some(path) = &args.samples {
             write_samples(path, &samples)?;
             println!("wrote {} sample certificates to {}", samples.len(), path.display());
@@ -757,5 +802,41 @@ mod tests {
             }
         }
         assert!(skill > 100, "{skill} skill level certificates");
+    }
+
+    /// Every demo issuer has its own made-up unified social credit code, valid under GB 32100
+    /// and marked as demo data, so that the demo's mohurd certificates get e-licence identifiers.
+    #[test]
+    fn demo_issuers_have_distinct_demo_credit_codes() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
+        let policy = Policy::load_dir(&dir).unwrap();
+        let all = issuers(&policy);
+        let mut seen = std::collections::BTreeSet::new();
+        for i in &all {
+            let code = i.credit_code.as_ref().expect("a demo credit code");
+            assert_eq!(UnifiedCreditCode::parse(code.as_str()).as_ref(), Ok(code));
+            assert_eq!(&code.as_str()[8..11], "DEM", "{}", i.id);
+            assert_eq!(
+                Some(&code.region_code()[..2]),
+                i.region.as_deref(),
+                "{}",
+                i.id
+            );
+            assert!(seen.insert(code.clone()), "{code} given twice");
+        }
+        let mohurd = all.iter().find(|i| i.department == "mohurd").unwrap();
+        let kind = policy.kind("mohurd.construction.electrician").unwrap();
+        let id = hutong_core::elicence::for_certificate(
+            kind.licence_type_code.as_ref(),
+            mohurd.credit_code.as_ref(),
+            42,
+            hutong_core::elicence::FIRST_ISSUE,
+        )
+        .unwrap();
+        assert!(
+            id.to_string()
+                .starts_with("1.2.156.3005.2.11100000000013338W032."),
+            "{id}"
+        );
     }
 }

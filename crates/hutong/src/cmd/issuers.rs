@@ -164,3 +164,59 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> hutong_core::Policy {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
+        hutong_core::Policy::load_dir(&dir).unwrap()
+    }
+
+    fn example_with(extra: &str) -> (tempfile::TempDir, std::path::PathBuf, String) {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/issuers.toml");
+        let text = std::fs::read_to_string(path).unwrap().replacen(
+            "contact = \"020-12345\"\n",
+            &format!("contact = \"020-12345\"\n{extra}"),
+            1,
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("issuers.toml");
+        std::fs::write(&file, &text).unwrap();
+        (dir, file, text)
+    }
+
+    /// An issuer's unified social credit code is read and checked; a wrong one is named with
+    /// the file and the line it is on, and nothing is read.
+    #[test]
+    fn a_credit_code_in_an_issuers_file_is_checked_with_its_line() {
+        let (_dir, file, _) = example_with("credit_code = \"11220000013544541J\"\n");
+        let issuers = read_file(&file, &policy()).unwrap();
+        assert_eq!(
+            issuers[0].credit_code.as_ref().map(|c| c.as_str()),
+            Some("11220000013544541J")
+        );
+        assert!(issuers[1..].iter().all(|i| i.credit_code.is_none()));
+
+        let (_dir, file, text) = example_with("credit_code = \"11220000013544541K\"\n");
+        let e = read_file(&file, &policy()).unwrap_err().to_string();
+        let line = text
+            .lines()
+            .position(|l| l == "credit_code = \"11220000013544541K\"")
+            .unwrap()
+            + 1;
+        assert!(
+            e.starts_with(&format!(
+                "{}:{line}: credit_code \"11220000013544541K\": ",
+                file.display()
+            )),
+            "{e}"
+        );
+        assert!(
+            e.contains("check character (GB 32100) is K, but its first 17 characters give J"),
+            "{e}"
+        );
+    }
+}

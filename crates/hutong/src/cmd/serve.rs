@@ -81,6 +81,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             .await
             .map(|(_, _, samples)| demo::save_samples_for_serve(&ctx.config, &samples))?;
             bar.finish_and_clear();
+            demo::demo_keys(&*ctx.store, &ctx.config).await?;
             tracing::info!("demo data ready in {:.1} s", start.elapsed().as_secs_f64());
         }
         let demo_samples = if args.demo {
@@ -96,6 +97,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             connections: ctx.config.connections.clone(),
             demo_samples,
             log: Some(log),
+            keys_dir: ctx.config.keys_dir.clone(),
             ..Settings::default()
         };
         let state = AppState::new(
