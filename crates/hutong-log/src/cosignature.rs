@@ -13,7 +13,8 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::note::{
-    NoteError, NoteSignature, SignedNote, check_key_name, format_vkey, key_id, parse_vkey,
+    NoteError, NoteSignature, SignedNote, check_key_name, format_skey, format_vkey, key_id,
+    parse_skey, parse_vkey,
 };
 
 /// The signature type byte of timestamped Ed25519 cosignatures.
@@ -65,6 +66,23 @@ impl Cosigner {
             key,
             id,
         })
+    }
+
+    /// The signer key string `PRIVATE+KEY+<name>+<key ID>+<base64(0x04 || seed)>`: what a
+    /// witness's key file holds. Secret: never log it.
+    pub fn to_skey(&self) -> String {
+        format_skey(&self.name, self.id, COSIGNATURE_V1_TYPE, &self.key)
+    }
+
+    /// Parses a signer key string made by [`Cosigner::to_skey`].
+    pub fn from_skey(skey: &str) -> Result<Self, CosignatureError> {
+        let (name, key) = parse_skey(skey, COSIGNATURE_V1_TYPE)?;
+        Self::new(&name, key)
+    }
+
+    /// The witness name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The key ID.

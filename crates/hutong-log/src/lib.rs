@@ -8,6 +8,8 @@
 //! - [`note`]: C2SP `signed-note` text with Ed25519 signatures.
 //! - [`checkpoint`]: C2SP `tlog-checkpoint` bodies, signed and verified as notes.
 //! - [`cosignature`]: C2SP `tlog-cosignature` v1 (timestamped Ed25519) lines for witnesses.
+//! - [`tile`]: C2SP `tlog-tiles` paths, widths and entry bundles, and a [`LeafSource`] over
+//!   fetched tiles.
 //!
 //! The crate is pure: no I/O, no clock (timestamps are passed in), no global state.
 
@@ -15,6 +17,7 @@ pub mod checkpoint;
 pub mod cosignature;
 pub mod hash;
 pub mod note;
+pub mod tile;
 pub mod tree;
 pub mod verify;
 
@@ -22,5 +25,8 @@ pub use checkpoint::{Checkpoint, CheckpointError};
 pub use cosignature::{CosignatureError, CosignatureVerifier, Cosigner};
 pub use hash::{EMPTY_ROOT, HASH_SIZE, Hash, leaf_hash, node_hash};
 pub use note::{Ed25519NoteVerifier, NoteError, NoteSignature, NoteSigner, SignedNote};
-pub use tree::{LeafSource, MemoryLog, TreeError, consistency_proof, inclusion_proof, tree_head};
+pub use tree::{
+    Frontier, LeafSource, MemoryLog, Subtree, TreeError, consistency_proof, inclusion_proof,
+    tree_head,
+};
 pub use verify::{ProofError, verify_consistency, verify_inclusion};

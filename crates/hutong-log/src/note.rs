@@ -41,6 +41,8 @@ pub enum NoteError {
     InvalidKeyName { name: String },
     #[error("verifier key is malformed: {reason}")]
     MalformedVerifierKey { reason: String },
+    #[error("signer key is malformed: {reason}")]
+    MalformedSignerKey { reason: String },
     #[error("no signature by key {name} ({key_id:08x}) is on the note")]
     NotSignedByKey { name: String, key_id: u32 },
     #[error("the signature by key {name} ({key_id:08x}) does not verify")]
@@ -112,6 +114,58 @@ pub(crate) fn parse_vkey(
         return Err(bad("the key ID does not match the name and key"));
     }
     Ok((name.to_owned(), id, key))
+}
+
+/// A signer key string `PRIVATE+KEY+<name>+<hex key ID>+<base64(type || seed)>`, the format
+/// of golang.org/x/mod/sumdb/note, for key files.
+pub(crate) fn format_skey(name: &str, id: u32, signature_type: u8, key: &SigningKey) -> String {
+    let mut material = vec![signature_type];
+    material.extend_from_slice(&key.to_bytes());
+    format!("PRIVATE+KEY+{name}+{id:08x}+{}", B64.encode(material))
+}
+
+/// Parses a signer key string of the given signature type. The error never quotes the key.
+pub(crate) fn parse_skey(
+    skey: &str,
+    signature_type: u8,
+) -> Result<(String, SigningKey), NoteError> {
+    let bad = |reason: &str| NoteError::MalformedSignerKey {
+        reason: reason.to_owned(),
+    };
+    let mut parts = skey.trim_end_matches(['\n', '\r']).splitn(5, '+');
+    let (Some("PRIVATE"), Some("KEY"), Some(name), Some(hash), Some(material)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(bad("expected PRIVATE+KEY+<name>+<key ID>+<key>"));
+    };
+    check_key_name(name)?;
+    let id = u32::from_str_radix(hash, 16)
+        .ok()
+        .filter(|_| hash.len() == 8)
+        .ok_or_else(|| bad("the key ID is not 8 hexadecimal digits"))?;
+    let material = B64
+        .decode(material)
+        .map_err(|_| bad("the key is not base64"))?;
+    let Some((&ty, seed)) = material.split_first() else {
+        return Err(bad("the key is empty"));
+    };
+    if ty != signature_type {
+        return Err(NoteError::MalformedSignerKey {
+            reason: format!("signature type {ty:#04x}, expected {signature_type:#04x}"),
+        });
+    }
+    let seed: [u8; 32] = seed
+        .try_into()
+        .map_err(|_| bad("an Ed25519 private key is 32 bytes"))?;
+    let key = SigningKey::from_bytes(&seed);
+    if key_id(name, signature_type, key.verifying_key().as_bytes()) != id {
+        return Err(bad("the key ID does not match the name and key"));
+    }
+    Ok((name.to_owned(), key))
 }
 
 /// One signature line of a note.
@@ -282,6 +336,18 @@ impl NoteSigner {
             key,
             id,
         })
+    }
+
+    /// The signer key string `PRIVATE+KEY+<name>+<key ID>+<base64(0x01 || seed)>`, as
+    /// golang.org/x/mod/sumdb/note writes it: what a key file holds. Secret: never log it.
+    pub fn to_skey(&self) -> String {
+        format_skey(&self.name, self.id, ED25519_TYPE, &self.key)
+    }
+
+    /// Parses a signer key string made by [`NoteSigner::to_skey`] (or by Go's `note`).
+    pub fn from_skey(skey: &str) -> Result<Self, NoteError> {
+        let (name, key) = parse_skey(skey, ED25519_TYPE)?;
+        Self::new(&name, key)
     }
 
     /// The key name.

@@ -28,12 +28,38 @@ pub enum TreeError {
     Source { index: u64, reason: String },
 }
 
-/// Where leaf hashes come from: an in-memory list now, a store later.
+/// Where leaf hashes come from: an in-memory list, or a store.
 pub trait LeafSource {
     /// The number of leaves.
     fn size(&self) -> u64;
     /// The leaf hash at `index` (`SHA-256(0x00 || leaf)`), for `index < size()`.
     fn leaf_hash(&self, index: u64) -> Result<Hash, TreeError>;
+    /// The root of the full subtree of `2^height` leaves starting at leaf `index << height`,
+    /// for `height >= 1`. The algorithms ask for full subtrees only through this method, so a
+    /// source that keeps subtree hashes (tiles) answers without reading every leaf; by default
+    /// it is computed from the leaves.
+    fn subtree_hash(&self, height: u32, index: u64) -> Result<Hash, TreeError> {
+        let n = 1u64.checked_shl(height).unwrap_or(0);
+        subtree_from_leaves(self, index.saturating_mul(n), n)
+    }
+}
+
+/// MTH of the `n` leaves starting at `start`, from the leaf hashes alone.
+fn subtree_from_leaves<S: LeafSource + ?Sized>(
+    source: &S,
+    start: u64,
+    n: u64,
+) -> Result<Hash, TreeError> {
+    match n {
+        0 => Ok(EMPTY_ROOT),
+        1 => source.leaf_hash(start),
+        _ => {
+            let k = split_point(n);
+            let left = subtree_from_leaves(source, start, k)?;
+            let right = subtree_from_leaves(source, start + k, n - k)?;
+            Ok(node_hash(&left, &right))
+        }
+    }
 }
 
 impl LeafSource for [Hash] {
@@ -122,11 +148,16 @@ fn split_point(n: u64) -> u64 {
     1u64 << (63 - (n - 1).leading_zeros())
 }
 
-/// MTH of the `n` leaves starting at `start`.
+/// MTH of the `n` leaves starting at `start`. Every power-of-two range the RFC 9162
+/// algorithms reach is aligned (its start is a multiple of its size), so it is asked of the
+/// source as a full subtree.
 fn subtree_root<S: LeafSource + ?Sized>(source: &S, start: u64, n: u64) -> Result<Hash, TreeError> {
     match n {
         0 => Ok(EMPTY_ROOT),
         1 => source.leaf_hash(start),
+        n if n.is_power_of_two() && start.is_multiple_of(n) => {
+            source.subtree_hash(n.trailing_zeros(), start / n)
+        }
         _ => {
             let k = split_point(n);
             let left = subtree_root(source, start, k)?;
@@ -227,6 +258,110 @@ fn subproof<S: LeafSource + ?Sized>(
     Ok(())
 }
 
+/// A full subtree completed by an append: `2^height` leaves from leaf `index << height`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subtree {
+    pub height: u32,
+    pub index: u64,
+    pub hash: Hash,
+}
+
+/// The right edge of a tree (a compact range from leaf 0): the roots of its full subtrees, one
+/// per set bit of the size, largest first. Enough to append leaves and to compute the tree head
+/// without the leaves themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frontier {
+    size: u64,
+    /// `(height, hash)`, heights strictly decreasing.
+    nodes: Vec<(u32, Hash)>,
+}
+
+impl Frontier {
+    /// The frontier of the empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The frontier of a tree of `size` leaves from its full subtrees' roots, largest first:
+    /// one per set bit of `size` (see [`Frontier::subtrees_of`]).
+    pub fn from_subtrees(size: u64, roots: &[Hash]) -> Result<Self, TreeError> {
+        let shape = Self::subtrees_of(size);
+        if shape.len() != roots.len() {
+            return Err(TreeError::Source {
+                index: size,
+                reason: format!(
+                    "a tree of {size} leaves has {} full subtrees on its edge, {} were given",
+                    shape.len(),
+                    roots.len()
+                ),
+            });
+        }
+        Ok(Self {
+            size,
+            nodes: shape
+                .iter()
+                .zip(roots)
+                .map(|(&(height, _), &hash)| (height, hash))
+                .collect(),
+        })
+    }
+
+    /// The full subtrees `(height, index)` whose roots make the frontier of `size` leaves,
+    /// largest first.
+    pub fn subtrees_of(size: u64) -> Vec<(u32, u64)> {
+        let mut out = Vec::new();
+        let mut start = 0u64;
+        for height in (0..64u32).rev() {
+            if size & (1u64 << height) != 0 {
+                out.push((height, start >> height));
+                start += 1u64 << height;
+            }
+        }
+        out
+    }
+
+    /// The number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends a leaf hash. Returns the full subtrees of height 1 and more that it completed,
+    /// smallest first.
+    pub fn push(&mut self, leaf: Hash) -> Vec<Subtree> {
+        let index = self.size;
+        self.size += 1;
+        let mut done = Vec::new();
+        let (mut height, mut hash) = (0u32, leaf);
+        while let Some(&(h, left)) = self.nodes.last() {
+            if h != height {
+                break;
+            }
+            self.nodes.pop();
+            hash = node_hash(&left, &hash);
+            height += 1;
+            done.push(Subtree {
+                height,
+                index: index >> height,
+                hash,
+            });
+        }
+        self.nodes.push((height, hash));
+        done
+    }
+
+    /// The tree head (RFC 9162 MTH) of the leaves so far.
+    pub fn root(&self) -> Hash {
+        let mut it = self.nodes.iter().rev();
+        let Some(&(_, mut root)) = it.next() else {
+            return EMPTY_ROOT;
+        };
+        for (_, left) in it {
+            root = node_hash(left, &root);
+        }
+        root
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +413,43 @@ mod tests {
         ));
         assert_eq!(consistency_proof(&l, 0, 2), Err(TreeError::FromEmptyTree));
         assert_eq!(consistency_proof(&l, 2, 2), Ok(vec![]));
+    }
+
+    #[test]
+    fn the_frontier_gives_the_tree_head_and_the_subtrees_it_completes() {
+        let l = leaves(300);
+        let mut f = Frontier::new();
+        assert_eq!(f.root(), EMPTY_ROOT);
+        let mut completed = Vec::new();
+        for (i, h) in l.iter().enumerate() {
+            completed.extend(f.push(*h));
+            let size = i as u64 + 1;
+            assert_eq!(f.root(), tree_head(&l, size).unwrap(), "size {size}");
+            let edge: Vec<Hash> = Frontier::subtrees_of(size)
+                .iter()
+                .map(|&(h, i)| {
+                    if h == 0 {
+                        l[i as usize]
+                    } else {
+                        l.as_slice().subtree_hash(h, i).unwrap()
+                    }
+                })
+                .collect();
+            assert_eq!(Frontier::from_subtrees(size, &edge).unwrap(), f);
+        }
+        // Every full subtree of height 1 and more, exactly once.
+        let want: usize = (1..9).map(|h| 300 >> h).sum();
+        assert_eq!(completed.len(), want);
+        for s in completed {
+            let n = 1u64 << s.height;
+            assert_eq!(
+                s.hash,
+                subtree_from_leaves(l.as_slice(), s.index * n, n).unwrap()
+            );
+        }
+        assert_eq!(Frontier::subtrees_of(0), vec![]);
+        assert_eq!(Frontier::subtrees_of(6), vec![(2, 0), (1, 2)]);
+        assert!(Frontier::from_subtrees(6, &[EMPTY_ROOT]).is_err());
     }
 
     #[test]

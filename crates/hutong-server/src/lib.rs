@@ -11,11 +11,13 @@ pub mod pages;
 pub mod ratelimit;
 mod router;
 pub mod state;
+pub mod tlog;
 pub mod views;
 
 pub use error::ApiError;
 pub use router::{app, metrics_app};
 pub use state::{AppState, ConnectionSettings, DemoSample, Settings};
+pub use tlog::LogSettings;
 
 /// Connections open at once on the metrics listener (a scraper needs one or two).
 pub const METRICS_CONNECTIONS: usize = 16;

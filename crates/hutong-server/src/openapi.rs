@@ -26,7 +26,7 @@ use hutong_core::ids::{Level, Status};
 use hutong_core::number::NumberScheme;
 use hutong_core::policy::Diploma;
 
-use crate::handlers::{api, credential, recognition, write};
+use crate::handlers::{api, credential, log, recognition, write};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -389,6 +389,19 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
+#[derive(OpenApi)]
+#[openapi(tags((name = "log", description = "The transparency log: inclusion and consistency proofs as JSON, for clients that do not read the C2SP tiles at /log/tile/ (docs/transparency-log.md)")))]
+struct LogDoc;
+
+/// The JSON routes of the transparency log and their document. (The C2SP endpoints under
+/// `/log/` serve text and bytes, and are not in the document.)
+pub fn log_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(LogDoc::openapi())
+        .routes(routes!(log::inclusion))
+        .routes(routes!(log::consistency))
+        .split_for_parts()
+}
+
 /// Whitespace that the service trims around a value (Rust's `char::is_whitespace`), as a
 /// regular-expression class body.
 const WS: &str = "\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
@@ -668,6 +681,7 @@ fn common_responses(op: &mut Value, has_body: bool) {
 pub fn document(policy: &Policy) -> Value {
     let mut api = api_router().1;
     api.merge(write_router().1);
+    api.merge(log_router().1);
     let mut doc = serde_json::to_value(api).unwrap_or_else(|_| json!({}));
     let schemas = doc["components"]["schemas"].clone();
     let c = &mut doc["components"]["schemas"];
@@ -700,6 +714,36 @@ pub fn document(policy: &Policy) -> Value {
         "The verification query as a JSON object: `number` and a second factor, `name` or `id` (or both), and optionally `kind`. A null or blank field is an absent one."
     );
     doc["components"]["schemas"]["VerifyBody"] = vb;
+
+    // The log's inclusion query: `seq` or `index` (exactly one), and `tree_size`.
+    let inclusion = &mut doc["paths"]["/api/v1/log/inclusion"]["get"];
+    let mut props = serde_json::Map::new();
+    for p in inclusion["parameters"].as_array().into_iter().flatten() {
+        if let Some(name) = p["name"].as_str() {
+            // A query string carries text: each value is digits, never null.
+            props.insert(
+                name.to_string(),
+                json!({
+                    "type": "string",
+                    "pattern": p["schema"]["pattern"],
+                    "description": p["description"],
+                }),
+            );
+        }
+    }
+    inclusion["parameters"] = json!([{
+        "name": "query",
+        "in": "query",
+        "required": true,
+        "style": "form",
+        "explode": true,
+        "description": "`seq` (a journal sequence number) or `index` (a leaf index), not both; `tree_size` optional.",
+        "schema": {
+            "type": "object",
+            "properties": props,
+            "oneOf": [{"required": ["seq"]}, {"required": ["index"]}],
+        },
+    }]);
 
     // The one-stop query: the GET form is deprecated.
     let holders = &mut doc["paths"]["/api/v1/holders/certificates"];

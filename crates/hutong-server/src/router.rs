@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::error::ApiError;
-use crate::handlers::{credential, health, home, pages, recognition};
+use crate::handlers::{credential, health, home, log, pages, recognition};
 use crate::openapi;
 use crate::ratelimit::{self, Tier};
 use crate::state::AppState;
@@ -53,6 +53,15 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/advice", get(recognition::advice_page))
         .route("/api/openapi.json", get(openapi::serve))
+        // The transparency log (docs/transparency-log.md): C2SP tlog-tiles, cosignatures, and
+        // the JSON proofs for clients that do not read tiles.
+        .route("/log/checkpoint", get(log::checkpoint))
+        .route("/log/tile/{*path}", get(log::tile))
+        .route(
+            "/log/cosignature",
+            post(log::cosignature).layer(DefaultBodyLimit::max(log::MAX_COSIGNATURE_BYTES)),
+        )
+        .merge(openapi::log_router().0)
         .fallback(home::not_found)
         .layer(middleware::from_fn_with_state(
             (state.clone(), Tier::Pages),

@@ -27,6 +27,8 @@ pub struct Settings {
     pub demo_samples: Vec<DemoSample>,
     /// Timeouts and the cap on open connections, enforced by [`crate::serve`].
     pub connections: ConnectionSettings,
+    /// The transparency log's key and witnesses; `None`: no log is published.
+    pub log: Option<crate::tlog::LogSettings>,
     /// The folder of issuers' private key files (see [`crate::credentials`]).
     pub keys_dir: std::path::PathBuf,
 }
@@ -77,6 +79,7 @@ impl Default for Settings {
             rate_limits: RateLimitSettings::default(),
             demo_samples: Vec::new(),
             connections: ConnectionSettings::default(),
+            log: None,
             keys_dir: std::path::PathBuf::from("data/keys"),
         }
     }
@@ -125,6 +128,8 @@ pub struct Inner {
     pub signer: crate::credentials::Signer,
     /// Counting a national registry takes seconds, so counts are cached and refreshed.
     stats: RwLock<Option<Stats>>,
+    /// The transparency log: its key and the sequencer.
+    pub log: crate::tlog::Log,
 }
 
 impl std::ops::Deref for AppState {
@@ -150,6 +155,7 @@ impl AppState {
             issuers: RwLock::new(Arc::new(IssuerRegister::default())),
             rate_limits: RateLimits::new(settings.rate_limits.clone()),
             metrics: Metrics::default(),
+            log: crate::tlog::Log::new(settings.log.clone()),
             signer: crate::credentials::Signer::new(
                 settings.keys_dir.clone(),
                 settings.public_url.as_deref(),
@@ -282,5 +288,18 @@ impl AppState {
                 state.rate_limits.forget_idle_clients();
             }
         });
+        // The transparency log: new journal entries become leaves, and a grown tree gets a
+        // checkpoint, within one interval (and before any log read that needs them).
+        if let Some(interval) = self.log.settings().map(|s| s.interval) {
+            let state = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    if let Err(e) = state.log.sync(&*state.store).await {
+                        tracing::warn!(error = %e, "could not sequence the transparency log");
+                    }
+                    tokio::time::sleep(interval).await;
+                }
+            });
+        }
     }
 }

@@ -40,7 +40,8 @@ use hutong_core::token::{TokenId, TokenRecord};
 use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationReason};
 use hutong_store::{
     AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
-    IssuerWrite, KeyWrite, PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError,
+    IssuerWrite, KeyWrite, LogHead, LogLeaf, LogNode, PublishedPolicy, Result, RowOutcome, Stats,
+    Store, StoreError, StoredCheckpoint,
 };
 
 use crate::conn::Target;
@@ -773,6 +774,60 @@ fn no_certificate(number: &str, kind: &str) -> StoreError {
         "certificate {} of kind {kind}",
         mask_id_numbers(number)
     ))
+}
+
+/// A stored 32-byte hash.
+fn hash32(r: &Row, i: usize) -> Result<[u8; 32]> {
+    let v: &[u8] = col(r, i)?;
+    v.try_into()
+        .map_err(|_| StoreError::Corrupt("a log hash is not 32 bytes".into()))
+}
+
+fn read_log_leaf(r: &Row) -> Result<LogLeaf> {
+    let index: i64 = col(r, 0)?;
+    let seq: i64 = col(r, 1)?;
+    Ok(LogLeaf {
+        index: index as u64,
+        seq: seq as u64,
+        hash: hash32(r, 2)?,
+    })
+}
+
+/// An index or size as a `bigint`; beyond it, the largest (nothing is stored there).
+fn big(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+async fn read_log_head(c: &impl GenericClient, lock: bool) -> Result<LogHead> {
+    let sql = if lock {
+        "SELECT size, through_seq FROM log_head FOR UPDATE"
+    } else {
+        "SELECT size, through_seq FROM log_head"
+    };
+    let stmt = c.prepare_cached(sql).await.map_err(backend)?;
+    let row = c
+        .query_opt(&stmt, &[])
+        .await
+        .map_err(|e| db_error("cannot read the log head", &e))?
+        .ok_or_else(|| StoreError::Corrupt("the log head row is missing".into()))?;
+    let size: i64 = col(&row, 0)?;
+    let through: i64 = col(&row, 1)?;
+    Ok(LogHead {
+        size: size as u64,
+        through_seq: through as u64,
+    })
+}
+
+/// A unique or check violation of the log's tables, as a conflict; anything else as a backend
+/// failure.
+fn log_conflict(e: tokio_postgres::Error) -> StoreError {
+    use tokio_postgres::error::SqlState;
+    match e.code() {
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION || *c == SqlState::CHECK_VIOLATION => {
+            StoreError::Conflict(format!("the log refuses the append: {}", conn::chain(&e)))
+        }
+        _ => backend(e),
+    }
 }
 
 #[async_trait]
@@ -1708,5 +1763,245 @@ impl Store for PgStore {
         c.batch_execute("VACUUM (ANALYZE) certificates, journal")
             .await
             .map_err(backend)
+    }
+
+    async fn log_head(&self) -> Result<LogHead> {
+        read_log_head(&self.writer().await?, false).await
+    }
+
+    async fn append_log(
+        &self,
+        expected: LogHead,
+        through_seq: u64,
+        leaves: &[LogLeaf],
+        nodes: &[LogNode],
+    ) -> Result<LogHead> {
+        hutong_store::check_log_append(expected, through_seq, leaves, nodes)?;
+        let mut c = self.writer().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let head = read_log_head(&tx, true).await?;
+        if head != expected {
+            return Err(StoreError::Stale(format!(
+                "the log head is {} leaves through entry {}, not {} through {}",
+                head.size, head.through_seq, expected.size, expected.through_seq
+            )));
+        }
+        if !leaves.is_empty() {
+            let idx: Vec<i64> = leaves.iter().map(|l| l.index as i64).collect();
+            let seq: Vec<i64> = leaves.iter().map(|l| l.seq as i64).collect();
+            let hash: Vec<&[u8]> = leaves.iter().map(|l| &l.hash[..]).collect();
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO log_leaves (idx, seq, hash) \
+                     SELECT * FROM unnest($1::int8[], $2::int8[], $3::bytea[])",
+                )
+                .await
+                .map_err(backend)?;
+            tx.execute(&stmt, &[&idx, &seq, &hash])
+                .await
+                .map_err(log_conflict)?;
+        }
+        if !nodes.is_empty() {
+            let level: Vec<i16> = nodes.iter().map(|n| i16::from(n.level)).collect();
+            let idx: Vec<i64> = nodes.iter().map(|n| n.index as i64).collect();
+            let hash: Vec<&[u8]> = nodes.iter().map(|n| &n.hash[..]).collect();
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO log_nodes (level, idx, hash) \
+                     SELECT * FROM unnest($1::int2[], $2::int8[], $3::bytea[])",
+                )
+                .await
+                .map_err(backend)?;
+            tx.execute(&stmt, &[&level, &idx, &hash])
+                .await
+                .map_err(log_conflict)?;
+        }
+        let new = LogHead {
+            size: expected.size + leaves.len() as u64,
+            through_seq,
+        };
+        let stmt = tx
+            .prepare_cached("UPDATE log_head SET size = $1, through_seq = $2")
+            .await
+            .map_err(backend)?;
+        tx.execute(&stmt, &[&(new.size as i64), &(new.through_seq as i64)])
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(new)
+    }
+
+    async fn log_leaves(&self, start: u64, end: u64) -> Result<Vec<LogLeaf>> {
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT idx, seq, hash FROM log_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            )
+            .await
+            .map_err(backend)?;
+        c.query(&stmt, &[&big(start), &big(end)])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(read_log_leaf)
+            .collect()
+    }
+
+    async fn log_nodes(&self, level: u8, start: u64, end: u64) -> Result<Vec<[u8; 32]>> {
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT hash FROM log_nodes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
+            )
+            .await
+            .map_err(backend)?;
+        c.query(&stmt, &[&i16::from(level), &big(start), &big(end)])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| hash32(r, 0))
+            .collect()
+    }
+
+    async fn log_leaf_by_seq(&self, seq: u64) -> Result<Option<LogLeaf>> {
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached("SELECT idx, seq, hash FROM log_leaves WHERE seq = $1")
+            .await
+            .map_err(backend)?;
+        c.query_opt(&stmt, &[&big(seq)])
+            .await
+            .map_err(backend)?
+            .map(|r| read_log_leaf(&r))
+            .transpose()
+    }
+
+    async fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Entry>> {
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT l.seq, j.at, j.actor, j.subject, j.change, j.record_sha256, j.seq IS NULL \
+                 FROM log_leaves l LEFT JOIN journal j ON j.seq = l.seq \
+                 WHERE l.idx >= $1 AND l.idx < $2 ORDER BY l.idx",
+            )
+            .await
+            .map_err(backend)?;
+        let rows = c
+            .query(&stmt, &[&big(start), &big(end)])
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let missing: bool = col(r, 6)?;
+                if missing {
+                    let seq: i64 = col(r, 0)?;
+                    return Err(StoreError::Corrupt(format!(
+                        "journal entry {seq}, a leaf of the log, is missing from the journal"
+                    )));
+                }
+                read_entry(r)
+            })
+            .collect()
+    }
+
+    async fn put_checkpoint(&self, size: u64, note: &str, at_micros: i64) -> Result<()> {
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached(
+                "WITH ins AS (INSERT INTO log_checkpoints (size, note, at) VALUES ($1, $2, $3) \
+                   ON CONFLICT (size) DO NOTHING RETURNING note) \
+                 SELECT note FROM ins UNION ALL SELECT note FROM log_checkpoints WHERE size = $1",
+            )
+            .await
+            .map_err(backend)?;
+        let rows = c
+            .query(&stmt, &[&big(size), &note, &at_micros])
+            .await
+            .map_err(backend)?;
+        for r in &rows {
+            let stored: &str = col(r, 0)?;
+            if stored != note {
+                return Err(StoreError::Conflict(format!(
+                    "the log already signed another checkpoint of size {size}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    async fn checkpoint(&self, size: Option<u64>) -> Result<Option<StoredCheckpoint>> {
+        let c = self.writer().await?;
+        let row = match size {
+            Some(size) => {
+                let stmt = c
+                    .prepare_cached("SELECT size, note, at FROM log_checkpoints WHERE size = $1")
+                    .await
+                    .map_err(backend)?;
+                c.query_opt(&stmt, &[&big(size)]).await
+            }
+            None => {
+                let stmt = c
+                    .prepare_cached(
+                        "SELECT size, note, at FROM log_checkpoints ORDER BY size DESC LIMIT 1",
+                    )
+                    .await
+                    .map_err(backend)?;
+                c.query_opt(&stmt, &[]).await
+            }
+        }
+        .map_err(backend)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let size: i64 = col(&row, 0)?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT line FROM log_cosignatures WHERE size = $1 ORDER BY at, witness, key_id",
+            )
+            .await
+            .map_err(backend)?;
+        let cosignatures = c
+            .query(&stmt, &[&size])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| col::<String>(r, 0))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(StoredCheckpoint {
+            size: size as u64,
+            note: col(&row, 1)?,
+            cosignatures,
+            at_micros: col(&row, 2)?,
+        }))
+    }
+
+    async fn put_cosignature(
+        &self,
+        size: u64,
+        witness: &str,
+        key_id: u32,
+        line: &str,
+        at_micros: i64,
+    ) -> Result<()> {
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached(
+                "INSERT INTO log_cosignatures (size, witness, key_id, line, at) \
+                 SELECT size, $2, $3, $4, $5 FROM log_checkpoints WHERE size = $1 \
+                 ON CONFLICT (size, witness, key_id) DO UPDATE SET line = excluded.line, at = excluded.at",
+            )
+            .await
+            .map_err(backend)?;
+        let n = c
+            .execute(
+                &stmt,
+                &[&big(size), &witness, &i64::from(key_id), &line, &at_micros],
+            )
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("checkpoint of size {size}")));
+        }
+        Ok(())
     }
 }

@@ -49,6 +49,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: V5,
         also_shipped: &[],
     },
+    Migration {
+        description: "the transparency log: leaves, tile hashes, checkpoints and cosignatures",
+        sql: V6,
+        also_shipped: &[],
+    },
 ];
 
 /// The checksum of migration 1 as it first shipped, before its identifiers had `COLLATE "C"`.
@@ -207,6 +212,43 @@ const V5: &str = "CREATE TABLE signing_keys (
         record jsonb NOT NULL
      );
      CREATE INDEX signing_keys_issuer ON signing_keys(issuer);";
+
+/// The transparency log (docs/transparency-log.md): a leaf hash per sequenced journal entry, the
+/// roots of full subtrees of `256^level` leaves (tile hashes, level ≥ 1), the head (size and the
+/// last journal entry the sequencer read, one row locked `FOR UPDATE` by the sequencer), and the
+/// signed checkpoints with their cosignatures. Like the journal, the log is one total order and
+/// is not sharded. An earlier database gets an empty log, which the server fills from the
+/// journal.
+const V6: &str = "CREATE TABLE log_leaves (
+        idx  bigint PRIMARY KEY CHECK (idx >= 0),
+        seq  bigint NOT NULL UNIQUE CHECK (seq > 0),
+        hash bytea  NOT NULL CHECK (length(hash) = 32)
+     );
+     CREATE TABLE log_nodes (
+        level smallint NOT NULL CHECK (level BETWEEN 1 AND 63),
+        idx   bigint   NOT NULL CHECK (idx >= 0),
+        hash  bytea    NOT NULL CHECK (length(hash) = 32),
+        PRIMARY KEY (level, idx)
+     );
+     CREATE TABLE log_head (
+        one         boolean PRIMARY KEY DEFAULT true CHECK (one),
+        size        bigint  NOT NULL CHECK (size >= 0),
+        through_seq bigint  NOT NULL CHECK (through_seq >= 0)
+     );
+     INSERT INTO log_head (size, through_seq) VALUES (0, 0);
+     CREATE TABLE log_checkpoints (
+        size bigint PRIMARY KEY CHECK (size >= 0),
+        note text   NOT NULL,
+        at   bigint NOT NULL
+     );
+     CREATE TABLE log_cosignatures (
+        size    bigint NOT NULL REFERENCES log_checkpoints (size),
+        witness text   COLLATE \"C\" NOT NULL,
+        key_id  bigint NOT NULL,
+        line    text   NOT NULL,
+        at      bigint NOT NULL,
+        PRIMARY KEY (size, witness, key_id)
+     );";
 
 /// Entries per statement while migration 4 fills the journal, and rows per fetch.
 const MIGRATION_BATCH: usize = 5000;

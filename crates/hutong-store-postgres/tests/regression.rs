@@ -38,6 +38,11 @@ const PINNED: &[(u32, &str, &str)] = &[
         "issuers' signing keys",
         "e9e7ad16185524d50109958ee7a9ff688a5321f78e3c7a215fad47f1c80ecb76",
     ),
+    (
+        6,
+        "the transparency log: leaves, tile hashes, checkpoints and cosignatures",
+        "3d75d280e40179be5f5eeb4c1ac22d20b075220c3e41cac462c3da34c95b3335",
+    ),
 ];
 const PINNED_FIRST_MIGRATION_1: &str =
     "731f4a3cfa37dbb38b56520dafd2a85da1699cf613c7354cfe042b2c4c70deff";
@@ -152,7 +157,8 @@ async fn r8_25_a_database_made_with_the_first_migration_1_gets_collate_c() {
             (2, PINNED[1].2.to_string()),
             (3, PINNED[2].2.to_string()),
             (4, PINNED[3].2.to_string()),
-            (5, PINNED[4].2.to_string())
+            (5, PINNED[4].2.to_string()),
+            (6, PINNED[5].2.to_string())
         ],
         "history says which text of migration 1 made the database"
     );
@@ -177,7 +183,8 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
             (2, PINNED[1].2.to_string()),
             (3, PINNED[2].2.to_string()),
             (4, PINNED[3].2.to_string()),
-            (5, PINNED[4].2.to_string())
+            (5, PINNED[4].2.to_string()),
+            (6, PINNED[5].2.to_string())
         ]
     );
 }

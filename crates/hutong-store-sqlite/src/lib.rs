@@ -25,7 +25,8 @@ use hutong_core::token::{TokenId, TokenRecord};
 use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationReason};
 use hutong_store::{
     AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
-    IssuerWrite, KeyWrite, PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError,
+    IssuerWrite, KeyWrite, LogHead, LogLeaf, LogNode, PublishedPolicy, Result, RowOutcome, Stats,
+    Store, StoreError, StoredCheckpoint,
 };
 
 pub struct SqliteStore {
@@ -349,6 +350,39 @@ pub(crate) fn shown(v: &str) -> String {
     } else {
         format!("a value of {} characters", v.chars().count())
     }
+}
+
+/// A stored 32-byte hash.
+fn hash32(v: Vec<u8>, column: usize) -> rusqlite::Result<[u8; 32]> {
+    v.try_into()
+        .map_err(|_| unreadable(column, "a log hash is not 32 bytes".into()))
+}
+
+fn read_log_leaf(r: &Row<'_>) -> rusqlite::Result<LogLeaf> {
+    Ok(LogLeaf {
+        index: r.get::<_, i64>(0)? as u64,
+        seq: r.get::<_, i64>(1)? as u64,
+        hash: hash32(r.get(2)?, 2)?,
+    })
+}
+
+/// An index or size as SQLite's signed integer; beyond it, the largest (nothing is stored there).
+fn sql_int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn read_log_head(conn: &Connection) -> Result<LogHead> {
+    conn.prepare_cached("SELECT size, through_seq FROM log_head WHERE one = 1")
+        .map_err(backend)?
+        .query_row([], |r| {
+            Ok(LogHead {
+                size: r.get::<_, i64>(0)? as u64,
+                through_seq: r.get::<_, i64>(1)? as u64,
+            })
+        })
+        .optional()
+        .map_err(backend)?
+        .ok_or_else(|| StoreError::Corrupt("the log head row is missing".into()))
 }
 
 macro_rules! cert_columns {
@@ -1453,6 +1487,236 @@ impl Store for SqliteStore {
             holders,
             issuers,
             by_kind,
+        })
+    }
+
+    async fn log_head(&self) -> Result<LogHead> {
+        read_log_head(&self.reader())
+    }
+
+    async fn append_log(
+        &self,
+        expected: LogHead,
+        through_seq: u64,
+        leaves: &[LogLeaf],
+        nodes: &[LogNode],
+    ) -> Result<LogHead> {
+        hutong_store::check_log_append(expected, through_seq, leaves, nodes)?;
+        self.write(|conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let head = read_log_head(&tx)?;
+            if head != expected {
+                return Err(StoreError::Stale(format!(
+                    "the log head is {} leaves through entry {}, not {} through {}",
+                    head.size, head.through_seq, expected.size, expected.through_seq
+                )));
+            }
+            let conflict = |e: rusqlite::Error| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    StoreError::Conflict(format!("the log already holds a leaf or node: {e}"))
+                }
+                e => backend(e),
+            };
+            {
+                let mut leaf = tx
+                    .prepare_cached("INSERT INTO log_leaves (idx, seq, hash) VALUES (?1, ?2, ?3)")
+                    .map_err(backend)?;
+                for l in leaves {
+                    leaf.execute(params![l.index as i64, l.seq as i64, &l.hash[..]])
+                        .map_err(conflict)?;
+                }
+                let mut node = tx
+                    .prepare_cached("INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+                    .map_err(backend)?;
+                for n in nodes {
+                    node.execute(params![i64::from(n.level), n.index as i64, &n.hash[..]])
+                        .map_err(conflict)?;
+                }
+            }
+            let new = LogHead {
+                size: expected.size + leaves.len() as u64,
+                through_seq,
+            };
+            tx.prepare_cached("UPDATE log_head SET size = ?1, through_seq = ?2 WHERE one = 1")
+                .map_err(backend)?
+                .execute(params![new.size as i64, new.through_seq as i64])
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(new)
+        })
+    }
+
+    async fn log_leaves(&self, start: u64, end: u64) -> Result<Vec<LogLeaf>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT idx, seq, hash FROM log_leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![sql_int(start), sql_int(end)], read_log_leaf)
+            .map_err(backend)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
+    async fn log_nodes(&self, level: u8, start: u64, end: u64) -> Result<Vec<[u8; 32]>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT hash FROM log_nodes WHERE level = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(
+                params![i64::from(level), sql_int(start), sql_int(end)],
+                |r| hash32(r.get(0)?, 0),
+            )
+            .map_err(backend)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
+    async fn log_leaf_by_seq(&self, seq: u64) -> Result<Option<LogLeaf>> {
+        let conn = self.reader();
+        conn.prepare_cached("SELECT idx, seq, hash FROM log_leaves WHERE seq = ?1")
+            .map_err(backend)?
+            .query_row([sql_int(seq)], read_log_leaf)
+            .optional()
+            .map_err(backend)
+    }
+
+    async fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Entry>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT l.seq, j.seq, j.at, j.actor, j.subject, j.change, j.record_sha256 \
+                 FROM log_leaves l LEFT JOIN journal j ON j.seq = l.seq \
+                 WHERE l.idx >= ?1 AND l.idx < ?2 ORDER BY l.idx",
+            )
+            .map_err(backend)?;
+        let mut rows = stmt
+            .query(params![sql_int(start), sql_int(end)])
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(backend)? {
+            let seq: i64 = r.get(0).map_err(backend)?;
+            let found: Option<i64> = r.get(1).map_err(backend)?;
+            if found.is_none() {
+                return Err(StoreError::Corrupt(format!(
+                    "journal entry {seq}, a leaf of the log, is missing from the journal"
+                )));
+            }
+            let subject: String = r.get(4).map_err(backend)?;
+            out.push(Entry {
+                seq: seq as u64,
+                at_micros: r.get(2).map_err(backend)?,
+                actor: r.get(3).map_err(backend)?,
+                subject: subject.parse().map_err(|e: String| {
+                    StoreError::Corrupt(format!("journal entry {seq}: {e}"))
+                })?,
+                change: r.get(5).map_err(backend)?,
+                record_sha256: r.get(6).map_err(backend)?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn put_checkpoint(&self, size: u64, note: &str, at_micros: i64) -> Result<()> {
+        self.write(|conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let stored: Option<String> = tx
+                .prepare_cached("SELECT note FROM log_checkpoints WHERE size = ?1")
+                .map_err(backend)?
+                .query_row([sql_int(size)], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            match stored {
+                Some(s) if s == note => return Ok(()),
+                Some(_) => {
+                    return Err(StoreError::Conflict(format!(
+                        "the log already signed another checkpoint of size {size}"
+                    )));
+                }
+                None => {}
+            }
+            tx.prepare_cached("INSERT INTO log_checkpoints (size, note, at) VALUES (?1, ?2, ?3)")
+                .map_err(backend)?
+                .execute(params![sql_int(size), note, at_micros])
+                .map_err(backend)?;
+            tx.commit().map_err(backend)
+        })
+    }
+
+    async fn checkpoint(&self, size: Option<u64>) -> Result<Option<StoredCheckpoint>> {
+        let conn = self.reader();
+        let row: Option<(i64, String, i64)> = match size {
+            Some(size) => conn
+                .prepare_cached("SELECT size, note, at FROM log_checkpoints WHERE size = ?1")
+                .map_err(backend)?
+                .query_row([sql_int(size)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))),
+            None => conn
+                .prepare_cached(
+                    "SELECT size, note, at FROM log_checkpoints ORDER BY size DESC LIMIT 1",
+                )
+                .map_err(backend)?
+                .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))),
+        }
+        .optional()
+        .map_err(backend)?;
+        let Some((size, note, at)) = row else {
+            return Ok(None);
+        };
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT line FROM log_cosignatures WHERE size = ?1 ORDER BY at, witness, key_id",
+            )
+            .map_err(backend)?;
+        let cosignatures = stmt
+            .query_map([size], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(backend)?;
+        Ok(Some(StoredCheckpoint {
+            size: size as u64,
+            note,
+            cosignatures,
+            at_micros: at,
+        }))
+    }
+
+    async fn put_cosignature(
+        &self,
+        size: u64,
+        witness: &str,
+        key_id: u32,
+        line: &str,
+        at_micros: i64,
+    ) -> Result<()> {
+        self.write(|conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let known: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM log_checkpoints WHERE size = ?1)")
+                .map_err(backend)?
+                .query_row([sql_int(size)], |r| r.get(0))
+                .map_err(backend)?;
+            if !known {
+                return Err(StoreError::NotFound(format!("checkpoint of size {size}")));
+            }
+            tx.prepare_cached(
+                "INSERT INTO log_cosignatures (size, witness, key_id, line, at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (size, witness, key_id) DO UPDATE SET line = excluded.line, at = excluded.at",
+            )
+            .map_err(backend)?
+            .execute(params![sql_int(size), witness, i64::from(key_id), line, at_micros])
+            .map_err(backend)?;
+            tx.commit().map_err(backend)
         })
     }
 }

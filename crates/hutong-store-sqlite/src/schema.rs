@@ -35,6 +35,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: V4,
         also_shipped: &[],
     },
+    Migration {
+        description: "the transparency log: leaves, tile hashes, checkpoints and cosignatures",
+        sql: V5,
+        also_shipped: &[],
+    },
 ];
 
 const V1: &str =     "CREATE TABLE meta (
@@ -186,6 +191,42 @@ const V4: &str = "CREATE TABLE signing_keys (
         record TEXT NOT NULL CHECK (json_valid(record))
      ) STRICT;
      CREATE INDEX signing_keys_issuer ON signing_keys(issuer);";
+
+/// The transparency log (docs/transparency-log.md). `log_leaves` holds a leaf hash per
+/// sequenced journal entry, by leaf index; `log_nodes` the roots of full subtrees of `256^level`
+/// leaves (the hashes of tiles at `level` ≥ 1), so that proofs and tiles need no pass over the
+/// leaves; `log_head` the size and the last journal entry the sequencer read. A database of an
+/// earlier version gets an empty log, which the server's sequencer then fills from the journal.
+const V5: &str = "CREATE TABLE log_leaves (
+        idx  INTEGER PRIMARY KEY CHECK (idx >= 0),
+        seq  INTEGER NOT NULL UNIQUE CHECK (seq > 0),
+        hash BLOB    NOT NULL CHECK (length(hash) = 32)
+     ) STRICT;
+     CREATE TABLE log_nodes (
+        level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 63),
+        idx   INTEGER NOT NULL CHECK (idx >= 0),
+        hash  BLOB    NOT NULL CHECK (length(hash) = 32),
+        PRIMARY KEY (level, idx)
+     ) STRICT, WITHOUT ROWID;
+     CREATE TABLE log_head (
+        one         INTEGER PRIMARY KEY CHECK (one = 1),
+        size        INTEGER NOT NULL CHECK (size >= 0),
+        through_seq INTEGER NOT NULL CHECK (through_seq >= 0)
+     ) STRICT;
+     INSERT INTO log_head (one, size, through_seq) VALUES (1, 0, 0);
+     CREATE TABLE log_checkpoints (
+        size INTEGER PRIMARY KEY CHECK (size >= 0),
+        note TEXT    NOT NULL,
+        at   INTEGER NOT NULL
+     ) STRICT;
+     CREATE TABLE log_cosignatures (
+        size    INTEGER NOT NULL REFERENCES log_checkpoints(size),
+        witness TEXT    NOT NULL,
+        key_id  INTEGER NOT NULL,
+        line    TEXT    NOT NULL,
+        at      INTEGER NOT NULL,
+        PRIMARY KEY (size, witness, key_id)
+     ) STRICT;";
 
 /// After migration 3's tables exist: one `issued` entry per certificate (its recorder as actor),
 /// then one entry per stored event, in the order they were recorded, all marked `migrated`

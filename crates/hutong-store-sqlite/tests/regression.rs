@@ -13,7 +13,8 @@ use hutong_core::{Certificate, HolderKey, Issuer};
 use hutong_store::conformance::{self, sample_certificate};
 use hutong_store::{
     AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
-    IssuerWrite, PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError,
+    IssuerWrite, LogHead, LogLeaf, LogNode, PublishedPolicy, Result, RowOutcome, Stats, Store,
+    StoreError, StoredCheckpoint,
 };
 use hutong_store_sqlite::SqliteStore;
 
@@ -42,6 +43,11 @@ const PINNED: &[(u32, &str, &str)] = &[
         4,
         "issuers' signing keys",
         "bba6da8c19cb25616dab00cc5f394c49a9b8311d179e048f493299e29cfd1a85",
+    ),
+    (
+        5,
+        "the transparency log: leaves, tile hashes, checkpoints and cosignatures",
+        "c988cae40f7fed7d6a6e0b818c42ba47a652cf2a69b0260f312911aa7d1d74e4",
     ),
 ];
 
@@ -275,7 +281,8 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
             (1, PINNED[0].2.to_string(), true),
             (2, PINNED[1].2.to_string(), false),
             (3, PINNED[2].2.to_string(), false),
-            (4, PINNED[3].2.to_string(), false)
+            (4, PINNED[3].2.to_string(), false),
+            (5, PINNED[4].2.to_string(), false)
         ],
         "migration 1 recorded on first open (time unknown), the others when applied"
     );
@@ -438,6 +445,39 @@ impl Store for RowByRow {
     }
     async fn is_empty(&self) -> Result<bool> {
         self.0.is_empty().await
+    }
+    async fn log_head(&self) -> Result<LogHead> {
+        self.0.log_head().await
+    }
+    async fn append_log(
+        &self,
+        e: LogHead,
+        t: u64,
+        l: &[LogLeaf],
+        n: &[LogNode],
+    ) -> Result<LogHead> {
+        self.0.append_log(e, t, l, n).await
+    }
+    async fn log_leaves(&self, a: u64, b: u64) -> Result<Vec<LogLeaf>> {
+        self.0.log_leaves(a, b).await
+    }
+    async fn log_nodes(&self, l: u8, a: u64, b: u64) -> Result<Vec<[u8; 32]>> {
+        self.0.log_nodes(l, a, b).await
+    }
+    async fn log_leaf_by_seq(&self, s: u64) -> Result<Option<LogLeaf>> {
+        self.0.log_leaf_by_seq(s).await
+    }
+    async fn log_entries(&self, a: u64, b: u64) -> Result<Vec<Entry>> {
+        self.0.log_entries(a, b).await
+    }
+    async fn put_checkpoint(&self, s: u64, n: &str, at: i64) -> Result<()> {
+        self.0.put_checkpoint(s, n, at).await
+    }
+    async fn checkpoint(&self, s: Option<u64>) -> Result<Option<StoredCheckpoint>> {
+        self.0.checkpoint(s).await
+    }
+    async fn put_cosignature(&self, s: u64, w: &str, k: u32, l: &str, at: i64) -> Result<()> {
+        self.0.put_cosignature(s, w, k, l, at).await
     }
 }
 

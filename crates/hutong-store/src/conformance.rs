@@ -20,8 +20,8 @@ use hutong_core::token::{Token, TokenId, TokenRecord};
 use hutong_core::{Period, RevocationReason};
 
 use crate::{
-    CertificateWrite, IdempotencyClaim, InsertMode, Issue, IssuerWrite, KeyWrite, RowOutcome,
-    Store, StoreError,
+    CertificateWrite, IdempotencyClaim, InsertMode, Issue, IssuerWrite, KeyWrite, LogHead, LogLeaf,
+    LogNode, RowOutcome, Store, StoreError,
 };
 
 /// The instant of the suite's writes.
@@ -80,7 +80,9 @@ macro_rules! conformance_tests {
             stats_count_what_is_stored,
             count_estimates_and_random_picks,
             concurrent_readers_and_a_writer,
-            all_or_nothing_batches_roll_back_on_conflict
+            all_or_nothing_batches_roll_back_on_conflict,
+            the_log_appends_leaves_under_its_head,
+            the_log_keeps_one_checkpoint_per_size_and_its_cosignatures
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1095,4 +1097,138 @@ pub async fn all_or_nothing_batches_roll_back_on_conflict(s: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(out, [RowOutcome::Unchanged, RowOutcome::Stored]);
+}
+
+fn leaf(index: u64, seq: u64) -> LogLeaf {
+    LogLeaf {
+        index,
+        seq,
+        hash: [index as u8 + 1; 32],
+    }
+}
+
+pub async fn the_log_appends_leaves_under_its_head(s: &dyn Store) {
+    let empty = LogHead::default();
+    assert_eq!(s.log_head().await.unwrap(), empty);
+    assert!(s.log_leaves(0, 10).await.unwrap().is_empty());
+    register(s, &[sample_issuer("mem.44")]).await;
+    insert(
+        s,
+        &[sample_certificate("L-1", 1), sample_certificate("L-2", 2)],
+        "t",
+        InsertMode::Each,
+    )
+    .await
+    .unwrap();
+    let journal = s.journal(0, 10).await.unwrap();
+    assert_eq!(journal.len(), 3);
+
+    let head = s
+        .append_log(empty, 2, &[leaf(0, 1), leaf(1, 2)], &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        head,
+        LogHead {
+            size: 2,
+            through_seq: 2
+        }
+    );
+    assert_eq!(s.log_head().await.unwrap(), head);
+    // A sequencer that read an older head writes nothing.
+    assert!(matches!(
+        s.append_log(empty, 3, &[leaf(0, 3)], &[]).await,
+        Err(StoreError::Stale(_))
+    ));
+    // Leaves that do not continue the log, or go back in the journal, are refused.
+    for bad in [vec![leaf(3, 3)], vec![leaf(2, 2)], vec![leaf(2, 4)]] {
+        assert!(matches!(
+            s.append_log(head, 3, &bad, &[]).await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+    assert!(matches!(
+        s.append_log(head, 1, &[], &[]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // A node that is already stored refuses the whole append: the leaf with it is not kept.
+    let node = LogNode {
+        level: 1,
+        index: 0,
+        hash: [9; 32],
+    };
+    let head = s.append_log(head, 2, &[], &[node]).await.unwrap();
+    assert!(matches!(
+        s.append_log(head, 3, &[leaf(2, 3)], &[node]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.log_head().await.unwrap(), head);
+    assert_eq!(s.log_leaves(0, 10).await.unwrap(), [leaf(0, 1), leaf(1, 2)]);
+    // Entries that are no leaves move the head on without a leaf.
+    let head = s.append_log(head, 3, &[], &[]).await.unwrap();
+    assert_eq!(
+        head,
+        LogHead {
+            size: 2,
+            through_seq: 3
+        }
+    );
+
+    assert_eq!(s.log_leaves(1, 2).await.unwrap(), [leaf(1, 2)]);
+    assert_eq!(s.log_leaves(u64::MAX - 1, u64::MAX).await.unwrap(), []);
+    assert_eq!(s.log_nodes(1, 0, 5).await.unwrap(), [[9; 32]]);
+    assert!(s.log_nodes(2, 0, 5).await.unwrap().is_empty());
+    assert_eq!(s.log_leaf_by_seq(2).await.unwrap(), Some(leaf(1, 2)));
+    assert_eq!(s.log_leaf_by_seq(3).await.unwrap(), None);
+    assert_eq!(s.log_entries(0, 2).await.unwrap(), journal[..2].to_vec());
+    assert_eq!(s.log_entries(1, 9).await.unwrap(), journal[1..2].to_vec());
+}
+
+pub async fn the_log_keeps_one_checkpoint_per_size_and_its_cosignatures(s: &dyn Store) {
+    assert_eq!(s.checkpoint(None).await.unwrap(), None);
+    s.put_checkpoint(0, "log\n0\nA\n\n— log sig0\n", AT)
+        .await
+        .unwrap();
+    s.put_checkpoint(2, "log\n2\nB\n\n— log sig2\n", AT + 1)
+        .await
+        .unwrap();
+    // The same note again is no change; another note of the same size is refused.
+    s.put_checkpoint(2, "log\n2\nB\n\n— log sig2\n", AT + 2)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.put_checkpoint(2, "log\n2\nC\n\n— log sig\n", AT).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let latest = s.checkpoint(None).await.unwrap().unwrap();
+    assert_eq!(
+        (latest.size, latest.note.as_str(), latest.at_micros),
+        (2, "log\n2\nB\n\n— log sig2\n", AT + 1)
+    );
+    assert!(latest.cosignatures.is_empty());
+    assert_eq!(s.checkpoint(Some(0)).await.unwrap().unwrap().size, 0);
+    assert_eq!(s.checkpoint(Some(1)).await.unwrap(), None);
+
+    assert!(matches!(
+        s.put_cosignature(1, "w1", 7, "— w1 x", AT).await,
+        Err(StoreError::NotFound(_))
+    ));
+    s.put_cosignature(2, "w1", 7, "— w1 first", AT)
+        .await
+        .unwrap();
+    s.put_cosignature(2, "w2", 8, "— w2 only", AT + 1)
+        .await
+        .unwrap();
+    s.put_cosignature(2, "w1", 7, "— w1 again", AT + 2)
+        .await
+        .unwrap();
+    s.put_cosignature(0, "w1", 7, "— w1 old", AT).await.unwrap();
+    assert_eq!(
+        s.checkpoint(Some(2)).await.unwrap().unwrap().cosignatures,
+        ["— w2 only", "— w1 again"]
+    );
+    assert_eq!(
+        s.checkpoint(Some(0)).await.unwrap().unwrap().cosignatures,
+        ["— w1 old"]
+    );
 }

@@ -201,6 +201,43 @@ pub struct Stats {
     pub by_kind: Vec<(String, u64)>,
 }
 
+/// The transparency log's head: how many leaves it holds, and the last journal entry its
+/// sequencer has read (leaf or not), from which the next step goes on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LogHead {
+    pub size: u64,
+    pub through_seq: u64,
+}
+
+/// One leaf of the transparency log: its index, the journal entry it is, and its hash
+/// (`SHA-256(0x00 || leaf bytes)`, RFC 9162).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogLeaf {
+    pub index: u64,
+    pub seq: u64,
+    pub hash: [u8; 32],
+}
+
+/// The root of a full subtree of `256^level` leaves from leaf `index · 256^level` (a hash of a
+/// C2SP tile at `level`, `level >= 1`): stored so that proofs need no pass over the leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogNode {
+    pub level: u8,
+    pub index: u64,
+    pub hash: [u8; 32],
+}
+
+/// A checkpoint the log signed, with the witnesses' cosignature lines it has received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    /// The signed note as the log signed it (text, blank line, the log's signature line).
+    pub note: String,
+    /// Cosignature lines (`— <witness> <base64>`), in the order received, one per witness key.
+    pub cosignatures: Vec<String>,
+    pub at_micros: i64,
+}
+
 /// One change to a signing key, as [`Store::put_keys`] persists it: the record the change was
 /// applied to, the record after it, and the change's canonical JSON.
 #[derive(Debug, Clone)]
@@ -396,6 +433,99 @@ pub trait Store: Send + Sync + 'static {
     async fn end_bulk_load(&self) -> Result<()> {
         Ok(())
     }
+
+    // The transparency log (docs/transparency-log.md). Its leaves are the journal entries that
+    // `Entry::is_log_leaf`, in seq order; the sequencer (in the server) appends them.
+
+    /// The log's head. Read from the primary: the sequencer depends on it.
+    async fn log_head(&self) -> Result<LogHead>;
+
+    /// Appends `leaves` (indexes from `expected.size` on, seqs increasing and above
+    /// `expected.through_seq`, up to `through_seq`) and the full-subtree hashes they complete,
+    /// and moves the head to `(expected.size + leaves.len(), through_seq)`, in one transaction.
+    /// If the stored head is not `expected` (another sequencer moved it), nothing is written
+    /// and the call fails with [`StoreError::Stale`]; malformed input is a
+    /// [`StoreError::Conflict`].
+    async fn append_log(
+        &self,
+        expected: LogHead,
+        through_seq: u64,
+        leaves: &[LogLeaf],
+        nodes: &[LogNode],
+    ) -> Result<LogHead>;
+
+    /// The leaves with index in `start..end` that exist, in index order.
+    async fn log_leaves(&self, start: u64, end: u64) -> Result<Vec<LogLeaf>>;
+
+    /// The stored subtree hashes of `level` with index in `start..end`, in index order.
+    async fn log_nodes(&self, level: u8, start: u64, end: u64) -> Result<Vec<[u8; 32]>>;
+
+    /// The leaf that journal entry `seq` is, if it is one.
+    async fn log_leaf_by_seq(&self, seq: u64) -> Result<Option<LogLeaf>>;
+
+    /// The journal entries of the leaves with index in `start..end`, in index order. A leaf
+    /// whose entry is gone from the journal is [`StoreError::Corrupt`], naming its seq.
+    async fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Entry>>;
+
+    /// Stores the checkpoint the log signed for a tree of `size` leaves. The same note again
+    /// changes nothing; another note for the same size is a [`StoreError::Conflict`]: a log
+    /// never signs two tree heads of one size.
+    async fn put_checkpoint(&self, size: u64, note: &str, at_micros: i64) -> Result<()>;
+
+    /// The checkpoint of `size`, or the latest (the largest size) when `size` is `None`, with
+    /// its cosignatures.
+    async fn checkpoint(&self, size: Option<u64>) -> Result<Option<StoredCheckpoint>>;
+
+    /// Stores a witness's cosignature line of the checkpoint of `size`, replacing the one that
+    /// witness key (name and key id) gave it before. A checkpoint not stored is
+    /// [`StoreError::NotFound`].
+    async fn put_cosignature(
+        &self,
+        size: u64,
+        witness: &str,
+        key_id: u32,
+        line: &str,
+        at_micros: i64,
+    ) -> Result<()>;
+}
+
+/// Checks what [`Store::append_log`] is given, for the backends: leaf indexes continue from the
+/// head's size, seqs increase above the head's `through_seq` up to `through_seq`, and node
+/// levels are tile levels. A violation is a [`StoreError::Conflict`], and nothing is written.
+pub fn check_log_append(
+    expected: LogHead,
+    through_seq: u64,
+    leaves: &[LogLeaf],
+    nodes: &[LogNode],
+) -> Result<()> {
+    let bad = |m: String| Err(StoreError::Conflict(m));
+    if through_seq < expected.through_seq {
+        return bad(format!(
+            "the log cannot go back from entry {} to {through_seq}",
+            expected.through_seq
+        ));
+    }
+    let mut last_seq = expected.through_seq;
+    for (i, l) in leaves.iter().enumerate() {
+        if l.index != expected.size + i as u64 {
+            return bad(format!(
+                "leaf {} given where leaf {} comes next",
+                l.index,
+                expected.size + i as u64
+            ));
+        }
+        if l.seq <= last_seq || l.seq > through_seq {
+            return bad(format!(
+                "leaf {} is entry {}, not after entry {last_seq} and up to {through_seq}",
+                l.index, l.seq
+            ));
+        }
+        last_seq = l.seq;
+    }
+    if let Some(n) = nodes.iter().find(|n| n.level == 0 || n.level > 63) {
+        return bad(format!("a tile hash of level {} cannot be stored", n.level));
+    }
+    Ok(())
 }
 
 /// Where the registry lives, parsed from `--database`.

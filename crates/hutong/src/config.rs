@@ -18,6 +18,7 @@ const LIST_KEYS: &[&str] = &[
     "rate_limit_exempt",
     "rate_limit_exempt_token_sha256",
     "trusted_proxies",
+    "log_witnesses",
 ];
 
 /// Flags every command takes.
@@ -77,6 +78,14 @@ pub struct Config {
     pub connections: ConnectionSettings,
     /// Where `/metrics` is served; `None`: not served.
     pub metrics_listen: Option<String>,
+    /// The transparency log's origin as configured (`log_origin`); `None`: the name in the log
+    /// key file, or for a new key the one [`Config::default_log_origin`] gives.
+    pub log_origin: Option<String>,
+    /// The log's signing key (C2SP signed-note key, Go's format): `log.key` beside the holder
+    /// key's default place unless named.
+    pub log_key_file: PathBuf,
+    /// Verifier keys of the witnesses whose cosignatures the log accepts.
+    pub log_witnesses: Vec<String>,
     /// The folder of the issuers' private signing keys and the registry key. Default:
     /// `keys/` in `files_dir`.
     pub keys_dir: PathBuf,
@@ -105,6 +114,9 @@ const FILE_KEYS: &[&str] = &[
     "idle_timeout",
     "max_connections",
     "metrics_listen",
+    "log_origin",
+    "log_key_file",
+    "log_witnesses",
 ];
 const ENV_KEYS: &[&str] = &[
     "HUTONG_CONFIG",
@@ -129,6 +141,9 @@ const ENV_KEYS: &[&str] = &[
     "HUTONG_IDLE_TIMEOUT",
     "HUTONG_MAX_CONNECTIONS",
     "HUTONG_METRICS_LISTEN",
+    "HUTONG_LOG_ORIGIN",
+    "HUTONG_LOG_KEY_FILE",
+    "HUTONG_LOG_WITNESSES",
     // Read by the test suites, not by the service.
     "HUTONG_TEST_POSTGRES_URL",
     "HUTONG_SLOW_TESTS",
@@ -367,7 +382,19 @@ impl Config {
                 "public_url: \"{u}\" must start with http:// or https://"
             )));
         }
+        let log_origin = pick(None, "log_origin").filter(|o| !o.trim().is_empty());
+        if let Some(o) = &log_origin {
+            check_log_origin(o).map_err(|e| crate::exit::invalid(format!("log_origin: {e}")))?;
+        }
+        let log_key_file = pick(None, "log_key_file")
+            .filter(|f| !f.trim().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| files_dir.join("log.key"));
+        let log_witnesses = list("log_witnesses");
         Ok(Config {
+            log_origin,
+            log_key_file,
+            log_witnesses,
             public_url,
             rate_limits,
             connections,
@@ -397,12 +424,42 @@ impl Config {
         })
     }
 
+    /// The origin a new log key is made for: the public address without its scheme, then
+    /// `/log` (`https://hutong.example.cn` gives `hutong.example.cn/log`), as C2SP
+    /// `tlog-tiles` recommends; `hutong.example/log` without a `public_url`.
+    pub fn default_log_origin(&self) -> String {
+        match &self.public_url {
+            Some(u) => {
+                let rest = u.split_once("://").map_or(u.as_str(), |(_, r)| r);
+                format!("{}/log", rest.trim_end_matches('/'))
+            }
+            None => "hutong.example/log".to_string(),
+        }
+    }
+
     /// Keeps the configuration's warnings for [`init_logging`] to log.
     pub fn defer_warnings(&self) {
         if let Ok(mut w) = DEFERRED.lock() {
             w.extend(self.warnings.iter().cloned());
         }
     }
+}
+
+/// A log origin is a signed-note key name: not empty, no white space, no `+`, no control
+/// character, at most 200 bytes.
+pub fn check_log_origin(o: &str) -> Result<(), String> {
+    if o.is_empty()
+        || o.len() > 200
+        || o.contains('+')
+        || o.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "\"{}\" is not a log origin: 1 to 200 bytes without spaces, control characters or '+', \
+             such as hutong.example.cn/log",
+            o.chars().take(60).collect::<String>()
+        ));
+    }
+    Ok(())
 }
 
 /// The file of a SQLite database URL (`sqlite://PATH`, `sqlite:PATH` or a bare path); `None`
@@ -693,6 +750,47 @@ mod tests {
         ] {
             let err = Config::resolve(&args, &env(&[(k, v)]), None).unwrap_err();
             assert!(err.to_string().contains(says), "{k}={v}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_log_is_configured_beside_the_holder_key_and_named_from_the_public_address() {
+        let c = Config::resolve(&GlobalArgs::default(), &env(&[]), None).unwrap();
+        assert_eq!(c.log_key_file, PathBuf::from("data/log.key"));
+        assert_eq!(c.log_origin, None);
+        assert_eq!(c.default_log_origin(), "hutong.example/log");
+        assert!(c.log_witnesses.is_empty());
+        let args = GlobalArgs {
+            database: Some("sqlite://other/x.db".into()),
+            ..Default::default()
+        };
+        let c = Config::resolve(
+            &args,
+            &env(&[
+                ("HUTONG_PUBLIC_URL", "https://hutong.example.cn/"),
+                ("HUTONG_LOG_WITNESSES", "w1+01020304+BAAA, w2+05060708+BBBB"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.log_key_file, PathBuf::from("other/log.key"));
+        assert_eq!(c.default_log_origin(), "hutong.example.cn/log");
+        assert_eq!(c.log_witnesses, ["w1+01020304+BAAA", "w2+05060708+BBBB"]);
+        let c = Config::resolve(
+            &GlobalArgs::default(),
+            &env(&[("HUTONG_LOG_ORIGIN", "registry.example/log")]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.log_origin.as_deref(), Some("registry.example/log"));
+        for bad in ["has space", "a+b", "x\u{1}"] {
+            let e = Config::resolve(
+                &GlobalArgs::default(),
+                &env(&[("HUTONG_LOG_ORIGIN", bad)]),
+                None,
+            )
+            .unwrap_err();
+            assert!(e.to_string().starts_with("log_origin: "), "{e}");
         }
     }
 

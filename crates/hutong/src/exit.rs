@@ -51,3 +51,12 @@ pub fn print_line(out: &mut impl std::io::Write, line: &str) -> anyhow::Result<b
         Err(e) => Err(e.into()),
     }
 }
+
+/// Verification failed or not recognised (exit code 2): a witness refusing an inconsistent log.
+pub fn failed(message: impl Into<String>) -> anyhow::Error {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+    .into()
+}

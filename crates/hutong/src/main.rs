@@ -10,6 +10,7 @@ mod cmd;
 mod config;
 mod context;
 mod exit;
+mod tlog;
 
 use std::process::ExitCode;
 
@@ -68,6 +69,10 @@ enum Command {
     /// the recognition advice.
     #[command(subcommand)]
     Bench(cmd::bench_advice::Command),
+    /// Witness a transparency log: `init` makes a witness key, `cosign` checks the log's
+    /// checkpoint for consistency with the last one cosigned and cosigns it.
+    #[command(subcommand)]
+    Witness(cmd::witness::Command),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +90,7 @@ fn main() -> ExitCode {
         Command::Policy(c) => cmd::policy::run(&cli.global, c),
         Command::Advise(a) => cmd::advise::run(&cli.global, a),
         Command::Bench(c) => cmd::bench_advice::run(&cli.global, c),
+        Command::Witness(c) => cmd::witness::run(&cli.global, c),
     };
     exit::finish(result)
 }

@@ -1129,3 +1129,304 @@ fn js_verify_with(e: &Env, file: &str, did_document: &str, lists: &[String], fai
         assert!(checks.contains(&check), "{out}");
     }
 }
+
+/// A `hutong serve` of an environment, stopped (by its own handle) when dropped.
+struct Server {
+    child: std::process::Child,
+    addr: String,
+    /// The log's verifier key, as the server logs it.
+    vkey: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A GET over a plain socket: the status and the body.
+    fn get(&self, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let status = out[9..12].parse().unwrap();
+        let body = out
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, b)| b)
+            .to_string();
+        (status, body)
+    }
+}
+
+/// Starts `hutong serve` on a free port with `env`, and waits until it serves.
+fn serve(e: &Env, env: &[(&str, &str)]) -> Server {
+    use std::io::BufRead;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hutong"));
+    cmd.current_dir(e.dir.path())
+        .env_remove("HUTONG_DATABASE")
+        .env("RUST_LOG", "info")
+        .env("HUTONG_RATE_LIMIT_EXEMPT", "127.0.0.1")
+        .arg("--policy")
+        .arg(repo().join("policy"))
+        .arg("--data-dir")
+        .arg(e.dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Read for as long as the server writes: a closed pipe would fail its log lines.
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let (mut addr, mut vkey) = (None, None);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut seen = Vec::new();
+    while addr.is_none() && std::time::Instant::now() < deadline {
+        let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) else {
+            continue;
+        };
+        if let Some(v) = line.split("(verifier key ").nth(1) {
+            vkey = v.split(')').next().map(str::to_string);
+        }
+        if let Some(a) = line.split("serving on http://").nth(1) {
+            addr = a.split(' ').next().map(str::to_string);
+        }
+        seen.push(line);
+    }
+    let (Some(addr), Some(vkey)) = (addr, vkey) else {
+        let _ = child.kill();
+        panic!("the server did not start:\n{}", seen.join("\n"));
+    };
+    Server { child, addr, vkey }
+}
+
+/// `hutong witness cosign` of `server`'s log with the witness of `dir`.
+fn cosign(e: &Env, server: &Server, vkey: &str) -> Output {
+    e.run(&[
+        "witness",
+        "cosign",
+        "--log",
+        &server.url(),
+        "--log-vkey",
+        vkey,
+        "--key-file",
+        e.path("witness.key").to_str().unwrap(),
+        "--state",
+        e.path("witness.state").to_str().unwrap(),
+    ])
+}
+
+/// `hutong audit` recomputes the log from the journal and names, by sequence number, each
+/// entry changed, removed or added behind the log's back.
+#[test]
+fn the_audit_names_journal_entries_changed_behind_the_logs_back() {
+    let e = Env::new();
+    let o = e.run(&["demo", "--certificates", "40"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    // A token: an entry of the journal that is no leaf of the log.
+    let o = e.run(&["tokens", "create", "--regulator", "mohrss"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let token_seq: i64 = rusqlite::Connection::open(e.path("hutong.db"))
+        .unwrap()
+        .query_row("SELECT max(seq) FROM journal", [], |r| r.get(0))
+        .unwrap();
+    {
+        let server = serve(&e, &[]);
+        let (status, body) = server.get("/log/checkpoint");
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body.lines().nth(1),
+            Some((token_seq - 1).to_string().as_str())
+        );
+    }
+    assert!(
+        e.path("log.key").is_file(),
+        "the log key is kept beside the holder key"
+    );
+    let o = e.run(&["audit"]);
+    let out = text(&o.stdout);
+    assert_eq!(code(&o), 0, "{out}{}", text(&o.stderr));
+    assert!(
+        out.contains("every leaf is its journal entry and the root is the journal's"),
+        "{out}"
+    );
+    let db = rusqlite::Connection::open(e.path("hutong.db")).unwrap();
+    db.execute("UPDATE journal SET actor = 'someone' WHERE seq = 7", [])
+        .unwrap();
+    db.execute("DELETE FROM journal WHERE seq = 12", [])
+        .unwrap();
+    db.execute(
+        "UPDATE journal SET subject = 'cert:1', change = '{\"change\":\"suspended\",\"on\":\"2025-01-01\"}' WHERE seq = ?1",
+        [token_seq],
+    )
+    .unwrap();
+    drop(db);
+    let o = e.run(&["audit"]);
+    let out = text(&o.stdout);
+    assert_eq!(code(&o), 3, "{out}");
+    assert!(
+        out.contains("seq 7: changed behind the log's back"),
+        "{out}"
+    );
+    assert!(
+        out.contains("seq 12: removed behind the log's back"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("seq {token_seq}: added behind the log's back")),
+        "{out}"
+    );
+    assert!(
+        out.contains("the latest checkpoint"),
+        "the root differs too: {out}"
+    );
+    assert_eq!(
+        hutong_core::number::mask_id_numbers(&out),
+        out.as_str(),
+        "the audit printed an ID number"
+    );
+}
+
+/// A witness cosigns a log; a second log that shows another history under the same key (a
+/// split view), and the first log with its history rewritten in the database, are refused with
+/// exit code 2, and the witness's state is left as it was.
+#[test]
+fn a_witness_refuses_a_log_that_shows_another_history() {
+    let a = Env::new();
+    let o = a.run(&["demo", "--certificates", "30"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = a.run(&[
+        "witness",
+        "init",
+        "--name",
+        "witness.mem.example",
+        "--key-file",
+        a.path("witness.key").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let witness_vkey = text(&o.stdout).trim().to_string();
+    assert!(
+        witness_vkey.starts_with("witness.mem.example+"),
+        "{witness_vkey}"
+    );
+    let key_text = std::fs::read_to_string(a.path("witness.key")).unwrap();
+    assert!(
+        !text(&o.stdout).contains(key_text.trim()),
+        "the private key is never printed"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(a.path("witness.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "witness.key");
+    }
+    let witnesses = [("HUTONG_LOG_WITNESSES", witness_vkey.as_str())];
+    let (log_vkey, state) = {
+        let server = serve(&a, &witnesses);
+        let o = cosign(&a, &server, &server.vkey);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let (_, served) = server.get("/log/checkpoint");
+        assert!(served.contains("\u{2014} witness.mem.example "), "{served}");
+        // Cosigning again after more entries: the witness checks the consistency proof.
+        let o = a.run(&["tokens", "create", "--regulator", "mohrss"]);
+        assert_eq!(code(&o), 0);
+        let o = a.run(&[
+            "issuers",
+            "import",
+            repo().join("examples/issuers.toml").to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let o = cosign(&a, &server, &server.vkey);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("consistent with the"),
+            "{}",
+            text(&o.stderr)
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(a.path("log.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "log.key");
+        }
+        (
+            server.vkey.clone(),
+            std::fs::read_to_string(a.path("witness.state")).unwrap(),
+        )
+    };
+
+    // Another registry holding the same log key shows another history.
+    let b = Env::new();
+    let o = b.run(&["demo", "--certificates", "45"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    std::fs::copy(a.path("log.key"), b.path("log.key")).unwrap();
+    {
+        let server = serve(&b, &[]);
+        assert_eq!(server.vkey, log_vkey, "the same log, as a verifier sees it");
+        let o = cosign(&a, &server, &log_vkey);
+        let err = text(&o.stderr);
+        assert_eq!(code(&o), 2, "{err}");
+        assert!(
+            err.contains("does not extend") && err.contains("split view"),
+            "{err}"
+        );
+        assert!(
+            !text(&o.stdout).contains("witness.mem.example"),
+            "nothing was cosigned"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(a.path("witness.state")).unwrap(),
+        state
+    );
+
+    // The first registry with one entry rewritten and its log rebuilt from the changed journal:
+    // a tree of the same size with another root.
+    let db = rusqlite::Connection::open(a.path("hutong.db")).unwrap();
+    db.execute_batch(
+        "UPDATE journal SET actor = 'rewritten' WHERE seq = 3;
+         DELETE FROM log_cosignatures; DELETE FROM log_checkpoints; DELETE FROM log_nodes;
+         DELETE FROM log_leaves; UPDATE log_head SET size = 0, through_seq = 0;",
+    )
+    .unwrap();
+    drop(db);
+    let server = serve(&a, &witnesses);
+    let o = cosign(&a, &server, &log_vkey);
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(
+        err.contains("another root") && err.contains("split view"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(a.path("witness.state")).unwrap(),
+        state
+    );
+}

@@ -299,3 +299,37 @@ fn a_cosignature_binds_the_timestamp_and_the_checkpoint() {
     let not_a_checkpoint = SignedNote::new("hello\n").unwrap();
     assert!(w.cosign(&not_a_checkpoint, 1).is_err());
 }
+
+#[test]
+fn signer_keys_round_trip_in_the_go_note_format() {
+    // Go's documented signer key reads back as the key whose verifier key Go documents.
+    let signer = NoteSigner::from_skey(GO_SKEY).unwrap();
+    assert_eq!(signer.verifier().to_vkey(), GO_VKEY);
+    assert_eq!(signer.to_skey(), GO_SKEY);
+    assert_eq!(
+        NoteSigner::from_skey(&format!("{GO_SKEY}\n"))
+            .unwrap()
+            .key_id(),
+        signer.key_id()
+    );
+    let w = Cosigner::new("witness.example/w", key(9)).unwrap();
+    let back = Cosigner::from_skey(&w.to_skey()).unwrap();
+    assert_eq!(back.verifier(), w.verifier());
+    assert!(w.to_skey().starts_with("PRIVATE+KEY+witness.example/w+"));
+    // A key of one type is not taken for the other, and a wrong key ID or name is refused,
+    // without the error quoting the key.
+    assert!(NoteSigner::from_skey(&w.to_skey()).is_err());
+    assert!(Cosigner::from_skey(GO_SKEY).is_err());
+    let renamed = GO_SKEY.replace("PeterNeumann", "PeterNeuman");
+    let e = NoteSigner::from_skey(&renamed).unwrap_err().to_string();
+    assert!(e.contains("key ID does not match"), "{e}");
+    assert!(!e.contains("AYEKFALV"), "{e}");
+    for bad in [
+        "",
+        "PRIVATE+KEY+x",
+        "PUBLIC+KEY+a+00000000+AAAA",
+        "PRIVATE+KEY+a+zz+AAAA",
+    ] {
+        assert!(NoteSigner::from_skey(bad).is_err(), "{bad}");
+    }
+}

@@ -5,6 +5,7 @@ pub mod api;
 pub mod credential;
 pub mod health;
 pub mod home;
+pub mod log;
 pub mod lookup;
 pub mod pages;
 pub mod recognition;

@@ -11,6 +11,7 @@ mod credentials;
 mod fixture;
 mod json_answers;
 mod limits;
+mod log;
 mod lookups;
 mod openapi_doc;
 mod pages;

@@ -15,3 +15,4 @@ pub mod policy;
 pub mod serve;
 pub mod tokens;
 pub mod verify;
+pub mod witness;

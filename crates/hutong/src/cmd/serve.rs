@@ -51,7 +51,11 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
                 Some(l)
             }
         };
+        // The log key is read (or checked that it can be made) before anything is made.
+        let log_key = crate::tlog::plan_key(&config)?;
+        let witnesses = crate::tlog::witnesses(&config)?;
         let ctx = context::open(config, context::Reads::Replica).await?;
+        let log = hutong_server::LogSettings::new(crate::tlog::make_key(log_key)?, witnesses);
         if args.demo && ctx.store.is_empty().await? {
             let start = Instant::now();
             tracing::info!(
@@ -92,6 +96,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             rate_limits: ctx.config.rate_limits.clone(),
             connections: ctx.config.connections.clone(),
             demo_samples,
+            log: Some(log),
             keys_dir: ctx.config.keys_dir.clone(),
             ..Settings::default()
         };
@@ -101,6 +106,19 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             ctx.secret.clone(),
             settings,
         );
+        state
+            .log
+            .check_identity(&*ctx.store)
+            .await
+            .map_err(crate::exit::invalid)?;
+        if let Some(l) = state.log.settings() {
+            tracing::info!(
+                "transparency log {} (verifier key {}), {} witness(es) accepted",
+                l.origin(),
+                l.vkey(),
+                l.witnesses.len()
+            );
+        }
         let c = &ctx.config.connections;
         tracing::info!(
             "connections: at most {}; header-read timeout {}, body timeout {}, idle timeout {}",
