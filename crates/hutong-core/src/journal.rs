@@ -123,18 +123,20 @@ impl Entry {
         ) && self.kind() != "refused"
     }
 
-    /// The entry's canonical bytes: the RFC 8785 JSON of all its fields, the change embedded as
-    /// JSON (not as a string) and the record hash included. This is the leaf of the
-    /// transparency log and what an audit recomputes.
+    /// The entry's leaf in the transparency log: the RFC 8785 JSON of its sequence number,
+    /// instant, actor, subject, kind of change, the SHA-256 of the change's canonical JSON and
+    /// the record hash. The change itself is committed to by its hash, not copied: the log is
+    /// public (anyone may mirror its entry bundles) and a change can hold a holder's name, which
+    /// public answers only ever show masked. What the leaf commits to is exactly what an audit
+    /// recomputes from the stored journal, so an edited change is caught all the same.
     pub fn leaf_bytes(&self) -> Vec<u8> {
-        let change: serde_json::Value = serde_json::from_str(&self.change)
-            .unwrap_or_else(|_| serde_json::Value::String(self.change.clone()));
         let v = serde_json::json!({
             "seq": self.seq,
             "at": self.at_rfc3339(),
             "actor": self.actor,
             "subject": self.subject.to_string(),
-            "change": change,
+            "change": self.kind(),
+            "change_sha256": sha256_hex(self.change.as_bytes()),
             "record_sha256": self.record_sha256,
         });
         canonical(&v).into_bytes()
@@ -599,7 +601,10 @@ mod tests {
         };
         assert_eq!(
             String::from_utf8(e.leaf_bytes()).unwrap(),
-            r#"{"actor":"demo","at":"2023-11-14T22:13:20.000001Z","change":{"change":"key-created","issuer":"mem.11"},"record_sha256":"ab","seq":7,"subject":"key:k1"}"#
+            format!(
+                r#"{{"actor":"demo","at":"2023-11-14T22:13:20.000001Z","change":"key-created","change_sha256":"{}","record_sha256":"ab","seq":7,"subject":"key:k1"}}"#,
+                sha256_hex(br#"{"change":"key-created","issuer":"mem.11"}"#)
+            )
         );
         assert!(e.is_log_leaf());
         assert_eq!("key:k1".parse::<Subject>().unwrap(), e.subject);

@@ -491,6 +491,9 @@ pub fn init_logging(level: &str) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        // A log line that cannot be written (standard error closed) is dropped: the library's
+        // own report of it would panic the task that logged, and drop a request unanswered.
+        .log_internal_errors(false)
         .try_init();
     let deferred = DEFERRED
         .lock()

@@ -650,3 +650,52 @@ fn an_issuers_entry_refused_as_a_whole_is_reported_at_its_own_line() {
         "{list}"
     );
 }
+
+/// A server whose standard error has been closed (its terminal went away, a log collector
+/// died) keeps answering: the logging library's own complaint about the failed write used to
+/// panic the request's task, so the connection dropped unanswered.
+#[test]
+fn a_closed_standard_error_does_not_stop_the_server_answering() {
+    use std::io::{Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = hutong_in(dir.path())
+        .env("RUST_LOG", "debug")
+        .args(["serve", "--demo", "--demo-certificates", "50"])
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the server printed its address")
+            .unwrap();
+        if let Some(rest) = line.split("hutong serving on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+    };
+    // Close the pipe: every later log line fails to be written.
+    drop(lines);
+    for i in 0..5 {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "request {i}: {answer:?}"
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -392,6 +392,13 @@ async fn tiles_and_entry_bundles_reproduce_the_checkpoint() {
             for e in parse_entry_bundle(&r.body).unwrap() {
                 let text = std::str::from_utf8(e).unwrap();
                 assert!(text.starts_with("{\"actor\":"), "{text}");
+                // The log is public: a leaf commits to its change by hash, and never carries
+                // the holder's name that an `issued` change holds.
+                assert!(
+                    !text.contains("张小明") && !text.contains("holder_name"),
+                    "a public leaf carries personal data: {text}"
+                );
+                assert!(text.contains("\"change_sha256\":"), "{text}");
                 from_bundles.push(leaf_hash(e));
             }
         }
