@@ -14,6 +14,30 @@ pub fn canonicalize(value: &Value) -> Result<Vec<u8>, CredentialError> {
         .map_err(|e| CredentialError::Canonicalization(e.to_string()))
 }
 
+/// The canonical bytes of a JSON object without the member `skip` (a document without its
+/// `proof`), written without copying the object.
+pub fn canonicalize_without(
+    object: &serde_json::Map<String, Value>,
+    skip: &str,
+) -> Result<Vec<u8>, CredentialError> {
+    struct Without<'a>(&'a serde_json::Map<String, Value>, &'a str);
+    impl serde::Serialize for Without<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap as _;
+            let n = self.0.len() - usize::from(self.0.contains_key(self.1));
+            let mut m = s.serialize_map(Some(n))?;
+            for (k, v) in self.0 {
+                if k != self.1 {
+                    m.serialize_entry(k, v)?;
+                }
+            }
+            m.end()
+        }
+    }
+    serde_json_canonicalizer::to_vec(&Without(object, skip))
+        .map_err(|e| CredentialError::Canonicalization(e.to_string()))
+}
+
 /// Parses JSON text and returns its canonical bytes.
 pub fn canonicalize_str(json: &str) -> Result<Vec<u8>, CredentialError> {
     let value: Value =
@@ -44,6 +68,17 @@ mod tests {
             String::from_utf8(canonicalize_str(r#"{"\ufb33":1,"\ud83d\ude02":2}"#).unwrap())
                 .unwrap(),
             "{\"\u{1F602}\":2,\"\u{FB33}\":1}"
+        );
+    }
+
+    #[test]
+    fn without_a_member_is_the_object_without_it() {
+        let v: Value = serde_json::from_str(r#"{"b":1,"proof":{"x":2},"a":[3]}"#).unwrap();
+        let mut copy = v.as_object().unwrap().clone();
+        copy.remove("proof");
+        assert_eq!(
+            canonicalize_without(v.as_object().unwrap(), "proof").unwrap(),
+            canonicalize(&Value::Object(copy)).unwrap()
         );
     }
 

@@ -276,15 +276,7 @@ pub fn prepare_proof(secured: &Value) -> Result<PreparedProof, CredentialError> 
     // The document without its proof, under the proof's @context when it has one; hashed
     // without copying the document.
     let canonical_document = match proof.get("@context") {
-        None => {
-            let mut unsecured = Map::with_capacity(doc.len());
-            for (k, v) in doc {
-                if k != "proof" {
-                    unsecured.insert(k.clone(), v.clone());
-                }
-            }
-            canonicalize(&Value::Object(unsecured))?
-        }
+        None => crate::jcs::canonicalize_without(doc, "proof")?,
         Some(proof_ctx) => {
             let doc_ctx = doc.get("@context").map(context_list).unwrap_or_default();
             let proof_ctx_list = context_list(proof_ctx);
