@@ -151,6 +151,18 @@ impl Decoded {
     }
 }
 
+/// The holder's resident ID number a number of `scheme` is or contains (`mem` `T…` numbers,
+/// `samr` numbers), when it decodes as one.
+pub fn embedded_id(scheme: NumberScheme, number: &str) -> Option<ResidentId> {
+    if !scheme.embeds_resident_id() {
+        return None;
+    }
+    match decode(scheme, number).ok()? {
+        Decoded::MemTId { id } | Decoded::ResidentId { id } => Some(id),
+        _ => None,
+    }
+}
+
 /// The normalised form numbers are stored and looked up in: trimmed, ASCII letters upper-cased.
 pub fn normalize(number: &str) -> String {
     number

@@ -91,12 +91,7 @@ impl Keyring {
 
     /// The key of a verification method (`did:web:HOST:issuers:ID#key_…`).
     pub fn key_of_method(&self, method: &str) -> Option<&KeyRecord> {
-        let rest = method
-            .strip_prefix("did:web:")?
-            .strip_prefix(self.host.as_str())?
-            .strip_prefix(":issuers:")?;
-        let (issuer, id) = rest.split_once('#')?;
-        self.keys.iter().find(|k| k.id == id && k.issuer == issuer)
+        KeyIndex::new(self).get(method)
     }
 
     pub fn issuer(&self, id: &str) -> Option<&Issuer> {
@@ -108,6 +103,34 @@ impl Keyring {
     /// lifecycle, which this file carries).
     pub fn did_document(&self, issuer: &str) -> Value {
         did_document(&self.host, issuer, &self.keys)
+    }
+}
+
+/// A keys file's keys by (issuer, key id), for lookups by verification method.
+struct KeyIndex<'a> {
+    host: &'a str,
+    by_id: std::collections::HashMap<(&'a str, &'a str), &'a KeyRecord>,
+}
+
+impl<'a> KeyIndex<'a> {
+    fn new(keyring: &'a Keyring) -> Self {
+        KeyIndex {
+            host: &keyring.host,
+            by_id: keyring
+                .keys
+                .iter()
+                .map(|k| ((k.issuer.as_str(), k.id.as_str()), k))
+                .collect(),
+        }
+    }
+
+    fn get(&self, method: &str) -> Option<&'a KeyRecord> {
+        let rest = method
+            .strip_prefix("did:web:")?
+            .strip_prefix(self.host)?
+            .strip_prefix(":issuers:")?;
+        let (issuer, id) = rest.split_once('#')?;
+        self.by_id.get(&(issuer, id)).copied()
     }
 }
 
@@ -210,6 +233,9 @@ pub fn verify_many(
     status_lists: &[Value],
     now: DateTime<Utc>,
 ) -> Vec<Report> {
+    // Keys looked up by method, and each status list checked, once for all the credentials.
+    let keys = KeyIndex::new(keyring);
+    let lists = check_lists(status_lists, &keys, now);
     // The signatures first: prepared, then checked together.
     let mut outcomes: Vec<Result<String, String>> = Vec::with_capacity(credentials.len());
     let mut batch: Vec<(usize, PreparedProof, VerifyingKey)> = Vec::new();
@@ -219,7 +245,7 @@ pub fn verify_many(
             .pointer("/proof/verificationMethod")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let Some(k) = keyring.key_of_method(method) else {
+        let Some(k) = keys.get(method) else {
             outcomes[i] = Err(format!(
                 "the verification method \"{method}\" is not in the public keys file"
             ));
@@ -237,10 +263,10 @@ pub fn verify_many(
     }
     let messages: Vec<&[u8]> = batch.iter().map(|(_, p, _)| &p.signed[..]).collect();
     let signatures: Vec<Signature> = batch.iter().map(|(_, p, _)| p.signature).collect();
-    let keys: Vec<VerifyingKey> = batch.iter().map(|(_, _, k)| *k).collect();
+    let public_keys: Vec<VerifyingKey> = batch.iter().map(|(_, _, k)| *k).collect();
     // A batch passes only if every signature in it is valid; strict verification then rules
     // out the weak keys and malleable signatures a batch equation lets through.
-    let batch_ok = batch.len() > 1 && verify_batch(&messages, &signatures, &keys).is_ok();
+    let batch_ok = batch.len() > 1 && verify_batch(&messages, &signatures, &public_keys).is_ok();
     for (i, p, k) in &batch {
         let ok = if batch_ok {
             !k.is_weak()
@@ -254,14 +280,15 @@ pub fn verify_many(
     credentials
         .iter()
         .zip(outcomes)
-        .map(|(c, sig)| report(c, keyring, status_lists, now, sig))
+        .map(|(c, sig)| report(c, keyring, &keys, &lists, now, sig))
         .collect()
 }
 
 fn report(
     credential: &Value,
     keyring: &Keyring,
-    status_lists: &[Value],
+    keys: &KeyIndex<'_>,
+    status_lists: &[CheckedList],
     now: DateTime<Utc>,
     signature: Result<String, String>,
 ) -> Report {
@@ -284,7 +311,7 @@ fn report(
             .and_then(|c| c.get(0))
             .and_then(Value::as_str)
             == Some(VC_CONTEXT);
-    let key = keyring.key_of_method(method);
+    let key = keys.get(method);
     checks.push(match (is_ours, signature) {
         (false, _) => Check::fail("signature", format!("not a VC 2.0 {CREDENTIAL_TYPE}")),
         (true, Ok(d)) => Check::pass("signature", d),
@@ -358,13 +385,7 @@ fn report(
         ));
     } else {
         for e in &entries {
-            checks.push(check_status(
-                e,
-                keyring,
-                status_lists,
-                issuer_did_of_credential,
-                now,
-            ));
+            checks.push(check_status(e, status_lists, issuer_did_of_credential));
         }
     }
 
@@ -426,21 +447,73 @@ fn report(
     Report { checks }
 }
 
-fn check_status(
-    entry: &Value,
-    keyring: &Keyring,
-    lists: &[Value],
-    issuer: &str,
+/// A status list as given to a verifier, checked once for every credential that points at it:
+/// its proof by a listed key valid when it signed, and its validity window.
+struct CheckedList {
+    id: String,
+    list: Result<StatusListCredential, String>,
+}
+
+fn check_lists(lists: &[Value], keys: &KeyIndex<'_>, now: DateTime<Utc>) -> Vec<CheckedList> {
+    lists
+        .iter()
+        .map(|list| CheckedList {
+            id: list
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            list: check_list(list, keys, now),
+        })
+        .collect()
+}
+
+fn check_list(
+    list: &Value,
+    keys: &KeyIndex<'_>,
     now: DateTime<Utc>,
-) -> Check {
+) -> Result<StatusListCredential, String> {
+    let method = list
+        .pointer("/proof/verificationMethod")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let key = keys
+        .get(method)
+        .ok_or_else(|| format!("the list is signed by \"{method}\", which is not listed"))?;
+    let pk = public_key_from_multibase(&key.public_key_multibase).map_err(|e| e.to_string())?;
+    let proof = verify_proof(list, &pk).map_err(|e| format!("the list's proof: {e}"))?;
+    let signed = instant(
+        proof.created.as_deref().unwrap_or(""),
+        "the list's proof.created",
+    )?;
+    key.signed_validly_at(signed.timestamp_micros())
+        .map_err(|e| format!("the list's key: {e}"))?;
+    let parsed = StatusListCredential::from_value(list).map_err(|e| e.to_string())?;
+    let from = parsed
+        .valid_from
+        .as_deref()
+        .ok_or("the list has no validFrom")?;
+    let until = parsed
+        .valid_until
+        .as_deref()
+        .ok_or("the list has no validUntil: an old list could be replayed")?;
+    if instant(from, "the list's validFrom")? > now {
+        return Err(format!("the list is not valid before {from}"));
+    }
+    if instant(until, "the list's validUntil")? < now {
+        return Err(format!(
+            "the list expired at {until}: fetch a current one (an old list can hide a revocation)"
+        ));
+    }
+    Ok(parsed)
+}
+
+fn check_status(entry: &Value, lists: &[CheckedList], issuer: &str) -> Check {
     let e = match StatusListEntry::from_value(entry) {
         Ok(e) => e,
         Err(err) => return Check::fail("status", format!("a status entry is invalid: {err}")),
     };
-    let Some(list) = lists
-        .iter()
-        .find(|l| l.get("id").and_then(Value::as_str) == Some(e.list_credential.as_str()))
-    else {
+    let Some(list) = lists.iter().find(|l| l.id == e.list_credential) else {
         return Check::skipped(
             "status",
             format!(
@@ -451,22 +524,7 @@ fn check_status(
         );
     };
     let result = (|| -> Result<bool, String> {
-        let method = list
-            .pointer("/proof/verificationMethod")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let key = keyring
-            .key_of_method(method)
-            .ok_or_else(|| format!("the list is signed by \"{method}\", which is not listed"))?;
-        let pk = public_key_from_multibase(&key.public_key_multibase).map_err(|e| e.to_string())?;
-        let proof = verify_proof(list, &pk).map_err(|e| format!("the list's proof: {e}"))?;
-        let signed = instant(
-            proof.created.as_deref().unwrap_or(""),
-            "the list's proof.created",
-        )?;
-        key.signed_validly_at(signed.timestamp_micros())
-            .map_err(|e| format!("the list's key: {e}"))?;
-        let parsed = StatusListCredential::from_value(list).map_err(|e| e.to_string())?;
+        let parsed = list.list.as_ref().map_err(Clone::clone)?;
         if parsed.issuer != issuer {
             return Err(format!(
                 "the list is issued by {}, not by the credential's issuer",
@@ -475,22 +533,6 @@ fn check_status(
         }
         if parsed.purpose != e.purpose {
             return Err("the list's purpose differs from the entry's".into());
-        }
-        let from = parsed
-            .valid_from
-            .as_deref()
-            .ok_or("the list has no validFrom")?;
-        let until = parsed
-            .valid_until
-            .as_deref()
-            .ok_or("the list has no validUntil: an old list could be replayed")?;
-        if instant(from, "the list's validFrom")? > now {
-            return Err(format!("the list is not valid before {from}"));
-        }
-        if instant(until, "the list's validUntil")? < now {
-            return Err(format!(
-                "the list expired at {until}: fetch a current one (an old list can hide a revocation)"
-            ));
         }
         parsed.list.get(e.index).map_err(|e| e.to_string())
     })();

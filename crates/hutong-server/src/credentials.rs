@@ -341,12 +341,7 @@ impl Signer {
     ) -> Result<Exported, SigningError> {
         let embedded = policy
             .kind(&certificate.kind)
-            .is_some_and(|k| k.number_scheme.embeds_resident_id())
-            .then(|| {
-                let n = certificate.number.as_str();
-                ResidentId::parse(n.strip_prefix('T').unwrap_or(n)).ok()
-            })
-            .flatten();
+            .and_then(|k| hutong_core::number::embedded_id(k.number_scheme, &certificate.number));
         let id = match (embedded.as_ref(), id) {
             (Some(e), Some(given)) if e != given => return Err(SigningError::NotTheHolder),
             (Some(e), _) => e,

@@ -6,13 +6,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 
-use hutong_core::journal::now_micros;
 use hutong_core::rights::Actor;
-use hutong_core::token::TokenRecord;
 use hutong_credential::keyring::{Keyring, verify_certificate_credential};
 use hutong_server::{AppState, Settings};
 
 use crate::fixture;
+use crate::writes::token;
 use crate::{Answer, send, states_with};
 
 async fn post(s: &AppState, path: &str, token: Option<&str>, body: &Value) -> Answer {
@@ -45,6 +44,17 @@ async fn with_keys(test: &str) -> Vec<(AppState, crate::Keep, tempfile::TempDir)
         out.push((s, keep, dir));
     }
     out
+}
+
+/// The fixture's certificates, and a signing key for their `mem` issuer.
+async fn with_issuer_key(s: &AppState) -> fixture::Fixture {
+    let f = fixture::fill(s).await;
+    let issuer = s.store.issuer("mem.44").await.unwrap().unwrap();
+    s.signer
+        .create_key(&*s.store, &issuer, false, "test")
+        .await
+        .unwrap();
+    f
 }
 
 #[tokio::test]
@@ -142,12 +152,7 @@ async fn a_holder_gets_a_credential_that_verifies_and_a_changed_one_does_not() {
 #[tokio::test]
 async fn a_wrong_name_or_id_number_reads_as_not_found_and_input_errors_name_the_field() {
     for (s, _keep, _dir) in with_keys("credential refusals").await {
-        let f = fixture::fill(&s).await;
-        let issuer = s.store.issuer("mem.44").await.unwrap().unwrap();
-        s.signer
-            .create_key(&*s.store, &issuer, false, "test")
-            .await
-            .unwrap();
+        let f = with_issuer_key(&s).await;
         let path = "/api/v1/certificates/credential";
         let wrong_name = post(
             &s,
@@ -219,32 +224,22 @@ async fn a_wrong_name_or_id_number_reads_as_not_found_and_input_errors_name_the_
 #[tokio::test]
 async fn a_token_with_rights_gets_the_credential_and_one_without_is_refused() {
     for (s, _keep, _dir) in with_keys("credential tokens").await {
-        let f = fixture::fill(&s).await;
-        let issuer = s.store.issuer("mem.44").await.unwrap().unwrap();
-        s.signer
-            .create_key(&*s.store, &issuer, false, "test")
-            .await
-            .unwrap();
-        let token = |actor: Actor| {
-            let s = s.clone();
-            async move {
-                let (secret, record) = TokenRecord::create(actor, None, now_micros(), None);
-                s.store
-                    .create_token(&record, &record.created_change(), "test", now_micros())
-                    .await
-                    .unwrap();
-                secret.expose().to_string()
-            }
-        };
-        let own = token(Actor::Authority {
-            department: "mem".into(),
-            region: Some("44".into()),
-        })
+        let f = with_issuer_key(&s).await;
+        let own = token(
+            &s,
+            Actor::Authority {
+                department: "mem".into(),
+                region: Some("44".into()),
+            },
+        )
         .await;
-        let other = token(Actor::Authority {
-            department: "samr".into(),
-            region: Some("44".into()),
-        })
+        let other = token(
+            &s,
+            Actor::Authority {
+                department: "samr".into(),
+                region: Some("44".into()),
+            },
+        )
         .await;
         let body = json!({"number": f.valid.number, "kind": f.valid.kind});
         let a = post(&s, "/api/v1/certificates/credential", Some(&own), &body).await;
@@ -257,26 +252,15 @@ async fn a_token_with_rights_gets_the_credential_and_one_without_is_refused() {
 #[tokio::test]
 async fn a_suspension_sets_the_credentials_bit_in_the_list_served_next() {
     for (s, _keep, _dir) in with_keys("credential status lists").await {
-        let f = fixture::fill(&s).await;
-        let issuer = s.store.issuer("mem.44").await.unwrap().unwrap();
-        s.signer
-            .create_key(&*s.store, &issuer, false, "test")
-            .await
-            .unwrap();
-        let (secret, record) = TokenRecord::create(
+        let f = with_issuer_key(&s).await;
+        let token = token(
+            &s,
             Actor::Authority {
                 department: "mem".into(),
                 region: Some("44".into()),
             },
-            None,
-            now_micros(),
-            None,
-        );
-        s.store
-            .create_token(&record, &record.created_change(), "test", now_micros())
-            .await
-            .unwrap();
-        let token = secret.expose().to_string();
+        )
+        .await;
         let a = post(
             &s,
             "/api/v1/certificates/credential",

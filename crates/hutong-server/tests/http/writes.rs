@@ -16,7 +16,7 @@ use crate::fixture::{self, Fixture};
 use crate::{Answer, send, states};
 
 /// A token for `actor`, stored as `hutong tokens create` stores it.
-async fn token(s: &AppState, actor: Actor) -> String {
+pub async fn token(s: &AppState, actor: Actor) -> String {
     let (secret, record) = TokenRecord::create(actor, None, now_micros(), None);
     s.store
         .create_token(&record, &record.created_change(), "test", now_micros())

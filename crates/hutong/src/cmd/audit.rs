@@ -14,7 +14,6 @@ use std::process::ExitCode;
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use hutong_core::ResidentId;
 use hutong_core::journal::certificate_digest;
 use hutong_core::number::mask_id_numbers;
 
@@ -61,18 +60,14 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
                 };
                 // Where the number is the holder's ID number, it must be the one the keyed
                 // hash was made of.
-                let embeds = policy
+                let key_problem = policy
                     .kind(&c.kind)
-                    .is_some_and(|k| k.number_scheme.embeds_resident_id());
-                let key_problem = embeds
-                    .then(|| {
-                        let id = c.number.strip_prefix('T').unwrap_or(&c.number);
-                        match ResidentId::parse(id) {
-                            Ok(id) if ctx.secret.key_for(&id) == c.holder_key => None,
-                            _ => Some("its number is not the holder's ID number".to_string()),
-                        }
-                    })
-                    .flatten();
+                    .map(|k| k.number_scheme)
+                    .filter(|s| s.embeds_resident_id())
+                    .and_then(|s| match hutong_core::number::embedded_id(s, &c.number) {
+                        Some(id) if ctx.secret.key_for(&id) == c.holder_key => None,
+                        _ => Some("its number is not the holder's ID number".to_string()),
+                    });
                 for p in problem.into_iter().chain(key_problem) {
                     bad += 1;
                     bar.suspend(|| println!("cert:{} {shown} {} {p}", r.id, c.kind));

@@ -88,7 +88,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         }
                     );
                     for c in &r.checks {
-                        println!("  {:<9} {:<7} {}", c.check, c.outcome, c.detail);
+                        // A detail can quote the file: masked like every output.
+                        let detail = hutong_core::number::mask_id_numbers(&c.detail);
+                        println!("  {:<9} {:<7} {detail}", c.check, c.outcome);
                     }
                 }
             }
