@@ -70,6 +70,15 @@ impl HolderSecret {
         mac.finalize().into_bytes().into()
     }
 
+    /// The key of holder tickets ([`crate::share::HolderTicket`]): what a page carries, in
+    /// place of the ID number, to show that its holder proved who they are a moment ago.
+    pub fn ticket_key(&self) -> [u8; 32] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"hutong holder ticket key v1");
+        mac.finalize().into_bytes().into()
+    }
+
     /// The secret salt of a certificate's holder commitment in its credential: 16 bytes, the
     /// same every time the credential is made (so a re-export matches), different for every
     /// certificate (so two credentials of one holder cannot be linked by it), and known only to

@@ -31,6 +31,8 @@ pub enum Subject {
     Key(String),
     /// A policy, by its digest.
     Policy(String),
+    /// A holder's share code, by its public id (never by the code).
+    Share(String),
     /// A refused request that named nothing stored.
     Nothing,
 }
@@ -43,6 +45,7 @@ impl std::fmt::Display for Subject {
             Subject::Token(id) => write!(f, "token:{id}"),
             Subject::Key(id) => write!(f, "key:{id}"),
             Subject::Policy(d) => write!(f, "policy:{d}"),
+            Subject::Share(id) => write!(f, "share:{id}"),
             Subject::Nothing => f.write_str("none"),
         }
     }
@@ -66,6 +69,7 @@ impl std::str::FromStr for Subject {
             "token" => Subject::Token(rest.to_string()),
             "key" => Subject::Key(rest.to_string()),
             "policy" => Subject::Policy(rest.to_string()),
+            "share" => Subject::Share(rest.to_string()),
             _ => return Err(format!("\"{s}\" is not a journal subject")),
         })
     }

@@ -21,6 +21,7 @@ pub mod recognition;
 pub mod record;
 pub mod rights;
 pub mod rows;
+pub mod share;
 pub mod token;
 pub mod verify;
 

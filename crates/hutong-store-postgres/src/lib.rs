@@ -36,6 +36,7 @@ use hutong_core::date::Day;
 use hutong_core::journal::{Entry, Subject};
 use hutong_core::keys::KeyRecord;
 use hutong_core::number::mask_id_numbers;
+use hutong_core::share::{ShareId, SharePurpose, ShareRecord};
 use hutong_core::token::{TokenId, TokenRecord};
 use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationReason};
 use hutong_store::{
@@ -760,6 +761,29 @@ fn read_token(r: &Row) -> Result<TokenRecord> {
         created_at_micros: col(r, 4)?,
         expires_at_micros: col(r, 5)?,
         revoked_at_micros: col(r, 6)?,
+    })
+}
+
+const SHARE_COLUMNS: &str =
+    "id, hash, holder, certificate, purpose, created_at, expires_at, revoked_at";
+
+fn read_share(r: &Row) -> Result<ShareRecord> {
+    let id: &str = col(r, 0)?;
+    let hash: &[u8] = col(r, 1)?;
+    let holder: &[u8] = col(r, 2)?;
+    let purpose: &str = col(r, 4)?;
+    Ok(ShareRecord {
+        id: ShareId::parse(id).map_err(|e| StoreError::Corrupt(format!("share id: {e}")))?,
+        hash: hash
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("a share code hash is not 32 bytes".into()))?,
+        holder: HolderKey::from_slice(holder)
+            .ok_or_else(|| StoreError::Corrupt("a share code's holder is not 32 bytes".into()))?,
+        certificate: col(r, 3)?,
+        purpose: SharePurpose::parse(purpose).map_err(StoreError::Corrupt)?,
+        created_at_micros: col(r, 5)?,
+        expires_at_micros: col(r, 6)?,
+        revoked_at_micros: col(r, 7)?,
     })
 }
 
@@ -1530,6 +1554,118 @@ impl Store for PgStore {
         let entry = j.entries()?.remove(0);
         tx.commit().await.map_err(backend)?;
         Ok(entry)
+    }
+
+    async fn create_share(
+        &self,
+        sh: &ShareRecord,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry> {
+        let mut c = self.writer().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
+        let stmt = tx
+            .prepare_cached(&format!(
+                "INSERT INTO share_codes ({SHARE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT DO NOTHING"
+            ))
+            .await
+            .map_err(backend)?;
+        let n = tx
+            .execute(
+                &stmt,
+                &[
+                    &sh.id.as_str(),
+                    &&sh.hash[..],
+                    &&sh.holder.0[..],
+                    &sh.certificate,
+                    &sh.purpose.as_str(),
+                    &sh.created_at_micros,
+                    &sh.expires_at_micros,
+                    &sh.revoked_at_micros,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::Conflict(format!("share code {} exists", sh.id)));
+        }
+        j.append(&Subject::Share(sh.id.to_string()), sh.created_change(), None);
+        j.write(&tx).await?;
+        let entry = j.entries()?.remove(0);
+        tx.commit().await.map_err(backend)?;
+        Ok(entry)
+    }
+
+    async fn revoke_share(
+        &self,
+        id: &str,
+        holder: &HolderKey,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry> {
+        let mut c = self.writer().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
+        let stmt = tx
+            .prepare_cached(
+                "UPDATE share_codes SET revoked_at = $3 \
+                 WHERE id = $1 AND holder = $2 AND revoked_at IS NULL",
+            )
+            .await
+            .map_err(backend)?;
+        let n = tx
+            .execute(&stmt, &[&id, &&holder.0[..], &at_micros])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "share code {id} of this holder (or already revoked)"
+            )));
+        }
+        j.append(
+            &Subject::Share(id.to_string()),
+            ShareRecord::revoked_change(),
+            None,
+        );
+        j.write(&tx).await?;
+        let entry = j.entries()?.remove(0);
+        tx.commit().await.map_err(backend)?;
+        Ok(entry)
+    }
+
+    async fn share_by_hash(&self, hash: &[u8; 32]) -> Result<Option<ShareRecord>> {
+        // From the primary: a revocation must take effect at once.
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {SHARE_COLUMNS} FROM share_codes WHERE hash = $1"
+            ))
+            .await
+            .map_err(backend)?;
+        c.query_opt(&stmt, &[&&hash[..]])
+            .await
+            .map_err(backend)?
+            .map(|r| read_share(&r))
+            .transpose()
+    }
+
+    async fn shares_of(&self, holder: &HolderKey) -> Result<Vec<ShareRecord>> {
+        let c = self.writer().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {SHARE_COLUMNS} FROM share_codes WHERE holder = $1 \
+                 ORDER BY created_at DESC, id"
+            ))
+            .await
+            .map_err(backend)?;
+        c.query(&stmt, &[&&holder.0[..]])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(read_share)
+            .collect()
     }
 
     async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {

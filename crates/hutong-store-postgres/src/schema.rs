@@ -54,7 +54,26 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: V6,
         also_shipped: &[],
     },
+    Migration {
+        description: "holders' share codes",
+        sql: V7,
+        also_shipped: &[],
+    },
 ];
+
+/// Holders' share codes (`hutong_core::share`): the code's SHA-256, never the code; the holder
+/// by keyed hash; the certificate by registry id, or none for all of the holder's.
+const V7: &str = "CREATE TABLE share_codes (
+        id          text COLLATE \"C\" PRIMARY KEY,
+        hash        bytea NOT NULL UNIQUE CHECK (length(hash) = 32),
+        holder      bytea NOT NULL CHECK (length(holder) = 32),
+        certificate bigint,
+        purpose     text NOT NULL CHECK (purpose IN ('verify', 'credential')),
+        created_at  bigint NOT NULL,
+        expires_at  bigint NOT NULL CHECK (expires_at > created_at),
+        revoked_at  bigint
+     );
+     CREATE INDEX share_codes_holder ON share_codes(holder, created_at);";
 
 /// The checksum of migration 1 as it first shipped, before its identifiers had `COLLATE "C"`.
 const V1_WITHOUT_COLLATE_C: &str =

@@ -43,6 +43,11 @@ const PINNED: &[(u32, &str, &str)] = &[
         "the transparency log: leaves, tile hashes, checkpoints and cosignatures",
         "3d75d280e40179be5f5eeb4c1ac22d20b075220c3e41cac462c3da34c95b3335",
     ),
+    (
+        7,
+        "holders' share codes",
+        "efcd9c28d9af50e71e975bfb72097b216a72866741c97770a536b4d16456d2f1",
+    ),
 ];
 const PINNED_FIRST_MIGRATION_1: &str =
     "731f4a3cfa37dbb38b56520dafd2a85da1699cf613c7354cfe042b2c4c70deff";
@@ -158,7 +163,8 @@ async fn r8_25_a_database_made_with_the_first_migration_1_gets_collate_c() {
             (3, PINNED[2].2.to_string()),
             (4, PINNED[3].2.to_string()),
             (5, PINNED[4].2.to_string()),
-            (6, PINNED[5].2.to_string())
+            (6, PINNED[5].2.to_string()),
+            (7, PINNED[6].2.to_string())
         ],
         "history says which text of migration 1 made the database"
     );
@@ -184,7 +190,8 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
             (3, PINNED[2].2.to_string()),
             (4, PINNED[3].2.to_string()),
             (5, PINNED[4].2.to_string()),
-            (6, PINNED[5].2.to_string())
+            (6, PINNED[5].2.to_string()),
+            (7, PINNED[6].2.to_string())
         ]
     );
 }

@@ -21,6 +21,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use hutong_core::date::Day;
 use hutong_core::journal::{Entry, Subject};
 use hutong_core::keys::KeyRecord;
+use hutong_core::share::{ShareId, SharePurpose, ShareRecord};
 use hutong_core::token::{TokenId, TokenRecord};
 use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationReason};
 use hutong_store::{
@@ -326,6 +327,32 @@ fn read_token(r: &Row<'_>) -> rusqlite::Result<TokenRecord> {
         created_at_micros: r.get(4)?,
         expires_at_micros: r.get(5)?,
         revoked_at_micros: r.get(6)?,
+    })
+}
+
+macro_rules! share_columns {
+    () => {
+        "id, hash, holder, certificate, purpose, created_at, expires_at, revoked_at"
+    };
+}
+
+fn read_share(r: &Row<'_>) -> rusqlite::Result<ShareRecord> {
+    let id: String = r.get(0)?;
+    let hash: Vec<u8> = r.get(1)?;
+    let holder: Vec<u8> = r.get(2)?;
+    let purpose: String = r.get(4)?;
+    Ok(ShareRecord {
+        id: ShareId::parse(&id).map_err(|e| unreadable(0, format!("share id: {e}")))?,
+        hash: hash
+            .try_into()
+            .map_err(|_| unreadable(1, "a share code hash is not 32 bytes".into()))?,
+        holder: HolderKey::from_slice(&holder)
+            .ok_or_else(|| unreadable(2, "a share code's holder is not 32 bytes".into()))?,
+        certificate: r.get(3)?,
+        purpose: SharePurpose::parse(&purpose).map_err(|e| unreadable(4, e))?,
+        created_at_micros: r.get(5)?,
+        expires_at_micros: r.get(6)?,
+        revoked_at_micros: r.get(7)?,
     })
 }
 
@@ -1259,6 +1286,120 @@ impl Store for SqliteStore {
             ))
             .map_err(backend)?;
         let rows = stmt.query_map([], read_token).map_err(backend)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
+    async fn create_share(
+        &self,
+        sh: &ShareRecord,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry> {
+        let change = sh.created_change();
+        self.write(|conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            tx.prepare_cached(concat!(
+                "INSERT INTO share_codes(",
+                share_columns!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ))
+            .map_err(backend)?
+            .execute(params![
+                sh.id.as_str(),
+                &sh.hash[..],
+                &sh.holder.0[..],
+                sh.certificate,
+                sh.purpose.as_str(),
+                sh.created_at_micros,
+                sh.expires_at_micros,
+                sh.revoked_at_micros
+            ])
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    StoreError::Conflict(format!("share code {} exists", sh.id))
+                }
+                e => backend(e),
+            })?;
+            let mut j = JournalWriter::start(&tx)?;
+            let e = j.append(
+                &tx,
+                at_micros,
+                actor,
+                &Subject::Share(sh.id.to_string()),
+                &change,
+                None,
+            )?;
+            tx.commit().map_err(backend)?;
+            Ok(e)
+        })
+    }
+
+    async fn revoke_share(
+        &self,
+        id: &str,
+        holder: &HolderKey,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry> {
+        self.write(|conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let n = tx
+                .prepare_cached(
+                    "UPDATE share_codes SET revoked_at = ?3 WHERE id = ?1 AND holder = ?2 AND revoked_at IS NULL",
+                )
+                .map_err(backend)?
+                .execute(params![id, &holder.0[..], at_micros])
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!(
+                    "share code {id} of this holder (or already revoked)"
+                )));
+            }
+            let mut j = JournalWriter::start(&tx)?;
+            let e = j.append(
+                &tx,
+                at_micros,
+                actor,
+                &Subject::Share(id.to_string()),
+                &ShareRecord::revoked_change(),
+                None,
+            )?;
+            tx.commit().map_err(backend)?;
+            Ok(e)
+        })
+    }
+
+    async fn share_by_hash(&self, hash: &[u8; 32]) -> Result<Option<ShareRecord>> {
+        let conn = self.reader();
+        conn.prepare_cached(concat!(
+            "SELECT ",
+            share_columns!(),
+            " FROM share_codes WHERE hash = ?1"
+        ))
+        .map_err(backend)?
+        .query_row([&hash[..]], read_share)
+        .optional()
+        .map_err(backend)
+    }
+
+    async fn shares_of(&self, holder: &HolderKey) -> Result<Vec<ShareRecord>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(concat!(
+                "SELECT ",
+                share_columns!(),
+                " FROM share_codes WHERE holder = ?1 ORDER BY created_at DESC, id"
+            ))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([&holder.0[..]], read_share)
+            .map_err(backend)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
     }
 

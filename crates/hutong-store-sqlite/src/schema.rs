@@ -40,6 +40,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: V5,
         also_shipped: &[],
     },
+    Migration {
+        description: "holders' share codes",
+        sql: V6,
+        also_shipped: &[],
+    },
 ];
 
 const V1: &str =     "CREATE TABLE meta (
@@ -191,6 +196,20 @@ const V4: &str = "CREATE TABLE signing_keys (
         record TEXT NOT NULL CHECK (json_valid(record))
      ) STRICT;
      CREATE INDEX signing_keys_issuer ON signing_keys(issuer);";
+
+/// Holders' share codes (`hutong_core::share`): the code's SHA-256, never the code; the holder
+/// by keyed hash; the certificate by registry id, or none for all of the holder's.
+const V6: &str = "CREATE TABLE share_codes (
+        id          TEXT PRIMARY KEY,
+        hash        BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
+        holder      BLOB NOT NULL CHECK (length(holder) = 32),
+        certificate INTEGER,
+        purpose     TEXT NOT NULL CHECK (purpose IN ('verify', 'credential')),
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL CHECK (expires_at > created_at),
+        revoked_at  INTEGER
+     ) STRICT;
+     CREATE INDEX share_codes_holder ON share_codes(holder, created_at);";
 
 /// The transparency log (docs/transparency-log.md). `log_leaves` holds a leaf hash per
 /// sequenced journal entry, by leaf index; `log_nodes` the roots of full subtrees of `256^level`

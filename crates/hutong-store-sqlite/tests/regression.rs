@@ -49,6 +49,11 @@ const PINNED: &[(u32, &str, &str)] = &[
         "the transparency log: leaves, tile hashes, checkpoints and cosignatures",
         "c988cae40f7fed7d6a6e0b818c42ba47a652cf2a69b0260f312911aa7d1d74e4",
     ),
+    (
+        6,
+        "holders' share codes",
+        "5ccb9a22bd352cec6dce0777b96cbb139936f4fbe8469eec09e97e99e4e3facf",
+    ),
 ];
 
 fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
@@ -282,7 +287,8 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
             (2, PINNED[1].2.to_string(), false),
             (3, PINNED[2].2.to_string(), false),
             (4, PINNED[3].2.to_string(), false),
-            (5, PINNED[4].2.to_string(), false)
+            (5, PINNED[4].2.to_string(), false),
+            (6, PINNED[5].2.to_string(), false)
         ],
         "migration 1 recorded on first open (time unknown), the others when applied"
     );
@@ -412,6 +418,32 @@ impl Store for RowByRow {
     }
     async fn tokens(&self) -> Result<Vec<TokenRecord>> {
         self.0.tokens().await
+    }
+    async fn create_share(
+        &self,
+        sh: &hutong_core::share::ShareRecord,
+        a: &str,
+        at: i64,
+    ) -> Result<Entry> {
+        self.0.create_share(sh, a, at).await
+    }
+    async fn revoke_share(
+        &self,
+        id: &str,
+        h: &hutong_core::HolderKey,
+        a: &str,
+        at: i64,
+    ) -> Result<Entry> {
+        self.0.revoke_share(id, h, a, at).await
+    }
+    async fn share_by_hash(&self, h: &[u8; 32]) -> Result<Option<hutong_core::share::ShareRecord>> {
+        self.0.share_by_hash(h).await
+    }
+    async fn shares_of(
+        &self,
+        h: &hutong_core::HolderKey,
+    ) -> Result<Vec<hutong_core::share::ShareRecord>> {
+        self.0.shares_of(h).await
     }
     async fn put_keys(&self, w: &[hutong_store::KeyWrite], a: &str, at: i64) -> Result<Vec<Entry>> {
         self.0.put_keys(w, a, at).await

@@ -74,6 +74,7 @@ macro_rules! conformance_tests {
             serials_are_never_handed_out_twice,
             idempotency_claims_are_kept_with_the_write,
             tokens_are_stored_by_hash_and_revoked,
+            share_codes_are_stored_by_hash_and_revoked_by_their_holder,
             signing_keys_are_journaled_and_changed_only_from_what_is_stored,
             policies_are_published_with_their_files,
             audit_rows_carry_their_last_hash,
@@ -775,6 +776,46 @@ pub async fn tokens_are_stored_by_hash_and_revoked(s: &dyn Store) {
             !e.change.contains(secret.expose()),
             "no secret in the journal"
         );
+    }
+}
+
+pub async fn share_codes_are_stored_by_hash_and_revoked_by_their_holder(s: &dyn Store) {
+    use hutong_core::share::{ShareRecord, SharePurpose};
+    let holder = HolderKey([7; 32]);
+    let other = HolderKey([8; 32]);
+    let (code, one) = ShareRecord::create(holder, Some(3), SharePurpose::Verify, AT, 30).unwrap();
+    let (_, all) = ShareRecord::create(holder, None, SharePurpose::Credential, AT + 1, 1).unwrap();
+    let (_, theirs) = ShareRecord::create(other, None, SharePurpose::Verify, AT, 1).unwrap();
+    let e = s.create_share(&one, "holder", AT).await.unwrap();
+    assert_eq!(e.subject, Subject::Share(one.id.to_string()));
+    assert_eq!(e.kind(), "share-created");
+    assert!(!e.is_log_leaf());
+    s.create_share(&all, "holder", AT + 1).await.unwrap();
+    s.create_share(&theirs, "holder", AT).await.unwrap();
+    let r = s.create_share(&one, "holder", AT).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert_eq!(s.share_by_hash(&code.hash()).await.unwrap(), Some(one.clone()));
+    assert_eq!(s.share_by_hash(&[0; 32]).await.unwrap(), None);
+    assert_eq!(
+        s.shares_of(&holder).await.unwrap(),
+        vec![all.clone(), one.clone()],
+        "newest first, the holder's only"
+    );
+    // Another holder cannot revoke it.
+    let r = s.revoke_share(one.id.as_str(), &other, "holder", AT + 5).await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    let e = s
+        .revoke_share(one.id.as_str(), &holder, "holder", AT + 5)
+        .await
+        .unwrap();
+    assert_eq!(e.kind(), "share-revoked");
+    let revoked = s.share_by_hash(&code.hash()).await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at_micros, Some(AT + 5));
+    let r = s.revoke_share(one.id.as_str(), &holder, "holder", AT + 6).await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    for e in s.journal(0, 100).await.unwrap() {
+        assert!(!e.change.contains(code.expose()), "no code in the journal");
+        assert!(!e.change.contains(&hex::encode(one.hash)), "no hash either");
     }
 }
 

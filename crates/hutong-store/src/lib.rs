@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use hutong_core::journal::{self, CertChange, Entry, Subject};
 use hutong_core::keys::KeyRecord;
+use hutong_core::share::ShareRecord;
 use hutong_core::token::TokenRecord;
 use hutong_core::{Certificate, HolderKey, Issuer};
 
@@ -378,6 +379,24 @@ pub trait Store: Send + Sync + 'static {
     async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>>;
     /// Every token, ordered by creation.
     async fn tokens(&self) -> Result<Vec<TokenRecord>>;
+
+    /// Stores a new share code with its `share-created` entry (subject `share:<id>`). The change
+    /// names what it covers and until when, never the code or its hash.
+    async fn create_share(&self, share: &ShareRecord, actor: &str, at_micros: i64)
+    -> Result<Entry>;
+    /// Marks a share code of `holder` revoked at `at_micros`, with its `share-revoked` entry. A
+    /// code already revoked, unknown, or another holder's is [`StoreError::NotFound`].
+    async fn revoke_share(
+        &self,
+        id: &str,
+        holder: &HolderKey,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry>;
+    /// The share code with this hash, whatever its state (the caller checks it).
+    async fn share_by_hash(&self, hash: &[u8; 32]) -> Result<Option<ShareRecord>>;
+    /// A holder's share codes, newest first, whatever their state.
+    async fn shares_of(&self, holder: &HolderKey) -> Result<Vec<ShareRecord>>;
 
     /// Stores key records with their journal entries (subject `key:<id>`), all or nothing, in
     /// order. A write whose `before` is `None` creates the key ([`StoreError::Conflict`] if its
