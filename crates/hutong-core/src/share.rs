@@ -1,9 +1,9 @@
 //! Share codes (用证码): what a holder hands out instead of their ID number and name.
 //!
 //! A holder who has proved their ID number and name mints a code for one certificate or for
-//! all of theirs. Whoever has the code sees the verification result of what it covers (purpose
-//! `verify`), or that and the signed credentials (purpose `credential`), until it expires or
-//! its holder revokes it. The code is the only thing an address or a QR code carries: never a
+//! all of theirs, with a purpose (the annotation of a 加注件, "仅供入职核验使用") and an expiry.
+//! Whoever has the code sees the verification result of what it covers, annotated with the
+//! purpose, until it expires or its holder revokes it. The code is the only thing an address or a QR code carries: never a
 //! number (which may embed the ID number) nor a name.
 //!
 //! - The code is 15 random bytes (120 bits) from the operating system, written as 24 characters
@@ -177,38 +177,60 @@ impl From<ShareId> for String {
     }
 }
 
-/// What a code lets its bearer do.
+/// What the holder shares for: the annotation of a 加注件, shown to whoever opens the code
+/// ("仅供入职核验使用") and in the holder's list of codes. It changes nothing of what the code
+/// shows; it tells the verifier what the holder agreed to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SharePurpose {
-    /// See the verification result: status, checks, issuer, history.
-    Verify,
-    /// That, and download the signed credentials and the printable certificate.
-    Credential,
+    /// An employer's check before or during employment (入职、用工核验).
+    Employment,
+    /// An application: an exam, a higher level, a licence (报考、申报).
+    Application,
+    /// A tender or a qualification review of a company (招投标、资质审查).
+    Tender,
+    /// Anything else the holder has in mind.
+    Other,
 }
 
 impl SharePurpose {
+    pub const ALL: [SharePurpose; 4] = [
+        SharePurpose::Employment,
+        SharePurpose::Application,
+        SharePurpose::Tender,
+        SharePurpose::Other,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
-            SharePurpose::Verify => "verify",
-            SharePurpose::Credential => "credential",
+            SharePurpose::Employment => "employment",
+            SharePurpose::Application => "application",
+            SharePurpose::Tender => "tender",
+            SharePurpose::Other => "other",
         }
     }
 
     pub fn parse(s: &str) -> Result<SharePurpose, String> {
-        match s.trim() {
-            "verify" => Ok(SharePurpose::Verify),
-            "credential" => Ok(SharePurpose::Credential),
-            other => Err(format!(
-                "purpose \"{}\" is not one of \"verify\", \"credential\"",
-                other.chars().take(20).collect::<String>()
-            )),
-        }
+        let s = s.trim();
+        SharePurpose::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "purpose \"{}\" is not one of \"employment\", \"application\", \"tender\", \"other\"",
+                    s.chars().take(20).collect::<String>()
+                )
+            })
     }
 
-    /// Whether a code of this purpose may be used for `wanted`.
-    pub fn allows(self, wanted: SharePurpose) -> bool {
-        self == SharePurpose::Credential || wanted == SharePurpose::Verify
+    /// Its name in Chinese and English, as the annotation reads: "仅供{zh}使用".
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            SharePurpose::Employment => ("入职、用工核验", "an employer's check"),
+            SharePurpose::Application => ("报考、申报", "an application"),
+            SharePurpose::Tender => ("招投标、资质审查", "a tender or qualification review"),
+            SharePurpose::Other => ("持证人指定用途", "the use its holder had in mind"),
+        }
     }
 }
 
@@ -432,7 +454,7 @@ mod tests {
     #[test]
     fn a_code_expires_and_a_revocation_is_told_first() {
         let (_, mut r) =
-            ShareRecord::create(HolderKey([1; 32]), Some(7), SharePurpose::Verify, 1000, 2)
+            ShareRecord::create(HolderKey([1; 32]), Some(7), SharePurpose::Employment, 1000, 2)
                 .unwrap();
         assert_eq!(r.expires_at_micros, 1000 + 2 * DAY_MICROS);
         assert!(r.usable_at(1000).is_ok());
@@ -448,7 +470,7 @@ mod tests {
         );
         for days in [0, -1, i64::from(MAX_DAYS) + 1] {
             assert!(
-                ShareRecord::create(HolderKey([1; 32]), None, SharePurpose::Verify, 0, days)
+                ShareRecord::create(HolderKey([1; 32]), None, SharePurpose::Employment, 0, days)
                     .is_err()
             );
         }
@@ -457,7 +479,7 @@ mod tests {
     #[test]
     fn the_journal_change_holds_neither_code_nor_hash() {
         let (code, r) =
-            ShareRecord::create(HolderKey([9; 32]), None, SharePurpose::Credential, 0, 30)
+            ShareRecord::create(HolderKey([9; 32]), None, SharePurpose::Other, 0, 30)
                 .unwrap();
         let c = r.created_change();
         assert!(!c.contains(code.expose()));
@@ -467,12 +489,14 @@ mod tests {
     }
 
     #[test]
-    fn purposes_nest() {
-        use SharePurpose::*;
-        assert!(Verify.allows(Verify));
-        assert!(!Verify.allows(Credential));
-        assert!(Credential.allows(Verify));
-        assert!(Credential.allows(Credential));
+    fn purposes_read_back() {
+        for p in SharePurpose::ALL {
+            assert_eq!(SharePurpose::parse(p.as_str()), Ok(p));
+            assert_eq!(
+                serde_json::to_value(p).unwrap(),
+                serde_json::Value::String(p.as_str().into())
+            );
+        }
         assert!(SharePurpose::parse("print").is_err());
     }
 

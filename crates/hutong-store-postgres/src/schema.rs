@@ -68,7 +68,7 @@ const V7: &str = "CREATE TABLE share_codes (
         hash        bytea NOT NULL UNIQUE CHECK (length(hash) = 32),
         holder      bytea NOT NULL CHECK (length(holder) = 32),
         certificate bigint,
-        purpose     text NOT NULL CHECK (purpose IN ('verify', 'credential')),
+        purpose     text NOT NULL CHECK (purpose IN ('employment', 'application', 'tender', 'other')),
         created_at  bigint NOT NULL,
         expires_at  bigint NOT NULL CHECK (expires_at > created_at),
         revoked_at  bigint

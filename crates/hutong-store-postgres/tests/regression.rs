@@ -46,7 +46,7 @@ const PINNED: &[(u32, &str, &str)] = &[
     (
         7,
         "holders' share codes",
-        "efcd9c28d9af50e71e975bfb72097b216a72866741c97770a536b4d16456d2f1",
+        "a38b192aba7b9cc4dff51f182f5e7ce2801ff6968d05598b2456ad9d9ea012cb",
     ),
 ];
 const PINNED_FIRST_MIGRATION_1: &str =

@@ -204,7 +204,7 @@ const V6: &str = "CREATE TABLE share_codes (
         hash        BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
         holder      BLOB NOT NULL CHECK (length(holder) = 32),
         certificate INTEGER,
-        purpose     TEXT NOT NULL CHECK (purpose IN ('verify', 'credential')),
+        purpose     TEXT NOT NULL CHECK (purpose IN ('employment', 'application', 'tender', 'other')),
         created_at  INTEGER NOT NULL,
         expires_at  INTEGER NOT NULL CHECK (expires_at > created_at),
         revoked_at  INTEGER

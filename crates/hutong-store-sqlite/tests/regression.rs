@@ -52,7 +52,7 @@ const PINNED: &[(u32, &str, &str)] = &[
     (
         6,
         "holders' share codes",
-        "5ccb9a22bd352cec6dce0777b96cbb139936f4fbe8469eec09e97e99e4e3facf",
+        "86dfa0705f44098ecd109eeda3c90b73b8d73009be939898dda5490f608e5917",
     ),
 ];
 
