@@ -55,7 +55,9 @@ pub enum CodeError {
          (digits and the letters A-Z except U; hyphens and spaces are ignored)"
     )]
     BadCharacter { position: usize },
-    #[error("a share code has {CODE_LEN} characters besides hyphens and spaces, this one has {found}")]
+    #[error(
+        "a share code has {CODE_LEN} characters besides hyphens and spaces, this one has {found}"
+    )]
     WrongLength { found: usize },
 }
 
@@ -453,9 +455,14 @@ mod tests {
 
     #[test]
     fn a_code_expires_and_a_revocation_is_told_first() {
-        let (_, mut r) =
-            ShareRecord::create(HolderKey([1; 32]), Some(7), SharePurpose::Employment, 1000, 2)
-                .unwrap();
+        let (_, mut r) = ShareRecord::create(
+            HolderKey([1; 32]),
+            Some(7),
+            SharePurpose::Employment,
+            1000,
+            2,
+        )
+        .unwrap();
         assert_eq!(r.expires_at_micros, 1000 + 2 * DAY_MICROS);
         assert!(r.usable_at(1000).is_ok());
         assert!(r.usable_at(r.expires_at_micros - 1).is_ok());
@@ -479,8 +486,7 @@ mod tests {
     #[test]
     fn the_journal_change_holds_neither_code_nor_hash() {
         let (code, r) =
-            ShareRecord::create(HolderKey([9; 32]), None, SharePurpose::Other, 0, 30)
-                .unwrap();
+            ShareRecord::create(HolderKey([9; 32]), None, SharePurpose::Other, 0, 30).unwrap();
         let c = r.created_change();
         assert!(!c.contains(code.expose()));
         assert!(!c.contains(&hex::encode(r.hash)));

@@ -26,7 +26,7 @@ use hutong_core::ids::{Level, Status};
 use hutong_core::number::NumberScheme;
 use hutong_core::policy::Diploma;
 
-use crate::handlers::{api, credential, log, recognition, write};
+use crate::handlers::{api, credential, log, recognition, share, write};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -38,7 +38,8 @@ use crate::state::AppState;
     ),
     tags(
         (name = "verification", description = "Verify a certificate; list a holder's certificates"),
-        (name = "recognition", description = "Mutual recognition: what certificates entitle their holder to at other departments (exemptions, deemed skill levels, the next level), with the rules and reasons")
+        (name = "recognition", description = "Mutual recognition: what certificates entitle their holder to at other departments (exemptions, deemed skill levels, the next level), with the rules and reasons"),
+        (name = "shares", description = "Share codes (用证码): a holder's opaque, expiring, revocable code that opens the verification result of one certificate or all of theirs, instead of a number and name in an address")
     ),
     components(schemas(VerifyQuery))
 )]
@@ -386,6 +387,10 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(recognition::check))
         .routes(routes!(credential::keys))
         .routes(routes!(credential::verify_credential))
+        .routes(routes!(share::create))
+        .routes(routes!(share::list))
+        .routes(routes!(share::revoke))
+        .routes(routes!(share::show))
         .split_for_parts()
 }
 

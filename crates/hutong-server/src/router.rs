@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::error::ApiError;
-use crate::handlers::{credential, health, home, log, pages, recognition};
+use crate::handlers::{credential, health, home, log, pages, recognition, share};
 use crate::openapi;
 use crate::ratelimit::{self, Tier};
 use crate::state::AppState;
@@ -28,7 +28,13 @@ pub fn app(state: AppState) -> Router {
     // Lookups: verification and the one-stop query, API and pages, under the stricter limit.
     let (api, _) = openapi::api_router();
     let lookups = api
-        .route("/verify/result", get(pages::verify_result))
+        .route(
+            "/verify/result",
+            get(pages::verify_result).post(pages::verify_result_post),
+        )
+        .route("/s/{code}", get(share::page))
+        .route("/share/new", post(share::new_page))
+        .route("/share/revoke", post(share::revoke_page))
         .route("/holder/result", post(pages::holder_result))
         .route("/advice/result", post(recognition::advice_result))
         .layer(middleware::from_fn_with_state(

@@ -1556,12 +1556,7 @@ impl Store for PgStore {
         Ok(entry)
     }
 
-    async fn create_share(
-        &self,
-        sh: &ShareRecord,
-        actor: &str,
-        at_micros: i64,
-    ) -> Result<Entry> {
+    async fn create_share(&self, sh: &ShareRecord, actor: &str, at_micros: i64) -> Result<Entry> {
         let mut c = self.writer().await?;
         let tx = c.transaction().await.map_err(backend)?;
         let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
@@ -1591,7 +1586,11 @@ impl Store for PgStore {
         if n == 0 {
             return Err(StoreError::Conflict(format!("share code {} exists", sh.id)));
         }
-        j.append(&Subject::Share(sh.id.to_string()), sh.created_change(), None);
+        j.append(
+            &Subject::Share(sh.id.to_string()),
+            sh.created_change(),
+            None,
+        );
         j.write(&tx).await?;
         let entry = j.entries()?.remove(0);
         tx.commit().await.map_err(backend)?;

@@ -1289,12 +1289,7 @@ impl Store for SqliteStore {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
     }
 
-    async fn create_share(
-        &self,
-        sh: &ShareRecord,
-        actor: &str,
-        at_micros: i64,
-    ) -> Result<Entry> {
+    async fn create_share(&self, sh: &ShareRecord, actor: &str, at_micros: i64) -> Result<Entry> {
         let change = sh.created_change();
         self.write(|conn| {
             let tx = conn

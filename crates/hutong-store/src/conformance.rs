@@ -780,10 +780,11 @@ pub async fn tokens_are_stored_by_hash_and_revoked(s: &dyn Store) {
 }
 
 pub async fn share_codes_are_stored_by_hash_and_revoked_by_their_holder(s: &dyn Store) {
-    use hutong_core::share::{ShareRecord, SharePurpose};
+    use hutong_core::share::{SharePurpose, ShareRecord};
     let holder = HolderKey([7; 32]);
     let other = HolderKey([8; 32]);
-    let (code, one) = ShareRecord::create(holder, Some(3), SharePurpose::Employment, AT, 30).unwrap();
+    let (code, one) =
+        ShareRecord::create(holder, Some(3), SharePurpose::Employment, AT, 30).unwrap();
     let (_, all) = ShareRecord::create(holder, None, SharePurpose::Tender, AT + 1, 1).unwrap();
     let (_, theirs) = ShareRecord::create(other, None, SharePurpose::Employment, AT, 1).unwrap();
     let e = s.create_share(&one, "holder", AT).await.unwrap();
@@ -794,7 +795,10 @@ pub async fn share_codes_are_stored_by_hash_and_revoked_by_their_holder(s: &dyn 
     s.create_share(&theirs, "holder", AT).await.unwrap();
     let r = s.create_share(&one, "holder", AT).await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
-    assert_eq!(s.share_by_hash(&code.hash()).await.unwrap(), Some(one.clone()));
+    assert_eq!(
+        s.share_by_hash(&code.hash()).await.unwrap(),
+        Some(one.clone())
+    );
     assert_eq!(s.share_by_hash(&[0; 32]).await.unwrap(), None);
     assert_eq!(
         s.shares_of(&holder).await.unwrap(),
@@ -802,7 +806,9 @@ pub async fn share_codes_are_stored_by_hash_and_revoked_by_their_holder(s: &dyn 
         "newest first, the holder's only"
     );
     // Another holder cannot revoke it.
-    let r = s.revoke_share(one.id.as_str(), &other, "holder", AT + 5).await;
+    let r = s
+        .revoke_share(one.id.as_str(), &other, "holder", AT + 5)
+        .await;
     assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
     let e = s
         .revoke_share(one.id.as_str(), &holder, "holder", AT + 5)
@@ -811,7 +817,9 @@ pub async fn share_codes_are_stored_by_hash_and_revoked_by_their_holder(s: &dyn 
     assert_eq!(e.kind(), "share-revoked");
     let revoked = s.share_by_hash(&code.hash()).await.unwrap().unwrap();
     assert_eq!(revoked.revoked_at_micros, Some(AT + 5));
-    let r = s.revoke_share(one.id.as_str(), &holder, "holder", AT + 6).await;
+    let r = s
+        .revoke_share(one.id.as_str(), &holder, "holder", AT + 6)
+        .await;
     assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
     for e in s.journal(0, 100).await.unwrap() {
         assert!(!e.change.contains(code.expose()), "no code in the journal");

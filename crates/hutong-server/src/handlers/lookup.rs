@@ -129,7 +129,7 @@ impl HolderParams {
     }
 }
 
-async fn verified(
+pub(crate) async fn verified(
     state: &AppState,
     policy: &Policy,
     cert: hutong_core::Certificate,

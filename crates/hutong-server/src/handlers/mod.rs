@@ -9,6 +9,7 @@ pub mod log;
 pub mod lookup;
 pub mod pages;
 pub mod recognition;
+pub mod share;
 pub mod write;
 
 /// Marks an answer about a person: not to be cached, and the address it was asked at (which may

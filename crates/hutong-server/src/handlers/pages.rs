@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::handlers::lookup::{self, HolderParams, VerifyParams};
 use crate::pages::{self, Lang};
 use crate::state::AppState;
-use crate::views::{LookupAnswer, Verified};
+use crate::views::LookupAnswer;
 
 /// The query page; a demo installation offers sample certificates with their status today.
 pub async fn query(State(state): State<AppState>, lang: Lang) -> Markup {
@@ -38,65 +38,68 @@ async fn demo_samples(state: &AppState) -> Vec<(crate::state::DemoSample, Option
     out
 }
 
-/// The result of a verification: `GET /verify/result?number=…&name=…[&kind=…]`.
+/// The result of a verification by number and name (or ID number): `POST /verify/result`
+/// from the query page, so that neither sits in an address; `GET /verify/result?number=…`
+/// still answers, for addresses made before. Either way the page carries no QR code and its
+/// language switch no query: a result is shared by a share code (`/s/{code}`), minted by the
+/// holder.
 pub async fn verify_result(
     State(state): State<AppState>,
     lang: Lang,
-    headers: HeaderMap,
     params: Result<Query<VerifyParams>, QueryRejection>,
 ) -> Response {
+    let params = params.map_err(|e| ApiError::rejected(e.status(), e.body_text()));
+    verify_page(&state, lang, params.map(|Query(p)| p)).await
+}
+
+/// `POST /verify/result`: the query page's form.
+pub async fn verify_result_post(
+    State(state): State<AppState>,
+    lang: Lang,
+    form: Result<Form<VerifyParams>, FormRejection>,
+) -> Response {
+    let params = form.map_err(|e| ApiError::rejected(e.status(), e.body_text()));
+    verify_page(&state, lang, params.map(|Form(p)| p)).await
+}
+
+async fn verify_page(
+    state: &AppState,
+    lang: Lang,
+    params: Result<VerifyParams, ApiError>,
+) -> Response {
     let policy = state.policy();
-    let q = match params
-        .map_err(|e| ApiError::rejected(e.status(), e.body_text()))
-        .and_then(|Query(p)| p.check(&policy))
-    {
+    let q = match params.and_then(|p| p.check(&policy)) {
         Ok(q) => q,
-        Err(e) => return invalid(&state, lang, e).await,
+        Err(e) => return invalid(state, lang, e).await,
     };
     let today = hutong_core::date::today_in_china();
-    let found = match lookup::find_by_number(&state, &policy, &q, today).await {
+    let found = match lookup::find_by_number(state, &policy, &q, today).await {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    // A result opened by ID number alone has no address to share: no QR code then.
-    let name = q.name.clone().unwrap_or_default();
-    let links = if name.is_empty() {
-        Vec::new()
-    } else {
-        qr_links(&state, &headers, &found, &name, lang)
-    };
     let answer = LookupAnswer::new(&policy, today, &found);
-    let histories = match histories(&state, &found).await {
+    let histories = match histories(state, &found).await {
         Ok(h) => h,
         Err(e) => return e.into_response(),
-    };
-    // The language switch keeps the result (the address already carries number and name),
-    // unless the number embeds the holder's ID number: page text never shows one.
-    let path = match found.as_slice() {
-        [one] if !name.is_empty() && !embeds_id(&policy, &one.cert.kind) => {
-            pages::lookup::result_link("", &one.cert.number, &name, Some(&one.cert.kind), Lang::Zh)
-        }
-        _ => "/verify".to_string(),
     };
     private_html(
         StatusCode::OK,
         pages::lookup::result_page(
             lang,
             state.settings.demo,
-            &path,
+            "/verify",
             &answer,
-            &links,
+            &pages::lookup::Extras::default(),
             &histories,
         ),
     )
 }
 
 /// The result of a one-stop query, posted from the query page so that the ID number is never
-/// part of an address.
+/// part of an address. Below the certificates, the holder may mint share codes.
 pub async fn holder_result(
     State(state): State<AppState>,
     lang: Lang,
-    headers: HeaderMap,
     form: Result<Form<HolderParams>, FormRejection>,
 ) -> Response {
     let q = match form
@@ -112,11 +115,19 @@ pub async fn holder_result(
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    let links = qr_links(&state, &headers, &found, &q.name, lang);
     let answer = LookupAnswer::new(&policy, today, &found);
     let histories = match histories(&state, &found).await {
         Ok(h) => h,
         Err(e) => return e.into_response(),
+    };
+    let bottom = if found.is_empty() {
+        None
+    } else {
+        let key = state.secret.key_for(&q.holder);
+        match crate::handlers::share::holder_section(&state, lang, &key, &found).await {
+            Ok(m) => Some(m),
+            Err(e) => return e.into_response(),
+        }
     };
     private_html(
         StatusCode::OK,
@@ -125,14 +136,14 @@ pub async fn holder_result(
             state.settings.demo,
             "/verify",
             &answer,
-            &links,
+            &pages::lookup::Extras { top: None, bottom },
             &histories,
         ),
     )
 }
 
 /// The public history of each certificate found, in the same order.
-async fn histories(
+pub(crate) async fn histories(
     state: &AppState,
     found: &[crate::views::Verified],
 ) -> Result<Vec<Vec<crate::views::PublicEntry>>, ApiError> {
@@ -143,12 +154,6 @@ async fn histories(
         );
     }
     Ok(out)
-}
-
-fn embeds_id(policy: &hutong_core::Policy, kind: &str) -> bool {
-    policy
-        .kind(kind)
-        .is_none_or(|k| k.number_scheme.embeds_resident_id())
 }
 
 /// Bad input on a page: the query page again, with what is wrong, as a 400.
@@ -164,15 +169,10 @@ async fn invalid(state: &AppState, lang: Lang, e: ApiError) -> Response {
     )
 }
 
-/// The verification address of each certificate found, for its QR code.
-fn qr_links(
-    state: &AppState,
-    headers: &HeaderMap,
-    found: &[Verified],
-    name: &str,
-    lang: Lang,
-) -> Vec<String> {
-    let base = match &state.settings.public_url {
+/// The public origin of the service, for addresses in QR codes: `public_url` when set, else
+/// the request's `Host` (when it is a plain host name) over http.
+pub(crate) fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    match &state.settings.public_url {
         Some(u) => u.trim_end_matches('/').to_string(),
         None => {
             let host = headers
@@ -185,11 +185,7 @@ fn qr_links(
                 .unwrap_or("localhost");
             format!("http://{host}")
         }
-    };
-    found
-        .iter()
-        .map(|v| pages::lookup::result_link(&base, &v.cert.number, name, Some(&v.cert.kind), lang))
-        .collect()
+    }
 }
 
 /// A page about a person: never cached, and its address (which carries the query) never sent

@@ -1,17 +1,14 @@
 //! The query page and the result pages of the two lookups.
 //!
-//! Privacy of the result URL and its QR code: a verification result is at
-//! `/verify/result?number=…&name=…&kind=…`, a GET address, so that it can be bookmarked, shared
-//! and put in a QR code for an employer to scan: the number and the name are exactly what any
-//! verifier must present anyway, and a card already carries both. Such an address is kept out of
-//! logs and metrics (they name the route, never the query), and result pages are sent with
-//! `Cache-Control: no-store` and `Referrer-Policy: no-referrer`. The one-stop query by ID number
-//! is a POST form instead, so that the ID number never sits in an address, a history or a QR
-//! code; its results show a QR code per certificate that carries number and name only. Numbers
-//! that embed the holder's ID number (`mem` special-operation certificates, `samr` items) are
-//! shown masked in text; their QR codes, like the cards' own, carry the full number.
+//! Privacy of addresses and QR codes: both queries are POST forms, so that neither a number
+//! (which may be the holder's ID number) nor a name nor an ID number sits in an address, a
+//! browser history or a QR code. A result is shared by a share code that its holder mints from
+//! their own result (`/s/{code}`, `crate::handlers::share`): the code's address is the only
+//! thing a QR code carries. Result pages are sent with `Cache-Control: no-store` and
+//! `Referrer-Policy: no-referrer`. Numbers that embed the holder's ID number (`mem`
+//! special-operation certificates, `samr` items) are shown masked.
 
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, html};
 
 use hutong_core::Status;
 
@@ -36,14 +33,13 @@ pub fn query_page(
             p.banner role="alert" { (p) }
         }
         div.forms {
-            form.card method="get" action="/verify/result" {
+            form.card method="post" action=(lang.link("/verify/result")) {
                 h2 { (lang.t("按证书编号查询", "By certificate number")) }
                 label for="number" { (lang.t("证书编号", "Certificate number")) }
                 input #number name="number" required autocomplete="off" maxlength="40"
                     placeholder=(lang.t("例如 晋A012008000001", "e.g. 晋A012008000001"));
                 label for="name" { (lang.t("持证人姓名", "Holder's name")) }
                 input #name name="name" required autocomplete="off" maxlength="60";
-                @if lang == Lang::En { input type="hidden" name="lang" value="en"; }
                 button #verify type="submit" { (lang.t("查询", "Verify")) }
             }
             form.card method="post" action=(lang.link("/holder/result")) {
@@ -89,19 +85,27 @@ pub fn query_page(
     )
 }
 
-/// A result page: the status first, then the certificate, the checks and a QR code per
-/// certificate. `links[i]` is the verification address of `answer.certificates[i]`.
+/// What a result page shows besides the certificates: above them (a share code's purpose and
+/// QR code), below them (the holder's share forms).
+#[derive(Default)]
+pub struct Extras {
+    pub top: Option<Markup>,
+    pub bottom: Option<Markup>,
+}
+
+/// A result page: the status first, then the certificate, its checks and its history.
 pub fn result_page(
     lang: Lang,
     demo: bool,
     path: &str,
     answer: &LookupAnswer<'_>,
-    links: &[String],
+    extras: &Extras,
     histories: &[Vec<PublicEntry>],
 ) -> Markup {
     let title = lang.t("查询结果", "Result");
     let body = html! {
         h1 { (title) }
+        @if let Some(top) = &extras.top { (top) }
         @if !answer.found {
             div.status.notfound #status data-status="not-found" {
                 div.big { (lang.t("未查到", "Not found")) }
@@ -115,24 +119,20 @@ pub fn result_page(
                 p.muted { (answer.certificates.len()) (lang.t(" 张证书", " certificates")) }
             }
             @for (i, r) in answer.certificates.iter().enumerate() {
-                (certificate(lang, r, links.get(i).map(String::as_str), histories.get(i).map(Vec::as_slice).unwrap_or_default()))
+                (certificate(lang, r, histories.get(i).map(Vec::as_slice).unwrap_or_default()))
             }
             @if let Some(note) = &answer.provisional_note {
                 p.muted { span.tag { (lang.t("待确认", "provisional")) } " " (lang.t(note.zh, note.en)) }
             }
         }
         p.muted { (lang.t("状态按北京时间 ", "Statuses as of ")) (answer.as_of) (lang.t(" 计算。", " (China time).")) }
+        @if let Some(bottom) = &extras.bottom { (bottom) }
         p { a href=(lang.link("/verify")) { (lang.t("再查一张", "Verify another")) } }
     };
     layout(lang, path, title, demo, body)
 }
 
-fn certificate(
-    lang: Lang,
-    r: &CertificateResult<'_>,
-    link: Option<&str>,
-    history: &[PublicEntry],
-) -> Markup {
+fn certificate(lang: Lang, r: &CertificateResult<'_>, history: &[PublicEntry]) -> Markup {
     let c = &r.certificate;
     let status_class = r.status.map(|s| s.id()).unwrap_or("unknown");
     let status_check = r.checks.iter().find(|ch| ch.id == "status");
@@ -209,17 +209,6 @@ fn certificate(
                     @for e in history {
                         @let (zh, en) = e.name();
                         li data-change=(e.change) { span.muted { (e.date) } " " (lang.t(zh, en)) }
-                    }
-                }
-            }
-            @if let Some(url) = link {
-                @if let Some(svg) = qr_svg(url) {
-                    div.qr {
-                        (PreEscaped(svg))
-                        p.muted { (lang.t(
-                            "扫描二维码可随时核验本证书的最新状态。二维码含证书编号和姓名，请只出示给需要核验的人。",
-                            "Scan the code to check this certificate's current status at any time. It carries the number and the name: show it only to those who need to verify."
-                        )) }
                     }
                 }
             }
@@ -326,7 +315,15 @@ mod tests {
             verification,
         }];
         let answer = LookupAnswer::new(&policy, day, &found);
-        result_page(lang, false, "/verify/result", &answer, &[], &[]).into_string()
+        result_page(
+            lang,
+            false,
+            "/verify/result",
+            &answer,
+            &Extras::default(),
+            &[],
+        )
+        .into_string()
     }
 
     #[test]

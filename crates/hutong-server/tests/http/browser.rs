@@ -105,6 +105,11 @@ async fn verify_in_browser(c: &Client, base: &str, number: &str, name: &str) -> 
         .await
         .unwrap();
     let status = c.wait().for_element(Locator::Css("#status")).await.unwrap();
+    let url = c.current_url().await.unwrap();
+    assert!(
+        !url.as_str().contains("number=") && !url.as_str().contains("name="),
+        "the form is posted: nothing typed is in the address ({url})"
+    );
     (
         status
             .attr("data-status")
@@ -192,4 +197,33 @@ async fn run(c: &Client, base: &str, f: &fixture::Fixture) {
         !url.as_str().contains(&f.review_due.id),
         "the ID number is never in the address: {url}"
     );
+
+    // The holder makes a share code for all their certificates, and opens its address.
+    c.find(Locator::Css("#share-new"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let link = c
+        .wait()
+        .for_element(Locator::Css("#share-link"))
+        .await
+        .unwrap();
+    let share_url = link.text().await.unwrap();
+    let code = c
+        .find(Locator::Css("#share-code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(code.len(), 24 + 5, "{code}");
+    let path = &share_url[share_url.find("/s/").expect("a share address")..];
+    c.goto(&format!("{base}{path}")).await.unwrap();
+    c.wait().for_element(Locator::Css("#share")).await.unwrap();
+    let page = c.source().await.unwrap();
+    assert!(page.contains("data-status=\"review-due\"") && page.contains("<svg"));
+    let url = c.current_url().await.unwrap();
+    assert!(!url.as_str().contains("number=") && !url.as_str().contains("name="));
 }

@@ -68,10 +68,13 @@ async fn the_query_page_has_both_forms_and_a_demo_offers_samples() {
 }
 
 #[tokio::test]
-async fn the_result_page_shows_status_checks_and_a_qr_code() {
-    for (s, _keep) in states("pages::the_result_page_shows_status_checks_and_a_qr_code").await {
+async fn the_result_page_shows_status_checks_and_no_address_with_number_or_name() {
+    for (s, _keep) in
+        states("pages::the_result_page_shows_status_checks_and_no_address_with_number_or_name")
+            .await
+    {
         eprintln!(
-            "the_result_page_shows_status_checks_and_a_qr_code: on {}",
+            "the_result_page_shows_status_checks_and_no_address_with_number_or_name: on {}",
             s.store.backend()
         );
         let f = fixture::fill(&s).await;
@@ -94,7 +97,14 @@ async fn the_result_page_shows_status_checks_and_a_qr_code() {
         assert!(a.body.contains("data-status=\"suspended\""), "{}", a.body);
         assert!(a.body.contains("已暂停"));
         assert!(a.body.contains("data-check=\"state-recognised\""));
-        assert!(a.body.contains("<svg"), "a QR code");
+        // A result is shared by a share code its holder mints, never by an address or a QR
+        // code carrying the number and the name (as this page's did).
+        assert!(!a.body.contains("<svg"), "no QR code of number and name");
+        assert!(
+            !a.body
+                .contains(&format!("number={}", enc(&f.suspended.number))),
+            "no link carries the number"
+        );
         assert!(
             a.body.contains("欧**娜") && !a.body.contains("欧阳娜娜"),
             "the name is masked"
