@@ -8,11 +8,14 @@
 //!   index assignment.
 //!
 //! - [`certificate`]: a registry certificate as a credential.
+//! - [`barcode`]: a signed credential as QR code text (`HTVC1:`, base45 of zlib of its JCS),
+//!   for printed certificates that verify offline.
 //! - [`keyring`]: the registry's signed public keys file, issuers' DID documents, and offline
 //!   verification of certificate credentials.
 //!
 //! The crate is pure: no I/O, no clock (dates are passed in).
 
+pub mod barcode;
 pub mod certificate;
 pub mod error;
 pub mod jcs;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::error::ApiError;
-use crate::handlers::{credential, health, home, log, pages, recognition, share};
+use crate::handlers::{credential, health, home, log, pages, print, recognition, share};
 use crate::openapi;
 use crate::ratelimit::{self, Tier};
 use crate::state::AppState;
@@ -37,6 +37,7 @@ pub fn app(state: AppState) -> Router {
         .route("/share/revoke", post(share::revoke_page))
         .route("/holder/result", post(pages::holder_result))
         .route("/advice/result", post(recognition::advice_result))
+        .route("/certificates/print", get(print::form).post(print::print))
         .layer(middleware::from_fn_with_state(
             (state.clone(), Tier::Lookups),
             ratelimit::limit,

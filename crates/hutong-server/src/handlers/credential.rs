@@ -15,10 +15,12 @@ use hutong_core::number;
 use hutong_credential::keyring::{Keyring, did_document, verify_certificate_credential};
 use hutong_credential::status::StatusPurpose;
 
-use crate::credentials::SigningError;
+use hutong_core::Certificate;
+
+use crate::credentials::{Exported, SigningError};
 use crate::error::{ApiError, Problem};
 use crate::handlers::write::{
-    authenticate, issuer_record, may_read_history, parse_body, unprocessable,
+    Caller, authenticate, issuer_record, may_read_history, parse_body, unprocessable,
 };
 use crate::state::AppState;
 
@@ -84,17 +86,6 @@ pub async fn credential(
         None => None,
     };
     let b: CredentialBody = parse_body(&body)?;
-    let number = number::normalize(&b.number);
-    let not_found = || {
-        ApiError::not_found("no certificate with this number and kind for this holder".to_string())
-    };
-    let Some((cert_id, cert)) = state
-        .store
-        .certificate_with_id(&number, b.kind.trim())
-        .await?
-    else {
-        return Err(not_found());
-    };
     let id = match b.id_number.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(s) => Some(
@@ -102,29 +93,98 @@ pub async fn credential(
                 .map_err(|e| ApiError::bad_request(format!("id_number: {e}")))?,
         ),
     };
-    match &caller {
-        Some(c) => may_read_history(&state, c, cert_id, &cert, not_found).await?,
-        None => {
-            // The holder proves who they are with both; a mismatch reads as not found, so
-            // that the endpoint cannot be used to test numbers or names.
-            let name = b.name.as_deref().unwrap_or_default();
-            if id.is_none() {
-                return Err(ApiError::bad_request(
-                    "id_number: without a token, the holder's ID number and name are needed",
-                ));
-            }
-            if name.trim().is_empty() {
-                return Err(ApiError::bad_request(
-                    "name: without a token, the holder's ID number and name are needed",
-                ));
-            }
+    let name = b.name.as_deref().unwrap_or_default();
+    let who = match (&caller, &id) {
+        (Some(caller), id) => Requester::Token {
+            caller,
+            id: id.as_ref(),
+        },
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "id_number: without a token, the holder's ID number and name are needed",
+            ));
+        }
+        (None, Some(_)) if name.trim().is_empty() => {
+            return Err(ApiError::bad_request(
+                "name: without a token, the holder's ID number and name are needed",
+            ));
+        }
+        (None, Some(id)) => Requester::Holder { id, name },
+    };
+    let signed = sign_for(&state, &b.number, &b.kind, who).await?;
+    let mut r = Json(json!({
+        "credential": signed.exported.credential,
+        "holder_salt": signed.exported.holder_salt,
+    }))
+    .into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// Who asks for a certificate's credential, with what proves their right to it.
+pub(crate) enum Requester<'a> {
+    /// The holder, who proves who they are with the ID number and the name.
+    Holder { id: &'a ResidentId, name: &'a str },
+    /// A token that may read the certificate's full history, with the holder's ID number when
+    /// the certificate's number does not contain it.
+    Token {
+        caller: &'a Caller,
+        id: Option<&'a ResidentId>,
+    },
+}
+
+/// A certificate and its credential, signed now.
+pub(crate) struct Signed {
+    pub certificate: Certificate,
+    pub exported: Exported,
+}
+
+/// The answer to a holder whose number, kind, ID number or name does not match: the same for
+/// each, so that a route cannot be used to test numbers or names.
+pub(crate) fn no_such_certificate() -> ApiError {
+    ApiError::not_found("no certificate with this number and kind for this holder")
+}
+
+/// The step every route that hands out a credential shares (the credential endpoint, the
+/// printable certificate): find the certificate, check that the requester may have its
+/// credential, and sign it. For the holder, an unknown number, a wrong name and a wrong ID
+/// number all answer [`no_such_certificate`].
+pub(crate) async fn sign_for(
+    state: &AppState,
+    number: &str,
+    kind: &str,
+    who: Requester<'_>,
+) -> Result<Signed, ApiError> {
+    let number = number::normalize(number);
+    let Some((registry_id, certificate)) = state
+        .store
+        .certificate_with_id(&number, kind.trim())
+        .await?
+    else {
+        return Err(no_such_certificate());
+    };
+    let (id, holder) = match who {
+        Requester::Token { caller, id } => {
+            may_read_history(
+                state,
+                caller,
+                registry_id,
+                &certificate,
+                no_such_certificate,
+            )
+            .await?;
+            (id, false)
+        }
+        Requester::Holder { id, name } => {
             // The ID number is checked against the holder's keyed hash by the signer, before
             // anything else, and a mismatch answers as not found too (below).
-            if !names_match(&cert.holder_name, name) {
-                return Err(not_found());
+            if !names_match(&certificate.holder_name, name) {
+                return Err(no_such_certificate());
             }
+            (Some(id), true)
         }
-    }
+    };
     let policy = state.policy();
     let exported = state
         .signer
@@ -132,23 +192,19 @@ pub async fn credential(
             state.store.as_ref(),
             &policy,
             &state.secret,
-            &cert,
-            cert_id,
-            id.as_ref(),
+            &certificate,
+            registry_id,
+            id,
         )
         .await
-        .map_err(|e| match (e, caller.is_none()) {
-            (SigningError::NotTheHolder, true) => not_found(),
+        .map_err(|e| match (e, holder) {
+            (SigningError::NotTheHolder, true) => no_such_certificate(),
             (e, _) => signing_error(e),
         })?;
-    let mut r = Json(json!({
-        "credential": exported.credential,
-        "holder_salt": exported.holder_salt,
-    }))
-    .into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    Ok(Signed {
+        certificate,
+        exported,
+    })
 }
 
 /// The registry's public keys file: every issuer's public record and every signing key with

@@ -8,6 +8,7 @@ pub mod home;
 pub mod log;
 pub mod lookup;
 pub mod pages;
+pub mod print;
 pub mod recognition;
 pub mod share;
 pub mod write;

@@ -4,6 +4,7 @@ pub mod advice;
 pub mod directory;
 pub mod issuers;
 pub mod lookup;
+pub mod print;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

@@ -15,6 +15,7 @@ mod log;
 mod lookups;
 mod openapi_doc;
 mod pages;
+mod print;
 mod recognition;
 mod regression_api;
 mod regression_net;
@@ -117,17 +118,22 @@ pub async fn send(state: &AppState, req: Request<Body>) -> Answer {
         .unwrap_or_default();
     let body =
         String::from_utf8(to_bytes(resp.into_body(), 1 << 22).await.unwrap().to_vec()).unwrap();
-    for id in fixture::IDS.iter() {
-        assert!(
-            !body.contains(id.as_str()) && !body.contains(&id.to_lowercase()),
-            "a response carries an ID number: {body}"
-        );
-    }
+    assert_no_id_number("a response", &body);
     Answer {
         status,
         ctype,
         headers,
         body,
+    }
+}
+
+/// Fails when `text` carries one of the fixture's ID numbers (`fixture::IDS`), in either case.
+pub fn assert_no_id_number(what: &str, text: &str) {
+    for id in fixture::IDS.iter() {
+        assert!(
+            !text.contains(id.as_str()) && !text.contains(&id.to_lowercase()),
+            "{what} carries an ID number: {text}"
+        );
     }
 }
 
