@@ -582,6 +582,10 @@ pub async fn holder_section(
                 input #share-days name="days" type="number" min="1" max=(MAX_DAYS) value=(DEFAULT_DAYS) required;
                 button #share-new type="submit" { (lang.t("生成用证码", "Make a share code")) }
             }
+            p { a #print-link href=(lang.link("/certificates/print")) { (lang.t(
+                "打印证书（含可离线核验的二维码）",
+                "Print a certificate (with a QR code that verifies offline)"
+            )) } }
             @if !active.is_empty() {
                 h3 { (lang.t("有效的用证码", "Share codes in force")) }
                 ul.shares {
