@@ -24,6 +24,7 @@ use hutong_core::number::mask_id_numbers;
 use hutong_core::{AdminState, Certificate, Issuer, IssuerRole, Policy};
 
 use crate::error::CredentialError;
+use crate::logproof::JournalRef;
 use crate::proof::{ProofOptions, create_proof};
 use crate::status::StatusListEntry;
 
@@ -87,6 +88,9 @@ pub struct CertificateCredential<'a> {
     pub e_licence_id: Option<String>,
     /// Its status list entries (revocation, suspension).
     pub status: Vec<StatusListEntry>,
+    /// The journal entry whose record the credential reflects (the certificate's latest), as
+    /// an `evidence` object: what a log proof is matched to ([`crate::logproof`]).
+    pub journal: Option<JournalRef>,
 }
 
 /// Midnight in China (UTC+8) at the start of `day`, as a dateTimeStamp.
@@ -231,6 +235,9 @@ impl CertificateCredential<'_> {
                 "credentialStatus".into(),
                 Value::Array(self.status.iter().map(StatusListEntry::to_value).collect()),
             );
+        }
+        if let Some(j) = &self.journal {
+            doc.insert("evidence".into(), Value::Array(vec![j.to_value()]));
         }
         Ok(Value::Object(doc))
     }

@@ -16,6 +16,7 @@ use hutong_core::{Issuer, IssuerStatus};
 
 use crate::certificate::{CREDENTIAL_TYPE, VC_CONTEXT, issuer_did, key_method};
 use crate::error::CredentialError;
+use crate::logproof::LogProofs;
 use crate::multikey::{did_key, public_key_from_multibase, verification_method};
 use crate::proof::{
     PreparedProof, ProofOptions, create_proof, prepare_proof, verify_proof,
@@ -169,21 +170,21 @@ pub struct Check {
 }
 
 impl Check {
-    fn pass(check: &'static str, detail: impl Into<String>) -> Check {
+    pub(crate) fn pass(check: &'static str, detail: impl Into<String>) -> Check {
         Check {
             check,
             outcome: "pass",
             detail: detail.into(),
         }
     }
-    fn fail(check: &'static str, detail: impl Into<String>) -> Check {
+    pub(crate) fn fail(check: &'static str, detail: impl Into<String>) -> Check {
         Check {
             check,
             outcome: "fail",
             detail: detail.into(),
         }
     }
-    fn skipped(check: &'static str, detail: impl Into<String>) -> Check {
+    pub(crate) fn skipped(check: &'static str, detail: impl Into<String>) -> Check {
         Check {
             check,
             outcome: "skipped",
@@ -226,11 +227,24 @@ pub fn verify_certificate_credential(
 }
 
 /// Verifies many credentials, their signatures in one Ed25519 batch (and one by one only when
-/// the batch fails, to find which). Reports come in the order of `credentials`.
+/// the batch fails, to find which). Reports come in the order of `credentials`. The `log`
+/// check is reported as not checked: see [`verify_many_with`].
 pub fn verify_many(
     credentials: &[Value],
     keyring: &Keyring,
     status_lists: &[Value],
+    now: DateTime<Utc>,
+) -> Vec<Report> {
+    verify_many_with(credentials, keyring, status_lists, None, now)
+}
+
+/// [`verify_many`], with the `log` check against log proofs checked beforehand
+/// ([`LogProofs::check`], once for any number of calls): without them it is not checked.
+pub fn verify_many_with(
+    credentials: &[Value],
+    keyring: &Keyring,
+    status_lists: &[Value],
+    log: Option<&LogProofs>,
     now: DateTime<Utc>,
 ) -> Vec<Report> {
     // Keys looked up by method, and each status list checked, once for all the credentials.
@@ -280,7 +294,7 @@ pub fn verify_many(
     credentials
         .iter()
         .zip(outcomes)
-        .map(|(c, sig)| report(c, keyring, &keys, &lists, now, sig))
+        .map(|(c, sig)| report(c, keyring, &keys, &lists, log, now, sig))
         .collect()
 }
 
@@ -289,6 +303,7 @@ fn report(
     keyring: &Keyring,
     keys: &KeyIndex<'_>,
     status_lists: &[CheckedList],
+    log: Option<&LogProofs>,
     now: DateTime<Utc>,
     signature: Result<String, String>,
 ) -> Report {
@@ -443,6 +458,12 @@ fn report(
                 )
             }
         }
+    });
+
+    // Log inclusion: the journal entry the credential names is a leaf of a trusted checkpoint.
+    checks.push(match log {
+        Some(l) => l.check_credential(credential),
+        None => crate::logproof::not_checked(),
     });
     Report { checks }
 }

@@ -12,6 +12,8 @@
 //!   for printed certificates that verify offline.
 //! - [`keyring`]: the registry's signed public keys file, issuers' DID documents, and offline
 //!   verification of certificate credentials.
+//! - [`logproof`]: the journal entry a credential names, log proofs, and the check that the
+//!   entry is in the registry's transparency log.
 //!
 //! The crate is pure: no I/O, no clock (dates are passed in).
 
@@ -20,6 +22,7 @@ pub mod certificate;
 pub mod error;
 pub mod jcs;
 pub mod keyring;
+pub mod logproof;
 pub mod multikey;
 pub mod proof;
 pub mod status;

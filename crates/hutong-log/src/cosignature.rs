@@ -13,8 +13,8 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::note::{
-    NoteError, NoteSignature, SignedNote, check_key_name, format_skey, format_vkey, key_id,
-    parse_skey, parse_vkey,
+    Ed25519NoteVerifier, NoteError, NoteSignature, SignedNote, check_key_name, format_skey,
+    format_vkey, key_id, parse_skey, parse_vkey,
 };
 
 /// The signature type byte of timestamped Ed25519 cosignatures.
@@ -35,6 +35,15 @@ pub enum CosignatureError {
     BadSignature { name: String },
     #[error("{got} witnesses cosigned, {needed} are needed")]
     QuorumNotMet { got: usize, needed: usize },
+    #[error("{needed} witness cosignatures are needed, but only {known} witnesses are known")]
+    QuorumTooLarge { needed: usize, known: usize },
+    #[error("cosigned by {got} of the witnesses, {needed} needed: {missing}")]
+    NotWitnessed {
+        got: usize,
+        needed: usize,
+        /// Why each witness that did not count did not: missing, or not verifying.
+        missing: String,
+    },
     #[error("timestamp {0} is beyond 2^63-1")]
     InvalidTimestamp(u64),
     #[error(transparent)]
@@ -224,4 +233,51 @@ pub fn verify_quorum(
         });
     }
     Ok(ok)
+}
+
+/// A checkpoint as a verifier trusts it: signed by the log, and cosigned by enough witnesses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witnessed {
+    pub checkpoint: Checkpoint,
+    pub note: SignedNote,
+    /// The witnesses whose cosignatures verified, with their timestamps, in the order given.
+    pub cosigned_by: Vec<(String, u64)>,
+}
+
+/// Opens a checkpoint for a verifier: the log's signature (the log key's name is the origin),
+/// then the cosignatures of `witnesses`, of which at least `quorum` must verify. A witness line
+/// that is missing or does not verify does not count, and the error says which and why.
+pub fn open_witnessed(
+    note: &str,
+    log_key: &Ed25519NoteVerifier,
+    witnesses: &[CosignatureVerifier],
+    quorum: usize,
+) -> Result<Witnessed, CosignatureError> {
+    if quorum > witnesses.len() {
+        return Err(CosignatureError::QuorumTooLarge {
+            needed: quorum,
+            known: witnesses.len(),
+        });
+    }
+    let (checkpoint, note) = Checkpoint::open(note, log_key.name(), log_key)?;
+    let mut cosigned_by = Vec::new();
+    let mut missing = Vec::new();
+    for w in witnesses {
+        match w.verify(&note) {
+            Ok(t) => cosigned_by.push((w.name.clone(), t)),
+            Err(e) => missing.push(e.to_string()),
+        }
+    }
+    if cosigned_by.len() < quorum {
+        return Err(CosignatureError::NotWitnessed {
+            got: cosigned_by.len(),
+            needed: quorum,
+            missing: missing.join("; "),
+        });
+    }
+    Ok(Witnessed {
+        checkpoint,
+        note,
+        cosigned_by,
+    })
 }

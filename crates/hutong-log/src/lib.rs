@@ -22,7 +22,7 @@ pub mod tree;
 pub mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
-pub use cosignature::{CosignatureError, CosignatureVerifier, Cosigner};
+pub use cosignature::{CosignatureError, CosignatureVerifier, Cosigner, Witnessed, open_witnessed};
 pub use hash::{EMPTY_ROOT, HASH_SIZE, Hash, leaf_hash, node_hash};
 pub use note::{Ed25519NoteVerifier, NoteError, NoteSignature, NoteSigner, SignedNote};
 pub use tree::{

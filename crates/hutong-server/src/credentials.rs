@@ -15,11 +15,12 @@ use rand::RngCore as _;
 use serde_json::Value;
 
 use hutong_core::idcard::ResidentId;
-use hutong_core::journal::{instant_rfc3339, now_micros};
+use hutong_core::journal::{Subject, certificate_digest, instant_rfc3339, now_micros};
 use hutong_core::keys::{KeyChange, KeyRecord, signing_key_of};
 use hutong_core::{Certificate, HolderSecret, Issuer, Policy};
 use hutong_credential::certificate::{CertificateCredential, did_host, holder_commitment};
 use hutong_credential::keyring::Keyring;
+use hutong_credential::logproof::JournalRef;
 use hutong_credential::status::{
     BitstringStatusList, IndexPermutation, MIN_STATUS_LIST_ENTRIES, StatusListCredential,
     StatusListEntry, StatusPurpose,
@@ -77,7 +78,13 @@ pub struct Exported {
     pub credential: Value,
     /// base64url, no padding.
     pub holder_salt: String,
+    /// The journal entry the credential names (its `evidence`): the certificate's latest,
+    /// whose log proof `GET /api/v1/log/inclusion?seq=…` gives.
+    pub journal_seq: u64,
 }
+
+/// How often a credential is retried when the certificate changes while it is being made.
+const JOURNAL_READS: usize = 3;
 
 impl Signer {
     pub fn new(dir: impl Into<PathBuf>, public_url: Option<&str>) -> Signer {
@@ -351,6 +358,8 @@ impl Signer {
         if secret.key_for(id) != certificate.holder_key {
             return Err(SigningError::NotTheHolder);
         }
+        let (certificate, journal) = journaled(store, certificate, registry_id).await?;
+        let certificate = &certificate;
         let issuer = store
             .issuer(&certificate.issuer)
             .await?
@@ -381,13 +390,68 @@ impl Signer {
             holder_commitment: holder_commitment(&salt, id),
             e_licence_id,
             status: self.status_entries(secret, &issuer.id, registry_id),
+            journal: Some(journal.clone()),
         }
         .sign(record, &key, &rfc3339_seconds(now))?;
         Ok(Exported {
             credential,
             holder_salt: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(salt),
+            journal_seq: journal.seq,
         })
     }
+}
+
+/// The certificate as its latest journal entry recorded it, with that entry: the record hash
+/// of the entry must be the hash of the certificate's canonical form. When the certificate
+/// changed after it was read, it is read again (the credential then reflects the newer record,
+/// of the same holder); a certificate whose stored row is not what its journal recorded (a row
+/// changed behind the journal's back) is refused: the registry signs only journaled records.
+async fn journaled(
+    store: &dyn Store,
+    certificate: &Certificate,
+    registry_id: i64,
+) -> Result<(Certificate, JournalRef), SigningError> {
+    let subject = Subject::Certificate(registry_id);
+    let mut cert = certificate.clone();
+    for _ in 0..JOURNAL_READS {
+        let history = store.history(&subject).await?;
+        let Some(last) = history.iter().rev().find(|e| e.record_sha256.is_some()) else {
+            return Err(hutong_store::StoreError::Corrupt(format!(
+                "certificate {registry_id} has no journal entry with its record"
+            ))
+            .into());
+        };
+        let recorded = last.record_sha256.clone().unwrap_or_default();
+        if certificate_digest(&cert).1 == recorded {
+            return Ok((
+                cert,
+                JournalRef {
+                    seq: last.seq,
+                    subject: subject.to_string(),
+                    record_sha256: recorded,
+                },
+            ));
+        }
+        let fresh = store
+            .certificate_with_id(&cert.number, &cert.kind)
+            .await?
+            .filter(|(id, c)| *id == registry_id && c.holder_key == certificate.holder_key);
+        match fresh {
+            Some((_, c)) if c != cert => cert = c,
+            _ => {
+                return Err(hutong_store::StoreError::Corrupt(format!(
+                    "certificate {registry_id} is not the record its last journal entry (seq \
+                     {}) recorded: it was changed behind the journal's back (run hutong audit)",
+                    last.seq
+                ))
+                .into());
+            }
+        }
+    }
+    Err(hutong_store::StoreError::Stale(format!(
+        "certificate {registry_id} kept changing while its credential was made"
+    ))
+    .into())
 }
 
 fn random_key() -> SigningKey {

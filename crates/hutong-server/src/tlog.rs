@@ -392,6 +392,117 @@ pub async fn consistency_proof(
     on_tree(store, to, |s| hutong_log::consistency_proof(s, from, to)).await
 }
 
+/// Which leaf an inclusion proof is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeafRef {
+    /// By the journal sequence number of its entry.
+    Seq(u64),
+    /// By its leaf index, from 0.
+    Index(u64),
+}
+
+/// The inclusion proof of one leaf, with what an offline verifier needs besides the log's key:
+/// the leaf's bytes and the signed checkpoint of the tree the proof is for. A log proof of a
+/// credential (docs/credentials.md, "Log inclusion").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inclusion {
+    pub seq: u64,
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    /// The stored leaf hash.
+    pub leaf_hash: Hash,
+    /// The leaf's bytes (`Entry::leaf_bytes`), from the journal: they hash to `leaf_hash`
+    /// unless the entry was changed behind the log's back, which a verifier then sees.
+    pub leaf: Vec<u8>,
+    pub root: Hash,
+    pub proof: Vec<Hash>,
+    /// The checkpoint of `tree_size` as served, with its cosignatures; `None` if the log
+    /// signed none of that size.
+    pub checkpoint: Option<String>,
+}
+
+/// Why there is no inclusion proof.
+#[derive(Debug, thiserror::Error)]
+pub enum InclusionError {
+    /// No such leaf in that tree: for the asker.
+    #[error("{0}")]
+    NoProof(String),
+    #[error(transparent)]
+    Log(#[from] LogError),
+}
+
+impl From<StoreError> for InclusionError {
+    fn from(e: StoreError) -> InclusionError {
+        InclusionError::Log(e.into())
+    }
+}
+
+/// The inclusion proof of `leaf` in the tree of `tree_size` leaves (the latest checkpoint's by
+/// default), which must be at most the latest checkpoint's. For `GET /api/v1/log/inclusion`
+/// and `hutong credential --log-proof`.
+pub async fn inclusion(
+    store: &dyn Store,
+    latest: &StoredCheckpoint,
+    leaf: LeafRef,
+    tree_size: Option<u64>,
+) -> Result<Inclusion, InclusionError> {
+    let no_proof = |m: String| InclusionError::NoProof(m);
+    let found = match leaf {
+        LeafRef::Seq(seq) => store.log_leaf_by_seq(seq).await?.ok_or_else(|| {
+            no_proof(format!(
+                "journal entry {seq} is not a leaf of the log (it is not a change to a \
+                 certificate, an issuer's rights or a key, or not yet sequenced)"
+            ))
+        })?,
+        LeafRef::Index(index) => store
+            .log_leaves(index, index.saturating_add(1))
+            .await?
+            .pop()
+            .ok_or_else(|| no_proof(format!("the log has no leaf {index}")))?,
+    };
+    let size = tree_size.unwrap_or(latest.size);
+    if size > latest.size {
+        return Err(no_proof(format!(
+            "the log's latest checkpoint is of {} leaves, not {size}",
+            latest.size
+        )));
+    }
+    if found.index >= size {
+        return Err(no_proof(format!(
+            "leaf {} (entry {}) is not in the tree of {size} leaves",
+            found.index, found.seq
+        )));
+    }
+    let entry = store
+        .log_entries(found.index, found.index + 1)
+        .await?
+        .pop()
+        .ok_or_else(|| {
+            LogError::Inconsistent(format!("the entry of leaf {} is not stored", found.index))
+        })?;
+    let leaf_bytes = entry.leaf_bytes();
+    if leaf_hash(&leaf_bytes) != found.hash {
+        // Served as it is: the proof then fails for the verifier, as it should.
+        tracing::error!(
+            seq = entry.seq,
+            "a journal entry is not the leaf the log holds: it was changed behind the log's back (run hutong audit)"
+        );
+    }
+    let proof = inclusion_proof(store, found.index, size).await?;
+    let root = root(store, size).await?;
+    let checkpoint = store.checkpoint(Some(size)).await?.map(|c| served_note(&c));
+    Ok(Inclusion {
+        seq: found.seq,
+        leaf_index: found.index,
+        tree_size: size,
+        leaf_hash: found.hash,
+        leaf: leaf_bytes,
+        root,
+        proof,
+        checkpoint,
+    })
+}
+
 /// Verifies a posted cosigned checkpoint and stores the cosignatures of the configured witnesses
 /// it carries. `Ok` names the witnesses stored.
 pub async fn accept_cosignatures(

@@ -1430,3 +1430,307 @@ fn a_witness_refuses_a_log_that_shows_another_history() {
         state
     );
 }
+
+/// Issue 10, item 7: a credential and its log proof, both written by `hutong credential`,
+/// verify offline with log inclusion (and the credential still verifies with the independent
+/// verifier); each break of the proof fails the log check with its reason and exit 2: a changed
+/// byte of the leaf, the proof of another entry, a checkpoint signed by another key, a
+/// checkpoint older than the entry, a missing witness cosignature; once the witness has
+/// cosigned, the proof the server gives passes. A certificate row changed behind the journal's
+/// back gets no credential at all.
+#[test]
+fn a_credentials_log_proof_verifies_offline_and_each_break_fails_the_log_check() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for e in envs("a_credentials_log_proof_verifies_offline") {
+        eprintln!("on {}", e.backend());
+        let o = e.run(&["demo", "--certificates", "300"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let samples = std::fs::read_to_string(e.path("demo-samples.csv")).unwrap();
+        let rows: Vec<Vec<&str>> = samples
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect())
+            .collect();
+        let mine = rows
+            .iter()
+            .find(|f| f[0].starts_with('T') && f[9] == "valid")
+            .expect("a valid mem sample");
+        // Another whose number holds the ID number (no need to type it) and that verifies.
+        let other = rows
+            .iter()
+            .find(|f| {
+                f[0].starts_with('T') && f[0] != mine[0] && ["valid", "review-due"].contains(&f[9])
+            })
+            .expect("another mem sample");
+        std::fs::create_dir(e.path("lists")).unwrap();
+        // `hutong credential` with the log proof, and more arguments.
+        let export = |number: &str, kind: &str, out: &str, proof: &str, more: &[&str]| {
+            let mut args = vec!["credential", number, "--kind", kind, "-o", out];
+            args.extend(["--log-proof", proof]);
+            args.extend(more);
+            e.run(&args)
+        };
+        let read = |name: &str| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(e.path(name)).unwrap()).unwrap()
+        };
+        let o = export(
+            mine[0],
+            mine[1],
+            "c.json",
+            "p.json",
+            &["--status-lists", "lists"],
+        );
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let err = text(&o.stderr);
+        let vkey = err
+            .split("the log's verifier key: ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| panic!("the log key is named: {err}"))
+            .to_string();
+        // The key named is the one the log signs with, kept beside the holder key.
+        let skey = std::fs::read_to_string(e.path("log.key")).unwrap();
+        let log_signer = hutong_log::NoteSigner::from_skey(skey.trim()).unwrap();
+        assert_eq!(log_signer.verifier().to_vkey(), vkey);
+        assert!(
+            !err.contains(skey.trim()),
+            "the private key is never printed"
+        );
+        let cred = read("c.json");
+        let seq = cred["evidence"][0]["journalSeq"].as_u64().unwrap();
+        let proof_text = std::fs::read_to_string(e.path("p.json")).unwrap();
+        let proof: serde_json::Value = serde_json::from_str(&proof_text).unwrap();
+        assert_eq!(proof["seq"], seq);
+        assert!(
+            !proof_text.contains(&mine[0][1..]),
+            "no ID number in the proof"
+        );
+        let leaf = b64.decode(proof["leaf"].as_str().unwrap()).unwrap();
+        let leaf_text = String::from_utf8(leaf.clone()).unwrap();
+        assert!(!leaf_text.contains(&mine[0][1..]), "{leaf_text}");
+        assert!(
+            !leaf_text.contains(mine[2]),
+            "no name in the leaf: {leaf_text}"
+        );
+
+        let o = e.run(&["keys", "export", "-o", "keys.json", "--did-documents", "."]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let lists: Vec<String> = std::fs::read_dir(e.path("lists"))
+            .unwrap()
+            .map(|d| format!("lists/{}", d.unwrap().file_name().to_string_lossy()))
+            .collect();
+        js_verify_with(&e, "c.json", &format!("{}.did.json", mine[6]), &lists, None);
+        let verify_with = |file: &str, proofs: &[&str], log_key: &str, extra: &[&str]| {
+            let mut args = vec!["verify", file, "--keys", "keys.json"];
+            for p in proofs {
+                args.extend(["--log-proof", p]);
+            }
+            if !proofs.is_empty() {
+                args.extend(["--log-key", log_key]);
+            }
+            args.extend(extra);
+            e.run(&args)
+        };
+        let verify =
+            |file: &str, proofs: &[&str], extra: &[&str]| verify_with(file, proofs, &vkey, extra);
+        let o = verify("c.json", &["p.json"], &[]);
+        let out = text(&o.stdout);
+        assert_eq!(code(&o), 0, "{out}");
+        assert!(
+            out.contains(&format!("  log       pass    entry {seq} (cert:")),
+            "{out}"
+        );
+        // Without a proof, log inclusion is not checked, said so, and nothing fails.
+        let o = verify("c.json", &[], &[]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+        assert!(
+            text(&o.stdout).contains("  log       skipped no log proof given"),
+            "{}",
+            text(&o.stdout)
+        );
+
+        let write = |name: &str, v: &serde_json::Value| {
+            std::fs::write(e.path(name), v.to_string()).unwrap();
+        };
+        let log_fails = |o: &Output, why: &str| {
+            let out = text(&o.stdout);
+            assert_eq!(code(o), 2, "{why}: {out}");
+            assert!(out.contains("  log       fail    "), "{out}");
+            assert!(out.contains(why), "{why}: {out}");
+            for check in ["signature", "key", "validity", "issuer"] {
+                assert!(
+                    out.contains(&format!("  {check:<9} pass")),
+                    "only the log check fails: {out}"
+                );
+            }
+        };
+
+        // A changed byte of the leaf: one digit of the change's hash.
+        let at = leaf_text.find("\"change_sha256\":\"").unwrap() + 17;
+        let mut changed = leaf.clone();
+        changed[at] = if changed[at] == b'0' { b'1' } else { b'0' };
+        let mut p = proof.clone();
+        p["leaf"] = b64.encode(&changed).into();
+        write("changed-leaf.json", &p);
+        log_fails(
+            &verify("c.json", &["changed-leaf.json"], &[]),
+            "the leaf is not leaf",
+        );
+
+        // The proof of another entry (another certificate's credential).
+        let o = export(other[0], other[1], "o.json", "po.json", &[]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        log_fails(
+            &verify("c.json", &["po.json"], &[]),
+            &format!("no log proof for journal entry {seq} among the 1 given"),
+        );
+        // ... even when it claims to be this entry's.
+        let mut p = read("po.json");
+        p["seq"] = seq.into();
+        write("claimed.json", &p);
+        log_fails(
+            &verify("c.json", &["claimed.json"], &[]),
+            &format!("the credential names entry {seq}"),
+        );
+
+        // A checkpoint of the same tree signed by another key under the log's name.
+        let note = hutong_log::SignedNote::parse(proof["checkpoint"].as_str().unwrap()).unwrap();
+        let forger = hutong_log::NoteSigner::new(
+            log_signer.name(),
+            ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
+        )
+        .unwrap();
+        let mut forged = hutong_log::SignedNote::new(note.text()).unwrap();
+        forger.sign(&mut forged).unwrap();
+        let mut p = proof.clone();
+        p["checkpoint"] = forged.to_string().into();
+        write("forged.json", &p);
+        log_fails(
+            &verify("c.json", &["forged.json"], &[]),
+            "the checkpoint: no signature by key",
+        );
+        // And the right proof against another log's key.
+        log_fails(
+            &verify_with("c.json", &["p.json"], &forger.verifier().to_vkey(), &[]),
+            "the checkpoint: no signature by key",
+        );
+
+        // A checkpoint older than the entry: a certificate registered after it, whose proof
+        // is given the first checkpoint.
+        let o = e.run(&[
+            "issuers",
+            "import",
+            repo().join("examples/issuers.toml").to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let o = e.run(&[
+            "import",
+            repo().join("examples/certificates.csv").to_str().unwrap(),
+        ]);
+        assert!(text(&o.stdout).contains("5 stored"), "{}", text(&o.stdout));
+        let (number, kind) = ("T440305198507031233", "mem.electrical.low-voltage");
+        let o = export(number, kind, "n.json", "pn.json", &[]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let mut p = read("pn.json");
+        assert!(p["leaf_index"].as_u64() >= proof["tree_size"].as_u64());
+        assert_eq!(code(&verify("n.json", &["pn.json"], &[])), 0);
+        p["checkpoint"] = proof["checkpoint"].clone();
+        p["tree_size"] = serde_json::Value::Null;
+        write("older.json", &p);
+        log_fails(
+            &verify("n.json", &["older.json"], &[]),
+            "the checkpoint is older than the entry",
+        );
+        // Many credentials, each matched to its own proof, in parallel.
+        let o = verify(
+            "c.json",
+            &["p.json", "pn.json", "po.json"],
+            &["n.json", "c.json", "o.json", "--json"],
+        );
+        assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+        let logs: Vec<String> = text(&o.stdout)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let c = v["checks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|c| c["check"] == "log")
+                    .unwrap()
+                    .clone();
+                c["outcome"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(logs, ["pass", "pass", "pass", "pass"]);
+        // A proof file that is not a log proof is unusable input: exit 3, naming it.
+        std::fs::write(e.path("junk.json"), "{\"seq\": 1}").unwrap();
+        let o = verify("c.json", &["junk.json"], &[]);
+        assert_eq!(code(&o), 3, "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("junk.json"), "{}", text(&o.stderr));
+
+        // A witness is required: the checkpoint the command signed is not cosigned yet.
+        let o = e.run(&[
+            "witness",
+            "init",
+            "--name",
+            "witness.mem.example",
+            "--key-file",
+            e.path("witness.key").to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let witness = text(&o.stdout).trim().to_string();
+        log_fails(
+            &verify("c.json", &["p.json"], &["--witness", &witness]),
+            "no cosignature by witness witness.mem.example",
+        );
+        let o = verify(
+            "c.json",
+            &["p.json"],
+            &["--witness", &witness, "--witnesses-needed", "2"],
+        );
+        assert_eq!(code(&o), 3, "more than are given: {}", text(&o.stderr));
+        // Once it has cosigned, the proof the server gives carries its cosignature.
+        let mut env = vec![("HUTONG_LOG_WITNESSES", witness.as_str())];
+        if let Some(db) = &e.db {
+            env.push(("HUTONG_DATABASE", db.url()));
+        }
+        {
+            let server = serve(&e, &env);
+            assert_eq!(server.vkey, vkey, "the server signs with the same log key");
+            let o = cosign(&e, &server, &vkey);
+            assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+            let (status, cp) = server.get("/log/checkpoint");
+            assert_eq!(status, 200, "{cp}");
+            let size = cp.lines().nth(1).unwrap();
+            let (status, body) =
+                server.get(&format!("/api/v1/log/inclusion?seq={seq}&tree_size={size}"));
+            assert_eq!(status, 200, "{body}");
+            std::fs::write(e.path("pw.json"), body).unwrap();
+        }
+        let o = verify("c.json", &["pw.json"], &["--witness", &witness]);
+        let out = text(&o.stdout);
+        assert_eq!(code(&o), 0, "{out}");
+        assert!(out.contains("cosigned by witness.mem.example"), "{out}");
+
+        // A row changed behind the journal's back: the registry signs no credential for it.
+        if e.db.is_none() {
+            let db = rusqlite::Connection::open(e.path("hutong.db")).unwrap();
+            db.execute(
+                "UPDATE certificates SET holder_name = '张大明' WHERE number = ?1",
+                [number],
+            )
+            .unwrap();
+            drop(db);
+            let o = e.run(&["credential", number, "--kind", kind, "-o", "tampered.json"]);
+            assert_ne!(code(&o), 0);
+            assert!(
+                text(&o.stderr).contains("changed behind the journal's back"),
+                "{}",
+                text(&o.stderr)
+            );
+            assert!(!e.path("tampered.json").exists());
+        }
+    }
+}

@@ -11,6 +11,7 @@ use hutong_core::keys::{KeyChange, KeyRecord};
 use hutong_core::{AdminState, Certificate, Grant, HolderKey, Issuer, IssuerRole, Policy};
 use hutong_credential::certificate::{CertificateCredential, did_host, holder_commitment};
 use hutong_credential::keyring::{Keyring, Report, verify_certificate_credential};
+use hutong_credential::logproof::JournalRef;
 use hutong_credential::status::{
     BitstringStatusList, StatusListCredential, StatusListEntry, StatusPurpose,
 };
@@ -50,7 +51,7 @@ fn issuer() -> Issuer {
     }
 }
 
-fn certificate() -> Certificate {
+pub fn certificate() -> Certificate {
     Certificate {
         number: "T440101198001010017".into(),
         kind: "mem.electrical.low-voltage".into(),
@@ -67,15 +68,15 @@ fn certificate() -> Certificate {
     }
 }
 
-struct Setup {
-    key: SigningKey,
-    record: KeyRecord,
+pub struct Setup {
+    pub key: SigningKey,
+    pub record: KeyRecord,
     registry: SigningKey,
     policy: Policy,
     issuer: Issuer,
 }
 
-fn setup() -> Setup {
+pub fn setup() -> Setup {
     let key = SigningKey::from_bytes(&[3; 32]);
     let (_, record) = KeyChange::create(
         "mem.44",
@@ -106,7 +107,7 @@ fn status_entries() -> Vec<StatusListEntry> {
     ]
 }
 
-fn credential(s: &Setup, created: &str) -> Value {
+pub fn credential(s: &Setup, created: &str) -> Value {
     let c = certificate();
     let id = hutong_core::ResidentId::parse("440101198001010017").unwrap();
     CertificateCredential {
@@ -118,12 +119,22 @@ fn credential(s: &Setup, created: &str) -> Value {
         holder_commitment: holder_commitment(&[5; 16], &id),
         e_licence_id: None,
         status: status_entries(),
+        journal: Some(journal_ref(&c)),
     }
     .sign(&s.record, &s.key, created)
     .unwrap()
 }
 
-fn keyring(s: &Setup, keys: Vec<KeyRecord>) -> Keyring {
+/// The journal entry the test credential names: entry 42 of certificate 17.
+pub fn journal_ref(c: &Certificate) -> JournalRef {
+    JournalRef {
+        seq: 42,
+        subject: "cert:17".into(),
+        record_sha256: hutong_core::journal::certificate_digest(c).1,
+    }
+}
+
+pub fn keyring(s: &Setup, keys: Vec<KeyRecord>) -> Keyring {
     let signed = Keyring {
         host: HOST.into(),
         issued: "2026-12-01T00:00:00Z".into(),
@@ -161,11 +172,11 @@ fn list(s: &Setup, purpose: StatusPurpose, set: bool, until: &str) -> Value {
     .unwrap()
 }
 
-fn now() -> DateTime<Utc> {
+pub fn now() -> DateTime<Utc> {
     "2026-12-01T08:00:00Z".parse().unwrap()
 }
 
-fn outcome(r: &Report, check: &str) -> String {
+pub fn outcome(r: &Report, check: &str) -> String {
     r.checks
         .iter()
         .filter(|c| c.check == check)
@@ -174,7 +185,7 @@ fn outcome(r: &Report, check: &str) -> String {
         .join("; ")
 }
 
-fn failing(r: &Report) -> Vec<&str> {
+pub fn failing(r: &Report) -> Vec<&str> {
     r.checks
         .iter()
         .filter(|c| c.outcome == "fail")
@@ -206,7 +217,15 @@ fn a_good_credential_passes_every_check_and_holds_no_id_number() {
     assert!(r.verified(), "{r:#?}");
     assert_eq!(
         r.checks.iter().map(|c| c.check).collect::<Vec<_>>(),
-        ["signature", "key", "status", "status", "validity", "issuer"]
+        [
+            "signature",
+            "key",
+            "status",
+            "status",
+            "validity",
+            "issuer",
+            "log"
+        ]
     );
 }
 

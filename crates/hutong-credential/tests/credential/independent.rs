@@ -17,6 +17,7 @@ use hutong_core::keys::KeyChange;
 use hutong_core::{AdminState, Certificate, HolderKey, Issuer, IssuerRole, Level, Policy};
 use hutong_credential::certificate::{CertificateCredential, key_method};
 use hutong_credential::keyring::did_document;
+use hutong_credential::logproof::JournalRef;
 use hutong_credential::{
     BitstringStatusList, IndexAllocator, MIN_STATUS_LIST_ENTRIES, ProofOptions,
     StatusListCredential, StatusListEntry, StatusPurpose, create_proof, did_key,
@@ -887,6 +888,13 @@ fn a_certificate_credential_as_hutong_exports_it_verifies_in_the_independent_ver
                     f.suspension_index,
                 ),
             ],
+            // The journal entry it reflects, as `evidence`: the independent verifier must
+            // accept the credential with it.
+            journal: Some(JournalRef {
+                seq: 42,
+                subject: "cert:17".into(),
+                record_sha256: hutong_core::journal::certificate_digest(certificate).1,
+            }),
         }
         .sign(&record, &f.key, &stamp(f.now))
         .unwrap();

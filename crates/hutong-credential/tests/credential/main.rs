@@ -1,9 +1,10 @@
 //! Integration tests of hutong-credential: the W3C eddsa-jcs-2022 vectors, the RFC 8785 cases,
-//! Bitstring Status Lists, and credentials checked by an independent verifier.
+//! Bitstring Status Lists, credentials checked by an independent verifier, and log inclusion.
 
 mod certificates;
 mod independent;
 mod jcs;
+mod log_inclusion;
 mod proofs;
 mod status;
 

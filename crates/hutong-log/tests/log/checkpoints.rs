@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::SigningKey;
-use hutong_log::cosignature::{COSIGNATURE_V1_TYPE, verify_quorum};
+use hutong_log::cosignature::{COSIGNATURE_V1_TYPE, open_witnessed, verify_quorum};
 use hutong_log::note::{ED25519_TYPE, key_id};
 use hutong_log::{
     Checkpoint, CheckpointError, CosignatureError, CosignatureVerifier, Cosigner,
@@ -252,6 +252,79 @@ fn witnesses_cosign_and_a_quorum_is_counted() {
     let mut wrong = note.clone();
     plain.sign(&mut wrong).unwrap();
     assert!(verifiers[0].verify(&wrong).is_err());
+}
+
+/// What a verifier trusts: the log's signature and the cosignatures of as many of its
+/// witnesses as it needs; each way of falling short says why.
+#[test]
+fn a_verifier_opens_a_checkpoint_with_the_witnesses_it_needs() {
+    let note = checkpoint().sign(&log_signer()).unwrap();
+    let witnesses: Vec<Cosigner> = (0..3)
+        .map(|i| Cosigner::new(&format!("witness.example/w{i}"), key(20 + i)).unwrap())
+        .collect();
+    let verifiers: Vec<CosignatureVerifier> = witnesses.iter().map(Cosigner::verifier).collect();
+    let mut cosigned = note.clone();
+    for w in &witnesses[..2] {
+        cosigned
+            .add_signature(w.cosign(&note, 1_700_000_000).unwrap())
+            .unwrap();
+    }
+    let text = cosigned.to_string();
+    let log = log_signer().verifier();
+
+    let w = open_witnessed(&text, &log, &verifiers, 2).unwrap();
+    assert_eq!(w.checkpoint, checkpoint());
+    assert_eq!(
+        w.cosigned_by,
+        vec![
+            ("witness.example/w0".to_string(), 1_700_000_000),
+            ("witness.example/w1".to_string(), 1_700_000_000)
+        ]
+    );
+    // No witness needed: the log's signature alone.
+    assert!(open_witnessed(&note.to_string(), &log, &[], 0).is_ok());
+    // One more than cosigned: the missing witness is named.
+    match open_witnessed(&text, &log, &verifiers, 3) {
+        Err(
+            e @ CosignatureError::NotWitnessed {
+                got: 2, needed: 3, ..
+            },
+        ) => {
+            assert!(e.to_string().contains("witness.example/w2"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // More than are known: refused before anything is checked.
+    assert!(matches!(
+        open_witnessed(&text, &log, &verifiers, 4),
+        Err(CosignatureError::QuorumTooLarge {
+            needed: 4,
+            known: 3
+        })
+    ));
+    // A cosignature that does not verify (over another checkpoint) does not count.
+    let other = Checkpoint::new(ORIGIN, 6, [7; 32])
+        .unwrap()
+        .sign(&log_signer())
+        .unwrap();
+    let mut forged = note.clone();
+    forged
+        .add_signature(witnesses[2].cosign(&other, 1_700_000_000).unwrap())
+        .unwrap();
+    match open_witnessed(&forged.to_string(), &log, &verifiers[2..], 1) {
+        Err(e @ CosignatureError::NotWitnessed { got: 0, .. }) => {
+            assert!(e.to_string().contains("does not verify"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Another log key, or the note changed: the log's signature fails first.
+    let another = NoteSigner::new(ORIGIN, key(99)).unwrap().verifier();
+    assert!(matches!(
+        open_witnessed(&text, &another, &verifiers, 0),
+        Err(CosignatureError::Checkpoint(_))
+    ));
+    let changed = text.replacen("\n5\n", "\n4\n", 1);
+    assert!(open_witnessed(&changed, &log, &verifiers, 0).is_err());
 }
 
 #[test]

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use hutong_core::holder::names_match;
 use hutong_core::idcard::ResidentId;
 use hutong_core::number;
-use hutong_credential::keyring::{Keyring, did_document, verify_certificate_credential};
+use hutong_credential::keyring::{Keyring, did_document, verify_many_with};
+use hutong_credential::logproof::{LogProof, LogProofs, LogTrust};
 use hutong_credential::status::StatusPurpose;
 
 use hutong_core::Certificate;
@@ -302,6 +303,12 @@ pub struct VerifyCredentialBody {
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
     pub status_lists: Vec<Value>,
+    /// A log proof of the credential's journal entry (what `GET /api/v1/log/inclusion?seq=…`
+    /// answers), checked against this registry's log key (optional; without it the `log`
+    /// check is not made).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub log_proof: Option<Value>,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub options: Option<Value>,
@@ -318,7 +325,7 @@ pub struct VerifyCredentialBody {
     request_body(content = VerifyCredentialBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Verified: `verified`, `checks`, and `not_checked` (checks skipped for want of data, such as a status list)", body = Object),
-        (status = 400, description = "The body is not JSON or not a credential", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON or not a credential, or `logProof` is not a log proof (or this registry publishes no log)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A check failed: the problem's `checks` say which and why", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -346,12 +353,30 @@ pub async fn verify_credential(
             .collect(),
         keys: state.store.keys().await?,
     };
-    let report = verify_certificate_credential(
-        &b.verifiable_credential,
+    // The log proof, against this registry's own log key; no witness is required here (the
+    // registry vouches for its own log), and those of its witnesses that cosigned are named.
+    let log = match &b.log_proof {
+        None => None,
+        Some(p) => {
+            let settings = state.log.settings().ok_or_else(|| {
+                ApiError::bad_request("logProof: this registry publishes no transparency log")
+            })?;
+            let proof = LogProof::from_value(p)
+                .map_err(|e| ApiError::bad_request(format!("logProof: {e}")))?;
+            let trust = LogTrust::new(settings.signer.verifier(), settings.witnesses.clone(), 0)
+                .map_err(|e| ApiError::bad_request(format!("logProof: {e}")))?;
+            Some(LogProofs::check(&trust, std::slice::from_ref(&proof)))
+        }
+    };
+    let report = verify_many_with(
+        std::slice::from_ref(&b.verifiable_credential),
         &keyring,
         &b.status_lists,
+        log.as_ref(),
         chrono::Utc::now(),
-    );
+    )
+    .pop()
+    .ok_or_else(ApiError::internal)?;
     // A check's detail can quote the credential: masked like every answer.
     let checks: Vec<Value> = report
         .checks

@@ -221,6 +221,10 @@ pub struct InclusionAnswer {
     pub tree_size: u64,
     /// `SHA-256(0x00 || leaf)`, base64: the leaf is the entry's canonical bytes (RFC 8785).
     pub leaf_hash: String,
+    /// The leaf's bytes, base64: the RFC 8785 JSON of the entry's `seq`, `at`, `actor`,
+    /// `subject`, `change` (its kind), `change_sha256` and `record_sha256`. No name or ID
+    /// number: the change is committed to by its hash.
+    pub leaf: String,
     /// The tree head of `tree_size` leaves, base64.
     pub root: String,
     /// The audit path (RFC 9162 §2.1.3), leaf level first, base64.
@@ -228,6 +232,21 @@ pub struct InclusionAnswer {
     /// The signed checkpoint of `tree_size` leaves with its cosignatures; null if the log
     /// signed none of that size.
     pub checkpoint: Option<String>,
+}
+
+impl From<tlog::Inclusion> for InclusionAnswer {
+    fn from(i: tlog::Inclusion) -> InclusionAnswer {
+        InclusionAnswer {
+            seq: i.seq,
+            leaf_index: i.leaf_index,
+            tree_size: i.tree_size,
+            leaf_hash: b64(&i.leaf_hash),
+            leaf: b64(&i.leaf),
+            root: b64(&i.root),
+            proof: i.proof.iter().map(|h| b64(h)).collect(),
+            checkpoint: i.checkpoint,
+        }
+    }
 }
 
 /// The consistency proof between two tree sizes.
@@ -305,6 +324,12 @@ async fn note_of(state: &AppState, size: u64) -> Result<Option<String>, ApiError
 /// client already trusts, such as one its witnesses cosigned). Verify it with RFC 9162
 /// §2.1.3.2: the leaf hash, the index, the size and the proof give the root, which must be the
 /// checkpoint's.
+///
+/// The answer, with the leaf's bytes, is also a credential's **log proof**: a credential names
+/// its journal entry (`evidence` of type `JournalEntry`), and `hutong verify --log-proof`
+/// checks offline that this leaf is that entry and is in the checkpoint's tree. Ask with
+/// `tree_size` for a checkpoint that your witnesses have cosigned. No answer holds a name or
+/// an ID number: the leaf commits to the change by its hash.
 #[utoipa::path(
     get,
     path = "/api/v1/log/inclusion",
@@ -331,45 +356,13 @@ pub async fn inclusion(
     }
     let latest = latest(&state).await?;
     let leaf = match (seq, index) {
-        (Some(seq), _) => state.store.log_leaf_by_seq(seq).await?.ok_or_else(|| {
-            no_proof(format!(
-                "journal entry {seq} is not a leaf of the log (it is not a change to a \
-                 certificate, an issuer's rights or a key, or not yet sequenced)"
-            ))
-        })?,
-        (None, index) => {
-            let index = index.unwrap_or_default();
-            state
-                .store
-                .log_leaves(index, index.saturating_add(1))
-                .await?
-                .pop()
-                .ok_or_else(|| no_proof(format!("the log has no leaf {index}")))?
-        }
+        (Some(seq), _) => tlog::LeafRef::Seq(seq),
+        (None, index) => tlog::LeafRef::Index(index.unwrap_or_default()),
     };
-    let size = tree_size.unwrap_or(latest.size);
-    if size > latest.size {
-        return Err(no_proof(format!(
-            "the log's latest checkpoint is of {} leaves, not {size}",
-            latest.size
-        )));
-    }
-    if leaf.index >= size {
-        return Err(no_proof(format!(
-            "leaf {} (entry {}) is not in the tree of {size} leaves",
-            leaf.index, leaf.seq
-        )));
-    }
-    let proof = tlog::inclusion_proof(&*state.store, leaf.index, size).await?;
-    let root = tlog::root(&*state.store, size).await?;
-    let body = InclusionAnswer {
-        seq: leaf.seq,
-        leaf_index: leaf.index,
-        tree_size: size,
-        leaf_hash: b64(&leaf.hash),
-        root: b64(&root),
-        proof: proof.iter().map(|h| b64(h)).collect(),
-        checkpoint: note_of(&state, size).await?,
+    let body = match tlog::inclusion(&*state.store, &latest, leaf, tree_size).await {
+        Ok(i) => InclusionAnswer::from(i),
+        Err(tlog::InclusionError::NoProof(m)) => return Err(no_proof(m)),
+        Err(tlog::InclusionError::Log(e)) => return Err(e.into()),
     };
     Ok(json(&body))
 }

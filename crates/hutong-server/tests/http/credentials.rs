@@ -14,7 +14,7 @@ use crate::fixture;
 use crate::writes::token;
 use crate::{Answer, send, states_with};
 
-async fn post(s: &AppState, path: &str, token: Option<&str>, body: &Value) -> Answer {
+pub async fn post(s: &AppState, path: &str, token: Option<&str>, body: &Value) -> Answer {
     let mut r = Request::post(path).header("content-type", "application/json");
     if let Some(t) = token {
         r = r.header("authorization", format!("Bearer {t}"));
@@ -22,11 +22,11 @@ async fn post(s: &AppState, path: &str, token: Option<&str>, body: &Value) -> An
     send(s, r.body(Body::from(body.to_string())).unwrap()).await
 }
 
-async fn get(s: &AppState, path: &str) -> Answer {
+pub async fn get(s: &AppState, path: &str) -> Answer {
     send(s, Request::get(path).body(Body::empty()).unwrap()).await
 }
 
-fn json_of(a: &Answer) -> Value {
+pub fn json_of(a: &Answer) -> Value {
     serde_json::from_str(&a.body).unwrap_or(Value::Null)
 }
 

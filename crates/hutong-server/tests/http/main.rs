@@ -12,6 +12,7 @@ mod fixture;
 mod json_answers;
 mod limits;
 mod log;
+mod log_proofs;
 mod lookups;
 mod openapi_doc;
 mod pages;

@@ -22,6 +22,7 @@ use hutong_core::{AdminState, Certificate, Grant, HolderKey, Issuer, IssuerRole,
 use hutong_credential::certificate::{CertificateCredential, key_method};
 use hutong_credential::jcs::canonicalize;
 use hutong_credential::keyring::{Keyring, verify_many};
+use hutong_credential::logproof::JournalRef;
 use hutong_credential::multikey::decode_base58btc;
 use hutong_credential::public_key_multibase;
 
@@ -125,6 +126,12 @@ fn make(policy: &Policy, n: usize) -> anyhow::Result<(Vec<String>, Keyring)> {
             holder_commitment: hex::encode(Sha256::digest(j.to_be_bytes())),
             e_licence_id: None,
             status: vec![],
+            // As the registry signs them: the journal entry the credential reflects.
+            journal: Some(JournalRef {
+                seq: j as u64 + 1,
+                subject: format!("cert:{}", j + 1),
+                record_sha256: hutong_core::journal::certificate_digest(&c).1,
+            }),
         }
         .sign(rec, sk, "2026-12-01T00:00:00Z")?;
         files.push(doc.to_string());

@@ -1,5 +1,6 @@
 //! `hutong credential NUMBER [--kind K] [-o FILE]`: a certificate's signed credential, for an
-//! operator: the same document as `POST /api/v1/certificates/credential`, signed the same way.
+//! operator: the same document as `POST /api/v1/certificates/credential`, signed the same way;
+//! optionally the status lists it points at and the log proof of the journal entry it names.
 
 use std::io::BufRead as _;
 use std::process::ExitCode;
@@ -9,6 +10,8 @@ use clap::Args as ClapArgs;
 use hutong_core::idcard::ResidentId;
 use hutong_core::number::{self, mask_id_numbers};
 use hutong_server::credentials::Signer;
+use hutong_server::handlers::log::InclusionAnswer;
+use hutong_server::tlog::{self, InclusionError, LeafRef, Log, LogSettings};
 
 use crate::config::{Config, GlobalArgs};
 use crate::context::{self, runtime};
@@ -34,6 +37,13 @@ pub struct Args {
     /// --status-list`.
     #[arg(long, value_name = "DIR")]
     pub status_lists: Option<std::path::PathBuf>,
+    /// Also write the log proof of the journal entry the credential names (what `GET
+    /// /api/v1/log/inclusion?seq=…` answers: the leaf, its inclusion proof and the latest
+    /// checkpoint), for `hutong verify --log-proof`. Sequences the journal into the log and
+    /// signs a checkpoint with the log key first, as the server does (making `log.key` if this
+    /// registry has none yet).
+    #[arg(long, value_name = "FILE")]
+    pub log_proof: Option<std::path::PathBuf>,
 }
 
 pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
@@ -48,6 +58,14 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
         )
     } else {
         None
+    };
+    // The log key is read (or checked that it can be made) before anything is made.
+    let log_key = match &args.log_proof {
+        Some(_) => Some((
+            crate::tlog::plan_key(&config)?,
+            crate::tlog::witnesses(&config)?,
+        )),
+        None => None,
     };
     runtime()?.block_on(async move {
         let signer = Signer::new(config.keys_dir.clone(), config.public_url.as_deref());
@@ -126,6 +144,40 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
                 std::fs::write(&path, serde_json::to_string(&list)? + "\n")
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
             }
+        }
+        if let (Some(path), Some((key, witnesses))) = (&args.log_proof, log_key) {
+            let log = Log::new(Some(LogSettings::new(
+                crate::tlog::make_key(key)?,
+                witnesses,
+            )));
+            log.check_identity(ctx.store.as_ref())
+                .await
+                .map_err(invalid)?;
+            let latest = log
+                .sync(ctx.store.as_ref())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the log signed no checkpoint"))?;
+            let proof = tlog::inclusion(
+                ctx.store.as_ref(),
+                &latest,
+                LeafRef::Seq(exported.journal_seq),
+                None,
+            )
+            .await
+            .map_err(|e| match e {
+                InclusionError::NoProof(m) => invalid(m),
+                InclusionError::Log(e) => e.into(),
+            })?;
+            let (leaf, size) = (proof.leaf_index, proof.tree_size);
+            let text = serde_json::to_string_pretty(&InclusionAnswer::from(proof))? + "\n";
+            std::fs::write(path, text)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            let vkey = log.settings().map(LogSettings::vkey).unwrap_or_default();
+            eprintln!(
+                "the log proof of journal entry {} (leaf {leaf} of the tree of {size} leaves) is in {}; the log's verifier key: {vkey}",
+                exported.journal_seq,
+                path.display()
+            );
         }
         let text = serde_json::to_string_pretty(&exported.credential)? + "\n";
         match &args.output {
