@@ -912,6 +912,29 @@ fn a_credential_verifies_offline_and_each_break_fails_its_check() {
             None,
         );
 
+        // The printed certificate's QR code, as a scanner saves it, verifies the same; a code
+        // made of a changed credential does not.
+        let value: serde_json::Value = serde_json::from_str(&cred).unwrap();
+        let qr = hutong_credential::barcode::encode(&value).unwrap();
+        assert!(!qr.contains(&number[1..]), "no ID number in the QR code");
+        std::fs::write(e.path("c.qr.txt"), format!("{qr}\n")).unwrap();
+        let o = verify("c.qr.txt");
+        assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+        let mut forged = value.clone();
+        forged["validUntil"] = serde_json::Value::String("2099-12-31T00:00:00Z".into());
+        let qr = hutong_credential::barcode::encode(&forged).unwrap();
+        std::fs::write(e.path("forged.qr.txt"), &qr).unwrap();
+        let o = verify("forged.qr.txt");
+        assert_eq!(code(&o), 2, "{}", text(&o.stdout));
+        std::fs::write(e.path("garbled.qr.txt"), format!("{}!", &qr[..40])).unwrap();
+        let o = verify("garbled.qr.txt");
+        assert_eq!(code(&o), 2, "{}", text(&o.stdout));
+        assert!(
+            text(&o.stdout).contains("not a hutong QR code"),
+            "{}",
+            text(&o.stdout)
+        );
+
         // A changed byte.
         std::fs::write(
             e.path("changed.json"),

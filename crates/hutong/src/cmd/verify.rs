@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::Args as ClapArgs;
 use serde_json::Value;
 
+use hutong_credential::barcode;
 use hutong_credential::keyring::{Keyring, Report, verify_many_with};
 use hutong_credential::logproof::{LogProof, LogProofs, LogTrust};
 
@@ -16,7 +17,7 @@ use crate::exit::invalid;
 
 #[derive(ClapArgs)]
 pub struct Args {
-    /// Credential files (JSON).
+    /// Credential files: JSON, or the text of a printed certificate's QR code (`HTVC1:…`).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The registry's public keys file (`hutong keys export`, `GET /api/v1/keys`).
@@ -150,6 +151,10 @@ pub fn verify_files(
 ) -> Vec<Result<Report, String>> {
     let read = |p: &PathBuf| -> Result<Value, String> {
         let text = std::fs::read_to_string(p).map_err(|e| e.to_string())?;
+        // A printed certificate's QR code, as a scanner saved it.
+        if barcode::looks_like_barcode(text.as_bytes()) {
+            return barcode::decode(&text).map_err(|e| format!("not a hutong QR code: {e}"));
+        }
         serde_json::from_str(&text)
             .map_err(|e| format!("not JSON: {e} (line {}, column {})", e.line(), e.column()))
     };
