@@ -213,6 +213,11 @@ fn certificate(o: &mut Out, c: &CertificateView<'_>) {
     o.raw(",");
     o.key("holder_name");
     o.str(&c.holder_name);
+    if let Some(id) = c.e_licence_id {
+        o.raw(",");
+        o.key("e_licence_id");
+        o.str(id);
+    }
     o.raw("}");
 }
 

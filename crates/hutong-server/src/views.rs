@@ -131,6 +131,11 @@ pub struct CertificateView<'a> {
     pub issued_on: Day,
     /// The holder's name, masked (`张*明`).
     pub holder_name: String,
+    /// The national e-licence identifier (电子证照标识, GB/T 36904), where the policy has the
+    /// kind's licence type code and the issuer record its unified social credit code:
+    /// `1.2.156.3005.2.<type>.<authority>.<serial>.<version>.<check>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e_licence_id: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -188,6 +193,9 @@ pub struct Verified {
     pub cert: Certificate,
     pub issuer: Option<std::sync::Arc<Issuer>>,
     pub verification: Verification,
+    /// The national e-licence identifier (GB/T 36904), where the kind has a licence type code
+    /// and the issuer a unified social credit code.
+    pub e_licence_id: Option<String>,
 }
 
 impl<'a> LookupAnswer<'a> {
@@ -347,6 +355,7 @@ fn result<'a>(policy: &'a Policy, v: &'a Verified, as_of: Day) -> CertificateRes
             issuer,
             issued_on: c.issued_on,
             holder_name: mask_name(&c.holder_name),
+            e_licence_id: v.e_licence_id.as_deref(),
         },
         checks: v.verification.checks.iter().map(check_view).collect(),
         provisional: v

@@ -137,11 +137,45 @@ pub(crate) async fn verified(
 ) -> Result<Verified, ApiError> {
     let issuer = state.issuer(&cert.issuer).await?;
     let verification = verify(policy, &cert, issuer.as_deref(), today);
+    let e_licence_id = e_licence_id(state, policy, &cert, issuer.as_deref()).await?;
     Ok(Verified {
         cert,
         issuer,
         verification,
+        e_licence_id,
     })
+}
+
+/// A certificate's e-licence identifier, as its credential carries it. Its serial is the
+/// registry id, read only for the kinds and issuers that have an identifier at all, so that
+/// other lookups cost no extra query.
+pub(crate) async fn e_licence_id(
+    state: &AppState,
+    policy: &Policy,
+    cert: &hutong_core::Certificate,
+    issuer: Option<&hutong_core::Issuer>,
+) -> Result<Option<String>, ApiError> {
+    let type_code = policy
+        .kind(&cert.kind)
+        .and_then(|k| k.licence_type_code.as_ref());
+    let credit_code = issuer.and_then(|i| i.credit_code.as_ref());
+    if type_code.is_none() || credit_code.is_none() {
+        return Ok(None);
+    }
+    let Some((id, _)) = state
+        .store
+        .certificate_with_id(&cert.number, &cert.kind)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(hutong_core::elicence::for_certificate(
+        type_code,
+        credit_code,
+        id,
+        hutong_core::elicence::FIRST_ISSUE,
+    )
+    .map(|e| e.to_string()))
 }
 
 /// The certificates with the query's number (and kind) that its second factor opens.

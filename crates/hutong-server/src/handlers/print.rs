@@ -92,10 +92,17 @@ pub async fn print(
     };
     let verification =
         hutong_core::verify::verify(&policy, &signed.certificate, issuer.as_deref(), today);
+    let e_licence_id = signed
+        .exported
+        .credential
+        .pointer("/credentialSubject/certificate/eLicenceId")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string);
     let found = [Verified {
         cert: signed.certificate,
         issuer,
         verification,
+        e_licence_id,
     }];
     let answer = LookupAnswer::new(&policy, today, &found);
     let page = answer.certificates.first().map(|r| {

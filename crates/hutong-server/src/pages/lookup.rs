@@ -174,6 +174,9 @@ fn certificate(lang: Lang, r: &CertificateResult<'_>, history: &[PublicEntry]) -
                     " · " (registration(lang, c.issuer.registration))
                     @if let Some(since) = c.issuer.registration_since { (lang.t("，自 ", " since ")) (since) }
                 }
+                @if let Some(id) = c.e_licence_id {
+                    dt { (lang.t("电子证照标识", "National e-licence ID")) } dd { code.elicence #elicence { (id) } }
+                }
                 dt { (lang.t("颁发日期", "Issued on")) } dd { (c.issued_on) }
                 dt { (lang.t("有效期至", "Valid until")) }
                 dd { @match (r.valid_until, r.status) {
@@ -286,6 +289,7 @@ mod tests {
             cert,
             issuer: None,
             verification,
+            e_licence_id: None,
         }];
         let answer = LookupAnswer::new(&policy, day, &found);
         result_page(

@@ -77,10 +77,14 @@ async fn lookup_answers_are_written_exactly_as_serde_json_writes_them() {
         for c in &certs {
             let issuer = s.issuer(&c.issuer).await.unwrap();
             let verification = verify(&policy, c, issuer.as_deref(), day);
+            // Some with an e-licence identifier, some without.
+            let e_licence_id = (compared % 2 == 0)
+                .then(|| "1.2.156.3005.2.11100000000013338W032.11220000013544357C.1.001.F".into());
             let v = Verified {
                 cert: c.clone(),
                 issuer,
                 verification,
+                e_licence_id,
             };
             let one = [v];
             let answer = LookupAnswer::new(&policy, day, &one);

@@ -222,6 +222,50 @@ async fn the_page_carries_the_national_e_licence_identifier_where_the_credential
             a.body
         );
         assert!(a.body.contains("电子证照标识") && a.body.contains("National e-licence ID"));
+        // The result page and the API show the same identifier as the credential.
+        let page = post_form(
+            &s,
+            "/verify/result",
+            &format!("number={}&name={}", enc(&sample.number), enc(sample.name)),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains(&format!(
+                "<code class=\"elicence\" id=\"elicence\">{e_licence}</code>"
+            )),
+            "{}",
+            page.body
+        );
+        let api = send(
+            &s,
+            Request::get(format!(
+                "/api/v1/verify?number={}&name={}",
+                enc(&sample.number),
+                enc(sample.name)
+            ))
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await;
+        let v: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+        assert_eq!(
+            v["certificates"][0]["certificate"]["e_licence_id"],
+            e_licence.as_str()
+        );
+        // Kinds without a licence type code have none.
+        let api = send(
+            &s,
+            Request::get(format!(
+                "/api/v1/verify?number={}&name={}",
+                enc(&f.suspended.number),
+                enc(f.suspended.name)
+            ))
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await;
+        assert!(!api.body.contains("e_licence_id"), "{}", api.body);
     }
 }
 
