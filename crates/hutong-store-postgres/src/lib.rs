@@ -1189,6 +1189,19 @@ impl Store for PgStore {
             .transpose()
     }
 
+    async fn certificate_by_id(&self, id: i64) -> Result<Option<Certificate>> {
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {CERT_COLUMNS} FROM certificates WHERE id = $1"
+            ))
+            .await
+            .map_err(backend)?;
+        let rows = c.query(&stmt, &[&id]).await.map_err(backend)?;
+        self.know_kinds(&c, &rows).await?;
+        rows.first().map(|r| self.decode(r)).transpose()
+    }
+
     async fn certificates_by_holder(&self, holder: &HolderKey) -> Result<Vec<Certificate>> {
         let c = self.reader().await?;
         let mut v = self

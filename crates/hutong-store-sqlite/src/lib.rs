@@ -954,6 +954,15 @@ impl Store for SqliteStore {
         self.certificate_in(&conn, number, kind)
     }
 
+    async fn certificate_by_id(&self, id: i64) -> Result<Option<Certificate>> {
+        let conn = self.reader();
+        let sql = format!("SELECT {CERT_COLUMNS} FROM certificates WHERE id = ?1");
+        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+        stmt.query_row([id], |r| self.row_to_cert(r))
+            .optional()
+            .map_err(backend)
+    }
+
     async fn update_certificate(
         &self,
         w: &CertificateWrite,

@@ -419,6 +419,9 @@ impl Store for RowByRow {
     async fn tokens(&self) -> Result<Vec<TokenRecord>> {
         self.0.tokens().await
     }
+    async fn certificate_by_id(&self, id: i64) -> Result<Option<hutong_core::Certificate>> {
+        self.0.certificate_by_id(id).await
+    }
     async fn create_share(
         &self,
         sh: &hutong_core::share::ShareRecord,

@@ -365,6 +365,15 @@ pub async fn lookups_by_number_and_holder(s: &dyn Store) {
     );
     assert_eq!(mine[2], sk);
     assert!(s.certificates_by_holder(&key(99)).await.unwrap().is_empty());
+    // By registry id, the identity that status lists and e-licence serials use.
+    let (id, _) = s
+        .certificate_with_id(&sk.number, &sk.kind)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.certificate_by_id(id).await.unwrap(), Some(sk));
+    assert_eq!(s.certificate_by_id(-1).await.unwrap(), None);
+    assert_eq!(s.certificate_by_id(id + 1000).await.unwrap(), None);
 }
 
 pub async fn the_same_number_may_serve_several_kinds(s: &dyn Store) {

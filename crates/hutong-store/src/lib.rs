@@ -300,6 +300,9 @@ pub trait Store: Send + Sync + 'static {
     async fn certificates_by_number(&self, number: &str) -> Result<Vec<Certificate>>;
     /// One certificate by its identity.
     async fn certificate(&self, number: &str, kind: &str) -> Result<Option<Certificate>>;
+    /// One certificate by its registry id (the serial of its e-licence identifier, the subject
+    /// `cert:<id>` of its journal entries).
+    async fn certificate_by_id(&self, id: i64) -> Result<Option<Certificate>>;
     /// One certificate with its registry id, the subject of its journal entries.
     async fn certificate_with_id(
         &self,
