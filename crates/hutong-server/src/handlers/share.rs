@@ -462,7 +462,7 @@ pub async fn page(
             p { strong { (lang.t("持证人分享的核验结果", "Shared by the holder")) } " · "
                 (lang.t("仅供", "For ")) (lang.t(zh, en)) (lang.t("使用", " only")) }
             p.muted { (lang.t("用证码有效期至 ", "This share code works until "))
-                (instant_rfc3339(o.record.expires_at_micros)) (lang.t("（持证人可随时撤销）。", " (its holder may revoke it at any time).")) }
+                (china_time(o.record.expires_at_micros)) (lang.t("（北京时间；持证人可随时撤销）。", " China time (its holder may revoke it at any time).")) }
             (share_qr(lang, &url))
         }
     };
@@ -481,6 +481,14 @@ pub async fn page(
             &histories,
         ),
     )
+}
+
+/// An instant as people read it on a page: China time to the minute (`2027-01-01 22:46`).
+fn china_time(micros: i64) -> String {
+    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| t.with_timezone(&china).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
 }
 
 fn share_qr(lang: Lang, url: &str) -> Markup {
@@ -543,10 +551,10 @@ pub async fn holder_section(
     let certs = holder_certificates(state, holder, None).await?;
     let now = now_micros();
     let shares = state.store.shares_of(holder).await?;
-    let active: Vec<ShareView> = shares
+    let active: Vec<(&ShareRecord, ShareView)> = shares
         .iter()
         .filter(|r| r.usable_at(now).is_ok())
-        .map(|r| view(r, &certs, now))
+        .map(|r| (r, view(r, &certs, now)))
         .collect();
     let choices: Vec<(i64, String)> = found
         .iter()
@@ -589,7 +597,7 @@ pub async fn holder_section(
             @if !active.is_empty() {
                 h3 { (lang.t("有效的用证码", "Share codes in force")) }
                 ul.shares {
-                    @for s in &active {
+                    @for (r, s) in &active {
                         @let (zh, en) = s.purpose.names();
                         li data-share=(s.id) {
                             (lang.t(zh, en)) " · "
@@ -597,7 +605,7 @@ pub async fn holder_section(
                                 Some(c) => { (c.number) }
                                 None => { (lang.t("全部证书", "all certificates")) }
                             }
-                            " · " (lang.t("至 ", "until ")) (s.expires_at)
+                            " · " (lang.t("至 ", "until ")) (china_time(r.expires_at_micros))
                             form.inline method="post" action=(lang.link("/share/revoke")) {
                                 input type="hidden" name="ticket" value=(ticket);
                                 input type="hidden" name="id" value=(s.id);
@@ -724,7 +732,7 @@ pub async fn new_page(
                     None => { (lang.t("全部证书", "all certificates")) }
                 }
             }
-            p.muted { (lang.t("有效期至 ", "Works until ")) (v.expires_at) }
+            p.muted { (lang.t("有效期至 ", "Works until ")) (china_time(record.expires_at_micros)) (lang.t("（北京时间）", " China time")) }
             p { a #share-link href=(url) { (url) } }
             (share_qr(lang, &url))
             p.muted { (lang.t(
