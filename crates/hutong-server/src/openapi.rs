@@ -515,7 +515,12 @@ fn blank() -> Value {
 fn verify_query_schema(policy: &Policy, base: &Value) -> Value {
     let schemes = schemes(policy);
     let mut s = base.clone();
-    let any_number: Vec<Value> = schemes.iter().map(|(sc, _)| number_schema(*sc)).collect();
+    let mut any_number: Vec<Value> = schemes.iter().map(|(sc, _)| number_schema(*sc)).collect();
+    any_number.push(json!({
+        "type": "string",
+        "pattern": padded("1\\.2\\.156\\.3005\\.2\\.[0-9A-Z]{21}\\.[0-9A-Z]{18}\\.[0-9A-Z]+\\.[0-9]{3}\\.[0-9A-Z]"),
+        "description": "a national e-licence identifier (GB/T 36904): the root 1.2.156.3005.2, the licence type code, the issuing authority's unified social credit code, the serial, a 3-digit version and the ISO 7064 MOD 37,36 check character, which must be right",
+    }));
     s["properties"]["number"] =
         json!({"anyOf": any_number, "description": base["properties"]["number"]["description"]});
     // An empty (or blank) parameter is an absent one.

@@ -59,10 +59,13 @@ pub async fn verify_post(
     verify_answer(&state, body.into()).await
 }
 
-async fn verify_answer(state: &AppState, params: VerifyParams) -> Result<Response, ApiError> {
+async fn verify_answer(state: &AppState, mut params: VerifyParams) -> Result<Response, ApiError> {
     let policy = state.policy();
-    let q = params.check(&policy)?;
     let today = hutong_core::date::today_in_china();
+    if !lookup::resolve_e_licence(state, &policy, &mut params).await? {
+        return Ok(private_answer(&LookupAnswer::not_found(&policy, today)));
+    }
+    let q = params.check(&policy)?;
     let found = lookup::find_by_number(state, &policy, &q, today).await?;
     Ok(private_answer(&LookupAnswer::new(&policy, today, &found)))
 }

@@ -17,7 +17,8 @@ use crate::views::Verified;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VerifyParams {
-    /// The certificate number, as printed (letters in any case, spaces around ignored).
+    /// The certificate number, as printed (letters in any case, spaces around ignored), or the
+    /// certificate's national e-licence identifier (`1.2.156.3005.2.…`).
     pub number: Option<String>,
     /// The holder's name: the second factor. Required unless `id` is given.
     pub name: Option<String>,
@@ -144,6 +145,52 @@ pub(crate) async fn verified(
         verification,
         e_licence_id,
     })
+}
+
+/// A verification by national e-licence identifier (电子证照标识) in place of the number: the
+/// identifier is checked (each part and its ISO 7064 MOD 37,36 check character; a malformed
+/// one is a 400 that says what is wrong), then the certificate it names is found by its
+/// serial, the registry id, and must be the one whose identifier it is. `Ok(false)` when it
+/// names no certificate of this registry (the caller answers "not found", as for an unknown
+/// number). Otherwise `params` then holds the certificate's own number and kind, and the
+/// second factor is checked as for any number.
+pub async fn resolve_e_licence(
+    state: &AppState,
+    policy: &Policy,
+    params: &mut VerifyParams,
+) -> Result<bool, ApiError> {
+    let Some(text) = params
+        .number
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| n.starts_with(hutong_core::elicence::ROOT))
+    else {
+        return Ok(true);
+    };
+    let id = hutong_core::elicence::ELicenceId::parse(text).map_err(|e| {
+        ApiError::bad_request(format!("number: a national e-licence identifier, but {e}"))
+    })?;
+    let Some(cert) = (match id.serial().parse::<i64>() {
+        Ok(serial) => state.store.certificate_by_id(serial).await?,
+        Err(_) => None,
+    }) else {
+        return Ok(false);
+    };
+    let issuer = state.issuer(&cert.issuer).await?;
+    let own = e_licence_id(state, policy, &cert, issuer.as_deref()).await?;
+    if own.as_deref() != Some(id.to_string().as_str()) {
+        return Ok(false);
+    }
+    if params
+        .kind
+        .as_deref()
+        .is_some_and(|k| k.trim() != cert.kind)
+    {
+        return Ok(false);
+    }
+    params.number = Some(cert.number);
+    params.kind = Some(cert.kind);
+    Ok(true)
 }
 
 /// A certificate's e-licence identifier, as its credential carries it. Its serial is the

@@ -68,14 +68,28 @@ async fn verify_page(
     params: Result<VerifyParams, ApiError>,
 ) -> Response {
     let policy = state.policy();
-    let q = match params.and_then(|p| p.check(&policy)) {
-        Ok(q) => q,
+    let today = hutong_core::date::today_in_china();
+    let mut params = match params {
+        Ok(p) => p,
         Err(e) => return invalid(state, lang, e).await,
     };
-    let today = hutong_core::date::today_in_china();
-    let found = match lookup::find_by_number(state, &policy, &q, today).await {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
+    let named = match lookup::resolve_e_licence(state, &policy, &mut params).await {
+        Ok(named) => named,
+        Err(e) => return invalid(state, lang, e).await,
+    };
+    // An e-licence identifier that names no certificate here is "not found", as an unknown
+    // number is.
+    let found = if named {
+        let q = match params.check(&policy) {
+            Ok(q) => q,
+            Err(e) => return invalid(state, lang, e).await,
+        };
+        match lookup::find_by_number(state, &policy, &q, today).await {
+            Ok(f) => f,
+            Err(e) => return e.into_response(),
+        }
+    } else {
+        Vec::new()
     };
     let answer = LookupAnswer::new(&policy, today, &found);
     let histories = match histories(state, &found).await {

@@ -253,6 +253,55 @@ async fn the_page_carries_the_national_e_licence_identifier_where_the_credential
             v["certificates"][0]["certificate"]["e_licence_id"],
             e_licence.as_str()
         );
+        // Verified by the identifier in place of the number: the same certificate.
+        let by_id = |number: String, name: &'static str| {
+            let s = s.clone();
+            async move {
+                send(
+                    &s,
+                    Request::get(format!(
+                        "/api/v1/verify?number={}&name={}",
+                        enc(&number),
+                        enc(name)
+                    ))
+                    .body(Body::empty())
+                    .unwrap(),
+                )
+                .await
+            }
+        };
+        let a = by_id(e_licence.clone(), sample.name).await;
+        let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        assert_eq!(v["found"], true, "{}", a.body);
+        assert_eq!(v["certificates"][0]["certificate"]["number"], sample.number);
+        // A wrong name reads as an unknown number, byte for byte.
+        let wrong = by_id(e_licence.clone(), "王五").await;
+        let unknown = by_id("湘A012024999999".into(), "王五").await;
+        assert_eq!(wrong.body, unknown.body);
+        // An identifier of this form naming no certificate here: not found.
+        let parsed = hutong_core::elicence::ELicenceId::parse(&e_licence).unwrap();
+        let elsewhere = hutong_core::elicence::ELicenceId::new(
+            parsed.type_code().clone(),
+            parsed.authority().clone(),
+            "987654321",
+            1,
+        )
+        .unwrap()
+        .to_string();
+        let a = by_id(elsewhere, sample.name).await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert!(a.body.contains("\"found\":false"), "{}", a.body);
+        // A wrong check character is named.
+        let mut bad = e_licence.clone();
+        let last = bad.pop().unwrap();
+        bad.push(if last == 'A' { 'B' } else { 'A' });
+        let a = by_id(bad, sample.name).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+        assert!(
+            a.body.contains("e-licence") && a.body.contains("check"),
+            "{}",
+            a.body
+        );
         // Kinds without a licence type code have none.
         let api = send(
             &s,
