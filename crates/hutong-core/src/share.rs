@@ -19,6 +19,7 @@
 //! name cannot carry the ID number in a form, so it carries a ticket, sealed with a key derived
 //! from the holder secret, that says "this holder proved who they are, until …".
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use base64::Engine;
@@ -251,6 +252,11 @@ pub struct ShareRecord {
     /// The first instant it no longer works. Every code expires.
     pub expires_at_micros: i64,
     pub revoked_at_micros: Option<i64>,
+    /// The holder commitments (`SHA-256(salt ‖ ID number)`, as credentials carry them) of the
+    /// certificates it covered when minted, by registry id: the holder proved the ID number
+    /// then, so the bearer may have those certificates' signed credentials. Certificates
+    /// registered later are shown, but have no credential by this code.
+    pub commitments: BTreeMap<i64, [u8; 32]>,
 }
 
 /// Why a known code no longer works.
@@ -294,6 +300,7 @@ impl ShareRecord {
         purpose: SharePurpose,
         created_at_micros: i64,
         days: i64,
+        commitments: BTreeMap<i64, [u8; 32]>,
     ) -> Result<(ShareCode, ShareRecord), ShareRequestError> {
         if !(1..=i64::from(MAX_DAYS)).contains(&days) {
             return Err(ShareRequestError::Days(days));
@@ -308,6 +315,10 @@ impl ShareRecord {
             created_at_micros,
             expires_at_micros: created_at_micros + days * DAY_MICROS,
             revoked_at_micros: None,
+            commitments: match certificate {
+                Some(id) => commitments.into_iter().filter(|(i, _)| *i == id).collect(),
+                None => commitments,
+            },
         };
         Ok((code, record))
     }
@@ -330,6 +341,33 @@ impl ShareRecord {
         crate::journal::canonical(&serde_json::json!({ "change": "share-revoked" }))
     }
 
+    /// The commitments as stored: a JSON object of registry id to 64 hex digits.
+    pub fn commitments_json(&self) -> String {
+        let m: BTreeMap<String, String> = self
+            .commitments
+            .iter()
+            .map(|(id, c)| (id.to_string(), hex::encode(c)))
+            .collect();
+        serde_json::to_string(&m).expect("a map of strings serialises")
+    }
+
+    /// Reads [`ShareRecord::commitments_json`] back.
+    pub fn commitments_from_json(text: &str) -> Result<BTreeMap<i64, [u8; 32]>, String> {
+        let m: BTreeMap<String, String> =
+            serde_json::from_str(text).map_err(|e| format!("share commitments: {e}"))?;
+        m.into_iter()
+            .map(|(id, c)| {
+                let id = id
+                    .parse::<i64>()
+                    .map_err(|_| format!("share commitments: \"{id}\" is not a registry id"))?;
+                let mut out = [0u8; 32];
+                hex::decode_to_slice(&c, &mut out)
+                    .map_err(|_| format!("share commitments: {id}: not 64 hex digits"))?;
+                Ok((id, out))
+            })
+            .collect()
+    }
+
     /// Whether the code works at `now_micros`; a revocation is told first, and is never undone.
     pub fn usable_at(&self, now_micros: i64) -> Result<(), ShareUnusable> {
         if let Some(at) = self.revoked_at_micros {
@@ -348,8 +386,17 @@ impl ShareRecord {
 pub const TICKET_MICROS: i64 = 30 * 60 * 1_000_000;
 
 /// Proof, carried by a page in place of the ID number, that a holder proved their ID number and
-/// name until an instant: the holder key, the instant and an HMAC over both, in base64url.
+/// name until an instant: the holder key, the instant, the holder commitments of the
+/// certificates shown (so that a code minted from the page can hand out their credentials), and
+/// an HMAC over all of it, in base64url.
 pub struct HolderTicket;
+
+/// What a genuine ticket vouches for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vouched {
+    pub holder: HolderKey,
+    pub commitments: BTreeMap<i64, [u8; 32]>,
+}
 
 /// Why a ticket is refused. The message never repeats the ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -360,47 +407,75 @@ pub enum TicketError {
     Expired,
 }
 
+/// The most certificates a ticket carries commitments of.
+const TICKET_MAX_CERTIFICATES: usize = 64;
+
 impl HolderTicket {
-    fn mac(secret: &HolderSecret, holder: &HolderKey, until: i64) -> Hmac<Sha256> {
+    fn mac(secret: &HolderSecret, body: &[u8]) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&secret.ticket_key())
             .expect("HMAC takes any key length");
-        mac.update(b"hutong holder ticket v1\0");
-        mac.update(&holder.0);
-        mac.update(&until.to_be_bytes());
+        mac.update(b"hutong holder ticket v2\0");
+        mac.update(body);
         mac
     }
 
     /// A ticket for `holder`, valid for [`TICKET_MICROS`] from `now_micros`.
-    pub fn issue(secret: &HolderSecret, holder: &HolderKey, now_micros: i64) -> String {
+    pub fn issue(
+        secret: &HolderSecret,
+        holder: &HolderKey,
+        commitments: &BTreeMap<i64, [u8; 32]>,
+        now_micros: i64,
+    ) -> String {
         let until = now_micros + TICKET_MICROS;
-        let mut bytes = Vec::with_capacity(72);
-        bytes.extend_from_slice(&holder.0);
-        bytes.extend_from_slice(&until.to_be_bytes());
-        bytes.extend_from_slice(&Self::mac(secret, holder, until).finalize().into_bytes());
-        URL_SAFE_NO_PAD.encode(bytes)
+        let mut body = Vec::with_capacity(40 + 40 * commitments.len() + 32);
+        body.extend_from_slice(&holder.0);
+        body.extend_from_slice(&until.to_be_bytes());
+        for (id, c) in commitments.iter().take(TICKET_MAX_CERTIFICATES) {
+            body.extend_from_slice(&id.to_be_bytes());
+            body.extend_from_slice(c);
+        }
+        let tag = Self::mac(secret, &body).finalize().into_bytes();
+        body.extend_from_slice(&tag);
+        URL_SAFE_NO_PAD.encode(body)
     }
 
-    /// The holder a ticket vouches for, if it is genuine and works at `now_micros`.
+    /// What a ticket vouches for, if it is genuine and works at `now_micros`.
     pub fn check(
         secret: &HolderSecret,
         ticket: &str,
         now_micros: i64,
-    ) -> Result<HolderKey, TicketError> {
+    ) -> Result<Vouched, TicketError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(ticket.trim())
             .map_err(|_| TicketError::Forged)?;
-        if bytes.len() != 72 {
+        if bytes.len() < 72 || (bytes.len() - 72) % 40 != 0 {
             return Err(TicketError::Forged);
         }
-        let holder = HolderKey(bytes[..32].try_into().map_err(|_| TicketError::Forged)?);
-        let until = i64::from_be_bytes(bytes[32..40].try_into().map_err(|_| TicketError::Forged)?);
-        Self::mac(secret, &holder, until)
-            .verify_slice(&bytes[40..])
+        let (body, tag) = bytes.split_at(bytes.len() - 32);
+        Self::mac(secret, body)
+            .verify_slice(tag)
             .map_err(|_| TicketError::Forged)?;
+        let word = |at: usize| -> [u8; 8] {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&body[at..at + 8]);
+            w
+        };
+        let mut holder = [0u8; 32];
+        holder.copy_from_slice(&body[..32]);
+        let until = i64::from_be_bytes(word(32));
         if now_micros >= until {
             return Err(TicketError::Expired);
         }
-        Ok(holder)
+        let mut commitments = BTreeMap::new();
+        for at in (40..body.len()).step_by(40) {
+            let mut c = [0u8; 32];
+            c.copy_from_slice(&body[at + 8..at + 40]);
+            commitments.insert(i64::from_be_bytes(word(at)), c);
+        }
+        Ok(Vouched {
+            holder: HolderKey(holder),
+            commitments,
+        })
     }
 }
 
@@ -461,8 +536,18 @@ mod tests {
             SharePurpose::Employment,
             1000,
             2,
+            BTreeMap::from([(7, [1; 32]), (8, [2; 32])]),
         )
         .unwrap();
+        assert_eq!(
+            r.commitments.keys().collect::<Vec<_>>(),
+            [&7],
+            "the one it covers"
+        );
+        assert_eq!(
+            ShareRecord::commitments_from_json(&r.commitments_json()).unwrap(),
+            r.commitments
+        );
         assert_eq!(r.expires_at_micros, 1000 + 2 * DAY_MICROS);
         assert!(r.usable_at(1000).is_ok());
         assert!(r.usable_at(r.expires_at_micros - 1).is_ok());
@@ -477,16 +562,30 @@ mod tests {
         );
         for days in [0, -1, i64::from(MAX_DAYS) + 1] {
             assert!(
-                ShareRecord::create(HolderKey([1; 32]), None, SharePurpose::Employment, 0, days)
-                    .is_err()
+                ShareRecord::create(
+                    HolderKey([1; 32]),
+                    None,
+                    SharePurpose::Employment,
+                    0,
+                    days,
+                    BTreeMap::new()
+                )
+                .is_err()
             );
         }
     }
 
     #[test]
     fn the_journal_change_holds_neither_code_nor_hash() {
-        let (code, r) =
-            ShareRecord::create(HolderKey([9; 32]), None, SharePurpose::Other, 0, 30).unwrap();
+        let (code, r) = ShareRecord::create(
+            HolderKey([9; 32]),
+            None,
+            SharePurpose::Other,
+            0,
+            30,
+            BTreeMap::new(),
+        )
+        .unwrap();
         let c = r.created_change();
         assert!(!c.contains(code.expose()));
         assert!(!c.contains(&hex::encode(r.hash)));
@@ -511,8 +610,22 @@ mod tests {
         let secret = HolderSecret::from_bytes([3; 32]);
         let other = HolderSecret::from_bytes([4; 32]);
         let holder = HolderKey([5; 32]);
-        let t = HolderTicket::issue(&secret, &holder, 100);
-        assert_eq!(HolderTicket::check(&secret, &t, 100).unwrap(), holder);
+        let commitments = BTreeMap::from([(12, [6; 32]), (40, [7; 32])]);
+        let t = HolderTicket::issue(&secret, &holder, &commitments, 100);
+        assert_eq!(
+            HolderTicket::check(&secret, &t, 100).unwrap(),
+            Vouched {
+                holder,
+                commitments: commitments.clone()
+            }
+        );
+        let bare = HolderTicket::issue(&secret, &holder, &BTreeMap::new(), 100);
+        assert!(
+            HolderTicket::check(&secret, &bare, 100)
+                .unwrap()
+                .commitments
+                .is_empty()
+        );
         assert_eq!(
             HolderTicket::check(&secret, &t, 100 + TICKET_MICROS),
             Err(TicketError::Expired)
@@ -521,18 +634,21 @@ mod tests {
             HolderTicket::check(&other, &t, 100),
             Err(TicketError::Forged)
         );
-        // Another holder's key in a genuine ticket's place.
-        let mut bytes = URL_SAFE_NO_PAD.decode(&t).unwrap();
-        bytes[0] ^= 1;
+        // Any changed byte: another holder, a later expiry, another certificate or commitment.
+        let bytes = URL_SAFE_NO_PAD.decode(&t).unwrap();
+        for i in [0, 39, 40, 47, 48, 90, bytes.len() - 1] {
+            let mut b = bytes.clone();
+            b[i] ^= 1;
+            assert_eq!(
+                HolderTicket::check(&secret, &URL_SAFE_NO_PAD.encode(&b), 100),
+                Err(TicketError::Forged),
+                "byte {i}"
+            );
+        }
+        // A commitment cut off.
+        let cut = [&bytes[..bytes.len() - 72], &bytes[bytes.len() - 32..]].concat();
         assert_eq!(
-            HolderTicket::check(&secret, &URL_SAFE_NO_PAD.encode(&bytes), 100),
-            Err(TicketError::Forged)
-        );
-        // A later expiry.
-        let mut bytes = URL_SAFE_NO_PAD.decode(&t).unwrap();
-        bytes[39] ^= 1;
-        assert_eq!(
-            HolderTicket::check(&secret, &URL_SAFE_NO_PAD.encode(&bytes), 100),
+            HolderTicket::check(&secret, &URL_SAFE_NO_PAD.encode(&cut), 100),
             Err(TicketError::Forged)
         );
         assert_eq!(

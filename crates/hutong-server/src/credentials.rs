@@ -358,6 +358,30 @@ impl Signer {
         if secret.key_for(id) != certificate.holder_key {
             return Err(SigningError::NotTheHolder);
         }
+        let salt = secret.credential_salt(&certificate.kind, &certificate.number);
+        self.credential_with_commitment(
+            store,
+            policy,
+            secret,
+            certificate,
+            registry_id,
+            &holder_commitment(&salt, id),
+        )
+        .await
+    }
+
+    /// A certificate's credential with a holder commitment made earlier, when its holder
+    /// proved the ID number (a share code keeps the commitments of the certificates it covers;
+    /// the commitment is what every credential of the certificate carries, not the ID number).
+    pub async fn credential_with_commitment(
+        &self,
+        store: &dyn Store,
+        policy: &Policy,
+        secret: &HolderSecret,
+        certificate: &Certificate,
+        registry_id: i64,
+        commitment: &str,
+    ) -> Result<Exported, SigningError> {
         let (certificate, journal) = journaled(store, certificate, registry_id).await?;
         let certificate = &certificate;
         let issuer = store
@@ -387,7 +411,7 @@ impl Signer {
             policy,
             issuer: &issuer,
             host: &self.host,
-            holder_commitment: holder_commitment(&salt, id),
+            holder_commitment: commitment.to_string(),
             e_licence_id,
             status: self.status_entries(secret, &issuer.id, registry_id),
             journal: Some(journal.clone()),

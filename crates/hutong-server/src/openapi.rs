@@ -391,6 +391,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(share::list))
         .routes(routes!(share::revoke))
         .routes(routes!(share::show))
+        .routes(routes!(share::credentials))
         .split_for_parts()
 }
 

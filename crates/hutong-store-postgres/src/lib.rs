@@ -765,7 +765,7 @@ fn read_token(r: &Row) -> Result<TokenRecord> {
 }
 
 const SHARE_COLUMNS: &str =
-    "id, hash, holder, certificate, purpose, created_at, expires_at, revoked_at";
+    "id, hash, holder, certificate, purpose, created_at, expires_at, revoked_at, commitments::text";
 
 fn read_share(r: &Row) -> Result<ShareRecord> {
     let id: &str = col(r, 0)?;
@@ -784,6 +784,7 @@ fn read_share(r: &Row) -> Result<ShareRecord> {
         created_at_micros: col(r, 5)?,
         expires_at_micros: col(r, 6)?,
         revoked_at_micros: col(r, 7)?,
+        commitments: ShareRecord::commitments_from_json(col(r, 8)?).map_err(StoreError::Corrupt)?,
     })
 }
 
@@ -1574,10 +1575,11 @@ impl Store for PgStore {
         let tx = c.transaction().await.map_err(backend)?;
         let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
         let stmt = tx
-            .prepare_cached(&format!(
-                "INSERT INTO share_codes ({SHARE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT DO NOTHING"
-            ))
+            .prepare_cached(
+                "INSERT INTO share_codes (id, hash, holder, certificate, purpose, created_at, \
+                 expires_at, revoked_at, commitments) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb) ON CONFLICT DO NOTHING",
+            )
             .await
             .map_err(backend)?;
         let n = tx
@@ -1592,6 +1594,7 @@ impl Store for PgStore {
                     &sh.created_at_micros,
                     &sh.expires_at_micros,
                     &sh.revoked_at_micros,
+                    &sh.commitments_json(),
                 ],
             )
             .await

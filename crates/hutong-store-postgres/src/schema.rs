@@ -62,7 +62,8 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
 ];
 
 /// Holders' share codes (`hutong_core::share`): the code's SHA-256, never the code; the holder
-/// by keyed hash; the certificate by registry id, or none for all of the holder's.
+/// by keyed hash; the certificate by registry id, or none for all of the holder's; the holder
+/// commitments of the certificates it covered when minted (JSON, registry id to hex).
 const V7: &str = "CREATE TABLE share_codes (
         id          text COLLATE \"C\" PRIMARY KEY,
         hash        bytea NOT NULL UNIQUE CHECK (length(hash) = 32),
@@ -71,7 +72,8 @@ const V7: &str = "CREATE TABLE share_codes (
         purpose     text NOT NULL CHECK (purpose IN ('employment', 'application', 'tender', 'other')),
         created_at  bigint NOT NULL,
         expires_at  bigint NOT NULL CHECK (expires_at > created_at),
-        revoked_at  bigint
+        revoked_at  bigint,
+        commitments jsonb NOT NULL
      );
      CREATE INDEX share_codes_holder ON share_codes(holder, created_at);";
 

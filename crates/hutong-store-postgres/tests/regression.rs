@@ -46,7 +46,7 @@ const PINNED: &[(u32, &str, &str)] = &[
     (
         7,
         "holders' share codes",
-        "a38b192aba7b9cc4dff51f182f5e7ce2801ff6968d05598b2456ad9d9ea012cb",
+        "c184cf26fea431e3305c3620da22a320c56e2e4c0f8e7ce456fec1683a613656",
     ),
 ];
 const PINNED_FIRST_MIGRATION_1: &str =

@@ -332,7 +332,7 @@ fn read_token(r: &Row<'_>) -> rusqlite::Result<TokenRecord> {
 
 macro_rules! share_columns {
     () => {
-        "id, hash, holder, certificate, purpose, created_at, expires_at, revoked_at"
+        "id, hash, holder, certificate, purpose, created_at, expires_at, revoked_at, commitments"
     };
 }
 
@@ -353,6 +353,8 @@ fn read_share(r: &Row<'_>) -> rusqlite::Result<ShareRecord> {
         created_at_micros: r.get(5)?,
         expires_at_micros: r.get(6)?,
         revoked_at_micros: r.get(7)?,
+        commitments: ShareRecord::commitments_from_json(&r.get::<_, String>(8)?)
+            .map_err(|e| unreadable(8, e))?,
     })
 }
 
@@ -1307,7 +1309,7 @@ impl Store for SqliteStore {
             tx.prepare_cached(concat!(
                 "INSERT INTO share_codes(",
                 share_columns!(),
-                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
             ))
             .map_err(backend)?
             .execute(params![
@@ -1318,7 +1320,8 @@ impl Store for SqliteStore {
                 sh.purpose.as_str(),
                 sh.created_at_micros,
                 sh.expires_at_micros,
-                sh.revoked_at_micros
+                sh.revoked_at_micros,
+                sh.commitments_json()
             ])
             .map_err(|e| match e {
                 rusqlite::Error::SqliteFailure(f, _)

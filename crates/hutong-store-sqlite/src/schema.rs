@@ -198,7 +198,8 @@ const V4: &str = "CREATE TABLE signing_keys (
      CREATE INDEX signing_keys_issuer ON signing_keys(issuer);";
 
 /// Holders' share codes (`hutong_core::share`): the code's SHA-256, never the code; the holder
-/// by keyed hash; the certificate by registry id, or none for all of the holder's.
+/// by keyed hash; the certificate by registry id, or none for all of the holder's; the holder
+/// commitments of the certificates it covered when minted (JSON, registry id to hex).
 const V6: &str = "CREATE TABLE share_codes (
         id          TEXT PRIMARY KEY,
         hash        BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
@@ -207,7 +208,8 @@ const V6: &str = "CREATE TABLE share_codes (
         purpose     TEXT NOT NULL CHECK (purpose IN ('employment', 'application', 'tender', 'other')),
         created_at  INTEGER NOT NULL,
         expires_at  INTEGER NOT NULL CHECK (expires_at > created_at),
-        revoked_at  INTEGER
+        revoked_at  INTEGER,
+        commitments TEXT NOT NULL CHECK (json_valid(commitments))
      ) STRICT;
      CREATE INDEX share_codes_holder ON share_codes(holder, created_at);";
 

@@ -52,7 +52,7 @@ const PINNED: &[(u32, &str, &str)] = &[
     (
         6,
         "holders' share codes",
-        "86dfa0705f44098ecd109eeda3c90b73b8d73009be939898dda5490f608e5917",
+        "c3c90ff7fee8a3d5b348f956e16b1baf81ad43bf8fdfd0a6b62127e6fe451abe",
     ),
 ];
 

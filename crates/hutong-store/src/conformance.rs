@@ -792,10 +792,22 @@ pub async fn share_codes_are_stored_by_hash_and_revoked_by_their_holder(s: &dyn 
     use hutong_core::share::{SharePurpose, ShareRecord};
     let holder = HolderKey([7; 32]);
     let other = HolderKey([8; 32]);
-    let (code, one) =
-        ShareRecord::create(holder, Some(3), SharePurpose::Employment, AT, 30).unwrap();
-    let (_, all) = ShareRecord::create(holder, None, SharePurpose::Tender, AT + 1, 1).unwrap();
-    let (_, theirs) = ShareRecord::create(other, None, SharePurpose::Employment, AT, 1).unwrap();
+    let commitments = std::collections::BTreeMap::from([(3, [1u8; 32]), (4, [2u8; 32])]);
+    let none = std::collections::BTreeMap::new();
+    let (code, one) = ShareRecord::create(
+        holder,
+        Some(3),
+        SharePurpose::Employment,
+        AT,
+        30,
+        commitments.clone(),
+    )
+    .unwrap();
+    let (_, all) =
+        ShareRecord::create(holder, None, SharePurpose::Tender, AT + 1, 1, commitments).unwrap();
+    let (_, theirs) =
+        ShareRecord::create(other, None, SharePurpose::Employment, AT, 1, none).unwrap();
+    assert_eq!(all.commitments.len(), 2);
     let e = s.create_share(&one, "holder", AT).await.unwrap();
     assert_eq!(e.subject, Subject::Share(one.id.to_string()));
     assert_eq!(e.kind(), "share-created");

@@ -41,7 +41,7 @@ pub struct CredentialBody {
     pub name: Option<String>,
 }
 
-fn signing_error(e: SigningError) -> ApiError {
+pub(crate) fn signing_error(e: SigningError) -> ApiError {
     match e {
         SigningError::NoKey(_) => unprocessable("no-signing-key", e.to_string()),
         SigningError::NeedsIdNumber => unprocessable("id-number-needed", e.to_string()),

@@ -137,8 +137,7 @@ pub async fn holder_result(
     let bottom = if found.is_empty() {
         None
     } else {
-        let key = state.secret.key_for(&q.holder);
-        match crate::handlers::share::holder_section(&state, lang, &key, &found).await {
+        match crate::handlers::share::holder_section(&state, lang, &q.holder, &found).await {
             Ok(m) => Some(m),
             Err(e) => return e.into_response(),
         }

@@ -21,9 +21,12 @@ use hutong_core::holder::names_match;
 use hutong_core::journal::{instant_rfc3339, now_micros};
 use hutong_core::share::{
     DEFAULT_DAYS, HolderTicket, MAX_DAYS, ShareCode, SharePurpose, ShareRecord, ShareUnusable,
+    Vouched,
 };
 use hutong_core::verify::{HolderQuery, describe_errors};
-use hutong_core::{Certificate, HolderKey, number};
+use hutong_core::{Certificate, HolderKey, ResidentId, number};
+use hutong_credential::certificate::holder_commitment;
+use std::collections::BTreeMap;
 
 use crate::error::{ApiError, Problem};
 use crate::handlers::api::private_json;
@@ -150,11 +153,33 @@ async fn holder_certificates(
     Ok(out)
 }
 
-async fn prove(
+/// The holder commitment (as the certificate's credentials carry it) of each certificate, made
+/// while the holder's ID number is at hand.
+pub fn commitments_of(
     state: &AppState,
-    id_number: &str,
-    name: &str,
-) -> Result<(HolderKey, Vec<(i64, Certificate)>), ApiError> {
+    id: &ResidentId,
+    certs: &[(i64, Certificate)],
+) -> BTreeMap<i64, [u8; 32]> {
+    certs
+        .iter()
+        .filter_map(|(rid, c)| {
+            let salt = state.secret.credential_salt(&c.kind, &c.number);
+            let hex = holder_commitment(&salt, id);
+            let mut out = [0u8; 32];
+            hex::decode_to_slice(hex, &mut out).ok()?;
+            Some((*rid, out))
+        })
+        .collect()
+}
+
+/// A holder proved by ID number and name: their key, certificates and commitments.
+struct Proved {
+    key: HolderKey,
+    certs: Vec<(i64, Certificate)>,
+    commitments: BTreeMap<i64, [u8; 32]>,
+}
+
+async fn prove(state: &AppState, id_number: &str, name: &str) -> Result<Proved, ApiError> {
     // The body names the ID number `id_number`, as the credential endpoint's does.
     let q = HolderQuery::parse(Some(id_number), Some(name)).map_err(|mut errs| {
         for e in &mut errs {
@@ -169,7 +194,12 @@ async fn prove(
     if certs.is_empty() {
         return Err(no_such_holder());
     }
-    Ok((key, certs))
+    let commitments = commitments_of(state, &q.holder, &certs);
+    Ok(Proved {
+        key,
+        certs,
+        commitments,
+    })
 }
 
 /// What a new code is for: one of the holder's certificates, or all.
@@ -177,6 +207,7 @@ struct Request {
     certificate: Option<i64>,
     purpose: SharePurpose,
     days: i64,
+    commitments: BTreeMap<i64, [u8; 32]>,
 }
 
 fn purpose_of(s: Option<&str>) -> Result<SharePurpose, ApiError> {
@@ -205,8 +236,15 @@ async fn mint(
     r: &Request,
 ) -> Result<(ShareCode, ShareRecord), ApiError> {
     let now = now_micros();
-    let (code, record) = ShareRecord::create(holder, r.certificate, r.purpose, now, r.days)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let (code, record) = ShareRecord::create(
+        holder,
+        r.certificate,
+        r.purpose,
+        now,
+        r.days,
+        r.commitments.clone(),
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
     state.store.create_share(&record, HOLDER_ACTOR, now).await?;
     Ok((code, record))
 }
@@ -242,7 +280,11 @@ pub async fn create(
     let b: ShareBody = parse_body(&body)?;
     let purpose = purpose_of(b.purpose.as_deref())?;
     let days = days_of(b.days)?;
-    let (key, certs) = prove(&state, &b.id_number, &b.name).await?;
+    let Proved {
+        key,
+        certs,
+        commitments,
+    } = prove(&state, &b.id_number, &b.name).await?;
     let certificate = match (b.number.as_deref(), b.kind.as_deref()) {
         (None, None) => None,
         (Some(n), Some(k)) => {
@@ -266,6 +308,7 @@ pub async fn create(
         certificate,
         purpose,
         days,
+        commitments,
     };
     let (code, record) = mint(&state, key, &req).await?;
     let base = public_base(&state, &headers);
@@ -294,7 +337,7 @@ pub async fn create(
 )]
 pub async fn list(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let b: ShareHolderBody = parse_body(&body)?;
-    let (key, certs) = prove(&state, &b.id_number, &b.name).await?;
+    let Proved { key, certs, .. } = prove(&state, &b.id_number, &b.name).await?;
     let now = now_micros();
     let shares: Vec<ShareView> = state
         .store
@@ -328,7 +371,7 @@ pub async fn revoke(State(state): State<AppState>, body: Bytes) -> Result<Respon
             .ok_or_else(|| ApiError::bad_request("id: the share code's id (shr_…) is required"))?;
     let id = hutong_core::share::ShareId::parse(id)
         .map_err(|e| ApiError::bad_request(format!("id: {e}")))?;
-    let (key, certs) = prove(&state, &b.id_number, &b.name).await?;
+    let Proved { key, certs, .. } = prove(&state, &b.id_number, &b.name).await?;
     revoke_for(&state, &key, id.as_str()).await?;
     let record = state
         .store
@@ -375,7 +418,8 @@ fn unusable(e: ShareUnusable) -> ApiError {
     )
 }
 
-async fn open(state: &AppState, text: &str, today: Day) -> Result<Opened, ApiError> {
+/// The record of a code that works now, or why not.
+async fn working(state: &AppState, text: &str) -> Result<ShareRecord, ApiError> {
     let code = ShareCode::parse(text).map_err(|e| ApiError::bad_request(format!("code: {e}")))?;
     let record = state
         .store
@@ -383,6 +427,11 @@ async fn open(state: &AppState, text: &str, today: Day) -> Result<Opened, ApiErr
         .await?
         .ok_or_else(|| ApiError::not_found("no share code like this one; check what you typed"))?;
     record.usable_at(now_micros()).map_err(unusable)?;
+    Ok(record)
+}
+
+async fn open(state: &AppState, text: &str, today: Day) -> Result<Opened, ApiError> {
+    let record = working(state, text).await?;
     let policy = state.policy();
     let mut found = Vec::new();
     for (id, c) in holder_certificates(state, &record.holder, None).await? {
@@ -428,6 +477,74 @@ pub async fn show(
         );
     }
     Ok(private_json(&v))
+}
+
+/// The signed credentials of what a share code opens: the W3C Verifiable Credentials of the
+/// certificates it covered when the holder minted it (the holder proved the ID number then, and
+/// the code keeps each certificate's holder commitment, never the ID number). Certificates
+/// registered later are listed in `without`, as are those whose issuer has no signing key.
+/// The holder's salts are not given: the bearer can verify the credentials, not prove to be
+/// their holder.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shares/{code}/credentials",
+    tag = "shares",
+    params(("code" = String, Path, description = "The share code")),
+    responses(
+        (status = 200, description = "`credentials`: signed credentials (VC 2.0, eddsa-jcs-2022); `without`: the certificates it covers that have none by this code, with `reason` (`not-covered-when-minted`, `no-signing-key`)", body = Object),
+        (status = 400, description = "The text is not a share code", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such share code", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The code was revoked (`share-revoked`) or has expired (`share-expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many lookups from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "An issuer's key file cannot be used now", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn credentials(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let record = working(&state, &code).await?;
+    let policy = state.policy();
+    let mut credentials = Vec::new();
+    let mut without = Vec::new();
+    for (id, c) in holder_certificates(&state, &record.holder, None).await? {
+        if record.certificate.is_some_and(|want| want != id) {
+            continue;
+        }
+        let missing = |reason: &str| {
+            json!({
+                "number": number::mask_id_numbers(&c.number),
+                "kind": c.kind,
+                "reason": reason,
+            })
+        };
+        let Some(commitment) = record.commitments.get(&id) else {
+            without.push(missing("not-covered-when-minted"));
+            continue;
+        };
+        match state
+            .signer
+            .credential_with_commitment(
+                state.store.as_ref(),
+                &policy,
+                &state.secret,
+                &c,
+                id,
+                &hex::encode(commitment),
+            )
+            .await
+        {
+            Ok(e) => credentials.push(e.credential),
+            Err(crate::credentials::SigningError::NoKey(_)) => {
+                without.push(missing("no-signing-key"));
+            }
+            Err(e) => return Err(crate::handlers::credential::signing_error(e)),
+        }
+    }
+    Ok(private_json(&json!({
+        "credentials": credentials,
+        "without": without,
+    })))
 }
 
 // ---- pages ----
@@ -544,11 +661,18 @@ fn problem_page(state: &AppState, lang: Lang, e: ApiError) -> Response {
 pub async fn holder_section(
     state: &AppState,
     lang: Lang,
-    holder: &HolderKey,
+    id: &ResidentId,
     found: &[Verified],
 ) -> Result<Markup, ApiError> {
-    let ticket = HolderTicket::issue(&state.secret, holder, now_micros());
+    let key = state.secret.key_for(id);
+    let holder = &key;
     let certs = holder_certificates(state, holder, None).await?;
+    let ticket = HolderTicket::issue(
+        &state.secret,
+        holder,
+        &commitments_of(state, id, &certs),
+        now_micros(),
+    );
     let now = now_micros();
     let shares = state.store.shares_of(holder).await?;
     let active: Vec<(&ShareRecord, ShareView)> = shares
@@ -644,7 +768,7 @@ pub struct RevokeForm {
     pub id: String,
 }
 
-fn ticket_holder(state: &AppState, ticket: &str) -> Result<HolderKey, ApiError> {
+fn ticket_holder(state: &AppState, ticket: &str) -> Result<Vouched, ApiError> {
     HolderTicket::check(&state.secret, ticket, now_micros()).map_err(|e| {
         ApiError::new(
             StatusCode::FORBIDDEN,
@@ -691,7 +815,10 @@ pub async fn new_page(
 ) -> Response {
     let made = async {
         let Form(f) = form.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
-        let holder = ticket_holder(&state, &f.ticket)?;
+        let Vouched {
+            holder,
+            commitments,
+        } = ticket_holder(&state, &f.ticket)?;
         let purpose = purpose_of(Some(&f.purpose))?;
         let days = days_of(Some(f.days.trim().parse::<i64>().map_err(|_| {
             ApiError::bad_request(format!("days: a whole number from 1 to {MAX_DAYS}"))
@@ -710,6 +837,7 @@ pub async fn new_page(
             certificate,
             purpose,
             days,
+            commitments,
         };
         let (code, record) = mint(&state, holder, &req).await?;
         Ok::<_, ApiError>((code, record, certs))
@@ -752,7 +880,7 @@ pub async fn revoke_page(
 ) -> Response {
     let done = async {
         let Form(f) = form.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
-        let holder = ticket_holder(&state, &f.ticket)?;
+        let holder = ticket_holder(&state, &f.ticket)?.holder;
         let id = hutong_core::share::ShareId::parse(f.id.trim())
             .map_err(|e| ApiError::bad_request(format!("id: {e}")))?;
         revoke_for(&state, &holder, id.as_str()).await

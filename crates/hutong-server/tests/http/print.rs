@@ -46,7 +46,7 @@ fn form_of(s: &Sample) -> String {
 
 /// A fresh service (over each backend) with the fixture, a public address and a signing key
 /// for every issuer of the fixture.
-async fn with_keys(test: &str) -> Vec<(AppState, crate::Keep, fixture::Fixture)> {
+pub async fn with_keys(test: &str) -> Vec<(AppState, crate::Keep, fixture::Fixture)> {
     let settings = Settings {
         public_url: Some("https://hutong.example".into()),
         ..Settings::default()

@@ -240,8 +240,15 @@ async fn an_expired_code_says_so() {
     let id = hutong_core::ResidentId::parse(&f.valid.id).unwrap();
     let holder = s.secret.key_for(&id);
     let long_ago = hutong_core::journal::now_micros() - 10 * hutong_core::share::DAY_MICROS;
-    let (code, record) =
-        ShareRecord::create(holder, None, SharePurpose::Tender, long_ago, 2).unwrap();
+    let (code, record) = ShareRecord::create(
+        holder,
+        None,
+        SharePurpose::Tender,
+        long_ago,
+        2,
+        Default::default(),
+    )
+    .unwrap();
     s.store
         .create_share(&record, "holder", long_ago)
         .await
@@ -376,5 +383,79 @@ async fn pages_mint_open_and_revoke_a_code_whose_qr_carries_only_the_code() {
         )
         .await;
         assert_eq!(gone.status, StatusCode::GONE);
+    }
+}
+
+#[tokio::test]
+async fn a_share_code_hands_out_the_signed_credentials_it_covered_when_minted() {
+    for (s, _keep, f) in super::print::with_keys("shares::credentials").await {
+        // Both of the review-due holder's certificates, the code minted over the API.
+        let (code, made, body) = post_json(
+            &s,
+            "/api/v1/shares",
+            json!({"id_number": f.review_due.id, "name": f.review_due.name}),
+        )
+        .await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+        let text = made["code"].as_str().unwrap().to_string();
+        let (code, v) = get_json(&s, &format!("/api/v1/shares/{text}/credentials")).await;
+        assert_eq!(code, StatusCode::OK, "{v}");
+        let creds = v["credentials"].as_array().unwrap();
+        assert_eq!(creds.len(), 2, "{v}");
+        // The same commitment as the holder's own credential of the certificate.
+        let (_, own, _) = post_json(
+            &s,
+            "/api/v1/certificates/credential",
+            json!({"number": f.review_due.number, "kind": f.review_due.kind,
+                   "id_number": f.review_due.id, "name": f.review_due.name}),
+        )
+        .await;
+        let commitment = |c: &Value| c["credentialSubject"]["holder"].clone();
+        assert!(
+            creds
+                .iter()
+                .any(|c| commitment(c) == commitment(&own["credential"])),
+            "{own}"
+        );
+        let keys = get_json(&s, "/api/v1/keys").await.1;
+        let ring = hutong_credential::keyring::Keyring::open(&keys, None).unwrap();
+        for c in creds {
+            let r = hutong_credential::keyring::verify_certificate_credential(
+                c,
+                &ring,
+                &[],
+                chrono::Utc::now(),
+            );
+            assert!(r.verified(), "{r:?}");
+            assert!(
+                r.checks
+                    .iter()
+                    .any(|k| k.check == "signature" && k.outcome == "pass"),
+                "{r:?}"
+            );
+        }
+        // No salt: the bearer verifies, but cannot prove to be the holder.
+        assert!(v.get("holder_salt").is_none() && !v.to_string().contains("holder_salt"));
+
+        // A code minted from the holder's page covers what the page showed.
+        let mine = post_form(
+            &s,
+            "/holder/result",
+            &format!("id={}&name={}", enc(&f.valid.id), enc(f.valid.name)),
+        )
+        .await;
+        let ticket = ticket_of(&mine.body);
+        let made = post_form(
+            &s,
+            "/share/new",
+            &format!("ticket={ticket}&certificate=all&purpose=employment&days=1"),
+        )
+        .await;
+        let at = made.body.find("/s/").unwrap() + 3;
+        let page_code = &made.body[at..at + 24];
+        let (code, v) = get_json(&s, &format!("/api/v1/shares/{page_code}/credentials")).await;
+        assert_eq!(code, StatusCode::OK, "{v}");
+        assert_eq!(v["credentials"].as_array().unwrap().len(), 2, "{v}");
+        assert!(v["without"].as_array().unwrap().is_empty());
     }
 }
