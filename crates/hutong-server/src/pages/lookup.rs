@@ -14,6 +14,7 @@
 use maud::{Markup, PreEscaped, html};
 
 use hutong_core::Status;
+use hutong_core::verify::Verdict;
 
 use crate::pages::{Lang, layout};
 use crate::state::DemoSample;
@@ -136,13 +137,21 @@ fn certificate(
     let c = &r.certificate;
     let status_class = r.status.map(|s| s.id()).unwrap_or("unknown");
     let status_check = r.checks.iter().find(|ch| ch.id == "status");
+    let verdict = r.verdict;
     html! {
         section.card data-kind=(c.kind) {
-            div.status.(status_class) #status data-status=(status_class) {
-                div.big { (match (r.status_zh, r.status_en) {
-                    (Some(zh), Some(en)) => lang.t(zh, en),
-                    _ => lang.t("无法判断", "Cannot be judged"),
-                }) }
+            // The verdict first, in its colour, then the status: the banner is never green
+            // above a check that did not pass (hutong_core::verify::verdict).
+            div.status.(verdict.id()) #status data-verdict=(verdict.id()) data-status=(status_class) {
+                div.big { (lang.t(verdict.name_zh(), verdict.name_en())) }
+                p.state {
+                    (lang.t("今日状态：", "Status today: "))
+                    strong { (match (r.status_zh, r.status_en) {
+                        (Some(zh), Some(en)) => lang.t(zh, en),
+                        _ => lang.t("无法判断", "cannot be judged"),
+                    }) }
+                }
+                (verdict_grounds(lang, r))
                 @if let Some(ch) = status_check { p { (lang.t(ch.reason_zh, ch.reason_en)) } }
                 @if let Some(why) = r.status_reason {
                     p.reason data-reason=(why.id) {
@@ -223,6 +232,44 @@ fn certificate(
                     }
                 }
             }
+        }
+    }
+}
+
+/// What the verdict rests on, beside the status: the checks that did not pass (the status
+/// check speaks in the status line), or those that passed only provisionally.
+fn verdict_grounds(lang: Lang, r: &CertificateResult<'_>) -> Markup {
+    let names = |with_status: bool, pick: &dyn Fn(&crate::views::CheckView<'_>) -> bool| {
+        r.checks
+            .iter()
+            .filter(|ch| (with_status || ch.id != "status") && pick(ch))
+            .map(|ch| lang.t(ch.name_zh, ch.name_en))
+            .collect::<Vec<_>>()
+            .join(lang.t("、", ", "))
+    };
+    let failed = names(false, &|ch| ch.outcome == "fail");
+    let not_judged = names(false, &|ch| ch.outcome == "not-applicable");
+    let provisional = names(true, &|ch| ch.outcome == "pass" && ch.provisional);
+    html! {
+        @match r.verdict {
+            Verdict::NotVerified => {
+                @if !failed.is_empty() {
+                    p.grounds data-grounds="fail" { (lang.t("未通过：", "Failed: ")) strong { (failed) } }
+                }
+                @if !not_judged.is_empty() {
+                    p.grounds data-grounds="not-applicable" { (lang.t("无法判断：", "Cannot be judged: ")) strong { (not_judged) } }
+                }
+            }
+            Verdict::Attention if !provisional.is_empty() => {
+                p.grounds data-grounds="provisional" {
+                    (lang.t("待确认：", "Provisional: ")) strong { (provisional) }
+                    (lang.t(
+                        "——所依据的政策事实尚未见于官方文本，请向发证部门核实。",
+                        " — resting on policy facts not yet confirmed by an official text: confirm with the issuing department."
+                    ))
+                }
+            }
+            _ => {}
         }
     }
 }

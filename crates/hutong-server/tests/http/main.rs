@@ -19,6 +19,7 @@ mod recognition;
 mod regression_api;
 mod regression_net;
 mod regression_recognition;
+mod verdict;
 mod writes;
 
 use std::sync::Arc;
