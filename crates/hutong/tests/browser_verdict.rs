@@ -15,14 +15,16 @@
 //! installs Debian's `chromium` and `chromium-driver`); otherwise it says that it was skipped.
 
 mod common;
+// The server's browser-test harness.
+#[path = "../../hutong-server/tests/http/webdriver.rs"]
+mod webdriver;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder};
-use hyper_util::client::legacy::connect::HttpConnector;
+use fantoccini::Client;
 use serde_json::{Value, json};
 
 use hutong_core::verify::{Outcome, Verdict, verify};
@@ -31,40 +33,9 @@ use hutong_server::pages::Lang;
 use hutong_server::pages::lookup::result_link;
 use hutong_store::Store;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+use webdriver::{Running, browser, free_port, start_driver, wait_for_port};
+
 const WIDTHS: [u32; 2] = [390, 1280];
-
-/// A child process, ended when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_for_port(port: u16, what: &str) {
-    for _ in 0..300 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what} did not start listening on port {port}");
-}
 
 /// A combination of check outcomes: each check's id, outcome and provisional mark, and the
 /// status, written out (`valid: registered=pass issuer=fail state-recognised=pass
@@ -174,42 +145,12 @@ async fn the_verdict_banner_agrees_with_the_checks_of_every_demo_combination() {
             .spawn()
             .unwrap(),
     );
-    wait_for_port(port, "hutong serve").await;
+    wait_for_port(port, "hutong serve", 300).await;
     let base = format!("http://127.0.0.1:{port}");
 
-    assert!(
-        Path::new(CHROMEDRIVER).is_file() && Path::new(CHROMIUM).is_file(),
-        "HUTONG_BROWSER_TESTS=1 but {CHROMEDRIVER} or {CHROMIUM} is missing: apt-get install chromium chromium-driver"
-    );
-    let driver_port = free_port();
-    let _driver = Running(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(driver_port, CHROMEDRIVER).await;
+    let (_driver, driver_port) = start_driver().await;
     let profile = tempfile::tempdir().unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--hide-scrollbars",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }),
-    );
-    let c = ClientBuilder::new(HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .expect("a WebDriver session with headless Chromium");
+    let c = browser(driver_port, profile.path()).await;
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("verdict-banners");
     let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).unwrap();

@@ -20,6 +20,7 @@ mod regression_api;
 mod regression_net;
 mod regression_recognition;
 mod verdict;
+mod webdriver;
 mod writes;
 
 use std::sync::Arc;
