@@ -1406,6 +1406,47 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Numbers and ID numbers typed in full-width forms, in lower case or with spaces
+        /// around and inside make the same queries as their normal forms; names keep what they
+        /// are, trimmed of spaces (the ideographic one too).
+        #[test]
+        fn typed_queries_are_the_queries_of_their_normal_forms(
+            picks in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..24),
+            id_picks in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..24),
+        ) {
+            use crate::number::as_typed;
+            static POLICY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+            let p = POLICY.get_or_init(policy);
+            let id = id();
+            for number in ["T11010519491231002X", "粤A012024000001", "S000044000123244000042"] {
+                let plain = VerifyQuery::parse(p, Some(number), Some("张小明"), Some(id.as_str()), None)
+                    .map_err(|e| describe_errors(&e));
+                proptest::prop_assert!(plain.is_ok(), "{}: {:?}", number, plain);
+                let typed_number = as_typed(number, &picks);
+                let typed = VerifyQuery::parse(
+                    p,
+                    Some(&typed_number),
+                    Some("\u{3000}张小明 "),
+                    Some(&as_typed(id.as_str(), &id_picks)),
+                    None,
+                )
+                .map_err(|e| describe_errors(&e));
+                let (plain, typed) = (plain.unwrap(), typed);
+                proptest::prop_assert!(typed.is_ok(), "{:?}: {:?}", typed_number, typed);
+                let typed = typed.unwrap();
+                proptest::prop_assert_eq!(&typed.number, &plain.number);
+                proptest::prop_assert_eq!(&typed.holder, &plain.holder);
+                proptest::prop_assert_eq!(&typed.name, &plain.name);
+            }
+            let h = HolderQuery::parse(Some(&as_typed(id.as_str(), &id_picks)), Some("张小明\u{3000}"))
+                .map_err(|e| describe_errors(&e));
+            proptest::prop_assert!(h.is_ok(), "{:?}", h);
+            let h = h.unwrap();
+            proptest::prop_assert_eq!((h.holder, h.name.as_str()), (id, "张小明"));
+        }
+    }
+
     #[test]
     fn holder_queries_need_both_factors() {
         let ok = HolderQuery::parse(Some("11010519491231002x"), Some(" 张小明")).unwrap();
@@ -1472,8 +1513,11 @@ mod tests {
         }
     }
 
+    /// The states of the four checks, and the status.
+    type Combination = ([(Outcome, bool); 4], Option<Status>);
+
     /// Every combination of the four checks' states and the status: 6⁴ × 6.
-    fn every_combination() -> Vec<([(Outcome, bool); 4], Option<Status>)> {
+    fn every_combination() -> Vec<Combination> {
         let mut out = Vec::new();
         for n in 0..CHECK_STATES.len().pow(4) {
             let mut states = [CHECK_STATES[0]; 4];

@@ -40,7 +40,7 @@ pub fn query_page(
             form.card method="get" action="/verify/result" {
                 h2 { (lang.t("按证书编号查询", "By certificate number")) }
                 label for="number" { (lang.t("证书编号", "Certificate number")) }
-                input #number name="number" required autocomplete="off" maxlength="40"
+                input #number name="number" required autocomplete="off" maxlength="60"
                     placeholder=(lang.t("例如 晋A012008000001", "e.g. 晋A012008000001"));
                 label for="name" { (lang.t("持证人姓名", "Holder's name")) }
                 input #name name="name" required autocomplete="off" maxlength="60";
@@ -50,7 +50,7 @@ pub fn query_page(
             form.card method="post" action=(lang.link("/holder/result")) {
                 h2 { (lang.t("按身份证号查询本人全部证书", "All certificates of a person, by ID number")) }
                 label for="hid" { (lang.t("公民身份号码", "Resident ID number")) }
-                input #hid name="id" required autocomplete="off" maxlength="18" inputmode="numeric";
+                input #hid name="id" required autocomplete="off" maxlength="30";
                 label for="hname" { (lang.t("姓名", "Name")) }
                 input #hname name="name" required autocomplete="off" maxlength="60";
                 button #holder type="submit" { (lang.t("查询", "Look up")) }

@@ -17,6 +17,7 @@ mod openapi_doc;
 mod pages;
 mod recognition;
 mod regression_api;
+mod regression_input;
 mod regression_net;
 mod regression_recognition;
 mod verdict;
