@@ -6,7 +6,10 @@ words: the birth date is a real day from 1900 to today, and the last character i
 character ISO 7064 MOD 11-2 gives for the first 17 (GB 11643). Values generated from the
 pattern alone would mostly break them, and the service rightly refuses such numbers; so every
 generated value that has the shape of an ID number gets a real birth date and the right check
-character. Values without that shape (the invalid ones) are left as they are.
+character. Values without that shape (the invalid ones) are left as they are. The patterns take
+numbers as people type them (full-width forms, either case, whitespace around and inside, as
+hutong_core::number::normalize reads them): the shape is looked for in the value so read, and
+the value keeps how it was typed, only its digits changed.
 
 A holding's dates must be in order (first_issued_on <= issued_on <= valid_until), which no
 schema keyword says either: generated holdings are put in that order.
@@ -29,9 +32,21 @@ def check_char(first17: str) -> str:
     return CHECK[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
 
 
+# Rust's char::is_whitespace (Unicode White_Space), which the service drops from numbers.
+WHITESPACE = set("\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {
+    chr(c) for c in range(0x2000, 0x200B)
+}
+
+
+def _half_width(c: str) -> str:
+    return chr(ord(c) - 0xFEE0) if 0xFF01 <= ord(c) <= 0xFF5E else c
+
+
 def _repair_id(value: str) -> str:
-    stripped = value.strip()
-    m = ID_SHAPE.fullmatch(stripped)
+    # The value as the service reads it, and where each of its characters was typed.
+    typed = [(i, _half_width(c)) for i, c in enumerate(value) if c not in WHITESPACE]
+    normal = "".join(c.upper() if c.isascii() else c for _, c in typed)
+    m = ID_SHAPE.fullmatch(normal)
     if not m:
         return value
     prefix, address, year, month, day, sequence = m.groups()
@@ -43,8 +58,14 @@ def _repair_id(value: str) -> str:
     if birth > date.today() - timedelta(days=2):
         birth = birth.replace(year=int(year) - 100)
     first17 = f"{address}{birth:%Y%m%d}{sequence}"
-    start = value.index(stripped)
-    return value[:start] + prefix + first17 + check_char(first17) + value[start + len(stripped):]
+    repaired = prefix.upper() + first17 + check_char(first17)
+    out = list(value)
+    for (i, c), new in zip(typed, repaired):
+        # In the width and case it was typed in.
+        if c.isalpha() and c.islower():
+            new = new.lower()
+        out[i] = chr(ord(new) + 0xFEE0) if 0xFF01 <= ord(value[i]) <= 0xFF5E else new
+    return "".join(out)
 
 
 def _is_day(v) -> bool:
@@ -98,7 +119,10 @@ def map_case(context, case):
     if isinstance(case.query, dict):
         query = {}
         for key, value in case.query.items():
-            if isinstance(value, dict):
+            # The exploded object parameter `query`, if given whole, holds the fields; any
+            # other object is a field's value, which a query string cannot carry (it would be
+            # sent as `id[…]=…` parameters, which the service ignores).
+            if isinstance(value, dict) and key == "query":
                 value = {k: _sendable(v) for k, v in value.items()}
             else:
                 value = _sendable(value)

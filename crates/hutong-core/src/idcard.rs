@@ -46,9 +46,11 @@ pub fn check_char(first17: &[u8]) -> char {
 }
 
 impl ResidentId {
-    /// Parses an ID number, accepting a lower-case `x` and surrounding spaces.
+    /// Parses an ID number as people type it: normalised first ([`crate::number::normalize`]:
+    /// full-width digits and `Ｘ`, spaces around and inside, a lower-case `x`).
     pub fn parse(s: &str) -> Result<ResidentId, IdCardError> {
-        let s = s.trim();
+        let s = crate::number::normalized(s);
+        let s = s.as_ref();
         let n = s.chars().count();
         if n != 18 {
             return Err(IdCardError::WrongLength(n));
@@ -75,7 +77,7 @@ impl ResidentId {
         if got != expected {
             return Err(IdCardError::BadChecksum { expected });
         }
-        Ok(ResidentId(s.to_ascii_uppercase()))
+        Ok(ResidentId(s.to_string()))
     }
 
     /// The normalised number (upper-case `X`). Personal data: hash it, never store or log it.

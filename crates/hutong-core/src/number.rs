@@ -163,13 +163,40 @@ pub fn embedded_id(scheme: NumberScheme, number: &str) -> Option<ResidentId> {
     }
 }
 
-/// The normalised form numbers are stored and looked up in: trimmed, ASCII letters upper-cased.
+/// The normalised form certificate numbers and resident ID numbers are validated, stored and
+/// looked up in, from what people type: full-width forms (U+FF01 to U+FF5E: `川Ａ０７２…`,
+/// `ｘ`) become the ASCII characters they stand for, whitespace goes wherever it is (around,
+/// and inside: `110101 19660101 004X`, the ideographic space U+3000), and ASCII letters are
+/// upper-cased. The one normalisation of every form, API, import and command that reads a
+/// number or an ID number ([`ResidentId::parse`] applies it too). Idempotent. Names are not
+/// numbers and are never put through it (see [`crate::holder::names_match`]).
 pub fn normalize(number: &str) -> String {
-    number
-        .trim()
-        .chars()
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    normalized(number).into_owned()
+}
+
+/// [`normalize`], borrowing `number` when it is already normal (the common case on every
+/// verification), so that checking it allocates nothing.
+pub fn normalized(number: &str) -> std::borrow::Cow<'_, str> {
+    let normal = |c: char| !c.is_whitespace() && !c.is_ascii_lowercase() && half_width(c) == c;
+    if number.chars().all(normal) {
+        return std::borrow::Cow::Borrowed(number);
+    }
+    std::borrow::Cow::Owned(
+        number
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| half_width(c).to_ascii_uppercase())
+            .collect(),
+    )
+}
+
+/// The ASCII character a full-width form (U+FF01 to U+FF5E) stands for; any other character as
+/// it is. (The full-width space, U+3000, is whitespace, which [`normalize`] drops.)
+fn half_width(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
 }
 
 /// A number as public answers show it. Numbers of the schemes that embed the holder's resident
@@ -487,35 +514,72 @@ impl Decoded {
 /// number (17 digits, a check character, a real birth date), even inside a longer run of digits,
 /// and every token that has an ID number's shape (17 digits and a digit or `X`, not part of a
 /// longer run) even when its check character is wrong, since a mistyped ID number is personal
-/// data too. The one masking step for error messages, logs and terminal output.
+/// data too. An ID number is recognised as people type it ([`normalize`]): in full-width digits,
+/// or as a token with spaces inside (`110101 19660101 004X`); it is then shown masked in its
+/// normal form. The one masking step for error messages, logs and terminal output.
 pub fn mask_id_numbers(text: &str) -> std::borrow::Cow<'_, str> {
     const LEN: usize = 18;
-    let b = text.as_bytes();
-    if b.len() < LEN {
+    // What a character of `text` is as part of an ID number: itself normalised.
+    let fold = |c: char| half_width(c).to_ascii_uppercase();
+    let digit = |c: char| fold(c).is_ascii_digit();
+    if text
+        .chars()
+        .filter(|c| digit(*c) || fold(*c) == 'X')
+        .count()
+        < LEN
+    {
         return std::borrow::Cow::Borrowed(text);
     }
-    let shaped = |w: &[u8]| {
-        w[..LEN - 1].iter().all(u8::is_ascii_digit)
-            && (w[LEN - 1].is_ascii_digit() || w[LEN - 1] == b'X' || w[LEN - 1] == b'x')
-    };
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut out: Option<String> = None;
     // Bytes of `text` already copied to `out`.
     let mut copied = 0;
     let mut i = 0;
-    while i + LEN <= b.len() {
-        let w = &b[i..i + LEN];
-        // An ASCII window starts and ends on character boundaries.
-        if shaped(w) {
-            let whole_token = (i == 0 || !b[i - 1].is_ascii_digit())
-                && b.get(i + LEN)
-                    .is_none_or(|c| !c.is_ascii_digit() && !matches!(c, b'X' | b'x'));
-            let s = &text[i..i + LEN];
-            if whole_token || ResidentId::parse(s).is_ok() {
+    while i < chars.len() {
+        if !digit(chars[i].1) {
+            i += 1;
+            continue;
+        }
+        // Up to 18 characters of an ID number from `i`: 17 digits and a digit or X, with
+        // whitespace between them.
+        let mut id = [0u8; LEN];
+        let (mut taken, mut j, mut spaced) = (0, i, false);
+        while j < chars.len() && taken < LEN {
+            let c = fold(chars[j].1);
+            if c.is_ascii_digit() || (taken == LEN - 1 && c == 'X') {
+                id[taken] = c as u8;
+                taken += 1;
+            } else if chars[j].1.is_whitespace() {
+                spaced = true;
+            } else {
+                break;
+            }
+            j += 1;
+        }
+        if taken == LEN {
+            let before = i.checked_sub(1).map(|k| fold(chars[k].1));
+            let after = chars.get(j).map(|(_, c)| fold(*c));
+            let whole_token = before.is_none_or(|c| !c.is_ascii_digit())
+                && after.is_none_or(|c| !c.is_ascii_digit() && c != 'X');
+            // `id` holds ASCII digits and X only.
+            let id = std::str::from_utf8(&id).unwrap_or_default();
+            // A run with spaces inside is an ID number only as a token of its own: spaces do
+            // not join a longer run of digits into one.
+            if whole_token || (!spaced && ResidentId::parse(id).is_ok()) {
                 let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
-                o.push_str(&text[copied..i]);
-                o.push_str(&display(NumberScheme::ResidentId, s));
-                i += LEN;
-                copied = i;
+                let (from, (last, c)) = (chars[i].0, chars[j - 1]);
+                let to = last + c.len_utf8();
+                o.push_str(&text[copied..from]);
+                // As it was written when it was plain ASCII (a lower-case x stays), else in
+                // its normal form.
+                let shown = if to - from == LEN {
+                    &text[from..to]
+                } else {
+                    id
+                };
+                o.push_str(&display(NumberScheme::ResidentId, shown));
+                copied = to;
+                i = j;
                 continue;
             }
         }
@@ -530,8 +594,153 @@ pub fn mask_id_numbers(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// `canonical` as a person might type it, for tests: by `picks` (one byte a character, reused
+/// cyclically), characters in full-width forms, letters in lower case, and whitespace (a space,
+/// the ideographic space, a tab, a no-break space) around and between characters.
+#[cfg(test)]
+pub(crate) fn as_typed(canonical: &str, picks: &[u8]) -> String {
+    const SPACES: [char; 4] = [' ', '\u{3000}', '\t', '\u{A0}'];
+    let pick = |k: usize| picks.get(k % picks.len().max(1)).copied().unwrap_or(0);
+    let mut out = String::new();
+    if pick(0) & 0x40 != 0 {
+        out.push(SPACES[usize::from(pick(1) >> 6)]);
+    }
+    for (k, c) in canonical.chars().enumerate() {
+        let p = pick(k);
+        let c = if p & 2 != 0 {
+            c.to_ascii_lowercase()
+        } else {
+            c
+        };
+        let c = match c {
+            '!'..='~' if p & 1 != 0 => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
+            _ => c,
+        };
+        out.push(c);
+        if p & 12 == 12 {
+            out.push(SPACES[usize::from(p >> 4) & 3]);
+        }
+    }
+    if pick(2) & 0x80 != 0 {
+        out.push('\u{3000}');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_are_normalised_as_people_type_them() {
+        assert_eq!(
+            normalize(" 川Ａ０７２０２５０００００１ "),
+            "川A072025000001"
+        );
+        assert_eq!(normalize("110101 19660101 004x"), "11010119660101004X");
+        assert_eq!(
+            normalize("１１０１０１\u{3000}１９６６０１０１\u{3000}００４ｘ"),
+            "11010119660101004X"
+        );
+        assert_eq!(normalize("t11010519491231002x"), "T11010519491231002X");
+        assert_eq!(
+            normalize("ｓ０００ 044 000123 2 5 4000042"),
+            "S000044000123254000042"
+        );
+        // Only ASCII letters change case; other characters stay what they are.
+        assert_eq!(normalize("晋a01ß"), "晋A01ß");
+        assert!(matches!(
+            normalized("晋A012008000001"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            ResidentId::parse("110101 19660101 004x").unwrap(),
+            ResidentId::parse("11010119660101004X").unwrap()
+        );
+        assert_eq!(
+            decode(
+                NumberScheme::MemTId,
+                &normalize("ｔ１１０１０１ １９６６０１０１ ００４Ｘ")
+            ),
+            decode(NumberScheme::MemTId, "T11010119660101004X")
+        );
+    }
+
+    #[test]
+    fn id_numbers_are_masked_as_they_are_typed() {
+        assert_eq!(
+            mask_id_numbers("id 110101 19660101 004X typed"),
+            "id 11************004X typed"
+        );
+        assert_eq!(
+            mask_id_numbers("key `１１０１０１１９６６０１０１００４ｘ`"),
+            "key `11************004X`"
+        );
+        assert_eq!(
+            mask_id_numbers("T\u{3000}１１０１０１\u{3000}19660101\u{3000}004X."),
+            "T\u{3000}11************004X."
+        );
+        // A mistyped one is a token of its own too.
+        assert_eq!(
+            mask_id_numbers("110101 19660101 0041"),
+            "11************0041"
+        );
+        // Spaces do not join a count to a longer run; a run that holds a real ID number is
+        // still masked at it.
+        assert_eq!(
+            mask_id_numbers("1234 110105194912310021"),
+            "1234 11************0021"
+        );
+        for kept in ["rows 1 2 3 4 5 6 7 8 9", "２０２６年１２月２日"] {
+            assert_eq!(mask_id_numbers(kept), kept);
+        }
+    }
+
+    proptest::proptest! {
+        /// Normalising twice is normalising once, and the borrowing form says the same.
+        #[test]
+        fn normalising_is_idempotent(s in "\\PC{0,48}") {
+            let once = normalize(&s);
+            proptest::prop_assert_eq!(normalize(&once), once.clone());
+            let borrowed = normalized(&s);
+            proptest::prop_assert_eq!(borrowed.as_ref(), once.as_str());
+            proptest::prop_assert!(matches!(normalized(&once), std::borrow::Cow::Borrowed(_)));
+        }
+
+        /// A number or ID number typed in full-width forms, lower case or with spaces reads as
+        /// its normal form, and an ID number typed so is masked in any text.
+        #[test]
+        fn a_typed_number_reads_as_its_normal_form(
+            days in 0u64..40_000,
+            seq in 0u32..1000,
+            picks in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..24),
+        ) {
+            let birth = chrono::NaiveDate::from_ymd_opt(1910, 1, 1).unwrap()
+                + chrono::Days::new(days % 36_000);
+            let id = ResidentId::synthesize(440305, birth, seq);
+            let canonical = [
+                (NumberScheme::ResidentId, id.as_str().to_string()),
+                (NumberScheme::MemTId, format!("T{}", id.as_str())),
+                (NumberScheme::MohurdProvincial, "川A072025000001".to_string()),
+                (NumberScheme::SkillLevel22, "S000044000123254000042".to_string()),
+            ];
+            for (scheme, number) in canonical {
+                let typed = as_typed(&number, &picks);
+                proptest::prop_assert_eq!(normalize(&typed), number.clone(), "{:?}", typed);
+                proptest::prop_assert_eq!(
+                    decode(scheme, &normalize(&typed)),
+                    decode(scheme, &number)
+                );
+            }
+            let typed = as_typed(id.as_str(), &picks);
+            proptest::prop_assert_eq!(ResidentId::parse(&typed), Ok(id.clone()));
+            let text = format!("id: {typed};");
+            let masked = mask_id_numbers(&text);
+            proptest::prop_assert_eq!(
+                normalize(&masked),
+                normalize(&format!("id:{};", display(NumberScheme::ResidentId, id.as_str())))
+            );
+        }
+    }
+
     #[test]
     fn id_numbers_are_masked_wherever_they_are() {
         assert_eq!(

@@ -17,6 +17,10 @@
 //!    `review-due`.
 //!
 //! A check is `not-applicable` when the policy in force no longer knows the certificate's kind.
+//!
+//! The [`verdict`] sums the checks and the status up in one word, shown before anything else:
+//! `verified`, `attention` (a check passed only provisionally, or the status is `review-due`)
+//! or `not-verified` (a check failed or could not be made).
 
 use std::borrow::Cow;
 
@@ -368,6 +372,83 @@ impl Verification {
     /// Whether every applicable check passed.
     pub fn all_passed(&self) -> bool {
         self.checks.iter().all(|c| c.outcome != Outcome::Fail)
+    }
+
+    /// The overall verdict on the certificate ([`verdict`]).
+    pub fn verdict(&self) -> Verdict {
+        verdict(&self.checks, self.status.map(|r| r.status))
+    }
+}
+
+/// The one overall answer about a certificate, shown before anything else: it can be relied
+/// on, it can be relied on but something needs attention, or it cannot. Made only by
+/// [`verdict`], from all the checks and the status, so that it never contradicts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every check passed on confirmed facts, and the status is `valid`.
+    Verified,
+    /// Every check passed, but one only provisionally (it rests on a policy fact that no
+    /// official text confirms yet: confirm with the issuing department), or the status is
+    /// `review-due` (the holder must apply for review or renewal).
+    Attention,
+    /// A check failed or could not be made: the certificate cannot be relied on.
+    NotVerified,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 3] = [Verdict::Verified, Verdict::Attention, Verdict::NotVerified];
+
+    /// The stable id, as serialised: `verified`, `attention`, `not-verified`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Verdict::Verified => "verified",
+            Verdict::Attention => "attention",
+            Verdict::NotVerified => "not-verified",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Verdict::Verified => "核验通过",
+            Verdict::Attention => "需要留意",
+            Verdict::NotVerified => "核验未通过",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Verdict::Verified => "Verified",
+            Verdict::Attention => "Needs attention",
+            Verdict::NotVerified => "Not verified",
+        }
+    }
+}
+
+/// The verdict on a certificate from all its checks and its status today (`None` when the
+/// policy in force does not know its kind), by this rule (docs/verification.md, "The
+/// verdict"):
+///
+/// 1. `not-verified` when any check failed or was not applicable, when there are no checks,
+///    and when there is no status or one not in force (`expired`, `suspended`, `revoked`),
+///    whatever the other checks say;
+/// 2. otherwise `attention` when any check passed only provisionally, or the status is
+///    `review-due`;
+/// 3. otherwise `verified`: every check passed on confirmed facts and the status is `valid`.
+pub fn verdict(checks: &[Check], status: Option<Status>) -> Verdict {
+    let mut provisional = false;
+    for c in checks {
+        match c.outcome {
+            Outcome::Pass => provisional |= c.provisional,
+            Outcome::Fail | Outcome::NotApplicable => return Verdict::NotVerified,
+        }
+    }
+    match status {
+        _ if checks.is_empty() => Verdict::NotVerified,
+        None | Some(Status::Expired | Status::Suspended | Status::Revoked) => Verdict::NotVerified,
+        Some(Status::ReviewDue) => Verdict::Attention,
+        Some(Status::Valid) if provisional => Verdict::Attention,
+        Some(Status::Valid) => Verdict::Verified,
     }
 }
 
@@ -1325,6 +1406,47 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Numbers and ID numbers typed in full-width forms, in lower case or with spaces
+        /// around and inside make the same queries as their normal forms; names keep what they
+        /// are, trimmed of spaces (the ideographic one too).
+        #[test]
+        fn typed_queries_are_the_queries_of_their_normal_forms(
+            picks in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..24),
+            id_picks in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..24),
+        ) {
+            use crate::number::as_typed;
+            static POLICY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+            let p = POLICY.get_or_init(policy);
+            let id = id();
+            for number in ["T11010519491231002X", "粤A012024000001", "S000044000123244000042"] {
+                let plain = VerifyQuery::parse(p, Some(number), Some("张小明"), Some(id.as_str()), None)
+                    .map_err(|e| describe_errors(&e));
+                proptest::prop_assert!(plain.is_ok(), "{}: {:?}", number, plain);
+                let typed_number = as_typed(number, &picks);
+                let typed = VerifyQuery::parse(
+                    p,
+                    Some(&typed_number),
+                    Some("\u{3000}张小明 "),
+                    Some(&as_typed(id.as_str(), &id_picks)),
+                    None,
+                )
+                .map_err(|e| describe_errors(&e));
+                let (plain, typed) = (plain.unwrap(), typed);
+                proptest::prop_assert!(typed.is_ok(), "{:?}: {:?}", typed_number, typed);
+                let typed = typed.unwrap();
+                proptest::prop_assert_eq!(&typed.number, &plain.number);
+                proptest::prop_assert_eq!(&typed.holder, &plain.holder);
+                proptest::prop_assert_eq!(&typed.name, &plain.name);
+            }
+            let h = HolderQuery::parse(Some(&as_typed(id.as_str(), &id_picks)), Some("张小明\u{3000}"))
+                .map_err(|e| describe_errors(&e));
+            proptest::prop_assert!(h.is_ok(), "{:?}", h);
+            let h = h.unwrap();
+            proptest::prop_assert_eq!((h.holder, h.name.as_str()), (id, "张小明"));
+        }
+    }
+
     #[test]
     fn holder_queries_need_both_factors() {
         let ok = HolderQuery::parse(Some("11010519491231002x"), Some(" 张小明")).unwrap();
@@ -1352,6 +1474,219 @@ mod tests {
         assert!(!second_factor_matches(&c, Some("张小"), Some(&key)));
         assert!(!second_factor_matches(&c, Some("张小明"), Some(&other)));
         assert!(!second_factor_matches(&c, None, None));
+    }
+
+    /// Every state one check can be in: each outcome, marked provisional or not.
+    const CHECK_STATES: [(Outcome, bool); 6] = [
+        (Outcome::Pass, false),
+        (Outcome::Pass, true),
+        (Outcome::Fail, false),
+        (Outcome::Fail, true),
+        (Outcome::NotApplicable, false),
+        (Outcome::NotApplicable, true),
+    ];
+
+    const STATUSES: [Option<Status>; 6] = [
+        None,
+        Some(Status::Valid),
+        Some(Status::ReviewDue),
+        Some(Status::Expired),
+        Some(Status::Suspended),
+        Some(Status::Revoked),
+    ];
+
+    const CHECK_IDS: [CheckId; 4] = [
+        CheckId::Registered,
+        CheckId::Issuer,
+        CheckId::StateRecognised,
+        CheckId::Status,
+    ];
+
+    fn check_of(id: CheckId, (outcome, provisional): (Outcome, bool)) -> Check {
+        Check {
+            id,
+            outcome,
+            why: Why::InRegistry,
+            reason_zh: Cow::Borrowed(""),
+            reason_en: Cow::Borrowed(""),
+            provisional,
+        }
+    }
+
+    /// The states of the four checks, and the status.
+    type Combination = ([(Outcome, bool); 4], Option<Status>);
+
+    /// Every combination of the four checks' states and the status: 6⁴ × 6.
+    fn every_combination() -> Vec<Combination> {
+        let mut out = Vec::new();
+        for n in 0..CHECK_STATES.len().pow(4) {
+            let mut states = [CHECK_STATES[0]; 4];
+            let mut rest = n;
+            for s in &mut states {
+                *s = CHECK_STATES[rest % CHECK_STATES.len()];
+                rest /= CHECK_STATES.len();
+            }
+            for status in STATUSES {
+                out.push((states, status));
+            }
+        }
+        out
+    }
+
+    fn verdict_of(states: &[(Outcome, bool)], status: Option<Status>) -> Verdict {
+        let checks: Vec<Check> = CHECK_IDS
+            .iter()
+            .zip(states)
+            .map(|(id, s)| check_of(*id, *s))
+            .collect();
+        verdict(&checks, status)
+    }
+
+    #[test]
+    fn the_verdict_of_every_combination_follows_the_rule() {
+        let all = every_combination();
+        assert_eq!(all.len(), 7776);
+        let mut seen = std::collections::BTreeSet::new();
+        for (states, status) in all {
+            let v = verdict_of(&states, status);
+            seen.insert(v);
+            let case = format!("{states:?} {status:?}: {v:?}");
+            let not_passed = states.iter().any(|(o, _)| *o != Outcome::Pass);
+            let provisional_pass = states.iter().any(|(o, p)| *o == Outcome::Pass && *p);
+            // A check that did not pass, or a status not in force, is never under a passing
+            // verdict.
+            assert_eq!(
+                v == Verdict::NotVerified,
+                not_passed || !status.is_some_and(Status::is_in_force),
+                "{case}"
+            );
+            // Verified needs every check passed on confirmed facts, and `valid`.
+            assert_eq!(
+                v == Verdict::Verified,
+                !not_passed && !provisional_pass && status == Some(Status::Valid),
+                "{case}"
+            );
+            if v == Verdict::Attention {
+                assert!(
+                    provisional_pass || status == Some(Status::ReviewDue),
+                    "{case}"
+                );
+            }
+        }
+        assert_eq!(seen.len(), 3, "every verdict is reachable");
+    }
+
+    /// How bad a check's state is, and a status: worse is larger.
+    fn badness((outcome, provisional): (Outcome, bool)) -> u8 {
+        match outcome {
+            Outcome::Pass => u8::from(provisional),
+            Outcome::Fail | Outcome::NotApplicable => 2,
+        }
+    }
+
+    fn status_badness(s: Option<Status>) -> u8 {
+        match s {
+            Some(Status::Valid) => 0,
+            Some(Status::ReviewDue) => 1,
+            _ => 2,
+        }
+    }
+
+    /// Making one check or the status worse never makes the verdict better.
+    #[test]
+    fn a_worse_check_or_status_never_gives_a_better_verdict() {
+        for (states, status) in every_combination() {
+            let v = verdict_of(&states, status);
+            for i in 0..states.len() {
+                for worse in CHECK_STATES {
+                    if badness(worse) < badness(states[i]) {
+                        continue;
+                    }
+                    let mut w = states;
+                    w[i] = worse;
+                    let vw = verdict_of(&w, status);
+                    assert!(vw >= v, "{states:?} {status:?}: {v:?}; {w:?}: {vw:?}");
+                }
+            }
+            for worse in STATUSES {
+                if status_badness(worse) >= status_badness(status) {
+                    let vw = verdict_of(&states, worse);
+                    assert!(vw >= v, "{states:?} {status:?}: {v:?}; {worse:?}: {vw:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_verdict_in_the_cases_people_meet() {
+        let pass = (Outcome::Pass, false);
+        let provisional = (Outcome::Pass, true);
+        let fail = (Outcome::Fail, false);
+        let na = (Outcome::NotApplicable, false);
+        let valid = Some(Status::Valid);
+        // Issue 12: a failed issuer check under a valid status is not a verified certificate.
+        assert_eq!(
+            verdict_of(&[pass, fail, pass, pass], valid),
+            Verdict::NotVerified
+        );
+        assert_eq!(verdict_of(&[pass; 4], valid), Verdict::Verified);
+        assert_eq!(
+            verdict_of(&[pass; 4], Some(Status::ReviewDue)),
+            Verdict::Attention
+        );
+        assert_eq!(
+            verdict_of(&[pass, provisional, pass, pass], valid),
+            Verdict::Attention
+        );
+        // A provisional mark on a failed check does not soften it.
+        assert_eq!(
+            verdict_of(
+                &[pass, pass, pass, (Outcome::Fail, true)],
+                Some(Status::Expired)
+            ),
+            Verdict::NotVerified
+        );
+        assert_eq!(
+            verdict_of(&[pass, pass, na, na], None),
+            Verdict::NotVerified
+        );
+        assert_eq!(verdict(&[], valid), Verdict::NotVerified);
+        for s in [Status::Expired, Status::Suspended, Status::Revoked] {
+            assert_eq!(verdict_of(&[pass; 4], Some(s)), Verdict::NotVerified);
+        }
+        let ids: Vec<&str> = Verdict::ALL.iter().map(|v| v.id()).collect();
+        assert_eq!(ids, ["verified", "attention", "not-verified"]);
+        for v in Verdict::ALL {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.id());
+        }
+    }
+
+    /// The verdicts of real verifications.
+    #[test]
+    fn verifications_carry_the_verdict_of_their_checks() {
+        let p = policy();
+        // A skill level certificate of a registered institution rests on confirmed facts.
+        let v = verify(&p, &skill_cert(), Some(&institution()), d("2026-11-01"));
+        assert_eq!(v.verdict(), Verdict::Verified, "{:?}", v.checks);
+        // A mem certificate's validity is provisional in the policy: confirm it.
+        let v = verify(&p, &mem_cert(), Some(&authority()), d("2025-01-10"));
+        assert!(v.checks[3].provisional);
+        assert_eq!(v.verdict(), Verdict::Attention);
+        // An institution removed since: provisional by POLICY.md §6.
+        let mut removed = institution();
+        removed.removed_on = Some(d("2025-06-30"));
+        let v = verify(&p, &skill_cert(), Some(&removed), d("2026-11-01"));
+        assert_eq!(v.verdict(), Verdict::Attention);
+        // An issuer that is not registered: the status is valid, the certificate is not.
+        let v = verify(&p, &mem_cert(), None, d("2025-01-10"));
+        assert_eq!(v.status.unwrap().status, Status::Valid);
+        assert_eq!(v.verdict(), Verdict::NotVerified);
+        let v = verify(&p, &mem_cert(), Some(&authority()), d("2031-01-01"));
+        assert_eq!(v.verdict(), Verdict::NotVerified);
+        let mut c = mem_cert();
+        c.kind = "mem.electrical.ultra-voltage".into();
+        let v = verify(&p, &c, Some(&authority()), d("2025-01-10"));
+        assert_eq!(v.verdict(), Verdict::NotVerified);
     }
 
     // Regression tests of issue 8, named after the defect (`r8_<item>_…`).

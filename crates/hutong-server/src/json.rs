@@ -125,6 +125,9 @@ impl LookupAnswer<'_> {
 
 fn result(o: &mut Out, c: &CertificateResult<'_>) {
     o.raw("{");
+    o.key("verdict");
+    o.plain(c.verdict.id());
+    o.raw(",");
     o.key("status");
     o.opt_plain(c.status.map(|s| s.id()));
     o.raw(",");

@@ -50,8 +50,9 @@ struct ApiDoc;
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct VerifyQuery {
-    /// The certificate number, as printed (letters in any case, spaces around ignored). When
-    /// `kind` is given, a number of that kind's form.
+    /// The certificate number, as printed or typed (full-width digits and letters, letters in
+    /// either case, spaces around and inside are read as their plain forms). When `kind` is
+    /// given, a number of that kind's form.
     number: String,
     /// The holder's name: the second factor, unless `id` is given. At most 60 characters, no
     /// control characters.
@@ -414,16 +415,64 @@ const WS: &str = "\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\
 /// Control characters (`char::is_control`), as a class body.
 const CTRL: &str = "\\u0000-\\u001f\\u007f-\\u009f";
 
-/// A value trimmed of surrounding whitespace by the service: `core` with whitespace around.
-fn padded(core: &str) -> String {
-    format!("^[{WS}]*{core}[{WS}]*$")
+/// One character of a number or an ID number as people may type it
+/// (`hutong_core::number::normalize`): one of `class` (a class body of ASCII characters, `-`
+/// only between two of them) in either width, then any whitespace.
+fn typed(class: &str) -> String {
+    let full_width: String = class
+        .chars()
+        .map(|c| match c {
+            '-' => "-".to_string(),
+            '!'..='~' => format!("\\u{:04x}", c as u32 + 0xFEE0),
+            other => other.to_string(),
+        })
+        .collect();
+    format!("[{class}{full_width}][{WS}]*")
 }
 
-/// The shape of a resident ID number. Beyond what a pattern can say: the birth date is a real
-/// day, not in the future, and the check character is the one ISO 7064 MOD 11-2 gives for the
-/// first 17 digits.
-const ID_CORE: &str =
-    "[1-8][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]";
+/// The digits of `digits`, each as [`typed`].
+fn typed_str(digits: &str) -> String {
+    digits.chars().map(|c| typed(&c.to_string())).collect()
+}
+
+fn times(atom: &str, n: usize) -> String {
+    format!("(?:{atom}){{{n}}}")
+}
+
+fn either(alternatives: &[String]) -> String {
+    format!("(?:{})", alternatives.join("|"))
+}
+
+/// A whole value made of [`typed`] characters (each of which ends with any whitespace),
+/// after any whitespace.
+fn typed_value(core: &str) -> String {
+    format!("^[{WS}]*{core}$")
+}
+
+/// The shape of a resident ID number, as people may type it. Beyond what a pattern can say:
+/// the birth date is a real day, not in the future, and the check character is the one ISO
+/// 7064 MOD 11-2 gives for the first 17 digits.
+fn id_core() -> String {
+    let d = typed("0-9");
+    [
+        typed("1-8"),
+        times(&d, 5),
+        either(&[typed_str("19"), typed_str("20")]),
+        times(&d, 2),
+        either(&[typed("0") + &typed("1-9"), typed("1") + &typed("0-2")]),
+        either(&[
+            typed("0") + &typed("1-9"),
+            typed("12") + &d,
+            typed("3") + &typed("01"),
+        ]),
+        times(&d, 3),
+        typed("0-9Xx"),
+    ]
+    .concat()
+}
+
+/// How numbers and ID numbers may be typed, for descriptions.
+const AS_TYPED: &str = "full-width digits and letters, lower-case letters, and spaces around and inside (the ideographic space too) are read as their plain forms";
 
 /// What a pattern cannot say about an ID number.
 const ID_RULES: &str = "the birth date (characters 7-14) is a real day from 1900 to today, and the last character is the check character ISO 7064 MOD 11-2 gives for the first 17 (GB 11643)";
@@ -431,8 +480,8 @@ const ID_RULES: &str = "the birth date (characters 7-14) is a real day from 1900
 fn id_schema() -> Value {
     json!({
         "type": "string",
-        "pattern": padded(ID_CORE),
-        "description": format!("A resident ID number: 18 characters, spaces around ignored; {ID_RULES}. Never echoed."),
+        "pattern": typed_value(&id_core()),
+        "description": format!("A resident ID number: 18 characters ({AS_TYPED}); {ID_RULES}. Never echoed."),
     })
 }
 
@@ -444,29 +493,51 @@ fn name_schema() -> Value {
     })
 }
 
-/// The schema of a certificate number of `scheme`.
+/// The schema of a certificate number of `scheme`, as people may type it ([`typed`]).
 fn number_schema(scheme: NumberScheme) -> Value {
+    let d = typed("0-9");
     match scheme {
         NumberScheme::MemTId => json!({
-            "type": "string", "pattern": padded(&format!("[Tt]{ID_CORE}")),
-            "description": format!("T and the holder's resident ID number, where {ID_RULES}"),
+            "type": "string", "pattern": typed_value(&(typed("Tt") + &id_core())),
+            "description": format!("T and the holder's resident ID number ({AS_TYPED}), where {ID_RULES}"),
         }),
         NumberScheme::ResidentId => json!({
-            "type": "string", "pattern": padded(ID_CORE),
-            "description": format!("the holder's resident ID number, where {ID_RULES}"),
+            "type": "string", "pattern": typed_value(&id_core()),
+            "description": format!("the holder's resident ID number ({AS_TYPED}), where {ID_RULES}"),
         }),
-        NumberScheme::MohurdProvincial => json!({
-            "type": "string",
-            "pattern": padded(&format!("[^\\u0000-\\u007f{WS}][A-Za-z][0-9]{{2}}(?:198[0-9]|199[0-9]|20[0-9]{{2}}|2100)[0-9]{{6}}")),
-            "description": "a province abbreviation, a city letter, the work-type code, the year of issue and a serial (粤A012024000001)",
-        }),
+        NumberScheme::MohurdProvincial => {
+            let year = either(&[
+                typed_str("198") + &d,
+                typed_str("199") + &d,
+                typed_str("20") + &times(&d, 2),
+                typed_str("2100"),
+            ]);
+            // The abbreviation: no ASCII, no whitespace, and no full-width form (which would be
+            // read as ASCII).
+            let abbr = format!("[^\\u0000-\\u007f{WS}\\uff01-\\uff5e][{WS}]*");
+            json!({
+                "type": "string",
+                "pattern": typed_value(&format!("{abbr}{}{}{year}{}", typed("A-Za-z"), times(&d, 2), times(&d, 6))),
+                "description": format!("a province abbreviation, a city letter, the work-type code, the year of issue and a serial (粤A012024000001; {AS_TYPED})"),
+            })
+        }
         NumberScheme::SkillLevel22 => json!({
-            "type": "string", "pattern": padded("[YySs][0-9]{14}[1-5][0-9]{6}"),
-            "description": "22 characters: Y or S, 14 digits, the level digit 1-5, 6 digits",
+            "type": "string",
+            "pattern": typed_value(&format!("{}{}{}{}", typed("YySs"), times(&d, 14), typed("1-5"), times(&d, 6))),
+            "description": format!("22 characters: Y or S, 14 digits, the level digit 1-5, 6 digits ({AS_TYPED})"),
         }),
-        NumberScheme::Free => json!({
-            "type": "string", "pattern": padded("[0-9A-Za-z\\-\\u0080-\\uffff]{4,40}"),
-        }),
+        NumberScheme::Free => {
+            // Letters, digits, hyphens and any other character beyond ASCII but whitespace,
+            // where a full-width form counts as the ASCII one it stands for.
+            let beyond = "\\u0080-\\u0084\\u0086-\\u009f\\u00a1-\\u167f\\u1681-\\u1fff\\u200b-\\u2027\\u202a-\\u202e\\u2030-\\u205e\\u2060-\\u2fff\\u3001-\\uff00\\uff5f-\\uffff";
+            json!({
+                "type": "string",
+                "pattern": typed_value(&format!(
+                    "(?:[0-9A-Za-z\\-\\uff10-\\uff19\\uff21-\\uff3a\\uff41-\\uff5a\\uff0d{beyond}][{WS}]*){{4,40}}"
+                )),
+                "description": format!("4 to 40 letters, digits or hyphens ({AS_TYPED})"),
+            })
+        }
     }
 }
 
@@ -519,7 +590,7 @@ fn verify_query_schema(policy: &Policy, base: &Value) -> Value {
     let mut any_number: Vec<Value> = schemes.iter().map(|(sc, _)| number_schema(*sc)).collect();
     any_number.push(json!({
         "type": "string",
-        "pattern": padded("1\\.2\\.156\\.3005\\.2\\.[0-9A-Z]{21}\\.[0-9A-Z]{18}\\.[0-9A-Z]+\\.[0-9]{3}\\.[0-9A-Z]"),
+        "pattern": format!("^[{WS}]*1\\.2\\.156\\.3005\\.2\\.[0-9A-Z]{{21}}\\.[0-9A-Z]{{18}}\\.[0-9A-Z]+\\.[0-9]{{3}}\\.[0-9A-Z][{WS}]*$"),
         "description": "a national e-licence identifier (GB/T 36904): the root 1.2.156.3005.2, the licence type code, the issuing authority's unified social credit code, the serial, a 3-digit version and the ISO 7064 MOD 37,36 check character, which must be right",
     }));
     s["properties"]["number"] =

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use hutong_core::date::Day;
 use hutong_core::number::display as display_number;
 use hutong_core::policy::Policy;
-use hutong_core::verify::{Check, ProvisionalFact, Verification};
+use hutong_core::verify::{Check, ProvisionalFact, Verdict, Verification};
 use hutong_core::{Certificate, Issuer, Status, mask_name};
 
 /// The answer of a lookup: `found` is false, with no other content, both when nothing has the
@@ -43,9 +43,15 @@ pub struct ProvisionalNote {
     pub en: &'static str,
 }
 
-/// One certificate with its status, the dates that explain it, and the checks.
+/// One certificate with its verdict, its status, the dates that explain it, and the checks.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CertificateResult<'a> {
+    /// The overall verdict, from all the checks and the status (docs/verification.md, "The
+    /// verdict"): `verified` (every check passed on confirmed facts, status `valid`),
+    /// `attention` (every check passed, but one only provisionally, or the status is
+    /// `review-due`), or `not-verified` (a check failed or could not be made).
+    #[schema(value_type = VerdictId)]
+    pub verdict: Verdict,
     /// `valid`, `review-due`, `expired`, `suspended` or `revoked`; null only when the policy in
     /// force no longer knows the certificate's kind.
     #[schema(value_type = Option<String>, example = "valid")]
@@ -87,6 +93,18 @@ pub struct CertificateResult<'a> {
     #[serde(skip)]
     #[schema(ignore)]
     pub status_reason: Option<&'a hutong_core::policy::StatusReason>,
+}
+
+/// The overall verdict on a certificate: `verified`, `attention` or `not-verified`
+/// (docs/verification.md, "The verdict").
+// Only describes the ids, for the document: the core's `Verdict` serialises to them.
+#[derive(ToSchema)]
+#[schema(as = Verdict, rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub enum VerdictId {
+    Verified,
+    Attention,
+    NotVerified,
 }
 
 /// A note of the policy on a kind, with its source.
@@ -334,6 +352,7 @@ fn result<'a>(policy: &'a Policy, v: &'a Verified, as_of: Day) -> CertificateRes
         _ => None,
     });
     CertificateResult {
+        verdict: v.verification.verdict(),
         status_reason: reason_id.and_then(|id| policy.status_reason(id)),
         status: report.map(|r| r.status),
         status_zh: report.map(|r| r.status.name_zh()),

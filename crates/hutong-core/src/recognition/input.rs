@@ -98,9 +98,35 @@ pub struct Holding {
     /// For skill level certificates: the level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
-    /// The certificate number, echoed in the advice's grounds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The certificate number, echoed in the advice's grounds; in its normal form
+    /// ([`holding_number`]).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "deserialize_holding_number"
+    )]
     pub number: Option<String>,
+}
+
+/// A holding's number as stated, in its normal form, as verification reads numbers
+/// ([`crate::number::normalize`]: full-width forms, spaces, lower case), so that one that is or
+/// embeds an ID number is recognised and masked wherever the advice shows it. One of spaces
+/// only is no number; one too long is kept as given, to be refused by its length.
+fn holding_number(n: &str) -> Option<String> {
+    let normal = crate::number::normalize(n);
+    if normal.is_empty() && !n.is_empty() {
+        None
+    } else if n.chars().count() > 64 {
+        Some(n.to_string())
+    } else {
+        Some(normal)
+    }
+}
+
+fn deserialize_holding_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.and_then(|n| holding_number(&n)))
 }
 
 impl Holding {
@@ -501,7 +527,7 @@ fn holding_from_value(errs: &mut Errs, i: usize, v: &Value) -> Option<Holding> {
                     }
                 }
             }
-            "number" => h.number = get_str(errs, &path, val).map(str::to_string),
+            "number" => h.number = get_str(errs, &path, val).and_then(holding_number),
             _ => errs.push(
                 path,
                 format!("unknown field (expected {})", HOLDING_FIELDS.join(", ")),

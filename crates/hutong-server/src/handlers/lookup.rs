@@ -17,8 +17,8 @@ use crate::views::Verified;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VerifyParams {
-    /// The certificate number, as printed (letters in any case, spaces around ignored), or the
-    /// certificate's national e-licence identifier (`1.2.156.3005.2.…`).
+    /// The certificate number, as printed or typed (full-width forms, either case, spaces), or
+    /// the certificate's national e-licence identifier (`1.2.156.3005.2.…`).
     pub number: Option<String>,
     /// The holder's name: the second factor. Required unless `id` is given.
     pub name: Option<String>,
@@ -90,8 +90,11 @@ impl HolderBody {
 impl VerifyParams {
     /// Reads a query string (`number=…&name=…`) as `Query<VerifyParams>` reads it, without
     /// going through serde: verification's first step, on every request. Unknown parameters
-    /// are ignored; one given twice is refused, naming it.
+    /// are ignored; one given twice is refused, naming it. So is a field given as a list or an
+    /// object (`id[]=…`, `id[a]=…`, as clients encode them): ignoring it would answer as if
+    /// the field were absent, and an `id` meant as the second factor would go unchecked.
     pub fn from_query(query: Option<&str>) -> Result<VerifyParams, ApiError> {
+        const FIELDS: [&str; 4] = ["number", "name", "id", "kind"];
         let mut p = VerifyParams::default();
         for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             let slot = match &*k {
@@ -99,7 +102,17 @@ impl VerifyParams {
                 "name" => &mut p.name,
                 "id" => &mut p.id,
                 "kind" => &mut p.kind,
-                _ => continue,
+                other => {
+                    if let Some(field) = FIELDS
+                        .iter()
+                        .find(|f| other.strip_prefix(**f).is_some_and(|r| r.starts_with('[')))
+                    {
+                        return Err(ApiError::bad_request(format!(
+                            "{field}: one value is expected, not a list or an object"
+                        )));
+                    }
+                    continue;
+                }
             };
             if slot.is_some() {
                 return Err(ApiError::bad_request(format!(
@@ -159,15 +172,16 @@ pub async fn resolve_e_licence(
     policy: &Policy,
     params: &mut VerifyParams,
 ) -> Result<bool, ApiError> {
+    // Read as typed, like a number: full-width dots and digits, spaces, lower case.
     let Some(text) = params
         .number
         .as_deref()
-        .map(str::trim)
+        .map(hutong_core::number::normalize)
         .filter(|n| n.starts_with(hutong_core::elicence::ROOT))
     else {
         return Ok(true);
     };
-    let id = hutong_core::elicence::ELicenceId::parse(text).map_err(|e| {
+    let id = hutong_core::elicence::ELicenceId::parse(&text).map_err(|e| {
         ApiError::bad_request(format!("number: a national e-licence identifier, but {e}"))
     })?;
     let Some(cert) = (match id.serial().parse::<i64>() {
@@ -307,6 +321,29 @@ mod tests {
         assert_eq!(twice.status, axum::http::StatusCode::BAD_REQUEST);
         assert!(twice.detail.contains("`number`"), "{}", twice.detail);
         assert!(by_axum("number=1&number=2").is_none());
+    }
+
+    /// A field encoded as a list or an object is refused, naming the field, rather than
+    /// ignored (an `id` meant as the second factor would otherwise go unchecked).
+    #[test]
+    fn fields_given_as_lists_or_objects_are_refused() {
+        for (q, field) in [
+            ("number=S1&name=a&id[]=1", "id"),
+            ("number=S1&name=a&id%5Bx%5D%5B0%5D=1", "id"),
+            ("number=S1&id=1&name[]=a", "name"),
+            ("number[0]=S1&name=a", "number"),
+            ("number=S1&name=a&kind[]=mem.x", "kind"),
+        ] {
+            let e = VerifyParams::from_query(Some(q)).unwrap_err();
+            assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST, "{q}");
+            assert!(
+                e.detail.starts_with(&format!("{field}: ")),
+                "{q}: {}",
+                e.detail
+            );
+        }
+        // Other names that merely start alike are unknown parameters, ignored.
+        assert!(VerifyParams::from_query(Some("number=S1&identity[]=1&ids=2")).is_ok());
     }
 
     proptest! {

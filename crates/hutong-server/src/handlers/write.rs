@@ -298,7 +298,8 @@ fn numbering(
             ),
         )
     })?;
-    let id = body.holder_id.trim().to_ascii_uppercase();
+    // As typed: the number is the ID number in its normal form (full-width digits, spaces).
+    let id = number::normalize(&body.holder_id);
     match kind.number_scheme {
         NumberScheme::MemTId => Ok(Numbering::Fixed(format!("T{id}"))),
         NumberScheme::ResidentId => Ok(Numbering::Fixed(id)),

@@ -35,7 +35,7 @@ pub fn form_page(lang: Lang, demo: bool, policy: &Policy, problem: Option<&str>)
                 h2 { (lang.t("按身份证号查询我已登记的证书", "From my registered certificates")) }
                 input type="hidden" name="mode" value="registered";
                 label for="aid" { (lang.t("公民身份号码", "Resident ID number")) }
-                input #aid name="id" required autocomplete="off" maxlength="18" inputmode="numeric";
+                input #aid name="id" required autocomplete="off" maxlength="30";
                 label for="aname" { (lang.t("姓名", "Name")) }
                 input #aname name="name" required autocomplete="off" maxlength="60";
                 (region_select(lang, policy))

@@ -11,6 +11,7 @@
 use maud::{Markup, html};
 
 use hutong_core::Status;
+use hutong_core::verify::Verdict;
 
 use crate::pages::{Lang, layout};
 use crate::state::DemoSample;
@@ -36,7 +37,7 @@ pub fn query_page(
             form.card method="post" action=(lang.link("/verify/result")) {
                 h2 { (lang.t("按证书编号查询", "By certificate number")) }
                 label for="number" { (lang.t("证书编号", "Certificate number")) }
-                input #number name="number" required autocomplete="off" maxlength="40"
+                input #number name="number" required autocomplete="off" maxlength="60"
                     placeholder=(lang.t("例如 晋A012008000001", "e.g. 晋A012008000001"));
                 label for="name" { (lang.t("持证人姓名", "Holder's name")) }
                 input #name name="name" required autocomplete="off" maxlength="60";
@@ -45,7 +46,7 @@ pub fn query_page(
             form.card method="post" action=(lang.link("/holder/result")) {
                 h2 { (lang.t("按身份证号查询本人全部证书", "All certificates of a person, by ID number")) }
                 label for="hid" { (lang.t("公民身份号码", "Resident ID number")) }
-                input #hid name="id" required autocomplete="off" maxlength="18" inputmode="numeric";
+                input #hid name="id" required autocomplete="off" maxlength="30";
                 label for="hname" { (lang.t("姓名", "Name")) }
                 input #hname name="name" required autocomplete="off" maxlength="60";
                 button #holder type="submit" { (lang.t("查询", "Look up")) }
@@ -141,13 +142,21 @@ fn certificate(lang: Lang, r: &CertificateResult<'_>, history: &[PublicEntry]) -
     let c = &r.certificate;
     let status_class = r.status.map(|s| s.id()).unwrap_or("unknown");
     let status_check = r.checks.iter().find(|ch| ch.id == "status");
+    let verdict = r.verdict;
     html! {
         section.card data-kind=(c.kind) {
-            div.status.(status_class) #status data-status=(status_class) {
-                div.big { (match (r.status_zh, r.status_en) {
-                    (Some(zh), Some(en)) => lang.t(zh, en),
-                    _ => lang.t("无法判断", "Cannot be judged"),
-                }) }
+            // The verdict first, in its colour, then the status: the banner is never green
+            // above a check that did not pass (hutong_core::verify::verdict).
+            div.status.(verdict.id()) #status data-verdict=(verdict.id()) data-status=(status_class) {
+                div.big { (lang.t(verdict.name_zh(), verdict.name_en())) }
+                p.state {
+                    (lang.t("今日状态：", "Status today: "))
+                    strong { (match (r.status_zh, r.status_en) {
+                        (Some(zh), Some(en)) => lang.t(zh, en),
+                        _ => lang.t("无法判断", "cannot be judged"),
+                    }) }
+                }
+                (verdict_grounds(lang, r))
                 @if let Some(ch) = status_check { p { (lang.t(ch.reason_zh, ch.reason_en)) } }
                 @if let Some(why) = r.status_reason {
                     p.reason data-reason=(why.id) {
@@ -220,6 +229,44 @@ fn certificate(lang: Lang, r: &CertificateResult<'_>, history: &[PublicEntry]) -
                     }
                 }
             }
+        }
+    }
+}
+
+/// What the verdict rests on, beside the status: the checks that did not pass (the status
+/// check speaks in the status line), or those that passed only provisionally.
+fn verdict_grounds(lang: Lang, r: &CertificateResult<'_>) -> Markup {
+    let names = |with_status: bool, pick: &dyn Fn(&crate::views::CheckView<'_>) -> bool| {
+        r.checks
+            .iter()
+            .filter(|ch| (with_status || ch.id != "status") && pick(ch))
+            .map(|ch| lang.t(ch.name_zh, ch.name_en))
+            .collect::<Vec<_>>()
+            .join(lang.t("、", ", "))
+    };
+    let failed = names(false, &|ch| ch.outcome == "fail");
+    let not_judged = names(false, &|ch| ch.outcome == "not-applicable");
+    let provisional = names(true, &|ch| ch.outcome == "pass" && ch.provisional);
+    html! {
+        @match r.verdict {
+            Verdict::NotVerified => {
+                @if !failed.is_empty() {
+                    p.grounds data-grounds="fail" { (lang.t("未通过：", "Failed: ")) strong { (failed) } }
+                }
+                @if !not_judged.is_empty() {
+                    p.grounds data-grounds="not-applicable" { (lang.t("无法判断：", "Cannot be judged: ")) strong { (not_judged) } }
+                }
+            }
+            Verdict::Attention if !provisional.is_empty() => {
+                p.grounds data-grounds="provisional" {
+                    (lang.t("待确认：", "Provisional: ")) strong { (provisional) }
+                    (lang.t(
+                        "——所依据的政策事实尚未见于官方文本，请向发证部门核实。",
+                        " — resting on policy facts not yet confirmed by an official text: confirm with the issuing department."
+                    ))
+                }
+            }
+            _ => {}
         }
     }
 }

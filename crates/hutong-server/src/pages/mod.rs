@@ -69,7 +69,7 @@ input,select{width:100%;font:inherit;padding:.55rem .6rem;border:1px solid #b8c0
 button{margin-top:.8rem;font:inherit;font-weight:600;padding:.6rem 1.4rem;border:0;border-radius:.35rem;background:var(--accent);color:#fff;cursor:pointer}
 .forms{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(17rem,1fr))}.forms .card{margin:0}
 .status{border-radius:.5rem;padding:1rem;margin:1rem 0;color:#fff}.status .big{font-size:1.8rem;font-weight:700;line-height:1.2}
-.status.valid{background:var(--ok)}.status.review-due{background:var(--warn)}.status.expired,.status.suspended,.status.revoked,.status.unknown{background:var(--bad)}
+.status.verified{background:var(--ok)}.status.attention{background:var(--warn)}.status.not-verified{background:var(--bad)}.status p{margin:.35rem 0}.status .state{font-size:1.1rem}
 .status.notfound{background:#5b6475}
 ul.checks{list-style:none;padding:0;margin:0}ul.checks li{padding:.45rem 0;border-bottom:1px solid var(--line)}
 .mark{display:inline-block;min-width:1.6rem;font-weight:700}.pass .mark{color:var(--ok)}.fail .mark{color:var(--bad)}.not-applicable .mark{color:var(--muted)}

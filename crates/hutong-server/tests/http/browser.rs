@@ -6,82 +6,13 @@
 //! `chromium-driver`); then a missing browser or driver is a failure. Otherwise it says that it
 //! was skipped.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::json;
+use fantoccini::{Client, Locator};
 
 use super::fixture::{self, Sample};
 use super::state;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_driver() -> (Driver, u16) {
-    let driver = std::env::var("HUTONG_CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.into());
-    assert!(
-        std::path::Path::new(&driver).is_file() && std::path::Path::new(CHROMIUM).is_file(),
-        "HUTONG_BROWSER_TESTS=1 but {driver} or {CHROMIUM} is missing: apt-get install chromium chromium-driver"
-    );
-    let port = free_port();
-    let child = Command::new(&driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {driver}: {e}"));
-    let d = Driver(child);
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return (d, port);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{driver} did not start listening");
-}
-
-async fn browser(driver_port: u16, profile: &std::path::Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=412,900",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        }),
-    );
-    ClientBuilder::new(HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .expect("a WebDriver session with headless Chromium")
-}
+use super::webdriver::{browser, start_driver};
 
 /// Types a number and a name into the query page, submits, and returns the result's status.
 async fn verify_in_browser(c: &Client, base: &str, number: &str, name: &str) -> (String, String) {

@@ -19,9 +19,12 @@ mod pages;
 mod print;
 mod recognition;
 mod regression_api;
+mod regression_input;
 mod regression_net;
 mod regression_recognition;
 mod shares;
+mod verdict;
+mod webdriver;
 mod writes;
 
 use std::sync::Arc;
