@@ -33,6 +33,7 @@ pub fn app(state: AppState) -> Router {
             get(pages::verify_result).post(pages::verify_result_post),
         )
         .route("/s/{code}", get(share::page))
+        .route("/s/{code}/print/{id}", get(share::print_page))
         .route("/share/new", post(share::new_page))
         .route("/share/revoke", post(share::revoke_page))
         .route("/holder/result", post(pages::holder_result))

@@ -549,6 +549,57 @@ pub async fn credentials(
 
 // ---- pages ----
 
+/// `GET /s/{code}/print/{id}`: the printable certificate of one certificate a code covered when
+/// minted, its QR code the credential signed now (see [`credentials`]).
+pub async fn print_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path((code, id)): Path<(String, i64)>,
+) -> Response {
+    let made = async {
+        let record = working(&state, &code).await?;
+        let not_covered =
+            || ApiError::not_found("this share code has no printable certificate of this id");
+        if record.certificate.is_some_and(|want| want != id) {
+            return Err(not_covered());
+        }
+        let commitment = record.commitments.get(&id).ok_or_else(not_covered)?;
+        let cert = state
+            .store
+            .certificate_by_id(id)
+            .await?
+            .filter(|c| c.holder_key == record.holder)
+            .ok_or_else(not_covered)?;
+        let policy = state.policy();
+        let exported = state
+            .signer
+            .credential_with_commitment(
+                state.store.as_ref(),
+                &policy,
+                &state.secret,
+                &cert,
+                id,
+                &hex::encode(commitment),
+            )
+            .await
+            .map_err(crate::handlers::credential::signing_error)?;
+        let today = hutong_core::date::today_in_china();
+        let found = [verified(&state, &policy, cert, today).await?];
+        let answer = LookupAnswer::new(&policy, today, &found);
+        let result = answer.certificates.first().ok_or_else(ApiError::internal)?;
+        pages::print::certificate_page(state.settings.demo, today, result, &exported.credential)
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot make a printable certificate");
+                ApiError::internal()
+            })
+    }
+    .await;
+    match made {
+        Ok(page) => private_html(StatusCode::OK, page),
+        Err(e) => problem_page(&state, lang, e),
+    }
+}
+
 /// `GET /s/{code}`: the result page of what a code opens, annotated with its purpose and
 /// expiry, with the code's own address as its QR code.
 pub async fn page(
@@ -574,6 +625,17 @@ pub async fn page(
     };
     let url = share_url(&public_base(&state, &headers), &code);
     let (zh, en) = o.record.purpose.names();
+    // The certificates this code can print: those it covered when minted.
+    let prints: Vec<(i64, String)> = match holder_certificates(&state, &o.record.holder, None).await
+    {
+        Ok(certs) => certs
+            .iter()
+            .filter(|(id, _)| o.record.commitments.contains_key(id))
+            .filter(|(id, _)| o.record.certificate.is_none_or(|want| want == *id))
+            .map(|(id, c)| (*id, label(lang, &state, c)))
+            .collect(),
+        Err(e) => return e.into_response(),
+    };
     let top = html! {
         div.card.share #share data-purpose=(o.record.purpose.as_str()) {
             p { strong { (lang.t("持证人分享的核验结果", "Shared by the holder")) } " · "
@@ -581,6 +643,13 @@ pub async fn page(
             p.muted { (lang.t("用证码有效期至 ", "This share code works until "))
                 (china_time(o.record.expires_at_micros)) (lang.t("（北京时间；持证人可随时撤销）。", " China time (its holder may revoke it at any time).")) }
             (share_qr(lang, &url))
+            @if !prints.is_empty() {
+                p { (lang.t("打印证书：", "Print: "))
+                    @for (id, label) in &prints {
+                        a.print href=(format!("/s/{}/print/{id}", code.expose())) { (label) } " "
+                    }
+                }
+            }
         }
     };
     let path = format!("/s/{}", code.expose());

@@ -457,5 +457,49 @@ async fn a_share_code_hands_out_the_signed_credentials_it_covered_when_minted() 
         assert_eq!(code, StatusCode::OK, "{v}");
         assert_eq!(v["credentials"].as_array().unwrap().len(), 2, "{v}");
         assert!(v["without"].as_array().unwrap().is_empty());
+
+        // The share page links a printable certificate per certificate it covers, whose QR
+        // code is a credential that verifies.
+        let page = send(
+            &s,
+            Request::get(format!("/s/{page_code}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        let at = page
+            .body
+            .find("class=\"print\" href=\"")
+            .expect("a print link")
+            + "class=\"print\" href=\"".len();
+        let link = &page.body[at..at + page.body[at..].find('"').unwrap()];
+        let printed = send(&s, Request::get(link).body(Body::empty()).unwrap()).await;
+        assert_eq!(printed.status, StatusCode::OK, "{}", printed.body);
+        let start = printed.body.find("data-barcode=\"").unwrap() + "data-barcode=\"".len();
+        let text = &printed.body[start..start + printed.body[start..].find('"').unwrap()];
+        let credential = hutong_credential::barcode::decode(text).unwrap();
+        let r = hutong_credential::keyring::verify_certificate_credential(
+            &credential,
+            &ring,
+            &[],
+            chrono::Utc::now(),
+        );
+        assert!(r.verified(), "{r:?}");
+        // Another holder's certificate, by id, through this code: not found.
+        let other = s
+            .store
+            .certificate_with_id(&f.revoked.number, f.revoked.kind)
+            .await
+            .unwrap()
+            .unwrap()
+            .0;
+        let refused = send(
+            &s,
+            Request::get(format!("/s/{page_code}/print/{other}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND);
     }
 }
