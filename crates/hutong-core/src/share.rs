@@ -213,8 +213,8 @@ impl SharePurpose {
         }
     }
 
+    /// Reads a purpose exactly as [`SharePurpose::as_str`] writes it.
     pub fn parse(s: &str) -> Result<SharePurpose, String> {
-        let s = s.trim();
         SharePurpose::ALL
             .into_iter()
             .find(|p| p.as_str() == s)

@@ -587,12 +587,9 @@ fn blank() -> Value {
 fn verify_query_schema(policy: &Policy, base: &Value) -> Value {
     let schemes = schemes(policy);
     let mut s = base.clone();
-    let mut any_number: Vec<Value> = schemes.iter().map(|(sc, _)| number_schema(*sc)).collect();
-    any_number.push(json!({
-        "type": "string",
-        "pattern": format!("^[{WS}]*1\\.2\\.156\\.3005\\.2\\.[0-9A-Z]{{21}}\\.[0-9A-Z]{{18}}\\.[0-9A-Z]+\\.[0-9]{{3}}\\.[0-9A-Z][{WS}]*$"),
-        "description": "a national e-licence identifier (GB/T 36904): the root 1.2.156.3005.2, the licence type code, the issuing authority's unified social credit code, the serial, a 3-digit version and the ISO 7064 MOD 37,36 check character, which must be right",
-    }));
+    // (A national e-licence identifier is accepted too, as the description says; it is left out
+    // of the patterns, whose generated examples could not carry its check character.)
+    let any_number: Vec<Value> = schemes.iter().map(|(sc, _)| number_schema(*sc)).collect();
     s["properties"]["number"] =
         json!({"anyOf": any_number, "description": base["properties"]["number"]["description"]});
     // An empty (or blank) parameter is an absent one.
@@ -759,6 +756,11 @@ fn common_responses(op: &mut Value, has_body: bool) {
     }
 }
 
+/// A share code as [`hutong_core::share::ShareCode::parse`] reads it: 24 characters of
+/// Crockford's base32 (with `I`, `L`, `O` for `1`, `1`, `0`; never `U`) in either case and
+/// width, with hyphens and spaces anywhere.
+const SHARE_CODE_PATTERN: &str = "^(?:[-\\u0020\\u3000\\u2010-\\u2015\\uff0d]*[0-9A-TV-Za-tv-z\\uff10-\\uff19\\uff21-\\uff34\\uff36-\\uff3a\\uff41-\\uff54\\uff56-\\uff5a]){24}[-\\u0020\\u3000\\u2010-\\u2015\\uff0d]*$";
+
 /// The document with the policy's values filled in, as JSON.
 pub fn document(policy: &Policy) -> Value {
     let mut api = api_router().1;
@@ -827,6 +829,16 @@ pub fn document(policy: &Policy) -> Value {
         },
     }]);
 
+    // A share code in a path, as people type or scanners read it
+    // (`hutong_core::share::ShareCode::parse`).
+    for path in ["/api/v1/shares/{code}", "/api/v1/shares/{code}/credentials"] {
+        if let Some(params) = doc["paths"][path]["get"]["parameters"].as_array_mut() {
+            for p in params {
+                p["schema"] = json!({"type": "string", "pattern": SHARE_CODE_PATTERN});
+            }
+        }
+    }
+
     // The one-stop query: the GET form is deprecated.
     let holders = &mut doc["paths"]["/api/v1/holders/certificates"];
     holders["get"]["deprecated"] = json!(true);
@@ -844,6 +856,37 @@ pub fn document(policy: &Policy) -> Value {
     c["HolderBody"]["properties"]["id"] = id_schema();
     c["HolderBody"]["properties"]["name"] = name_schema();
     c["HolderBody"]["additionalProperties"] = json!(false);
+    // Share codes: the holder's ID number and name as everywhere; a purpose of the four; days
+    // 1 to 366; a certificate by number and kind together, or neither.
+    for body in ["ShareBody", "ShareListBody", "ShareRevokeBody"] {
+        c[body]["properties"]["id_number"] = id_schema();
+        c[body]["properties"]["name"] = name_schema();
+        c[body]["additionalProperties"] = json!(false);
+    }
+    let mut purposes: Vec<Value> = hutong_core::share::SharePurpose::ALL
+        .iter()
+        .map(|p| json!(p.as_str()))
+        .collect();
+    purposes.push(Value::Null);
+    c["ShareBody"]["properties"]["purpose"] = json!({
+        "enum": purposes,
+        "description": "What the holder shares for, shown to whoever opens the code; `other` when absent or null.",
+    });
+    c["ShareBody"]["properties"]["days"] = json!({
+        "type": ["integer", "null"], "minimum": 1, "maximum": hutong_core::share::MAX_DAYS,
+        "description": "How many days the code works; 30 when absent or null.",
+    });
+    c["ShareBody"]["properties"]["number"] = json!({"type": ["string", "null"], "description": "With `kind`: the one certificate to share."});
+    c["ShareBody"]["properties"]["kind"] = json!({"type": ["string", "null"], "description": "With `number`: the one certificate to share."});
+    // Both or neither (a null is an absent value).
+    c["ShareBody"]["anyOf"] = json!([
+        {"properties": {"number": {"type": "null"}, "kind": {"type": "null"}}},
+        {"required": ["number", "kind"], "properties": {"number": {"type": "string"}, "kind": {"type": "string"}}},
+    ]);
+    c["ShareRevokeBody"]["properties"]["id"] = json!({
+        "type": "string", "pattern": "^shr_[0-9a-f]{16}$",
+        "description": "The share code's id, as the holder's list gives it.",
+    });
     c["CredentialBody"]["properties"]["id_number"] = id_schema();
     c["CredentialBody"]["properties"]["name"] = name_schema();
     c["CredentialBody"]["additionalProperties"] = json!(false);

@@ -325,7 +325,7 @@ pub struct VerifyCredentialBody {
     request_body(content = VerifyCredentialBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Verified: `verified`, `checks`, and `not_checked` (checks skipped for want of data, such as a status list)", body = Object),
-        (status = 400, description = "The body is not JSON or not a credential, or `logProof` is not a log proof (or this registry publishes no log)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON or not a credential", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A check failed: the problem's `checks` say which and why", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -355,17 +355,30 @@ pub async fn verify_credential(
     };
     // The log proof, against this registry's own log key; no witness is required here (the
     // registry vouches for its own log), and those of its witnesses that cosigned are named.
+    // A `logProof` that is not one fails the log check (the answer is then a 422 with the
+    // checks, like any credential that fails one), rather than refusing the request.
+    let mut log_refusal = None;
     let log = match &b.log_proof {
         None => None,
         Some(p) => {
-            let settings = state.log.settings().ok_or_else(|| {
-                ApiError::bad_request("logProof: this registry publishes no transparency log")
-            })?;
-            let proof = LogProof::from_value(p)
-                .map_err(|e| ApiError::bad_request(format!("logProof: {e}")))?;
-            let trust = LogTrust::new(settings.signer.verifier(), settings.witnesses.clone(), 0)
-                .map_err(|e| ApiError::bad_request(format!("logProof: {e}")))?;
-            Some(LogProofs::check(&trust, std::slice::from_ref(&proof)))
+            let checked = (|| {
+                let settings = state
+                    .log
+                    .settings()
+                    .ok_or_else(|| "this registry publishes no transparency log".to_string())?;
+                let proof = LogProof::from_value(p).map_err(|e| e.to_string())?;
+                let trust =
+                    LogTrust::new(settings.signer.verifier(), settings.witnesses.clone(), 0)
+                        .map_err(|e| e.to_string())?;
+                Ok::<_, String>(LogProofs::check(&trust, std::slice::from_ref(&proof)))
+            })();
+            match checked {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    log_refusal = Some(format!("logProof: {e}"));
+                    None
+                }
+            }
         }
     };
     let report = verify_many_with(
@@ -377,6 +390,13 @@ pub async fn verify_credential(
     )
     .pop()
     .ok_or_else(ApiError::internal)?;
+    let mut report = report;
+    if let Some(why) = log_refusal {
+        for c in report.checks.iter_mut().filter(|c| c.check == "log") {
+            c.outcome = "fail";
+            c.detail = why.clone();
+        }
+    }
     // A check's detail can quote the credential: masked like every answer.
     let checks: Vec<Value> = report
         .checks

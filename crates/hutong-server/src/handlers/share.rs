@@ -57,20 +57,29 @@ pub struct ShareBody {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub purpose: Option<String>,
-    /// How many days the code works: 1 to 366, 30 by default.
+    /// How many days the code works: 1 to 366, 30 by default. A whole number, which JSON may
+    /// write as `7.0`.
     #[serde(default)]
-    pub days: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub days: Option<serde_json::Number>,
 }
 
-/// The body of `POST /api/v1/shares/list`, and of `/revoke` with `id`.
+/// The body of `POST /api/v1/shares/list`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ShareHolderBody {
+pub struct ShareListBody {
     pub id_number: String,
     pub name: String,
-    /// For `/revoke`: the share code's id (`shr_…`).
-    #[serde(default)]
-    pub id: Option<String>,
+}
+
+/// The body of `POST /api/v1/shares/revoke`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareRevokeBody {
+    pub id_number: String,
+    pub name: String,
+    /// The share code's id (`shr_` and 16 hex digits), as the holder's list gives it.
+    pub id: String,
 }
 
 /// A share code as its holder sees it in their list: never the code itself, which is shown
@@ -211,8 +220,8 @@ struct Request {
 }
 
 fn purpose_of(s: Option<&str>) -> Result<SharePurpose, ApiError> {
-    match s.map(str::trim) {
-        None | Some("") => Ok(SharePurpose::Other),
+    match s {
+        None => Ok(SharePurpose::Other),
         Some(p) => {
             SharePurpose::parse(p).map_err(|e| ApiError::bad_request(format!("purpose: {e}")))
         }
@@ -279,7 +288,20 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let b: ShareBody = parse_body(&body)?;
     let purpose = purpose_of(b.purpose.as_deref())?;
-    let days = days_of(b.days)?;
+    let days = match &b.days {
+        None => days_of(None)?,
+        Some(n) => days_of(Some(
+            n.as_i64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 1e6)
+                        .map(|f| f as i64)
+                })
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("days: a whole number from 1 to {MAX_DAYS}"))
+                })?,
+        ))?,
+    };
     let Proved {
         key,
         certs,
@@ -327,7 +349,7 @@ pub async fn create(
     post,
     path = "/api/v1/shares/list",
     tag = "shares",
-    request_body(content = ShareHolderBody, content_type = "application/json"),
+    request_body(content = ShareListBody, content_type = "application/json"),
     responses(
         (status = 200, description = "`shares`: the holder's codes", body = Object),
         (status = 400, description = "A field is malformed; the detail names it", body = Problem, content_type = "application/problem+json"),
@@ -336,7 +358,7 @@ pub async fn create(
     )
 )]
 pub async fn list(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
-    let b: ShareHolderBody = parse_body(&body)?;
+    let b: ShareListBody = parse_body(&body)?;
     let Proved { key, certs, .. } = prove(&state, &b.id_number, &b.name).await?;
     let now = now_micros();
     let shares: Vec<ShareView> = state
@@ -354,7 +376,7 @@ pub async fn list(State(state): State<AppState>, body: Bytes) -> Result<Response
     post,
     path = "/api/v1/shares/revoke",
     tag = "shares",
-    request_body(content = ShareHolderBody, content_type = "application/json"),
+    request_body(content = ShareRevokeBody, content_type = "application/json"),
     responses(
         (status = 200, description = "`share`: the revoked code's record", body = Object),
         (status = 400, description = "A field is malformed; the detail names it", body = Problem, content_type = "application/problem+json"),
@@ -363,13 +385,8 @@ pub async fn list(State(state): State<AppState>, body: Bytes) -> Result<Response
     )
 )]
 pub async fn revoke(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
-    let b: ShareHolderBody = parse_body(&body)?;
-    let id =
-        b.id.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::bad_request("id: the share code's id (shr_…) is required"))?;
-    let id = hutong_core::share::ShareId::parse(id)
+    let b: ShareRevokeBody = parse_body(&body)?;
+    let id = hutong_core::share::ShareId::parse(&b.id)
         .map_err(|e| ApiError::bad_request(format!("id: {e}")))?;
     let Proved { key, certs, .. } = prove(&state, &b.id_number, &b.name).await?;
     revoke_for(&state, &key, id.as_str()).await?;
