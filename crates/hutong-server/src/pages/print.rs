@@ -46,7 +46,7 @@ body{margin:0;font:15px/1.5 system-ui,-apple-system,"PingFang SC","Noto Sans CJK
 h1{font-size:22px;line-height:1.3;margin:0 0 3mm}h1 .en{display:block;font-size:14px;font-weight:400}
 .demo{border:1px solid #f0d58a;background:#fff7e0;padding:1.5mm 3mm;border-radius:1.5mm;font-size:13px;margin:0 0 3mm}
 .status{border:2px solid var(--bad);color:var(--bad);border-radius:2mm;padding:2mm 4mm;margin:0 0 4mm}
-.status.valid{border-color:var(--ok);color:var(--ok)}.status.review-due{border-color:var(--warn);color:var(--warn)}
+.status.verified{border-color:var(--ok);color:var(--ok)}.status.attention{border-color:var(--warn);color:var(--warn)}
 .status .big{font-size:20px;font-weight:700;line-height:1.3}.status .big .en{color:inherit;font-weight:600;font-size:15px;margin-left:.5em}
 .status p{margin:1mm 0 0;color:var(--fg);font-size:13px}.status p .en{display:block}
 .body{display:grid;grid-template-columns:1fr 72mm;gap:4mm 6mm;align-items:start}
@@ -102,10 +102,13 @@ pub fn certificate_page(
                          "Demo data: this certificate and its holder are synthetic.")) }
         }
         h1 { span lang="zh-CN" { (c.kind_name_zh) } span.en lang="en" { (c.kind_name_en) } }
-        div.status.(status_class) #status data-status=(status_class) {
-            div.big { @match (result.status_zh, result.status_en) {
-                (Some(zh), Some(en)) => (bi(zh, en)),
-                _ => (bi("无法判断", "cannot be judged")),
+        // The verdict first, in its colour, then the status: as on the result page, never a
+        // green box over a failed check.
+        div.status.(result.verdict.id()) #status data-verdict=(result.verdict.id()) data-status=(status_class) {
+            div.big { (bi(result.verdict.name_zh(), result.verdict.name_en())) }
+            p.state { @match (result.status_zh, result.status_en) {
+                (Some(zh), Some(en)) => (bi(&format!("今日状态：{zh}"), &format!("Status today: {en}"))),
+                _ => (bi("今日状态：无法判断", "Status today: cannot be judged")),
             } }
             p { (bi(&format!("{as_of}（北京时间）的状态"), &format!("Status on {as_of} (China time)"))) }
             @if let Some(ch) = status_check { p { (bi(ch.reason_zh, ch.reason_en)) } }

@@ -595,3 +595,34 @@ async fn a_malformed_id_number_answers_the_same_for_a_known_and_an_unknown_numbe
         assert_eq!(page[0], page[1]);
     }
 }
+
+/// The printout's box showed the day's status in its colour: a valid certificate whose issuer
+/// check fails printed a green 有效 over the failed check. It shows the verdict first now.
+#[tokio::test]
+async fn r12_1_a_printout_never_shows_green_over_a_failed_check() {
+    for (s, _keep, f) in with_keys("print verdict").await {
+        let a = post_form(&s, PRINT, &form_of(&f.review_due)).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert!(a.body.contains("data-verdict=\"attention\""), "{}", a.body);
+        // The issuer registered only from today, after the certificate was issued.
+        let today = hutong_core::date::today_in_china();
+        let mut issuer = s.store.issuer("mohurd.44").await.unwrap().unwrap();
+        issuer.registered_on = today;
+        for g in &mut issuer.grants {
+            g.valid_from = today;
+        }
+        hutong_store::write::register_issuers(&*s.store, &[issuer], "test")
+            .await
+            .unwrap();
+        s.refresh_issuers().await.unwrap();
+        let a = post_form(&s, PRINT, &form_of(&f.review_due)).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert!(
+            a.body.contains("class=\"status not-verified\""),
+            "{}",
+            a.body
+        );
+        assert!(a.body.contains("核验未通过") && a.body.contains("Not verified"));
+        assert!(a.body.contains("今日状态："), "the status comes second");
+    }
+}
