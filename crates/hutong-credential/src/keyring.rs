@@ -611,3 +611,30 @@ fn check_status(entry: &Value, lists: &[CheckedList], issuer: &str) -> Check {
         Err(err) => Check::fail("status", format!("{purpose}: {err}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::multikey::public_key_multibase;
+
+    #[test]
+    fn decoded_keys_are_the_keys_and_bad_ones_are_not_kept() {
+        let key = SigningKey::from_bytes(&[7; 32]).verifying_key();
+        let text = public_key_multibase(&key);
+        assert_eq!(decoded_key(&text).unwrap(), key);
+        assert_eq!(decoded_key(&text).unwrap(), key, "from the cache");
+        let other = SigningKey::from_bytes(&[8; 32]).verifying_key();
+        assert_eq!(decoded_key(&public_key_multibase(&other)).unwrap(), other);
+        // Not base58 ("0" is outside its alphabet), and a Multikey of the wrong length.
+        for bad in ["z6Mk0000", "z6Mk"] {
+            assert!(decoded_key(bad).is_err(), "{bad}");
+            assert!(
+                decoded_key(bad).is_err(),
+                "{bad}: a refusal is not remembered"
+            );
+            assert!(DECODED.with(|d| !d.borrow().contains_key(bad)));
+        }
+        let bad = "z6MkX";
+        assert!(decoded_key(bad).is_err());
+    }
+}
