@@ -341,6 +341,17 @@ impl ShareRecord {
         crate::journal::canonical(&serde_json::json!({ "change": "share-revoked" }))
     }
 
+    /// Whether the code covers the certificate of registry id `id`.
+    pub fn covers(&self, id: i64) -> bool {
+        self.certificate.is_none_or(|want| want == id)
+    }
+
+    /// The holder commitment by which the bearer may have the credential of certificate `id`:
+    /// one the code covers and kept a commitment of when minted.
+    pub fn commitment_of(&self, id: i64) -> Option<&[u8; 32]> {
+        self.covers(id).then(|| self.commitments.get(&id)).flatten()
+    }
+
     /// The commitments as stored: a JSON object of registry id to 64 hex digits.
     pub fn commitments_json(&self) -> String {
         let m: BTreeMap<String, String> = self
@@ -544,6 +555,9 @@ mod tests {
             [&7],
             "the one it covers"
         );
+        assert!(r.covers(7) && !r.covers(8));
+        assert_eq!(r.commitment_of(7), Some(&[1; 32]));
+        assert_eq!(r.commitment_of(8), None);
         assert_eq!(
             ShareRecord::commitments_from_json(&r.commitments_json()).unwrap(),
             r.commitments

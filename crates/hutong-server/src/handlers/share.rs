@@ -452,7 +452,7 @@ async fn open(state: &AppState, text: &str, today: Day) -> Result<Opened, ApiErr
     let policy = state.policy();
     let mut found = Vec::new();
     for (id, c) in holder_certificates(state, &record.holder, None).await? {
-        if record.certificate.is_none_or(|want| want == id) {
+        if record.covers(id) {
             found.push(verified(state, &policy, c, today).await?);
         }
     }
@@ -525,7 +525,7 @@ pub async fn credentials(
     let mut credentials = Vec::new();
     let mut without = Vec::new();
     for (id, c) in holder_certificates(&state, &record.holder, None).await? {
-        if record.certificate.is_some_and(|want| want != id) {
+        if !record.covers(id) {
             continue;
         }
         let missing = |reason: &str| {
@@ -535,22 +535,11 @@ pub async fn credentials(
                 "reason": reason,
             })
         };
-        let Some(commitment) = record.commitments.get(&id) else {
+        let Some(commitment) = record.commitment_of(id) else {
             without.push(missing("not-covered-when-minted"));
             continue;
         };
-        match state
-            .signer
-            .credential_with_commitment(
-                state.store.as_ref(),
-                &policy,
-                &state.secret,
-                &c,
-                id,
-                &hex::encode(commitment),
-            )
-            .await
-        {
+        match sign_with(&state, &policy, &c, id, commitment).await {
             Ok(e) => credentials.push(e.credential),
             Err(crate::credentials::SigningError::NoKey(_)) => {
                 without.push(missing("no-signing-key"));
@@ -562,6 +551,27 @@ pub async fn credentials(
         "credentials": credentials,
         "without": without,
     })))
+}
+
+/// A covered certificate's credential, signed now with the commitment the code kept.
+async fn sign_with(
+    state: &AppState,
+    policy: &hutong_core::Policy,
+    cert: &Certificate,
+    id: i64,
+    commitment: &[u8; 32],
+) -> Result<crate::credentials::Exported, crate::credentials::SigningError> {
+    state
+        .signer
+        .credential_with_commitment(
+            state.store.as_ref(),
+            policy,
+            &state.secret,
+            cert,
+            id,
+            &hex::encode(commitment),
+        )
+        .await
 }
 
 // ---- pages ----
@@ -577,10 +587,7 @@ pub async fn print_page(
         let record = working(&state, &code).await?;
         let not_covered =
             || ApiError::not_found("this share code has no printable certificate of this id");
-        if record.certificate.is_some_and(|want| want != id) {
-            return Err(not_covered());
-        }
-        let commitment = record.commitments.get(&id).ok_or_else(not_covered)?;
+        let commitment = record.commitment_of(id).ok_or_else(not_covered)?;
         let cert = state
             .store
             .certificate_by_id(id)
@@ -588,16 +595,7 @@ pub async fn print_page(
             .filter(|c| c.holder_key == record.holder)
             .ok_or_else(not_covered)?;
         let policy = state.policy();
-        let exported = state
-            .signer
-            .credential_with_commitment(
-                state.store.as_ref(),
-                &policy,
-                &state.secret,
-                &cert,
-                id,
-                &hex::encode(commitment),
-            )
+        let exported = sign_with(&state, &policy, &cert, id, commitment)
             .await
             .map_err(crate::handlers::credential::signing_error)?;
         let today = hutong_core::date::today_in_china();
@@ -647,8 +645,7 @@ pub async fn page(
     {
         Ok(certs) => certs
             .iter()
-            .filter(|(id, _)| o.record.commitments.contains_key(id))
-            .filter(|(id, _)| o.record.certificate.is_none_or(|want| want == *id))
+            .filter(|(id, _)| o.record.commitment_of(*id).is_some())
             .map(|(id, c)| (*id, label(lang, &state, c)))
             .collect(),
         Err(e) => return e.into_response(),
