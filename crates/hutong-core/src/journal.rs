@@ -184,6 +184,16 @@ pub enum CertChange {
     Reviewed { on: Day },
     /// Renewed (延续, 延期复审) on `on`; validity runs to `valid_until`.
     Renewed { on: Day, valid_until: Day },
+    /// Renewed on `on` by re-issuing the card as `number` (of the same kind), whose validity
+    /// runs to `valid_until`: this card is cancelled (注销) that day, as the national code table
+    /// has a renewal that replaces a card do, and the new card's `issued` entry names this one
+    /// (`renews`), so each links to the other.
+    #[serde(rename = "renewed-as")]
+    RenewedAs {
+        on: Day,
+        valid_until: Day,
+        number: String,
+    },
     /// Suspended (暂扣) from `on`.
     Suspended { on: Day },
     /// Reinstated (暂扣发还) on `on`.
@@ -203,6 +213,7 @@ impl CertChange {
             CertChange::Issued => "issued",
             CertChange::Reviewed { .. } => "reviewed",
             CertChange::Renewed { .. } => "renewed",
+            CertChange::RenewedAs { .. } => "renewed-as",
             CertChange::Suspended { .. } => "suspended",
             CertChange::Reinstated { .. } => "reinstated",
             CertChange::Revoked { .. } => "revoked",
@@ -224,6 +235,18 @@ impl CertChange {
             }
             _ => canonical(self),
         }
+    }
+
+    /// The change of the `issued` entry of a card that a renewal re-issued: the record, and
+    /// `renews`, the number of the card it replaces (as public answers show numbers).
+    pub fn issued_renewing(record_canonical: &str, renews: &str) -> String {
+        let mut w = Vec::with_capacity(record_canonical.len() + 64);
+        w.extend_from_slice(b"{\"change\":\"issued\",\"record\":");
+        w.extend_from_slice(record_canonical.as_bytes());
+        w.extend_from_slice(b",\"renews\":");
+        json::str(&mut w, &number::mask_id_numbers(renews));
+        w.push(b'}');
+        String::from_utf8(w).expect("canonical JSON is UTF-8")
     }
 
     /// Applies the change to the certificate as it is, on `today`, under the kind's lifecycle
@@ -265,18 +288,31 @@ impl CertChange {
                         state: before.state.id(),
                     });
                 }
-                let window = renewal_window(before, rule)?;
-                window.contains(*on, rule)?;
-                let expected = window.extended_to;
-                if *valid_until != expected {
-                    return Err(Refusal::RenewalDate {
-                        rule: rule.id.clone(),
-                        given: *valid_until,
-                        expected,
-                    });
-                }
+                renewal_in_window(before, rule, *on, *valid_until)?;
                 after.valid_until = Some(*valid_until);
                 after.last_review_on = Some(*on);
+            }
+            CertChange::RenewedAs {
+                on,
+                valid_until,
+                number,
+            } => {
+                not_before_issue(*on)?;
+                // A held card is not replaced while it is held, nor a revoked one ever.
+                if before.state != AdminState::Active {
+                    return Err(Refusal::State {
+                        change: self.id(),
+                        state: before.state.id(),
+                    });
+                }
+                if number::normalize(number) == before.number {
+                    return Err(Refusal::SameNumber);
+                }
+                renewal_in_window(before, rule, *on, *valid_until)?;
+                after.state = AdminState::Revoked {
+                    on: *on,
+                    reason: Some(RevocationReason::Cancelled),
+                };
             }
             CertChange::Suspended { on } => {
                 not_before_issue(*on)?;
@@ -360,6 +396,39 @@ impl CertChange {
             }
         }
         Ok(after)
+    }
+}
+
+/// A renewal on `on` must fall in the rule's window and extend validity to the day it gives.
+fn renewal_in_window(
+    before: &Certificate,
+    rule: &Lifecycle,
+    on: Day,
+    valid_until: Day,
+) -> Result<(), Refusal> {
+    let window = renewal_window(before, rule)?;
+    window.contains(on, rule)?;
+    if valid_until != window.extended_to {
+        return Err(Refusal::RenewalDate {
+            rule: rule.id.clone(),
+            given: valid_until,
+            expected: window.extended_to,
+        });
+    }
+    Ok(())
+}
+
+/// The card that re-issues `before` on `on` as `number` (a renewal with [`CertChange::RenewedAs`]):
+/// the same holder, kind, occupation, level and issuer, and the first issue date of the first
+/// card (continuous-years rules count from it), issued on `on` and valid to `valid_until`.
+pub fn successor(before: &Certificate, on: Day, valid_until: Day, number: &str) -> Certificate {
+    Certificate {
+        number: number::normalize(number),
+        issued_on: on,
+        valid_until: Some(valid_until),
+        last_review_on: None,
+        state: AdminState::Active,
+        ..before.clone()
     }
 }
 
@@ -482,6 +551,8 @@ pub enum Refusal {
     },
     #[error("{0}")]
     Name(String),
+    #[error("a card re-issued by a renewal needs a number of its own, not the number it replaces")]
+    SameNumber,
 }
 
 impl Refusal {
@@ -496,6 +567,7 @@ impl Refusal {
             Refusal::OutsideWindow { .. } => "outside-window",
             Refusal::RenewalDate { .. } => "renewal-date",
             Refusal::Name(_) => "bad-name",
+            Refusal::SameNumber => "same-number",
         }
     }
 }
@@ -808,6 +880,73 @@ mod tests {
         .apply(&c, &skill, d("2030-02-01"))
         .unwrap_err();
         assert_eq!(e.code(), "no-such-rule");
+    }
+
+    #[test]
+    fn a_renewal_that_reissues_the_card_cancels_it_and_makes_its_successor() {
+        let rule = mem_rule();
+        let mut c = cert();
+        c.number = "OLD-1".into();
+        let renew = |number: &str, valid_until: &str, on: &str| CertChange::RenewedAs {
+            on: d(on),
+            valid_until: d(valid_until),
+            number: number.into(),
+        };
+        let old = renew("NEW-1", "2036-03-01", "2030-02-01")
+            .apply(&c, &rule, d("2030-02-01"))
+            .unwrap();
+        assert_eq!(
+            old.state,
+            AdminState::Revoked {
+                on: d("2030-02-01"),
+                reason: Some(RevocationReason::Cancelled)
+            }
+        );
+        assert_eq!(
+            old.valid_until, c.valid_until,
+            "the old card keeps its dates"
+        );
+        let new = successor(&c, d("2030-02-01"), d("2036-03-01"), " new-1 ");
+        assert_eq!(new.number, "NEW-1");
+        assert_eq!(new.issued_on, d("2030-02-01"));
+        assert_eq!(new.first_issued_on, c.first_issued_on);
+        assert_eq!(new.valid_until, Some(d("2036-03-01")));
+        assert_eq!((new.holder_key, &new.kind), (c.holder_key, &c.kind));
+        // The same window and validity rule as a renewal in place.
+        let e = renew("NEW-1", "2040-03-01", "2030-02-01")
+            .apply(&c, &rule, d("2030-02-01"))
+            .unwrap_err();
+        assert_eq!(e.code(), "renewal-date");
+        let e = renew("NEW-1", "2036-03-01", "2029-02-01")
+            .apply(&c, &rule, d("2029-02-01"))
+            .unwrap_err();
+        assert_eq!(e.code(), "outside-window");
+        let e = renew(&c.number.to_lowercase(), "2036-03-01", "2030-02-01")
+            .apply(&c, &rule, d("2030-02-01"))
+            .unwrap_err();
+        assert_eq!(e.code(), "same-number");
+        let mut held = c.clone();
+        held.state = AdminState::Suspended {
+            since: d("2029-01-01"),
+        };
+        let e = renew("NEW-1", "2036-03-01", "2030-02-01")
+            .apply(&held, &rule, d("2030-02-01"))
+            .unwrap_err();
+        assert_eq!(e.code(), "wrong-state");
+        // The entries link both ways.
+        let ch = renew("NEW-1", "2036-03-01", "2030-02-01").to_json(None);
+        assert_eq!(
+            ch,
+            r#"{"change":"renewed-as","number":"NEW-1","on":"2030-02-01","valid_until":"2036-03-01"}"#
+        );
+        let record = certificate_canonical(&new);
+        let issued = CertChange::issued_renewing(&record, &c.number);
+        let v: serde_json::Value = serde_json::from_str(&issued).unwrap();
+        assert_eq!(v["renews"], "OLD-1");
+        // A number that embeds an ID number is masked, as everywhere in the journal.
+        let masked = CertChange::issued_renewing(&record, &cert().number);
+        assert!(!masked.contains("110101196601010044"), "{masked}");
+        assert_eq!(canonical(&v), issued, "the entry is canonical JSON");
     }
 
     #[test]

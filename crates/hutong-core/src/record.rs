@@ -10,7 +10,7 @@ use crate::idcard::ResidentId;
 use crate::ids::{Level, Status};
 use crate::issuer::{Issuer, IssuerRole};
 use crate::number::{self, RecordContext};
-use crate::policy::Policy;
+use crate::policy::{Kind, Policy};
 
 /// A record as it arrives: every field a string, as in the CSV and NDJSON import formats
 /// (`number,kind,holder_name,holder_id,occupation,level,issuer,issued_on,valid_until,status`),
@@ -70,6 +70,36 @@ pub struct CheckedRecord {
 fn opt(s: &str) -> Option<&str> {
     let t = s.trim();
     (!t.is_empty()).then_some(t)
+}
+
+/// Checks a certificate's number against its kind's scheme and, when the issue date is known,
+/// against the rest of the record: the holder's ID number where the number embeds one (when it
+/// is at hand), the level, the issue year, the issuer's province and institution codes.
+pub fn check_number(
+    policy: &Policy,
+    kind: &Kind,
+    issuer: Option<&Issuer>,
+    number: &str,
+    holder: Option<&ResidentId>,
+    level: Option<Level>,
+    issued_on: Option<Day>,
+) -> Result<(), number::NumberError> {
+    let decoded = number::decode(kind.number_scheme, number)?;
+    let Some(issued_on) = issued_on else {
+        return Ok(());
+    };
+    let province = issuer.and_then(|i| i.region.as_deref());
+    let institution = issuer.filter(|i| i.role == IssuerRole::Institution);
+    decoded.check_consistency(&RecordContext {
+        holder,
+        level,
+        issued_on,
+        scheme_codes: &kind.scheme_codes,
+        issuer_province: province,
+        issuer_province_abbr: province.and_then(|p| policy.region(p)).map(|r| r.abbr),
+        institution_type: institution.and_then(|i| i.institution_type.as_deref()),
+        institution_code: institution.and_then(|i| i.institution_code.as_deref()),
+    })
 }
 
 /// Checks a record. `issuer` is the registered issuer the record names (`None` when it is not
@@ -274,34 +304,18 @@ pub fn check_record(
     }
 
     // The number, against everything else.
-    if let (Some(kind), false) = (kind, number.is_empty()) {
-        match number::decode(kind.number_scheme, &number) {
-            Err(e) => err("number", e.to_string()),
-            Ok(decoded) => {
-                if let Some(issued) = issued_on {
-                    let province = issuer.and_then(|i| i.region.as_deref());
-                    let ctx = RecordContext {
-                        holder: holder.as_ref(),
-                        level,
-                        issued_on: issued,
-                        scheme_codes: &kind.scheme_codes,
-                        issuer_province: province,
-                        issuer_province_abbr: province
-                            .and_then(|p| policy.region(p))
-                            .map(|r| r.abbr),
-                        institution_type: issuer
-                            .filter(|i| i.role == IssuerRole::Institution)
-                            .and_then(|i| i.institution_type.as_deref()),
-                        institution_code: issuer
-                            .filter(|i| i.role == IssuerRole::Institution)
-                            .and_then(|i| i.institution_code.as_deref()),
-                    };
-                    if let Err(e) = decoded.check_consistency(&ctx) {
-                        err("number", e.to_string());
-                    }
-                }
-            }
-        }
+    if let (Some(kind), false) = (kind, number.is_empty())
+        && let Err(e) = check_number(
+            policy,
+            kind,
+            issuer,
+            &number,
+            holder.as_ref(),
+            level,
+            issued_on,
+        )
+    {
+        err("number", e.to_string());
     }
 
     if !errs.is_empty() {

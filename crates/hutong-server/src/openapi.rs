@@ -936,6 +936,24 @@ pub fn document(policy: &Policy) -> Value {
         "enum": ids(hutong_core::RevocationReason::ALL.iter().map(|r| r.id())),
         "description": "For `revoke`: the status reason (IDENTIFIERS.md).",
     }));
+    // A token's actor, tagged by `kind`, as `hutong_core::rights::Actor` reads it.
+    let region = nullable(json!({
+        "type": "string",
+        "description": "A GB/T 2260 province code; none for a national actor.",
+    }));
+    let department = |d: &str| {
+        json!({"type": "object", "additionalProperties": false, "required": ["kind", "department"],
+            "properties": {"kind": {"type": "string", "enum": [d]}, "department": {"type": "string"}, "region": region}})
+    };
+    c["TokenBody"]["properties"]["actor"] = json!({
+        "description": c["TokenBody"]["properties"]["actor"]["description"],
+        "oneOf": [
+            department("regulator"),
+            department("authority"),
+            {"type": "object", "additionalProperties": false, "required": ["kind", "issuer"],
+             "properties": {"kind": {"type": "string", "enum": ["institution"]}, "issuer": {"type": "string"}}},
+        ],
+    });
     c["RevokeBody"]["properties"]["id"]["pattern"] = json!("^[\\s]*tok_[0-9a-f]{16}[\\s]*$");
     c["PolicyBody"]["properties"]["files"]["propertyNames"] =
         json!({"pattern": "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,58}\\.toml$"});

@@ -403,15 +403,31 @@ fn result<'a>(policy: &'a Policy, v: &'a Verified, as_of: Day) -> CertificateRes
 pub struct PublicEntry {
     pub date: String,
     pub change: String,
+    /// For a renewal that re-issued the card, the other card's number (as the journal keeps
+    /// it, masked where it embeds an ID number): the new card on the old card's `renewed-as`,
+    /// the old card on the new card's `issued`.
+    pub linked: Option<String>,
 }
 
 impl PublicEntry {
     pub fn of(e: &hutong_core::journal::Entry) -> PublicEntry {
+        let change = e.kind();
+        let member = match change {
+            "renewed-as" => Some("number"),
+            "issued" if e.change.contains("\"renews\"") => Some("renews"),
+            _ => None,
+        };
+        let linked = member.and_then(|m| {
+            serde_json::from_str::<serde_json::Value>(&e.change)
+                .ok()
+                .and_then(|v| v[m].as_str().map(str::to_string))
+        });
         PublicEntry {
             date: hutong_core::journal::day_in_china(e.at_micros)
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
-            change: e.kind().to_string(),
+            change: change.to_string(),
+            linked,
         }
     }
 
@@ -423,6 +439,7 @@ impl PublicEntry {
             "issued" => ("登记入库", "recorded in the registry"),
             "reviewed" => ("复审", "reviewed"),
             "renewed" => ("延续", "renewed"),
+            "renewed-as" => ("延续并换发新证", "renewed as a new card"),
             "suspended" => ("暂扣", "suspended"),
             "reinstated" => ("暂扣发还", "reinstated"),
             "revoked" => ("撤销或吊销", "revoked"),

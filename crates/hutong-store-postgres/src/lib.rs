@@ -387,6 +387,62 @@ impl PgStore {
 
     /// The kind's id, interning it if new. Runs on its own, outside any batch: an unused kind
     /// row is harmless if the batch fails, and readers never meet an id they cannot name.
+    /// Applies a change to a stored certificate inside a write transaction, with its entry.
+    async fn update_in(
+        &self,
+        tx: &impl GenericClient,
+        j: &mut JournalWriter<'_>,
+        w: &CertificateWrite,
+    ) -> Result<()> {
+        let stmt = tx
+            .prepare_cached(&format!(
+                "SELECT {CERT_COLUMNS}, id FROM certificates WHERE number = $1 AND kind = {KIND_BY_NAME} FOR UPDATE"
+            ))
+            .await
+            .map_err(backend)?;
+        let rows = tx
+            .query(&stmt, &[&w.before.number, &w.before.kind])
+            .await
+            .map_err(backend)?;
+        let Some(row) = rows.first() else {
+            return Err(no_certificate(&w.before.number, &w.before.kind));
+        };
+        self.know_kinds(tx, &rows).await?;
+        let id: i64 = col(row, 14)?;
+        if id != w.id || self.decode(row)? != w.before {
+            return Err(StoreError::Stale(Subject::Certificate(id).to_string()));
+        }
+        let a = &w.after;
+        let upd = tx
+            .prepare_cached(
+                "UPDATE certificates SET holder_name = $2, valid_until = $3, last_review_on = $4, \
+                 issued_on = $5, state = $6, state_since = $7, state_reason = $8 WHERE id = $1",
+            )
+            .await
+            .map_err(backend)?;
+        tx.execute(
+            &upd,
+            &[
+                &id,
+                &a.holder_name,
+                &a.valid_until,
+                &a.last_review_on,
+                &a.issued_on,
+                &state_code(&a.state),
+                &a.state.since(),
+                &state_reason(&a.state),
+            ],
+        )
+        .await
+        .map_err(backend)?;
+        j.append(
+            &Subject::Certificate(id),
+            w.change.clone(),
+            Some(w.after_sha256.clone()),
+        );
+        Ok(())
+    }
+
     async fn intern_kind(&self, c: &Client, name: &str) -> Result<i16> {
         if let Some(id) = self.kind_id(name) {
             return Ok(id);
@@ -1230,52 +1286,7 @@ impl Store for PgStore {
         let tx = c.transaction().await.map_err(backend)?;
         let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
         let first_seq = j.next();
-        let stmt = tx
-            .prepare_cached(&format!(
-                "SELECT {CERT_COLUMNS}, id FROM certificates WHERE number = $1 AND kind = {KIND_BY_NAME} FOR UPDATE"
-            ))
-            .await
-            .map_err(backend)?;
-        let rows = tx
-            .query(&stmt, &[&w.before.number, &w.before.kind])
-            .await
-            .map_err(backend)?;
-        let Some(row) = rows.first() else {
-            return Err(no_certificate(&w.before.number, &w.before.kind));
-        };
-        self.know_kinds(&tx, &rows).await?;
-        let id: i64 = col(row, 14)?;
-        if id != w.id || self.decode(row)? != w.before {
-            return Err(StoreError::Stale(Subject::Certificate(id).to_string()));
-        }
-        let a = &w.after;
-        let upd = tx
-            .prepare_cached(
-                "UPDATE certificates SET holder_name = $2, valid_until = $3, last_review_on = $4, \
-                 issued_on = $5, state = $6, state_since = $7, state_reason = $8 WHERE id = $1",
-            )
-            .await
-            .map_err(backend)?;
-        tx.execute(
-            &upd,
-            &[
-                &id,
-                &a.holder_name,
-                &a.valid_until,
-                &a.last_review_on,
-                &a.issued_on,
-                &state_code(&a.state),
-                &a.state.since(),
-                &state_reason(&a.state),
-            ],
-        )
-        .await
-        .map_err(backend)?;
-        j.append(
-            &Subject::Certificate(id),
-            w.change.clone(),
-            Some(w.after_sha256.clone()),
-        );
+        self.update_in(&tx, &mut j, w).await?;
         if let Some(claim) = claim {
             store_claim(&tx, claim, first_seq, j.next()).await?;
         }
@@ -1283,6 +1294,76 @@ impl Store for PgStore {
         let entry = j.entries()?.remove(0);
         tx.commit().await.map_err(backend)?;
         Ok(entry)
+    }
+
+    async fn renew_as(
+        &self,
+        old: &CertificateWrite,
+        new: &Issue,
+        actor: &str,
+        at_micros: i64,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<(Entry, Entry)> {
+        old.check()?;
+        let mut c = self.writer().await?;
+        let kind = self.intern_kind(&c, &new.certificate.kind).await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
+        let first_seq = j.next();
+        self.update_in(&tx, &mut j, old).await?;
+        let mut cols = Columns::default();
+        cols.push(&new.certificate, kind);
+        let insert = tx.prepare_cached(INSERT_BATCH).await.map_err(backend)?;
+        let rows = tx
+            .query(
+                &insert,
+                &[
+                    &cols.number,
+                    &cols.kind,
+                    &cols.holder_tag,
+                    &cols.issued_on,
+                    &cols.first_issued_on,
+                    &cols.valid_until,
+                    &cols.last_review_on,
+                    &cols.state_since,
+                    &cols.state,
+                    &cols.holder_key,
+                    &cols.holder_name,
+                    &cols.occupation,
+                    &cols.level,
+                    &cols.issuer,
+                    &cols.state_reason,
+                    &actor,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        let Some(row) = rows.first() else {
+            return Err(StoreError::Conflict(format!(
+                "{} of kind {} is already registered",
+                mask_id_numbers(&new.certificate.number),
+                new.certificate.kind
+            )));
+        };
+        let id: i64 = col(row, 2)?;
+        j.append(
+            &Subject::Certificate(id),
+            new.change(),
+            Some(new.sha256.clone()),
+        );
+        if let Some(claim) = claim {
+            store_claim(&tx, claim, first_seq, j.next()).await?;
+        }
+        j.write(&tx).await?;
+        let mut entries = j.entries()?;
+        let issued = entries
+            .pop()
+            .ok_or_else(|| StoreError::Backend("no entry".into()))?;
+        let renewed = entries
+            .pop()
+            .ok_or_else(|| StoreError::Backend("no entry".into()))?;
+        tx.commit().await.map_err(backend)?;
+        Ok((renewed, issued))
     }
 
     async fn journal_only(

@@ -207,6 +207,11 @@ pub(crate) fn read_cert(r: &Row<'_>, o: usize, kind: String) -> rusqlite::Result
     })
 }
 
+const INSERT_CERTIFICATE: &str = "INSERT INTO certificates(number, kind, holder_key, holder_tag, holder_name, occupation, level, issuer, \
+     issued_on, first_issued_on, valid_until, last_review_on, state, state_since, recorded_by, state_reason) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+     ON CONFLICT(number, kind) DO NOTHING";
+
 const INSERT_ENTRY: &str = "INSERT INTO journal (seq, at, actor, subject, change, record_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 /// Appends journal entries inside a write transaction. The sequence continues from the
@@ -560,6 +565,53 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Applies a change to a stored certificate inside a write transaction, with its entry.
+    fn update_in(
+        &self,
+        tx: &Connection,
+        j: &mut JournalWriter,
+        w: &CertificateWrite,
+        actor: &str,
+        at_micros: i64,
+    ) -> Result<Entry> {
+        let Some((id, stored)) = self.certificate_in(tx, &w.before.number, &w.before.kind)? else {
+            return Err(StoreError::NotFound(format!(
+                "certificate {} of kind {}",
+                hutong_core::number::mask_id_numbers(&w.before.number),
+                w.before.kind
+            )));
+        };
+        if id != w.id || stored != w.before {
+            return Err(StoreError::Stale(format!("cert:{id}")));
+        }
+        let c = &w.after;
+        let (state, since, reason) = state_columns(&c.state);
+        tx.prepare_cached(
+            "UPDATE certificates SET holder_name = ?1, valid_until = ?2, last_review_on = ?3, issued_on = ?4, \
+             state = ?5, state_since = ?6, state_reason = ?7 WHERE id = ?8",
+        )
+        .map_err(backend)?
+        .execute(params![
+            c.holder_name,
+            c.valid_until.map(day_to_i),
+            c.last_review_on.map(day_to_i),
+            day_to_i(c.issued_on),
+            state,
+            since,
+            reason,
+            id
+        ])
+        .map_err(backend)?;
+        j.append(
+            tx,
+            at_micros,
+            actor,
+            &Subject::Certificate(id),
+            &w.change,
+            Some(&w.after_sha256),
+        )
+    }
+
     fn kind_id(&self, name: &str) -> Option<i64> {
         self.kinds
             .read()
@@ -833,14 +885,7 @@ impl Store for SqliteStore {
             let first = j.next;
             let mut out = Vec::with_capacity(batch.len());
             {
-                let mut insert = tx
-                    .prepare_cached(
-                        "INSERT INTO certificates(number, kind, holder_key, holder_tag, holder_name, occupation, level, issuer, \
-                         issued_on, first_issued_on, valid_until, last_review_on, state, state_since, recorded_by, state_reason) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
-                         ON CONFLICT(number, kind) DO NOTHING",
-                    )
-                    .map_err(backend)?;
+                let mut insert = tx.prepare_cached(INSERT_CERTIFICATE).map_err(backend)?;
                 let mut entry = tx.prepare_cached(INSERT_ENTRY).map_err(backend)?;
                 // The entry's subject, written into one buffer for the whole batch.
                 let mut subject = String::with_capacity(24);
@@ -977,51 +1022,62 @@ impl Store for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(backend)?;
-            let Some((id, stored)) =
-                self.certificate_in(&tx, &w.before.number, &w.before.kind)?
-            else {
-                return Err(StoreError::NotFound(format!(
-                    "certificate {} of kind {}",
-                    hutong_core::number::mask_id_numbers(&w.before.number),
-                    w.before.kind
-                )));
-            };
-            if id != w.id || stored != w.before {
-                return Err(StoreError::Stale(format!("cert:{id}")));
-            }
-            let c = &w.after;
-            let (state, since, reason) = state_columns(&c.state);
-            tx.prepare_cached(
-                "UPDATE certificates SET holder_name = ?1, valid_until = ?2, last_review_on = ?3, issued_on = ?4, \
-                 state = ?5, state_since = ?6, state_reason = ?7 WHERE id = ?8",
-            )
-            .map_err(backend)?
-            .execute(params![
-                c.holder_name,
-                c.valid_until.map(day_to_i),
-                c.last_review_on.map(day_to_i),
-                day_to_i(c.issued_on),
-                state,
-                since,
-                reason,
-                id
-            ])
-            .map_err(backend)?;
             let mut j = JournalWriter::start(&tx)?;
             let first = j.next;
-            let e = j.append(
-                &tx,
-                at_micros,
-                actor,
-                &Subject::Certificate(id),
-                &w.change,
-                Some(&w.after_sha256),
-            )?;
+            let e = self.update_in(&tx, &mut j, w, actor, at_micros)?;
             if let Some(claim) = claim {
                 store_claim(&tx, claim, first, j.next)?;
             }
             tx.commit().map_err(backend)?;
             Ok(e)
+        })
+    }
+
+    async fn renew_as(
+        &self,
+        old: &CertificateWrite,
+        new: &Issue,
+        actor: &str,
+        at_micros: i64,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<(Entry, Entry)> {
+        old.check()?;
+        let c = &new.certificate;
+        let Some(kind_id) = self.kind_id(&c.kind) else {
+            return Err(StoreError::NotFound(format!("kind {}", c.kind)));
+        };
+        self.write(|conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let mut j = JournalWriter::start(&tx)?;
+            let first = j.next;
+            let renewed = self.update_in(&tx, &mut j, old, actor, at_micros)?;
+            let n = {
+                let mut insert = tx.prepare_cached(INSERT_CERTIFICATE).map_err(backend)?;
+                insert_row(&mut insert, c, kind_id, actor).map_err(backend)?
+            };
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "{} of kind {} is already registered",
+                    hutong_core::number::mask_id_numbers(&c.number),
+                    c.kind
+                )));
+            }
+            let id = tx.last_insert_rowid();
+            let issued = j.append(
+                &tx,
+                at_micros,
+                actor,
+                &Subject::Certificate(id),
+                &new.change(),
+                Some(&new.sha256),
+            )?;
+            if let Some(claim) = claim {
+                store_claim(&tx, claim, first, j.next)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok((renewed, issued))
         })
     }
 

@@ -383,6 +383,16 @@ impl Store for RowByRow {
     ) -> Result<Entry> {
         self.0.update_certificate(w, a, at, c).await
     }
+    async fn renew_as(
+        &self,
+        o: &CertificateWrite,
+        n: &hutong_store::Issue,
+        a: &str,
+        at: i64,
+        c: Option<&IdempotencyClaim>,
+    ) -> Result<(Entry, Entry)> {
+        self.0.renew_as(o, n, a, at, c).await
+    }
     async fn journal_only(&self, e: &[(Subject, String)], a: &str, at: i64) -> Result<Vec<Entry>> {
         self.0.journal_only(e, a, at).await
     }

@@ -79,6 +79,8 @@ pub struct Issue {
     pub certificate: Certificate,
     pub canonical: String,
     pub sha256: String,
+    /// For a card that a renewal re-issued: the number of the card it replaces.
+    pub renews: Option<String>,
 }
 
 impl Issue {
@@ -88,12 +90,24 @@ impl Issue {
             certificate,
             canonical,
             sha256,
+            renews: None,
+        }
+    }
+
+    /// The card that re-issues the card numbered `renews` ([`Store::renew_as`]).
+    pub fn renewing(certificate: Certificate, renews: &str) -> Issue {
+        Issue {
+            renews: Some(renews.to_string()),
+            ..Issue::new(certificate)
         }
     }
 
     /// The change of its journal entry.
     pub fn change(&self) -> String {
-        CertChange::Issued.to_json(Some(&self.canonical))
+        match &self.renews {
+            Some(old) => CertChange::issued_renewing(&self.canonical, old),
+            None => CertChange::Issued.to_json(Some(&self.canonical)),
+        }
     }
 }
 
@@ -321,6 +335,20 @@ pub trait Store: Send + Sync + 'static {
         at_micros: i64,
         claim: Option<&IdempotencyClaim>,
     ) -> Result<Entry>;
+
+    /// A renewal that re-issues a card: applies `old` (the old card's `renewed-as` change) and
+    /// stores `new`, the card that replaces it, with its `issued` entry naming the old one, in
+    /// one transaction with the idempotency claim if any. Fails with [`StoreError::Stale`] as
+    /// [`Store::update_certificate`] does, and with [`StoreError::Conflict`] if the new card's
+    /// number is registered for its kind; either way nothing changes.
+    async fn renew_as(
+        &self,
+        old: &CertificateWrite,
+        new: &Issue,
+        actor: &str,
+        at_micros: i64,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<(Entry, Entry)>;
 
     /// Appends entries that change no record, such as refusals (with the subject of what was
     /// refused), each `(subject, change)`, in one transaction.

@@ -17,7 +17,7 @@ use hutong_core::date::{Day, parse_day, today_in_china};
 use hutong_core::holder::names_match;
 use hutong_core::journal::{self, CertChange, Entry, Subject, instant_rfc3339, now_micros};
 use hutong_core::number::{self, NumberScheme, mask_id_numbers};
-use hutong_core::record::{RecordInput, check_record};
+use hutong_core::record::{self, RecordInput, check_record};
 use hutong_core::rights::{self, Action, Actor, CertificateChange, Forbidden};
 use hutong_core::token::{Token, TokenId, TokenRecord};
 use hutong_core::{Issuer, Policy};
@@ -625,6 +625,12 @@ pub struct ChangeBody {
     /// For `correct-name`: the corrected name.
     #[serde(default)]
     pub name: Option<String>,
+    /// For `renew`: re-issue the card under this number (of the same kind, numbered by its
+    /// department). The old card is cancelled (注销) that day; the new one is issued that day,
+    /// valid to the day the rule gives, and each card's history names the other. Kinds numbered
+    /// by the holder's ID number are renewed in place.
+    #[serde(default)]
+    pub new_number: Option<String>,
 }
 
 fn certificate_change(id: &str) -> Option<CertificateChange> {
@@ -680,6 +686,16 @@ pub async fn change(
         None => today,
     };
     let number = number::normalize(&b.number);
+    let new_number = b
+        .new_number
+        .as_deref()
+        .map(number::normalize)
+        .filter(|n| !n.is_empty());
+    if new_number.is_some() && which != CertificateChange::Renew {
+        return Err(ApiError::bad_request(
+            "new_number: only a renewal re-issues a card under a new number",
+        ));
+    }
     for attempt in 0..3 {
         let Some((id, before)) = state
             .store
@@ -741,7 +757,14 @@ pub async fn change(
                             .extended_to
                     }
                 };
-                CertChange::Renewed { on, valid_until }
+                match &new_number {
+                    Some(n) => CertChange::RenewedAs {
+                        on,
+                        valid_until,
+                        number: n.clone(),
+                    },
+                    None => CertChange::Renewed { on, valid_until },
+                }
             }
             CertificateChange::Suspend => CertChange::Suspended { on },
             CertificateChange::Reinstate => CertChange::Reinstated { on },
@@ -766,9 +789,87 @@ pub async fn change(
                     .to_string(),
             },
         };
+        if new_number.is_some() && kind.number_scheme.embeds_resident_id() {
+            return Err(unprocessable(
+                "renewed-in-place",
+                format!(
+                    "a {} is numbered by its holder's ID number, so a renewal keeps its number: leave new_number out",
+                    kind.id
+                ),
+            ));
+        }
         let after = ch
             .apply(&before, rule, today)
             .map_err(|r| unprocessable(r.code(), r.to_string()))?;
+        if let CertChange::RenewedAs {
+            on,
+            valid_until,
+            number: n,
+        } = &ch
+        {
+            let new = journal::successor(&before, *on, *valid_until, n);
+            record::check_number(
+                &policy,
+                kind,
+                Some(&issuer),
+                &new.number,
+                None,
+                new.level,
+                Some(new.issued_on),
+            )
+            .map_err(|e| field("new_number", e))?;
+            // The new card is issued today, by the old card's issuer, within its rights today.
+            if let Err(f) = rights::authorize(
+                &caller.actor,
+                &Action::Issue {
+                    kind: &new.kind,
+                    issuer: &issuer,
+                    occupation: new.occupation.as_deref(),
+                    level: new.level,
+                    day: today,
+                },
+                &policy,
+            ) {
+                return Err(refuse(&state, &caller, Subject::Certificate(id), f).await);
+            }
+            let write = CertificateWrite {
+                id,
+                after_sha256: journal::certificate_digest(&after).1,
+                after: after.clone(),
+                change: ch.to_json(None),
+                before,
+            };
+            let issue = Issue::renewing(new, &write.before.number);
+            match state
+                .store
+                .renew_as(
+                    &write,
+                    &issue,
+                    &caller.token,
+                    now_micros(),
+                    idem.as_ref().map(|i| &i.claim),
+                )
+                .await
+            {
+                Ok((old_entry, new_entry)) => {
+                    let mut body =
+                        certificate_answer(&policy, &issue.certificate, Some(&new_entry), today);
+                    body["renews"] = certificate_answer(&policy, &after, Some(&old_entry), today);
+                    return Ok(answer(&state, idem.as_ref(), StatusCode::OK, body).await);
+                }
+                Err(StoreError::Stale(_)) if attempt < 2 => continue,
+                Err(StoreError::KeyUsed) => return replay_raced(&state, idem.as_ref()).await,
+                Err(StoreError::Conflict(m)) => {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "number-taken",
+                        "The new number is taken",
+                        format!("new_number: {m}"),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         let write = CertificateWrite {
             id,
             before,
@@ -888,7 +989,10 @@ pub async fn history(
     } else {
         public_entries(&entries)
             .into_iter()
-            .map(|p| json!({ "date": p.date, "change": p.change }))
+            .map(|p| match p.linked {
+                Some(n) => json!({ "date": p.date, "change": p.change, "linked_number": n }),
+                None => json!({ "date": p.date, "change": p.change }),
+            })
             .collect()
     };
     Ok(json_response(
@@ -1662,7 +1766,8 @@ mod tests {
             p,
             [PublicEntry {
                 date: "2026-12-02".into(),
-                change: "issued".into()
+                change: "issued".into(),
+                linked: None,
             }]
         );
     }

@@ -225,7 +225,16 @@ fn certificate(lang: Lang, r: &CertificateResult<'_>, history: &[PublicEntry]) -
                 ol.history data-history=(history.len()) {
                     @for e in history {
                         @let (zh, en) = e.name();
-                        li data-change=(e.change) { span.muted { (e.date) } " " (lang.t(zh, en)) }
+                        li data-change=(e.change) {
+                            span.muted { (e.date) } " " (lang.t(zh, en))
+                            @if let Some(n) = &e.linked {
+                                @if e.change == "issued" {
+                                    (lang.t("（换发自 ", " (replacing ")) (n) (lang.t("）", ")"))
+                                } @else {
+                                    (lang.t("：新证 ", ": new card ")) (n)
+                                }
+                            }
+                        }
                     }
                 }
             }

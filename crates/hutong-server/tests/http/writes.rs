@@ -1334,3 +1334,177 @@ mod review {
         }
     }
 }
+
+/// A renewal that re-issues a card: the old card is cancelled that day, the new one is issued
+/// valid to the rule's date, each history names the other, and the two move together or not at
+/// all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_that_reissues_a_card_links_it_to_its_predecessor() {
+    use chrono::Datelike;
+    for (s, _keep) in states("writes_reissue").await {
+        let f = fixture::fill(&s).await;
+        let a = actors(&s).await;
+        let today = today_in_china();
+        let new_number = format!("粤A01{}000777", today.year());
+        let renew = |sample: &fixture::Sample, n: &str| json!({"number": sample.number, "kind": sample.kind, "change": "renew", "new_number": n});
+        let changes = "/api/v1/certificates/changes";
+        let head = s.store.journal_head().await.unwrap();
+
+        // Refused, with nothing written: a number of another year, the same number, a kind
+        // numbered by the ID number, a change other than a renewal, another department.
+        let wrong_year = format!("粤A01{}000777", today.year() - 1);
+        let r = post(
+            &s,
+            changes,
+            Some(&a.mohurd_44),
+            &renew(&f.review_due, &wrong_year),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("new_number"), "{}", r.body);
+        let same = f.review_due.number.to_lowercase();
+        let r = post(
+            &s,
+            changes,
+            Some(&a.mohurd_44),
+            &renew(&f.review_due, &same),
+        )
+        .await;
+        assert_eq!(code(&r), "same-number", "{}", r.body);
+        let r = post(&s, changes, Some(&a.mem_44), &renew(&f.valid, "T1")).await;
+        assert_eq!(code(&r), "renewed-in-place", "{}", r.body);
+        let mut suspend = renew(&f.review_due, &new_number);
+        suspend["change"] = "suspend".into();
+        let r = post(&s, changes, Some(&a.mohurd_44), &suspend).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        assert!(r.body.contains("new_number"), "{}", r.body);
+        let r = post(
+            &s,
+            changes,
+            Some(&a.mem_44),
+            &renew(&f.review_due, &new_number),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(
+            s.store
+                .certificate(&new_number, f.review_due.kind)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let refusals = s.store.journal(head, 100).await.unwrap();
+        assert!(
+            refusals.iter().all(|e| e.kind() == "refused"),
+            "only refusals were journaled: {refusals:?}"
+        );
+
+        // The renewal itself.
+        let r = post(
+            &s,
+            changes,
+            Some(&a.mohurd_44),
+            &renew(&f.review_due, &new_number),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let v: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["number"], new_number.as_str());
+        assert_eq!(v["status"], "valid");
+        assert_eq!(v["issued_on"], today.to_string());
+        assert_eq!(v["journal"]["change"], "issued");
+        assert_eq!(v["renews"]["number"], f.review_due.number.as_str());
+        assert_eq!(v["renews"]["status"], "revoked");
+        assert_eq!(v["renews"]["status_reason"]["code"], "cancelled");
+        assert_eq!(v["renews"]["journal"]["change"], "renewed-as");
+        let old = s
+            .store
+            .certificate(&f.review_due.number, f.review_due.kind)
+            .await
+            .unwrap()
+            .unwrap();
+        let new = s
+            .store
+            .certificate(&new_number, f.review_due.kind)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(new.holder_key, old.holder_key);
+        assert_eq!(new.first_issued_on, old.first_issued_on);
+        let policy = s.policy();
+        let rule = policy.lifecycle_of(policy.kind(&old.kind).unwrap());
+        let window = hutong_core::journal::renewal_window(&old, rule).unwrap();
+        assert_eq!(new.valid_until, Some(window.extended_to));
+        assert!(window.extended_to > today, "{window:?}");
+
+        // Each history names the other; the hashes are the records'.
+        let history = |n: &str| {
+            let body = json!({"number": n, "kind": f.review_due.kind});
+            let s = &s;
+            let t = a.mohurd_44.clone();
+            async move {
+                let h = post(s, "/api/v1/certificates/history", Some(&t), &body).await;
+                assert_eq!(h.status, StatusCode::OK, "{}", h.body);
+                serde_json::from_str::<Value>(&h.body).unwrap()
+            }
+        };
+        let h = history(&new_number).await;
+        assert_eq!(
+            h["entries"][0]["change"]["renews"],
+            f.review_due.number.as_str()
+        );
+        let h = history(&f.review_due.number).await;
+        let last = h["entries"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["change"]["change"], "renewed-as");
+        assert_eq!(last["change"]["number"], new_number.as_str());
+        assert_eq!(
+            last["record_sha256"],
+            hutong_core::journal::certificate_digest(&old).1.as_str()
+        );
+
+        // The old card cannot be renewed again, and a taken number is refused whole.
+        let r = post(
+            &s,
+            changes,
+            Some(&a.mohurd_44),
+            &renew(&f.review_due, &new_number),
+        )
+        .await;
+        assert_eq!(code(&r), "wrong-state", "{}", r.body);
+        let e = s.store.journal_head().await.unwrap();
+        let mut again = old.clone();
+        again.state = hutong_core::AdminState::Active;
+        let (id, stored) = s
+            .store
+            .certificate_with_id(&old.number, &old.kind)
+            .await
+            .unwrap()
+            .unwrap();
+        let write = hutong_store::CertificateWrite {
+            id,
+            after_sha256: hutong_core::journal::certificate_digest(&again).1,
+            after: again.clone(),
+            change: "{}".into(),
+            before: stored,
+        };
+        let taken = hutong_store::Issue::renewing(new.clone(), &old.number);
+        let r = s
+            .store
+            .renew_as(&write, &taken, "test", now_micros(), None)
+            .await;
+        assert!(
+            matches!(r, Err(hutong_store::StoreError::Conflict(_))),
+            "{r:?}"
+        );
+        assert_eq!(
+            s.store.journal_head().await.unwrap(),
+            e,
+            "nothing was written"
+        );
+        assert_eq!(
+            s.store.certificate(&old.number, &old.kind).await.unwrap(),
+            Some(old.clone()),
+            "the old card was not touched"
+        );
+    }
+}
