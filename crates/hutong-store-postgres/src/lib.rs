@@ -605,6 +605,35 @@ struct Columns<'a> {
 }
 
 impl<'a> Columns<'a> {
+    /// Inserts the rows (`INSERT_BATCH`), recorded by `actor`; answers (number, kind, id) of
+    /// each row inserted, none for an identity already stored.
+    async fn insert(&self, tx: &impl GenericClient, actor: &str) -> Result<Vec<Row>> {
+        let insert = tx.prepare_cached(INSERT_BATCH).await.map_err(backend)?;
+        tx.query(
+            &insert,
+            &[
+                &self.number,
+                &self.kind,
+                &self.holder_tag,
+                &self.issued_on,
+                &self.first_issued_on,
+                &self.valid_until,
+                &self.last_review_on,
+                &self.state_since,
+                &self.state,
+                &self.holder_key,
+                &self.holder_name,
+                &self.occupation,
+                &self.level,
+                &self.issuer,
+                &self.state_reason,
+                &actor,
+            ],
+        )
+        .await
+        .map_err(backend)
+    }
+
     fn push(&mut self, c: &'a Certificate, kind: i16) {
         self.number.push(&c.number);
         self.kind.push(kind);
@@ -1077,31 +1106,9 @@ impl Store for PgStore {
             .await?
             .with_capacity(first.len());
         let first_seq = j.next();
-        let insert = tx.prepare_cached(INSERT_BATCH).await.map_err(backend)?;
-        let inserted: HashMap<(String, i16), i64> = tx
-            .query(
-                &insert,
-                &[
-                    &cols.number,
-                    &cols.kind,
-                    &cols.holder_tag,
-                    &cols.issued_on,
-                    &cols.first_issued_on,
-                    &cols.valid_until,
-                    &cols.last_review_on,
-                    &cols.state_since,
-                    &cols.state,
-                    &cols.holder_key,
-                    &cols.holder_name,
-                    &cols.occupation,
-                    &cols.level,
-                    &cols.issuer,
-                    &cols.state_reason,
-                    &actor,
-                ],
-            )
-            .await
-            .map_err(backend)?
+        let inserted: HashMap<(String, i16), i64> = cols
+            .insert(&tx, actor)
+            .await?
             .iter()
             .map(|r| Ok(((col(r, 0)?, col(r, 1)?), col(r, 2)?)))
             .collect::<Result<_>>()?;
@@ -1313,31 +1320,7 @@ impl Store for PgStore {
         self.update_in(&tx, &mut j, old).await?;
         let mut cols = Columns::default();
         cols.push(&new.certificate, kind);
-        let insert = tx.prepare_cached(INSERT_BATCH).await.map_err(backend)?;
-        let rows = tx
-            .query(
-                &insert,
-                &[
-                    &cols.number,
-                    &cols.kind,
-                    &cols.holder_tag,
-                    &cols.issued_on,
-                    &cols.first_issued_on,
-                    &cols.valid_until,
-                    &cols.last_review_on,
-                    &cols.state_since,
-                    &cols.state,
-                    &cols.holder_key,
-                    &cols.holder_name,
-                    &cols.occupation,
-                    &cols.level,
-                    &cols.issuer,
-                    &cols.state_reason,
-                    &actor,
-                ],
-            )
-            .await
-            .map_err(backend)?;
+        let rows = cols.insert(&tx, actor).await?;
         let Some(row) = rows.first() else {
             return Err(StoreError::Conflict(format!(
                 "{} of kind {} is already registered",
