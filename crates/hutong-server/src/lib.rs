@@ -16,7 +16,7 @@ pub mod views;
 
 pub use error::ApiError;
 pub use router::{app, metrics_app};
-pub use state::{AppState, ConnectionSettings, DemoSample, Settings};
+pub use state::{AppState, ConnectionSettings, DemoHolder, DemoSample, Settings};
 pub use tlog::LogSettings;
 
 /// Connections open at once on the metrics listener (a scraper needs one or two).

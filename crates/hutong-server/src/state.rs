@@ -25,6 +25,8 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     /// Demo certificates the query page offers to try (only with `demo`).
     pub demo_samples: Vec<DemoSample>,
+    /// A demo holder to try the ID number and name form with.
+    pub demo_holder: Option<DemoHolder>,
     /// Timeouts and the cap on open connections, enforced by [`crate::serve`].
     pub connections: ConnectionSettings,
     /// The transparency log's key and witnesses; `None`: no log is published.
@@ -69,6 +71,13 @@ pub struct DemoSample {
     pub name: String,
 }
 
+/// A synthetic holder, whose ID number and name the query page offers on a demo installation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoHolder {
+    pub id: String,
+    pub name: String,
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -78,6 +87,7 @@ impl Default for Settings {
             public_url: None,
             rate_limits: RateLimitSettings::default(),
             demo_samples: Vec::new(),
+            demo_holder: None,
             connections: ConnectionSettings::default(),
             log: None,
             keys_dir: std::path::PathBuf::from("data/keys"),

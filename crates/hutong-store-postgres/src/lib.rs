@@ -956,6 +956,29 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn mark_demo(&self, record: &str) -> Result<()> {
+        self.writer()
+            .await?
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('demo', $1) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&record],
+            )
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn demo_record(&self) -> Result<Option<String>> {
+        Ok(self
+            .reader()
+            .await?
+            .query_opt("SELECT value FROM meta WHERE key = 'demo'", &[])
+            .await
+            .map_err(backend)?
+            .map(|r| r.get(0)))
+    }
+
     async fn bind_holder_secret(&self, fingerprint: &str) -> Result<()> {
         let c = self.writer().await?;
         c.execute(
@@ -1168,9 +1191,10 @@ impl Store for PgStore {
             } else {
                 RowOutcome::Conflict {
                     reason: format!(
-                        "{} of kind {} is already registered with different data",
+                        "{} of kind {} is already registered with different data: {}",
                         mask_id_numbers(&cert.number),
-                        cert.kind
+                        cert.kind,
+                        stored.differences(cert)
                     ),
                 }
             });

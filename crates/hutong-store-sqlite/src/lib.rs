@@ -754,6 +754,26 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn mark_demo(&self, record: &str) -> Result<()> {
+        self.writer()
+            .execute(
+                "INSERT INTO meta(key, value) VALUES ('demo', ?1) \
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [record],
+            )
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn demo_record(&self) -> Result<Option<String>> {
+        self.reader()
+            .query_row("SELECT value FROM meta WHERE key = 'demo'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(backend)
+    }
+
     async fn put_issuers(
         &self,
         writes: &[IssuerWrite],
@@ -917,11 +937,12 @@ impl Store for SqliteStore {
                             .map(|(_, c)| c);
                         out.push(match existing {
                             Some(e) if e == *c => RowOutcome::Unchanged,
-                            Some(_) => RowOutcome::Conflict {
+                            Some(e) => RowOutcome::Conflict {
                                 reason: format!(
-                                    "{} of kind {} is already registered with different data",
+                                    "{} of kind {} is already registered with different data: {}",
                                     hutong_core::number::mask_id_numbers(&c.number),
-                                    c.kind
+                                    c.kind,
+                                    e.differences(c)
                                 ),
                             },
                             None => {

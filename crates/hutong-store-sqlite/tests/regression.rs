@@ -335,6 +335,12 @@ impl Store for RowByRow {
     async fn bind_holder_secret(&self, f: &str) -> Result<()> {
         self.0.bind_holder_secret(f).await
     }
+    async fn mark_demo(&self, r: &str) -> Result<()> {
+        self.0.mark_demo(r).await
+    }
+    async fn demo_record(&self) -> Result<Option<String>> {
+        self.0.demo_record().await
+    }
     async fn put_issuers(&self, w: &[IssuerWrite], a: &str, at: i64) -> Result<Vec<Entry>> {
         self.0.put_issuers(w, a, at).await
     }

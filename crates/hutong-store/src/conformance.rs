@@ -63,6 +63,7 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make;
             holder_secret_is_bound_once,
+            a_demo_registry_says_so,
             issuers_round_trip_and_replace,
             inserting_is_idempotent_and_detects_conflicts,
             a_batch_reports_outcomes_in_order,
@@ -154,6 +155,18 @@ pub async fn holder_secret_is_bound_once(s: &dyn Store) {
         Err(StoreError::Incompatible(msg)) => assert!(msg.contains("holder"), "{msg}"),
         other => panic!("a different secret must be refused, got {other:?}"),
     }
+}
+
+/// A registry filled with demo data records it, so that it can never be served as real data;
+/// a later record replaces the earlier one.
+pub async fn a_demo_registry_says_so(s: &dyn Store) {
+    assert_eq!(s.demo_record().await.expect("read"), None);
+    s.mark_demo(r#"{"seed":1}"#).await.expect("mark");
+    s.mark_demo(r#"{"seed":2}"#).await.expect("mark again");
+    assert_eq!(
+        s.demo_record().await.expect("read").as_deref(),
+        Some(r#"{"seed":2}"#)
+    );
 }
 
 pub async fn issuers_round_trip_and_replace(s: &dyn Store) {

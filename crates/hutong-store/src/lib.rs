@@ -279,6 +279,14 @@ pub trait Store: Send + Sync + 'static {
     /// with another secret would silently find nobody.
     async fn bind_holder_secret(&self, fingerprint: &str) -> Result<()>;
 
+    /// Records that this registry holds demo data (`hutong demo` fills it): `record` is JSON
+    /// that says how it was made and which certificates to offer as samples. Replaces an
+    /// earlier record. A registry with such a record shows the demo banner on every page,
+    /// however it is served.
+    async fn mark_demo(&self, record: &str) -> Result<()>;
+    /// The demo record, `None` for a registry that was never filled with demo data.
+    async fn demo_record(&self) -> Result<Option<String>>;
+
     /// Stores issuer records, each with its journal entry, in one transaction (subject
     /// `issuer:<id>`). Fails with [`StoreError::Stale`] if a stored record is not the `before`
     /// the change was applied to, and with [`StoreError::Conflict`] if a registration's id exists.

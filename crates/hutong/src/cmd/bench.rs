@@ -394,7 +394,7 @@ async fn prepare(config: &Config, args: &VerifyArgs) -> anyhow::Result<(Vec<(Str
         };
         let bar = demo::progress_bar(args.certificates);
         let today = hutong_core::date::today_in_china();
-        let (_, _, samples) = demo::fill(
+        demo::fill(
             &*ctx.store,
             &ctx.policy,
             &ctx.secret,
@@ -404,7 +404,6 @@ async fn prepare(config: &Config, args: &VerifyArgs) -> anyhow::Result<(Vec<(Str
         )
         .await?;
         bar.finish_and_clear();
-        demo::save_samples_for_serve(&ctx.config, &samples);
         eprintln!("filled in {:.0} s", start.elapsed().as_secs_f64());
         have = ctx.store.certificate_count_estimate().await?;
     }

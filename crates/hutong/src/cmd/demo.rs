@@ -542,6 +542,10 @@ pub async fn fill(
     today: Day,
     progress: &ProgressBar,
 ) -> anyhow::Result<(u64, u64, Vec<(Status, Made)>)> {
+    // Marked first, so that even a demo load cut short can never pass for real data.
+    store
+        .mark_demo(&DemoRecord::new(args, today, policy, &[]).json())
+        .await?;
     hutong_store::write::register_issuers(store, &issuers(policy), "demo").await?;
     store.begin_bulk_load().await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Made>>(4);
@@ -607,64 +611,113 @@ pub async fn fill(
         .map_err(|_| anyhow::anyhow!("the demo data generator failed"))?;
     store.end_bulk_load().await?;
     samples.sort_by_key(|(s, _)| *s);
+    store
+        .mark_demo(&DemoRecord::new(args, today, policy, &samples).json())
+        .await?;
     Ok((stored, unchanged, samples))
 }
 
-/// Where `hutong demo` leaves its samples for `hutong serve --demo` to offer.
-pub fn samples_path(config: &Config) -> PathBuf {
-    config.files_dir.join(SAMPLES_FILE)
+/// What a demo registry records about itself ([`Store::mark_demo`]): how it was made, and the
+/// certificates its query page offers to try.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct DemoRecord {
+    pub seed: u64,
+    pub certificates: u64,
+    pub made_for: String,
+    /// A few certificates per status: the query page offers those whose numbers do not embed an
+    /// ID number, with their holder's name.
+    #[serde(default)]
+    pub samples: Vec<RecordedSample>,
+    /// A holder to try the ID number and name form with: one whose ID number the registry holds
+    /// anyway, as the number of an emergency management certificate.
+    #[serde(default)]
+    pub holder: Option<RecordedHolder>,
 }
 
-pub const SAMPLES_FILE: &str = "demo-samples.csv";
-
-/// Writes the samples beside the database (a SQLite database's folder, or the data folder),
-/// when that folder exists, for `serve --demo`.
-pub fn save_samples_for_serve(config: &Config, samples: &[(Status, Made)]) {
-    if !config.files_dir.is_dir() || samples.is_empty() {
-        return;
-    }
-    let path = samples_path(config);
-    if let Err(e) = write_samples(&path, samples) {
-        tracing::warn!(
-            "could not write the demo samples to {}: {e:#}",
-            path.display()
-        );
-    }
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct RecordedSample {
+    pub number: String,
+    pub kind: String,
+    pub name: String,
 }
 
-/// Reads the samples `hutong demo` left beside the database: those whose numbers do not embed an
-/// ID number, a few per status.
-pub fn load_samples_for_serve(config: &Config, policy: &Policy) -> Vec<hutong_server::DemoSample> {
-    let path = samples_path(config);
-    let Ok(mut r) = csv::Reader::from_path(&path) else {
-        tracing::info!(
-            "no demo samples in {} (made by `hutong demo`); the query page offers none",
-            path.display()
-        );
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for row in r
-        .deserialize::<std::collections::HashMap<String, String>>()
-        .flatten()
-    {
-        let (Some(number), Some(kind), Some(name)) =
-            (row.get("number"), row.get("kind"), row.get("holder_name"))
-        else {
-            continue;
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct RecordedHolder {
+    pub id: String,
+    pub name: String,
+}
+
+impl DemoRecord {
+    fn new(args: &Args, today: Day, policy: &Policy, samples: &[(Status, Made)]) -> DemoRecord {
+        let embeds = |m: &Made| {
+            policy
+                .kind(&m.cert.kind)
+                .is_none_or(|k| k.number_scheme.embeds_resident_id())
         };
-        let embeds = policy
-            .kind(kind)
-            .is_none_or(|k| k.number_scheme.embeds_resident_id());
-        if !embeds {
-            out.push(hutong_server::DemoSample {
-                number: number.clone(),
-                kind: kind.clone(),
-                name: name.clone(),
-            });
+        DemoRecord {
+            seed: args.seed,
+            certificates: args.certificates,
+            made_for: today.to_string(),
+            samples: samples
+                .iter()
+                .filter(|(_, m)| !embeds(m))
+                .map(|(_, m)| RecordedSample {
+                    number: m.cert.number.clone(),
+                    kind: m.cert.kind.clone(),
+                    name: m.cert.holder_name.clone(),
+                })
+                .collect(),
+            holder: samples
+                .iter()
+                .find(|(s, m)| {
+                    *s == Status::Valid && embeds(m) && m.cert.number.contains(m.holder_id.as_str())
+                })
+                .map(|(_, m)| RecordedHolder {
+                    id: m.holder_id.as_str().to_string(),
+                    name: m.cert.holder_name.clone(),
+                }),
         }
     }
-    out
+
+    fn json(&self) -> String {
+        serde_json::to_string(self).expect("a demo record serialises")
+    }
+
+    /// The record of a demo registry, `None` for one that is not; a record that does not read
+    /// (written by a later version) still marks the registry as a demo, with no samples.
+    pub async fn of(store: &dyn Store) -> anyhow::Result<Option<DemoRecord>> {
+        Ok(store.demo_record().await?.map(|text| {
+            serde_json::from_str(&text).unwrap_or_else(|e| {
+                tracing::warn!(
+                    "the registry's demo record does not read ({e}); no samples offered"
+                );
+                DemoRecord::default()
+            })
+        }))
+    }
+
+    /// The samples for the query page.
+    pub fn for_serve(
+        &self,
+    ) -> (
+        Vec<hutong_server::DemoSample>,
+        Option<hutong_server::DemoHolder>,
+    ) {
+        (
+            self.samples
+                .iter()
+                .map(|s| hutong_server::DemoSample {
+                    number: s.number.clone(),
+                    kind: s.kind.clone(),
+                    name: s.name.clone(),
+                })
+                .collect(),
+            self.holder.as_ref().map(|h| hutong_server::DemoHolder {
+                id: h.id.clone(),
+                name: h.name.clone(),
+            }),
+        )
+    }
 }
 
 pub fn progress_bar(n: u64) -> ProgressBar {
@@ -712,7 +765,6 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             write_samples(path, &samples)?;
             println!("wrote {} sample certificates to {}", samples.len(), path.display());
         }
-        save_samples_for_serve(&ctx.config, &samples);
         let secs = start.elapsed().as_secs_f64();
         println!(
             "demo: {} certificates: {stored} stored, {unchanged} unchanged, in {secs:.1} s ({:.0} certificates/s), database {}",

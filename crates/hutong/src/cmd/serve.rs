@@ -78,24 +78,30 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
                 today,
                 &bar,
             )
-            .await
-            .map(|(_, _, samples)| demo::save_samples_for_serve(&ctx.config, &samples))?;
+            .await?;
             bar.finish_and_clear();
             demo::demo_keys(&*ctx.store, &ctx.config).await?;
             tracing::info!("demo data ready in {:.1} s", start.elapsed().as_secs_f64());
         }
-        let demo_samples = if args.demo {
-            demo::load_samples_for_serve(&ctx.config, &ctx.policy)
-        } else {
-            Vec::new()
-        };
+        // A demo registry says so on every page, with or without --demo.
+        let demo_record = demo::DemoRecord::of(&*ctx.store).await?;
+        if demo_record.is_some() && !args.demo {
+            tracing::info!(
+                "this registry holds demo data (made by `hutong demo`): every page says so"
+            );
+        }
+        let (demo_samples, demo_holder) = demo_record
+            .as_ref()
+            .map(|r| r.for_serve())
+            .unwrap_or_default();
         tracing::info!("rate limits: {}", ctx.config.rate_limits.describe());
         let settings = Settings {
-            demo: args.demo,
+            demo: args.demo || demo_record.is_some(),
             public_url: ctx.config.public_url.clone(),
             rate_limits: ctx.config.rate_limits.clone(),
             connections: ctx.config.connections.clone(),
             demo_samples,
+            demo_holder,
             log: Some(log),
             keys_dir: ctx.config.keys_dir.clone(),
             ..Settings::default()
