@@ -111,6 +111,70 @@ pub struct Certificate {
 }
 
 impl Certificate {
+    /// What differs between a registered record and another record of the same number and
+    /// kind, for a conflict's message: the fields by their import names, with both values for
+    /// dates and states (which say nothing of the holder) and the names alone for the holder's
+    /// name and ID number, which an error message never repeats.
+    pub fn differences(&self, other: &Certificate) -> String {
+        let day = |d: Option<Day>| d.map(|d| d.to_string()).unwrap_or_else(|| "none".into());
+        let state = |s: &AdminState| match s {
+            AdminState::Active => "active".to_string(),
+            AdminState::Suspended { since } => format!("suspended since {since}"),
+            AdminState::Revoked { on, .. } => format!("revoked on {on}"),
+        };
+        let mut out: Vec<String> = Vec::new();
+        let mut both = |field: &str, registered: String, this: String| {
+            if registered != this {
+                out.push(format!(
+                    "{field} (registered {registered}, this row {this})"
+                ));
+            }
+        };
+        both(
+            "occupation",
+            self.occupation.clone().unwrap_or_else(|| "none".into()),
+            other.occupation.clone().unwrap_or_else(|| "none".into()),
+        );
+        both(
+            "level",
+            self.level
+                .map(|l| l.id().to_string())
+                .unwrap_or_else(|| "none".into()),
+            other
+                .level
+                .map(|l| l.id().to_string())
+                .unwrap_or_else(|| "none".into()),
+        );
+        both("issuer", self.issuer.clone(), other.issuer.clone());
+        both(
+            "issued_on",
+            day(Some(self.issued_on)),
+            day(Some(other.issued_on)),
+        );
+        both(
+            "first_issued_on",
+            day(Some(self.first_issued_on)),
+            day(Some(other.first_issued_on)),
+        );
+        both("valid_until", day(self.valid_until), day(other.valid_until));
+        both(
+            "last_review_on",
+            day(self.last_review_on),
+            day(other.last_review_on),
+        );
+        both("status", state(&self.state), state(&other.state));
+        if self.state != other.state && state(&self.state) == state(&other.state) {
+            out.push("status_reason".into());
+        }
+        if self.holder_name != other.holder_name {
+            out.insert(0, "holder_name".into());
+        }
+        if self.holder_key != other.holder_key {
+            out.insert(0, "holder_id".into());
+        }
+        out.join(", ")
+    }
+
     pub fn dates(&self) -> CertificateDates {
         CertificateDates {
             issued_on: self.issued_on,

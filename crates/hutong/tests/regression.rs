@@ -699,3 +699,271 @@ fn a_closed_standard_error_does_not_stop_the_server_answering() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Starts `serve` in `dir` with `args` and returns the child and its address.
+fn serve_in(dir: &Path, args: &[&str]) -> (std::process::Child, String) {
+    let mut child = hutong_in(dir)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("serve")
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the server printed its address")
+            .unwrap();
+        if let Some(rest) = line.split("hutong serving on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+    };
+    // Keep reading, so that the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, addr)
+}
+
+fn get(addr: &str, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer
+}
+
+/// A registry filled by `hutong demo` and then served without `--demo` showed no demo banner:
+/// synthetic certificates could pass for real ones. The registry now records that it holds demo
+/// data, and every page says so however it is served; a registry never filled with demo data
+/// shows no banner.
+#[test]
+fn a_demo_database_served_without_demo_still_says_it_is_a_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["demo", "--certificates", "60"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let (mut child, addr) = serve_in(dir.path(), &[]);
+    for path in ["/", "/verify", "/directory", "/issuers", "/advice"] {
+        let page = get(&addr, path);
+        assert!(page.starts_with("HTTP/1.1 200"), "{path}: {page:.200}");
+        assert!(page.contains("演示数据"), "{path} has no demo banner");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let real = tempfile::tempdir().unwrap();
+    register_example_issuers(real.path());
+    let (mut child, addr) = serve_in(real.path(), &[]);
+    let page = get(&addr, "/verify");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page:.200}");
+    assert!(
+        !page.contains("演示数据"),
+        "a real registry shows the demo banner"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `demo --database` elsewhere (PostgreSQL, or another SQLite file in the data folder) wrote its
+/// samples into the data folder's `demo-samples.csv`, over the samples of the default database, so `serve --demo` offered certificates that its
+/// own database did not hold. Samples are now kept in the database they describe: each
+/// registry's query page offers its own.
+#[test]
+fn a_demo_elsewhere_never_replaces_the_default_databases_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["demo", "--certificates", "60", "--seed", "1"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    // Another database in the same folder: its samples went to the same file.
+    let other = format!("sqlite://{}", dir.path().join("x.db").display());
+    let o = run(
+        dir.path(),
+        &[
+            "--database",
+            &other,
+            "demo",
+            "--certificates",
+            "60",
+            "--seed",
+            "2",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(!dir.path().join("demo-samples.csv").exists());
+    let (mut child, addr) = serve_in(dir.path(), &[]);
+    let page = get(&addr, "/verify");
+    // Every sample the default registry's page offers is found in that registry.
+    let field = |form: &str, name: &str| {
+        form.split(&format!("name=\"{name}\" value=\""))
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .map(str::to_string)
+    };
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let samples: Vec<(String, String, String)> = page
+        .split("<form class=\"inline\"")
+        .skip(1)
+        .filter_map(|f| Some((field(f, "number")?, field(f, "name")?, field(f, "kind")?)))
+        .collect();
+    assert!(!samples.is_empty(), "no samples offered:\n{page}");
+    for (number, name, kind) in &samples {
+        let answer = get(
+            &addr,
+            &format!(
+                "/api/v1/verify?number={}&name={}&kind={}",
+                enc(number),
+                enc(name),
+                enc(kind)
+            ),
+        );
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "{number} is offered but not in the registry: {answer:.300}"
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `hutong issuers import` changed registered issuers' rights at once, without saying what
+/// changed or which certificates it touched: a file that dropped a right turned valid
+/// certificates into ones whose issuer check fails. It now prints each issuer's gained and lost
+/// rights and fields and how many registered certificates would change their issuer check, and
+/// stores nothing without `--yes` when there are any; `--dry-run` only prints.
+#[test]
+fn an_issuers_import_shows_what_changes_and_asks_before_it_touches_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    register_example_issuers(d);
+    let o = run(
+        d,
+        &[
+            "import",
+            repo().join("examples/certificates.csv").to_str().unwrap(),
+        ],
+    );
+    // One of its rows is refused on purpose (a mistyped ID number).
+    assert!(text(&o.stdout).contains("5 stored"), "{}", text(&o.stdout));
+    let example = std::fs::read_to_string(repo().join("examples/issuers.toml")).unwrap();
+    let dropped = example.replacen(
+        "  { kind = \"mem.electrical.low-voltage\", valid_from = 2018-04-01 },\n",
+        "",
+        1,
+    );
+    assert_ne!(dropped, example);
+    let dropped = dropped.replacen("contact = \"020-12345\"", "contact = \"020-54321\"", 1);
+    std::fs::write(d.join("changed.toml"), &dropped).unwrap();
+    let grants = || text(&run(d, &["issuers", "list", "--json"]).stdout);
+    let before = grants();
+    assert!(before.contains("mem.electrical.low-voltage"));
+
+    let o = run(d, &["issuers", "import", "changed.toml"]);
+    assert_eq!(code(&o), 3, "{}{}", text(&o.stdout), text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("mem.44 (广东省应急管理厅):"), "{out}");
+    assert!(
+        out.contains("loses right mem.electrical.low-voltage from 2018-04-01"),
+        "{out}"
+    );
+    assert!(out.contains("contact: 020-12345 -> 020-54321"), "{out}");
+    assert!(
+        out.contains("1 registered certificate(s) would change their issuer check today (1 of them from pass to fail)"),
+        "{out}"
+    );
+    assert!(
+        text(&o.stderr).contains("run again with --yes"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(grants(), before, "nothing is stored without --yes");
+
+    let o = run(d, &["issuers", "import", "changed.toml", "--dry-run"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("--dry-run: nothing was stored"));
+    assert_eq!(grants(), before);
+
+    let o = run(d, &["issuers", "import", "changed.toml", "--yes"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("1 amended"), "{}", text(&o.stdout));
+    assert!(!grants().contains("mem.electrical.low-voltage"));
+    // Importing the same file again changes nothing and needs no --yes.
+    let o = run(d, &["issuers", "import", "changed.toml"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("0 issuer(s) change"),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+/// An import printed its invalid rows as it read them and its conflicts after the chunk was
+/// stored, so a conflict on line 3 came after an invalid row on line 4; and a conflict said only
+/// "with different data", leaving the clerk to find which. Rejections are now printed in line
+/// order, and a conflict names the fields that differ (dates with both values; the holder's name
+/// and ID number by name only).
+#[test]
+fn an_imports_rejections_come_in_line_order_and_a_conflict_names_its_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    register_example_issuers(d);
+    let header =
+        "number,kind,holder_name,holder_id,occupation,level,issuer,issued_on,valid_until,status\n";
+    std::fs::write(
+        d.join("first.csv"),
+        format!("{header}T440305198507031233,mem.electrical.low-voltage,张小明,440305198507031233,,,mem.44,2023-05-10,2029-05-10,valid\n"),
+    )
+    .unwrap();
+    let o = run(d, &["import", "first.csv"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    std::fs::write(
+        d.join("second.csv"),
+        format!(
+            "{header}\
+             T440103199211308011,mem.electrical.high-voltage,李强,440103199211308011,,,mem.44,2021-11-02,2027-11-02,valid\n\
+             T440305198507031233,mem.electrical.low-voltage,张小明,440305198507031233,,,mem.44,2023-05-11,2029-05-10,valid\n\
+             T440103199211308011,mem.welding.fusion-cutting,李强,440103199211308010,,,mem.44,2024-01-09,2030-01-09,valid\n"
+        ),
+    )
+    .unwrap();
+    let o = run(d, &["import", "second.csv"]);
+    let err = text(&o.stderr);
+    let at = |line: &str| {
+        err.find(&format!("second.csv:{line}: rejected"))
+            .unwrap_or_else(|| panic!("no rejection of line {line}:\n{err}"))
+    };
+    assert!(at("3") < at("4"), "rejections out of line order:\n{err}");
+    assert!(
+        err.contains("is already registered with different data: issued_on (registered 2023-05-10, this row 2023-05-11)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("440305198507031233"),
+        "an ID number in an error:\n{err}"
+    );
+    assert!(
+        text(&o.stdout).contains("1 stored") && text(&o.stdout).contains("2 rejected"),
+        "{}",
+        text(&o.stdout)
+    );
+}

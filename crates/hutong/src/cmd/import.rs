@@ -274,11 +274,12 @@ async fn store_chunks(
             ),
         };
         summary.read += chunk.read;
-        for (line, why) in &chunk.rejected {
-            summary.invalid += 1;
-            reject(shown, *line, why);
-        }
+        summary.invalid += chunk.rejected.len() as u64;
+        // A chunk's rows precede the next chunk's: its rejections, invalid and conflicting
+        // alike, are printed in line order.
+        let mut rejections = std::mem::take(&mut chunk.rejected);
         if args.strict {
+            print_in_line_order(shown, rejections);
             let offset = held_back.issues.len();
             held_back
                 .unstated
@@ -286,7 +287,8 @@ async fn store_chunks(
             held_back.lines.append(&mut chunk.lines);
             held_back.issues.append(&mut chunk.issues);
         } else {
-            store_batch(ctx, args, shown, &mut chunk, &mut summary).await?;
+            store_batch(ctx, args, &mut chunk, &mut summary, &mut rejections).await?;
+            print_in_line_order(shown, rejections);
         }
     }
     if !args.strict {
@@ -340,7 +342,11 @@ async fn store_chunks(
         )
         .await
     {
-        Ok(outcomes) => count(&outcomes, &held_back.lines, shown, &mut summary),
+        Ok(outcomes) => {
+            let mut rejections = Vec::new();
+            count(&outcomes, &held_back.lines, &mut summary, &mut rejections);
+            print_in_line_order(shown, rejections);
+        }
         Err(StoreError::Conflict(msg)) => {
             for part in msg.split("; ") {
                 let line = held_back
@@ -385,9 +391,9 @@ async fn keep_stored_dates(ctx: &Context, chunk: &mut Chunk) -> anyhow::Result<(
 async fn store_batch(
     ctx: &Context,
     args: &Args,
-    shown: &str,
     chunk: &mut Chunk,
     summary: &mut Summary,
+    rejections: &mut Vec<(u64, String)>,
 ) -> anyhow::Result<()> {
     if chunk.issues.is_empty() {
         return Ok(());
@@ -403,20 +409,32 @@ async fn store_batch(
             None,
         )
         .await?;
-    count(&outcomes, &chunk.lines, shown, summary);
+    count(&outcomes, &chunk.lines, summary, rejections);
     Ok(())
 }
 
-fn count(outcomes: &[RowOutcome], lines: &[u64], shown: &str, summary: &mut Summary) {
+fn count(
+    outcomes: &[RowOutcome],
+    lines: &[u64],
+    summary: &mut Summary,
+    rejections: &mut Vec<(u64, String)>,
+) {
     for (o, line) in outcomes.iter().zip(lines) {
         match o {
             RowOutcome::Stored => summary.stored += 1,
             RowOutcome::Unchanged => summary.unchanged += 1,
             RowOutcome::Conflict { reason } => {
                 summary.conflicting += 1;
-                reject(shown, *line, reason);
+                rejections.push((*line, reason.clone()));
             }
         }
+    }
+}
+
+fn print_in_line_order(shown: &str, mut rejections: Vec<(u64, String)>) {
+    rejections.sort_by_key(|(line, _)| *line);
+    for (line, why) in &rejections {
+        reject(shown, *line, why);
     }
 }
 

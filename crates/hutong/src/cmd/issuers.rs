@@ -17,8 +17,19 @@ use crate::exit::invalid;
 #[derive(Subcommand)]
 pub enum Command {
     /// Register or update the issuers of a TOML file. All are checked against the policy first;
-    /// if any is wrong, none is stored.
-    Import { file: PathBuf },
+    /// if any is wrong, none is stored. What would change is printed first: each issuer's
+    /// gained and lost rights, dates and fields, and how many registered certificates would get
+    /// another outcome of their issuer check; when there are any, nothing is stored without
+    /// `--yes`.
+    Import {
+        file: PathBuf,
+        /// Store the changes even though registered certificates would change their issuer check.
+        #[arg(long)]
+        yes: bool,
+        /// Print what would change and store nothing.
+        #[arg(long, conflicts_with = "yes")]
+        dry_run: bool,
+    },
     /// List registered issuers.
     List {
         /// Print JSON lines instead of a table.
@@ -86,6 +97,208 @@ pub fn read_file(
     Ok(file.issuer.into_iter().map(|s| s.into_inner()).collect())
 }
 
+/// What an issuers import would change, worked out before anything is stored.
+#[derive(Debug, Default)]
+pub struct ImportPlan {
+    /// Per issuer that is new or amended: its id, name and the lines that say what changes.
+    pub changes: Vec<(String, String, Vec<String>)>,
+    pub unchanged: usize,
+    /// Registered certificates whose issuer check (outcome or reason) would change today.
+    pub affected: u64,
+    /// Of those, how many pass today and would not: the ones a person should look at first.
+    pub newly_failing: u64,
+}
+
+impl ImportPlan {
+    pub fn describe(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        for (id, name, lines) in &self.changes {
+            let _ = writeln!(out, "{id} ({name}):");
+            for l in lines {
+                let _ = writeln!(out, "  {l}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "{} issuer(s) change, {} unchanged; {} registered certificate(s) would change their \
+             issuer check today ({} of them from pass to fail)",
+            self.changes.len(),
+            self.unchanged,
+            self.affected,
+            self.newly_failing
+        );
+        out
+    }
+}
+
+/// Compares the file's issuers with the register and counts the registered certificates whose
+/// issuer check would change. Certificates are read a page at a time, in id order.
+pub async fn plan_import(
+    store: &dyn hutong_store::Store,
+    policy: &hutong_core::Policy,
+    issuers: &[Issuer],
+    today: hutong_core::Day,
+) -> anyhow::Result<ImportPlan> {
+    use hutong_core::verify::{CheckId, Outcome};
+    let mut plan = ImportPlan::default();
+    let mut changed: std::collections::HashMap<&str, (Option<Issuer>, &Issuer)> =
+        std::collections::HashMap::new();
+    for i in issuers {
+        let before = store.issuer(&i.id).await?;
+        match &before {
+            Some(b) if b == i => plan.unchanged += 1,
+            Some(b) => {
+                plan.changes
+                    .push((i.id.clone(), i.name_zh.clone(), differences(b, i)));
+                changed.insert(&i.id, (before, i));
+            }
+            None => {
+                plan.changes.push((
+                    i.id.clone(),
+                    i.name_zh.clone(),
+                    vec![format!("new issuer, {} right(s)", i.grants.len())],
+                ));
+                changed.insert(&i.id, (None, i));
+            }
+        }
+    }
+    if changed.is_empty() {
+        return Ok(plan);
+    }
+    let issuer_check = |cert: &hutong_core::Certificate, issuer: Option<&Issuer>| {
+        hutong_core::verify::verify(policy, cert, issuer, today)
+            .checks
+            .into_iter()
+            .find(|c| c.id == CheckId::Issuer)
+            .map(|c| (c.outcome, c.why))
+    };
+    let mut after = 0i64;
+    loop {
+        let page = store.audit_page(after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for row in &page {
+            let Some((before, new)) = changed.get(row.certificate.issuer.as_str()) else {
+                continue;
+            };
+            let was = issuer_check(&row.certificate, before.as_ref());
+            let will = issuer_check(&row.certificate, Some(new));
+            if was != will {
+                plan.affected += 1;
+                let passes = |c: &Option<(Outcome, _)>| matches!(c, Some((Outcome::Pass, _)));
+                if passes(&was) && !passes(&will) {
+                    plan.newly_failing += 1;
+                }
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// What differs between two records of one issuer, one line per right or field.
+fn differences(before: &Issuer, after: &Issuer) -> Vec<String> {
+    let mut out = Vec::new();
+    let right = |g: &hutong_core::issuer::Grant| {
+        let mut s = g.kind.clone();
+        if let Some(o) = &g.occupation {
+            s.push(' ');
+            s.push_str(o);
+        }
+        if !g.levels.is_empty() {
+            let levels: Vec<String> = g.levels.iter().map(|l| l.to_string()).collect();
+            s.push_str(&format!(" levels {}", levels.join(",")));
+        }
+        s
+    };
+    let dates = |g: &hutong_core::issuer::Grant| match g.valid_until {
+        Some(u) => format!("{} to {u}", g.valid_from),
+        None => format!("from {}", g.valid_from),
+    };
+    for g in &after.grants {
+        if before.grants.contains(g) {
+            continue;
+        }
+        match before
+            .grants
+            .iter()
+            .find(|b| right(b) == right(g) && !after.grants.contains(b))
+        {
+            Some(b) => out.push(format!("right {}: {} -> {}", right(g), dates(b), dates(g))),
+            None => out.push(format!("gains right {} {}", right(g), dates(g))),
+        }
+    }
+    for b in &before.grants {
+        if !after.grants.contains(b) && !after.grants.iter().any(|g| right(g) == right(b)) {
+            out.push(format!("loses right {} {}", right(b), dates(b)));
+        }
+    }
+    let period = |s: &hutong_core::issuer::Suspension| match s.until {
+        Some(u) => format!("{} until {u}", s.from),
+        None => format!("from {}", s.from),
+    };
+    for s in &after.suspensions {
+        if !before.suspensions.contains(s) {
+            out.push(format!("suspension {}", period(s)));
+        }
+    }
+    for s in &before.suspensions {
+        if !after.suspensions.contains(s) {
+            out.push(format!("suspension {} removed", period(s)));
+        }
+    }
+    let show = |v: Option<String>| v.unwrap_or_else(|| "(none)".to_string());
+    let mut field = |name: &str, b: Option<String>, a: Option<String>| {
+        if b != a {
+            out.push(format!("{name}: {} -> {}", show(b), show(a)));
+        }
+    };
+    field(
+        "name_zh",
+        Some(before.name_zh.clone()),
+        Some(after.name_zh.clone()),
+    );
+    field("name_en", before.name_en.clone(), after.name_en.clone());
+    field(
+        "department",
+        Some(before.department.clone()),
+        Some(after.department.clone()),
+    );
+    field(
+        "role",
+        Some(before.role.id().to_string()),
+        Some(after.role.id().to_string()),
+    );
+    field("region", before.region.clone(), after.region.clone());
+    field(
+        "institution_type",
+        before.institution_type.clone(),
+        after.institution_type.clone(),
+    );
+    field(
+        "institution_code",
+        before.institution_code.clone(),
+        after.institution_code.clone(),
+    );
+    field(
+        "registered_on",
+        Some(before.registered_on.to_string()),
+        Some(after.registered_on.to_string()),
+    );
+    field(
+        "removed_on",
+        before.removed_on.map(|d| d.to_string()),
+        after.removed_on.map(|d| d.to_string()),
+    );
+    field("contact", before.contact.clone(), after.contact.clone());
+    field(
+        "credit_code",
+        before.credit_code.as_ref().map(|c| c.as_str().to_string()),
+        after.credit_code.as_ref().map(|c| c.as_str().to_string()),
+    );
+    out
+}
+
 /// Where the first `[[issuer]]` entry starts, and where the first entry that does not read as an
 /// issuer (each read on its own) starts.
 fn failing_entry(text: &str) -> Option<(usize, usize)> {
@@ -117,7 +330,7 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
         };
         // The file is checked before the database is opened, so that a bad file makes nothing.
         let issuers = match &cmd {
-            Command::Import { file } => {
+            Command::Import { file, .. } => {
                 let policy = context::load_policy(&config.policy)?;
                 read_file(file, &policy)?
             }
@@ -125,7 +338,21 @@ pub fn run(global: &GlobalArgs, cmd: Command) -> anyhow::Result<ExitCode> {
         };
         let ctx = context::open(config, reads).await?;
         match cmd {
-            Command::Import { file } => {
+            Command::Import { file, yes, dry_run } => {
+                let today = hutong_core::date::today_in_china();
+                let plan = plan_import(&*ctx.store, &ctx.policy, &issuers, today).await?;
+                print!("{}", plan.describe());
+                if dry_run {
+                    println!("--dry-run: nothing was stored");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                if plan.affected > 0 && !yes {
+                    return Err(invalid(format!(
+                        "{} registered certificate(s) would change their issuer check; nothing \
+                         was stored: run again with --yes to store these changes",
+                        plan.affected
+                    )));
+                }
                 let actor = crate::context::local_actor();
                 let r =
                     hutong_store::write::register_issuers(&*ctx.store, &issuers, &actor).await?;
