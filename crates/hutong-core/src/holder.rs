@@ -70,6 +70,15 @@ impl HolderSecret {
         mac.finalize().into_bytes().into()
     }
 
+    /// The key that seals, in exports, the certificate numbers that embed an ID number
+    /// ([`crate::export`]): another registry with the same holder secret can open them.
+    pub fn export_key(&self) -> [u8; 32] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"hutong export seal v1");
+        mac.finalize().into_bytes().into()
+    }
+
     /// The key of holder tickets ([`crate::share::HolderTicket`]): what a page carries, in
     /// place of the ID number, to show that its holder proved who they are a moment ago.
     pub fn ticket_key(&self) -> [u8; 32] {

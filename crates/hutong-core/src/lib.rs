@@ -7,6 +7,7 @@
 pub mod certificate;
 pub mod date;
 pub mod elicence;
+pub mod export;
 pub mod holder;
 pub mod idcard;
 pub mod ids;

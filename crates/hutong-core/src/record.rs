@@ -44,6 +44,13 @@ pub struct RecordInput {
     pub first_issued_on: String,
     #[serde(default)]
     pub last_review_on: String,
+    /// In an export's rows, in place of `holder_id`: the holder's keyed hash, with the
+    /// fingerprint of the holder secret it was made with ([`crate::export`]).
+    #[serde(default)]
+    pub holder_key: String,
+    /// Why a revoked certificate was revoked (IDENTIFIERS.md "Status reasons").
+    #[serde(default)]
+    pub status_reason: String,
 }
 
 /// One problem with one field of a record.
@@ -115,10 +122,23 @@ pub fn check_record(
     let mut errs = Vec::new();
     let mut err = |field: &'static str, message: String| errs.push(FieldError { field, message });
 
-    let number = number::normalize(&input.number);
-    if number.is_empty() {
-        err("number", "is empty".into());
-    }
+    // An export seals the numbers that embed an ID number; only the same holder secret opens
+    // them, and only for the kind they were sealed with.
+    let number = match crate::export::unseal_number(secret, input.kind.trim(), input.number.trim())
+    {
+        Some(Ok(n)) => n,
+        Some(Err(e)) => {
+            err("number", e);
+            String::new()
+        }
+        None => {
+            let n = number::normalize(&input.number);
+            if n.is_empty() {
+                err("number", "is empty".into());
+            }
+            n
+        }
+    };
     let kind = match opt(&input.kind) {
         None => {
             err("kind", "is empty".into());
@@ -144,12 +164,52 @@ pub fn check_record(
             "must be at most 60 characters, with no control characters".into(),
         );
     }
-    let holder = match ResidentId::parse(&input.holder_id) {
-        Ok(id) => Some(id),
-        Err(e) => {
-            err("holder_id", e.to_string());
-            None
+    // The holder: by ID number, or (in an export's rows) by keyed hash.
+    let (holder, holder_key) = match (opt(&input.holder_id), opt(&input.holder_key)) {
+        (Some(_), Some(_)) => {
+            err(
+                "holder_key",
+                "give holder_id or holder_key, not both".into(),
+            );
+            (None, None)
         }
+        (None, Some(k)) => match crate::export::parse_holder_key(secret, k) {
+            Ok(key) => (None, Some(key)),
+            Err(e) => {
+                err("holder_key", e);
+                (None, None)
+            }
+        },
+        _ => match ResidentId::parse(&input.holder_id) {
+            Ok(id) => {
+                let key = secret.key_for(&id);
+                (Some(id), Some(key))
+            }
+            Err(e) => {
+                err("holder_id", e.to_string());
+                (None, None)
+            }
+        },
+    };
+    let reason = match opt(&input.status_reason) {
+        None => None,
+        Some(r) => match crate::certificate::RevocationReason::parse(r) {
+            Some(r) => Some(r),
+            None => {
+                err(
+                    "status_reason",
+                    format!(
+                        "\"{r}\" is not a status reason; the reasons are {}",
+                        crate::certificate::RevocationReason::ALL
+                            .iter()
+                            .map(|r| r.id())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+                None
+            }
+        },
     };
     let mut day = |field: &'static str, s: &str, required: bool| -> Option<Day> {
         match opt(s) {
@@ -318,10 +378,17 @@ pub fn check_record(
         err("number", e.to_string());
     }
 
+    if reason.is_some() && status != Status::Revoked {
+        err(
+            "status_reason",
+            "only a revoked certificate has a status reason".into(),
+        );
+    }
+
     if !errs.is_empty() {
         return Err(errs);
     }
-    let (Some(kind), Some(holder), Some(issued_on)) = (kind, holder, issued_on) else {
+    let (Some(kind), Some(holder_key), Some(issued_on)) = (kind, holder_key, issued_on) else {
         unreachable!("every missing part was reported as an error above")
     };
     let state_day = status_on.unwrap_or(today);
@@ -329,7 +396,7 @@ pub fn check_record(
         Status::Suspended => AdminState::Suspended { since: state_day },
         Status::Revoked => AdminState::Revoked {
             on: state_day,
-            reason: None,
+            reason,
         },
         _ => AdminState::Active,
     };
@@ -337,7 +404,7 @@ pub fn check_record(
         certificate: Certificate {
             number,
             kind: kind.id.clone(),
-            holder_key: secret.key_for(&holder),
+            holder_key,
             holder_name: name.to_string(),
             occupation: occupation.map(str::to_string),
             level,

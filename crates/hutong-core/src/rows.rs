@@ -40,7 +40,15 @@ pub const REQUIRED: [&str; 10] = [
     "valid_until",
     "status",
 ];
-pub const OPTIONAL: [&str; 3] = ["status_on", "first_issued_on", "last_review_on"];
+pub const OPTIONAL: [&str; 4] = [
+    "status_on",
+    "first_issued_on",
+    "last_review_on",
+    "status_reason",
+];
+
+/// In place of `holder_id`, an export ([`crate::export`]) gives `holder_key`.
+pub const HOLDER_KEY: &str = "holder_key";
 
 /// One row, with where it came from.
 pub struct Row {
@@ -54,6 +62,8 @@ fn set_field(r: &mut RecordInput, name: &str, value: String) {
         "kind" => r.kind = value,
         "holder_name" => r.holder_name = value,
         "holder_id" => r.holder_id = value,
+        "holder_key" => r.holder_key = value,
+        "status_reason" => r.status_reason = value,
         "occupation" => r.occupation = value,
         "level" => r.level = value,
         "issuer" => r.issuer = value,
@@ -215,7 +225,7 @@ impl Rows {
                 let unknown: Vec<&str> = columns
                     .iter()
                     .map(String::as_str)
-                    .filter(|c| !REQUIRED.contains(c) && !OPTIONAL.contains(c))
+                    .filter(|c| !REQUIRED.contains(c) && !OPTIONAL.contains(c) && *c != HOLDER_KEY)
                     .collect();
                 if !unknown.is_empty() {
                     return Err(format!(
@@ -234,9 +244,12 @@ impl Rows {
                         ));
                     }
                 }
+                // An export's rows give the holder's keyed hash instead of the ID number.
+                let exported = columns.iter().any(|c| c == HOLDER_KEY);
                 let missing: Vec<&str> = REQUIRED
                     .iter()
                     .copied()
+                    .filter(|r| !(exported && *r == "holder_id"))
                     .filter(|r| !columns.iter().any(|c| c == r))
                     .collect();
                 if !missing.is_empty() {
@@ -352,7 +365,7 @@ pub fn parse_json_row(text: &str) -> Result<RecordInput, String> {
     };
     let mut input = RecordInput::default();
     for (k, v) in map {
-        if !REQUIRED.contains(&k.as_str()) && !OPTIONAL.contains(&k.as_str()) {
+        if !REQUIRED.contains(&k.as_str()) && !OPTIONAL.contains(&k.as_str()) && k != HOLDER_KEY {
             return Err(format!(
                 "{k}: unknown field (the fields are {} and optionally {})",
                 REQUIRED.join(", "),

@@ -41,6 +41,10 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Import certificates from a CSV or NDJSON file; every row is validated.
     Import(cmd::import::Args),
+    /// Export certificates in the import format, with the holder's keyed hash in place of the
+    /// ID number and numbers that embed one sealed: for another registry with the same holder
+    /// key file.
+    Export(cmd::export::Args),
     /// Fill the database with realistic synthetic data, at any size.
     Demo(cmd::demo::Args),
     /// Register and list issuers: department authorities and evaluation institutions.
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(a) => cmd::serve::run(&cli.global, a),
         Command::Import(a) => cmd::import::run(&cli.global, a),
+        Command::Export(a) => cmd::export::run(&cli.global, a),
         Command::Demo(a) => cmd::demo::run(&cli.global, a),
         Command::Issuers(c) => cmd::issuers::run(&cli.global, c),
         Command::Tokens(c) => cmd::tokens::run(&cli.global, c),

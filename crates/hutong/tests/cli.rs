@@ -1804,3 +1804,119 @@ fn r10_the_example_certificates_never_collide_with_demo_data() {
         );
     }
 }
+
+/// `hutong export` writes the import format with the holder's keyed hash in place of the ID
+/// number and the numbers that embed one sealed: no ID number anywhere in the file. Another
+/// registry with the same holder key file imports it (after the issuers file it wrote) and
+/// exports the same bytes, CSV and NDJSON; a registry with another holder key refuses every row,
+/// naming the fingerprints; filters keep what they say.
+#[test]
+fn an_export_reimported_with_the_same_holder_key_reproduces_every_certificate() {
+    for e in envs("an_export_reimported") {
+        eprintln!("on {}", e.backend());
+        let o = e.run(&["demo", "--certificates", "2000"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        for file in ["all.csv", "all.ndjson"] {
+            let o = e.run(&["export", "-o", file, "--issuers", "issuers.toml"]);
+            assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+            assert!(
+                text(&o.stdout).contains("exported 2000 of 2000 certificates"),
+                "{}",
+                text(&o.stdout)
+            );
+            let written = std::fs::read_to_string(e.path(file)).unwrap();
+            for line in written.lines() {
+                let masked = hutong_core::number::mask_id_numbers(line);
+                assert!(
+                    masked == line,
+                    "an ID number in the export:\n{line}\n{masked}"
+                );
+            }
+            assert!(written.contains("sealed:"), "no sealed number");
+
+            let key = e.path("holder.key");
+            let key = key.to_str().unwrap();
+            let other = Env::new();
+            let issuers = e.path("issuers.toml");
+            let o = other.run(&[
+                "--holder-key-file",
+                key,
+                "issuers",
+                "import",
+                issuers.to_str().unwrap(),
+            ]);
+            assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+            let o = other.run(&[
+                "--holder-key-file",
+                key,
+                "import",
+                e.path(file).to_str().unwrap(),
+            ]);
+            assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+            assert!(
+                text(&o.stdout).contains("2000 stored, 0 unchanged, 0 rejected"),
+                "{}",
+                text(&o.stdout)
+            );
+            let o = other.run(&["--holder-key-file", key, "export", "-o", file]);
+            assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+            assert!(
+                std::fs::read(other.path(file)).unwrap() == written.as_bytes(),
+                "the re-imported registry exports other bytes ({file})"
+            );
+
+            // Another holder key: every row refused, with both fingerprints.
+            let stranger = Env::new();
+            let o = stranger.run(&["issuers", "import", issuers.to_str().unwrap()]);
+            assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+            let o = stranger.run(&["import", e.path(file).to_str().unwrap()]);
+            assert_eq!(code(&o), 3);
+            assert!(text(&o.stdout).contains("0 stored"), "{}", text(&o.stdout));
+            assert!(
+                text(&o.stderr).contains("was made with another holder key"),
+                "{}",
+                text(&o.stderr)
+            );
+        }
+
+        // Filters: a kind, a status on a day, an issue-date range.
+        let all = std::fs::read_to_string(e.path("all.csv")).unwrap();
+        let kind = "mohurd.construction.welder";
+        let expected = all
+            .lines()
+            .filter(|l| l.contains(&format!(",{kind},")))
+            .count();
+        assert!(expected > 0);
+        let o = e.run(&["export", "-o", "k.csv", "--kind", kind]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let k = std::fs::read_to_string(e.path("k.csv")).unwrap();
+        assert_eq!(k.lines().count(), expected + 1, "{}", text(&o.stdout));
+        let o = e.run(&["export", "-o", "r.csv", "--status", "revoked"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let r = std::fs::read_to_string(e.path("r.csv")).unwrap();
+        assert!(r.lines().count() > 1);
+        assert!(r.lines().skip(1).all(|l| l.contains(",revoked,")), "{r}");
+        let o = e.run(&[
+            "export",
+            "-o",
+            "d.csv",
+            "--issued-from",
+            "2024-01-01",
+            "--issued-to",
+            "2024-12-31",
+        ]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let d = std::fs::read_to_string(e.path("d.csv")).unwrap();
+        assert!(d.lines().count() > 1);
+        assert!(d.lines().skip(1).all(|l| l.contains(",2024-")), "{d}");
+        // A bad filter names itself, and writes nothing.
+        let o = e.run(&["export", "-o", "bad.csv", "--kind", "mem.nothing"]);
+        assert_eq!(code(&o), 3);
+        assert!(
+            text(&o.stderr).contains("--kind mem.nothing: not a certificate kind"),
+            "{}",
+            text(&o.stderr)
+        );
+        assert!(!e.path("bad.csv").exists() && !e.path("bad.csv.partial").exists());
+    }
+}

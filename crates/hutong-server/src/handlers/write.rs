@@ -455,7 +455,7 @@ pub async fn issue(
         status: String::new(),
         status_on: String::new(),
         first_issued_on: b.first_issued_on.clone(),
-        last_review_on: String::new(),
+        ..RecordInput::default()
     };
     let checked =
         check_record(&policy, Some(&issuer), &state.secret, &input, today).map_err(|errs| {

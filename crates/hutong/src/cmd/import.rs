@@ -80,7 +80,7 @@ impl Summary {
     }
 }
 
-fn detect_format(path: &Path) -> anyhow::Result<Format> {
+pub fn detect_format(path: &Path) -> anyhow::Result<Format> {
     match path
         .extension()
         .and_then(|e| e.to_str())

@@ -114,9 +114,16 @@ impl ImportPlan {
         use std::fmt::Write as _;
         let mut out = String::new();
         for (id, name, lines) in &self.changes {
-            let _ = writeln!(out, "{id} ({name}):");
-            for l in lines {
-                let _ = writeln!(out, "  {l}");
+            match lines.as_slice() {
+                [one] => {
+                    let _ = writeln!(out, "{id} ({name}): {one}");
+                }
+                _ => {
+                    let _ = writeln!(out, "{id} ({name}):");
+                    for l in lines {
+                        let _ = writeln!(out, "  {l}");
+                    }
+                }
             }
         }
         let _ = writeln!(

@@ -8,6 +8,7 @@ pub mod bench_credentials;
 pub mod bench_import;
 pub mod credential;
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod issuers;
 pub mod keys;
