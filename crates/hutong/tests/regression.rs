@@ -658,27 +658,12 @@ fn an_issuers_entry_refused_as_a_whole_is_reported_at_its_own_line() {
 fn a_closed_standard_error_does_not_stop_the_server_answering() {
     use std::io::{Read as _, Write as _};
     let dir = tempfile::tempdir().unwrap();
-    let mut child = hutong_in(dir.path())
-        .env("RUST_LOG", "debug")
-        .args(["serve", "--demo", "--demo-certificates", "50"])
-        .args(["--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("the server printed its address")
-            .unwrap();
-        if let Some(rest) = line.split("hutong serving on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-        assert!(Instant::now() < deadline, "the server did not start");
-    };
+    let (mut child, addr, lines) = spawn_serving(
+        hutong_in(dir.path())
+            .env("RUST_LOG", "debug")
+            .args(["serve", "--demo", "--demo-certificates", "50"])
+            .args(["--listen", "127.0.0.1:0"]),
+    );
     // Close the pipe: every later log line fails to be written.
     drop(lines);
     for i in 0..5 {
@@ -700,15 +685,16 @@ fn a_closed_standard_error_does_not_stop_the_server_answering() {
     let _ = child.wait();
 }
 
-/// Starts `serve` in `dir` with `args` and returns the child and its address.
-fn serve_in(dir: &Path, args: &[&str]) -> (std::process::Child, String) {
-    let mut child = hutong_in(dir)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("serve")
-        .args(args)
-        .args(["--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "info")
+/// Spawns a `serve` command and waits for the address it serves on; returns the child, the
+/// address and the rest of its standard error.
+fn spawn_serving(
+    cmd: &mut std::process::Command,
+) -> (
+    std::process::Child,
+    String,
+    std::io::Lines<BufReader<std::process::ChildStderr>>,
+) {
+    let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -726,6 +712,20 @@ fn serve_in(dir: &Path, args: &[&str]) -> (std::process::Child, String) {
         }
         assert!(Instant::now() < deadline, "the server did not start");
     };
+    (child, addr, lines)
+}
+
+/// Starts `serve` in `dir` with `args` and returns the child and its address.
+fn serve_in(dir: &Path, args: &[&str]) -> (std::process::Child, String) {
+    let (child, addr, lines) = spawn_serving(
+        hutong_in(dir)
+            .arg("--data-dir")
+            .arg(dir)
+            .arg("serve")
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "info"),
+    );
     // Keep reading, so that the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
     (child, addr)
