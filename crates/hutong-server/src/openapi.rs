@@ -328,6 +328,7 @@ pub fn write_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(write::issue))
         .routes(routes!(write::change))
         .routes(routes!(write::history))
+        .routes(routes!(crate::handlers::feed::feed))
         .routes(routes!(write::create_token))
         .routes(routes!(write::revoke_token))
         .routes(routes!(write::change_issuer))
@@ -836,6 +837,22 @@ pub fn document(policy: &Policy) -> Value {
             for p in params {
                 p["schema"] = json!({"type": "string", "pattern": SHARE_CODE_PATTERN});
             }
+        }
+    }
+
+    // The feed's department and province are the policy's (a blank one is an absent one).
+    if let Some(params) = doc["paths"]["/api/v1/feed"]["get"]["parameters"].as_array_mut() {
+        for p in params {
+            let values = match p["name"].as_str() {
+                Some("department") => ids(policy.departments.keys().map(String::as_str)),
+                Some("region") => ids(policy.regions.keys().map(String::as_str)),
+                _ => continue,
+            };
+            let mut values = values;
+            if let Some(v) = values.as_array_mut() {
+                v.push(json!(""));
+            }
+            p["schema"] = json!({"type": "string", "enum": values});
         }
     }
 

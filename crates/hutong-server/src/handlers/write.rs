@@ -193,7 +193,7 @@ async fn replay_raced(state: &AppState, idem: Option<&Idempotency>) -> Result<Re
     }
 }
 
-fn json_response(status: StatusCode, body: String) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: String) -> Response {
     let mut r = (status, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -8,6 +8,7 @@
 
 mod browser;
 mod credentials;
+mod feed;
 mod fixture;
 mod json_answers;
 mod limits;
