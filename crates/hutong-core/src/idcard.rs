@@ -28,6 +28,32 @@ pub enum IdCardError {
     BadChecksum { expected: char },
 }
 
+impl IdCardError {
+    /// The same in Chinese, saying what a valid ID number looks like.
+    pub fn describe_zh(&self) -> String {
+        const VALID: &str = "公民身份号码为 18 位：17 位数字加 1 位校验码（数字或 X）";
+        match self {
+            IdCardError::WrongLength(n) => format!("{VALID}，所填为 {n} 位"),
+            IdCardError::BadCharacter { position: 18 } => {
+                format!("{VALID}；第 18 位应为数字或 X")
+            }
+            IdCardError::BadCharacter { position } => {
+                format!("{VALID}；第 {position} 位应为数字")
+            }
+            IdCardError::BadRegion => {
+                format!("{VALID}；前 6 位是地址码，第 1 位应为 1 至 8")
+            }
+            IdCardError::BadDate => format!("{VALID}；第 7 至 14 位是出生日期，所填不是真实日期"),
+            IdCardError::ImplausibleDate => {
+                format!("{VALID}；出生日期（第 7 至 14 位）不能晚于今天或早于 1900 年")
+            }
+            IdCardError::BadChecksum { expected } => format!(
+                "公民身份号码的校验码（第 18 位）不符（按前 17 位应为 {expected}），可能有数字输入错误"
+            ),
+        }
+    }
+}
+
 /// A resident ID number whose structure and checksum are correct.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ResidentId(String);

@@ -48,6 +48,45 @@ pub struct StatusReport {
     pub revoked_on: Option<Day>,
 }
 
+/// Why an expired certificate stopped being valid (IDENTIFIERS.md "Status reasons").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lapse {
+    /// A periodic review fell due before the end of the validity and was not passed: the
+    /// certificate lapsed the day after the review's due date (`review-missed`).
+    ReviewMissed,
+    /// The validity ended without renewal (`past-validity`).
+    PastValidity,
+}
+
+impl Lapse {
+    /// The status reason's id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Lapse::ReviewMissed => "review-missed",
+            Lapse::PastValidity => "past-validity",
+        }
+    }
+}
+
+impl StatusReport {
+    /// Why an expired certificate lapsed; `None` unless it is expired. A review that falls
+    /// due on the last day of validity is the end of the validity.
+    pub fn lapse(&self) -> Option<Lapse> {
+        if self.status != Status::Expired {
+            return None;
+        }
+        let after = |d: Option<Day>| d.and_then(|d| d.succ_opt());
+        if after(self.valid_until) != self.expired_on
+            && self.review_due_on.is_some()
+            && after(self.review_due_on) == self.expired_on
+        {
+            Some(Lapse::ReviewMissed)
+        } else {
+            Some(Lapse::PastValidity)
+        }
+    }
+}
+
 impl Lifecycle {
     /// The last day of validity: the record's own when it states one, else issue date plus validity.
     pub fn valid_until(&self, c: &CertificateDates) -> Option<Day> {

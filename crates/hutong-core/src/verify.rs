@@ -456,7 +456,23 @@ pub fn verdict(checks: &[Check], status: Option<Status>) -> Verdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryError {
     pub field: &'static str,
+    /// For the API (and English pages).
     pub message: String,
+    /// For Chinese pages: what is wrong and what a valid input looks like.
+    pub message_zh: String,
+}
+
+/// What a valid certificate number looks like, for people who typed an invalid one.
+pub const VALID_NUMBER_ZH: &str = "证书编号应为 22 位职业技能等级证书编号（如 S000044000123254000001），或特种作业操作证编号（T 加持证人公民身份号码），或 14 位建筑施工特种作业操作资格证书编号（如 晋A012008000001），或特种设备作业人员证编号（持证人公民身份号码），也可以填写以 1.2.156.3005.2. 开头的电子证照标识";
+pub const VALID_NUMBER_EN: &str = "a certificate number is a 22-character skill level certificate number (e.g. S000044000123254000001), a special operation certificate number (T and the holder's resident ID number), a 14-character construction certificate number (e.g. 晋A012008000001), a special equipment certificate number (the holder's resident ID number), or a national e-licence identifier beginning 1.2.156.3005.2.";
+
+/// Every problem of a query in Chinese, joined for a page.
+pub fn describe_errors_zh(errors: &[QueryError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.message_zh.as_str())
+        .collect::<Vec<_>>()
+        .join("；")
 }
 
 impl std::fmt::Display for QueryError {
@@ -509,6 +525,7 @@ fn check_name(name: Option<&str>, errs: &mut Vec<QueryError>) -> Option<String> 
             message: format!(
                 "a name has at most {MAX_NAME_CHARS} characters and no control characters"
             ),
+            message_zh: format!("姓名最多 {MAX_NAME_CHARS} 个字，且不含控制字符"),
         });
         return None;
     }
@@ -522,6 +539,7 @@ fn check_id(id: Option<&str>, errs: &mut Vec<QueryError>) -> Option<ResidentId> 
             errs.push(QueryError {
                 field: "id",
                 message: e.to_string(),
+                message_zh: e.describe_zh(),
             });
             None
         }
@@ -552,6 +570,7 @@ impl VerifyQuery {
                             "is not a certificate kind id (such as mem.electrical.low-voltage)"
                                 .to_string()
                         },
+                        message_zh: "所选的证书种类不在现行政策中，请重新选择或不选".to_string(),
                     });
                     None
                 }
@@ -562,17 +581,20 @@ impl VerifyQuery {
             errs.push(QueryError {
                 field: "number",
                 message: "the certificate number is required".into(),
+                message_zh: format!("请填写证书编号：{VALID_NUMBER_ZH}"),
             });
         } else if number.chars().count() > MAX_NUMBER_CHARS {
             errs.push(QueryError {
                 field: "number",
                 message: format!("a certificate number has at most {MAX_NUMBER_CHARS} characters"),
+                message_zh: format!("证书编号最多 {MAX_NUMBER_CHARS} 个字符。{VALID_NUMBER_ZH}"),
             });
         } else if let Some(k) = kind {
             if let Err(e) = crate::number::decode(k.number_scheme, &number) {
                 errs.push(QueryError {
                     field: "number",
                     message: format!("not a number of kind {}: {e}", k.id),
+                    message_zh: format!("所填编号不是{}的编号格式。{VALID_NUMBER_ZH}", k.title_zh),
                 });
             }
         } else {
@@ -599,6 +621,7 @@ impl VerifyQuery {
                 errs.push(QueryError {
                     field: "number",
                     message: format!("has the form of no certificate number: {}", why.join(" / ")),
+                    message_zh: format!("所填证书编号的格式不符合任何一类证书。{VALID_NUMBER_ZH}"),
                 });
             }
         }
@@ -608,6 +631,7 @@ impl VerifyQuery {
             errs.push(QueryError {
                 field: "name",
                 message: "a second factor is required: the holder's name, or id (the holder's resident ID number)".into(),
+                message_zh: "请填写持证人姓名（与证书上的姓名一致）".into(),
             });
         }
         if !errs.is_empty() {
@@ -630,6 +654,8 @@ impl HolderQuery {
             errs.push(QueryError {
                 field: "id",
                 message: "the holder's resident ID number is required".into(),
+                message_zh: "请填写持证人的公民身份号码（18 位：17 位数字加 1 位校验码，数字或 X）"
+                    .into(),
             });
         }
         let holder = check_id(id, &mut errs);
@@ -637,6 +663,7 @@ impl HolderQuery {
             errs.push(QueryError {
                 field: "name",
                 message: "the holder's name is required".into(),
+                message_zh: "请填写持证人姓名（与证书上的姓名一致）".into(),
             });
         }
         let name = check_name(name, &mut errs);
@@ -690,8 +717,8 @@ pub fn verify(
             id: CheckId::Issuer,
             outcome: Outcome::Fail,
             why: Why::IssuerNotRegistered,
-            reason_zh: format!("发证机构“{}”不在登记名录中", cert.issuer).into(),
-            reason_en: format!("the issuer \"{}\" is not in the register", cert.issuer).into(),
+            reason_zh: unregistered_issuer_zh(policy, &cert.issuer).into(),
+            reason_en: unregistered_issuer_en(policy, &cert.issuer).into(),
             provisional: false,
         },
         Some(iss) => match iss.issue_right(
@@ -700,14 +727,17 @@ pub fn verify(
             cert.level,
             cert.issued_on,
         ) {
-            Err(refusal) => Check {
-                id: CheckId::Issuer,
-                outcome: Outcome::Fail,
-                why: Why::refusal(&refusal),
-                reason_zh: refusal.describe_zh().into(),
-                reason_en: refusal.to_string().into(),
-                provisional: false,
-            },
+            Err(refusal) => {
+                let (reason_zh, reason_en) = describe_refusal(policy, iss, &refusal);
+                Check {
+                    id: CheckId::Issuer,
+                    outcome: Outcome::Fail,
+                    why: Why::refusal(&refusal),
+                    reason_zh: reason_zh.into(),
+                    reason_en: reason_en.into(),
+                    provisional: false,
+                }
+            }
             Ok(()) if iss.status_on(day).0 == IssuerStatus::Registered => Check {
                 id: CheckId::Issuer,
                 outcome: Outcome::Pass,
@@ -715,11 +745,11 @@ pub fn verify(
                     grant: grant(cert),
                 },
                 // The issuer's names are beside the checks, in the certificate's issuer.
-                reason_zh: match scope_zh(cert) {
+                reason_zh: match scope_zh(policy, cert) {
                     None => Cow::Borrowed("发证机构已登记，颁发日有权颁发此类证书"),
                     Some(scope) => format!("发证机构已登记，颁发日有权颁发此类证书{scope}").into(),
                 },
-                reason_en: match scope_en(cert) {
+                reason_en: match scope_en(policy, cert) {
                     None => Cow::Borrowed(
                         "the issuer is registered and was entitled to issue this kind on the issue date",
                     ),
@@ -748,14 +778,14 @@ pub fn verify(
                     reason_zh: format!(
                         "{}在颁发日有权颁发此类证书{}；该机构自 {since} 起{}，此前颁发的证书除被单独撤销外仍然有效",
                         iss.name_zh,
-                        scope_zh(cert).unwrap_or_default(),
+                        scope_zh(policy, cert).unwrap_or_default(),
                         registration.name_zh()
                     )
                     .into(),
                     reason_en: format!(
                         "{} was entitled to issue this kind{} on the issue date; it is {} since {since}, and certificates issued before stay valid unless revoked one by one",
                         iss.name_en.as_deref().unwrap_or(&iss.name_zh),
-                        scope_en(cert).unwrap_or_default(),
+                        scope_en(policy, cert).unwrap_or_default(),
                         registration.name_en()
                     )
                     .into(),
@@ -773,12 +803,11 @@ pub fn verify(
                 kind: cert.kind.clone(),
                 policy: policy.digest.clone(),
             },
-            reason_zh: format!("现行政策中没有 {} 类证书，无法判断", cert.kind).into(),
-            reason_en: format!(
-                "the policy in force has no kind {}, so this cannot be judged",
-                cert.kind
-            )
-            .into(),
+            // The kind's id stays in `why`; the policy in force has no name for it.
+            reason_zh: Cow::Borrowed("现行政策中已没有这一类证书，无法判断"),
+            reason_en: Cow::Borrowed(
+                "the policy in force no longer has this kind of certificate, so this cannot be judged",
+            ),
             provisional: false,
         };
         checks.push(na(CheckId::StateRecognised));
@@ -916,17 +945,217 @@ fn grant(cert: &Certificate) -> Grant {
     }
 }
 
-fn scope_zh(cert: &Certificate) -> Option<String> {
+fn scope_zh(policy: &Policy, cert: &Certificate) -> Option<String> {
     match (&cert.occupation, cert.level) {
-        (Some(o), Some(l)) => Some(format!("（职业 {o}，{}）", l.name_zh())),
+        (Some(o), Some(l)) => Some(format!("（{}，{}）", occupation_zh(policy, o), l.name_zh())),
         _ => None,
     }
 }
 
-fn scope_en(cert: &Certificate) -> Option<String> {
+fn scope_en(policy: &Policy, cert: &Certificate) -> Option<String> {
     match (&cert.occupation, cert.level) {
-        (Some(o), Some(l)) => Some(format!(" (occupation {o}, level {})", l.id())),
+        (Some(o), Some(l)) => Some(format!(
+            " ({}, {})",
+            occupation_en(policy, o),
+            l.name_en().to_lowercase()
+        )),
         _ => None,
+    }
+}
+
+/// An occupation by its name (电工), or, when the policy does not know the code, as "an
+/// occupation the policy does not name": codes are for programs.
+fn occupation_zh<'a>(policy: &'a Policy, code: &str) -> &'a str {
+    policy
+        .occupation(code)
+        .map_or("现行政策未收录的职业", |o| o.name_zh.as_str())
+}
+
+fn occupation_en<'a>(policy: &'a Policy, code: &str) -> &'a str {
+    policy
+        .occupation(code)
+        .map_or("an occupation the policy in force does not list", |o| {
+            o.name_en.as_str()
+        })
+}
+
+/// A kind by its name (建筑焊工, with its certificate: 建筑施工特种作业操作资格证书 · 建筑焊工).
+fn kind_zh<'a>(policy: &'a Policy, id: &str) -> &'a str {
+    policy.kind(id).map_or("现行政策未收录的一类证书", |k| {
+        k.title_zh.as_str()
+    })
+}
+
+fn kind_en<'a>(policy: &'a Policy, id: &str) -> &'a str {
+    policy
+        .kind(id)
+        .map_or("a kind the policy in force does not list", |k| {
+            k.title_en.as_str()
+        })
+}
+
+/// An issuer the register does not have, described from what its id says (its department and
+/// region: `mohurd.14` is Shanxi's housing and construction authority), never by the id.
+fn unregistered_issuer_zh(policy: &Policy, id: &str) -> String {
+    let (dept, region) = issuer_parts(policy, id);
+    match (dept, region) {
+        (Some(d), Some(r)) => format!(
+            "证书所载的发证机构（{}{}系统的发证机关）不在登记名录中",
+            r.name_zh, d.short_zh
+        ),
+        (Some(d), None) => format!("证书所载的发证机构（{}系统）不在登记名录中", d.short_zh),
+        _ if id.starts_with("inst.") => "证书所载的评价机构不在登记名录中".to_string(),
+        _ => "证书所载的发证机构不在登记名录中".to_string(),
+    }
+}
+
+fn unregistered_issuer_en(policy: &Policy, id: &str) -> String {
+    let (dept, region) = issuer_parts(policy, id);
+    match (dept, region) {
+        (Some(d), Some(r)) => format!(
+            "the issuer the certificate names (the {} authority of {}) is not in the register",
+            d.name_en, r.name_en
+        ),
+        (Some(d), None) => format!(
+            "the issuer the certificate names (under the {}) is not in the register",
+            d.name_en
+        ),
+        _ if id.starts_with("inst.") => {
+            "the evaluation institution the certificate names is not in the register".to_string()
+        }
+        _ => "the issuer the certificate names is not in the register".to_string(),
+    }
+}
+
+fn issuer_parts<'a>(
+    policy: &'a Policy,
+    id: &str,
+) -> (
+    Option<&'a crate::policy::Department>,
+    Option<&'a crate::policy::Region>,
+) {
+    let mut parts = id.split('.');
+    let dept = parts.next().and_then(|d| policy.department(d));
+    let region = parts.next().and_then(|r| policy.region(r));
+    (dept, region.filter(|_| dept.is_some()))
+}
+
+/// Why an issuer could not have issued the certificate, naming the issuer, the kind and the
+/// occupation by their names (the ids are in `why`).
+fn describe_refusal(policy: &Policy, iss: &Issuer, r: &IssueRefusal) -> (String, String) {
+    let name_zh = iss.name_zh.as_str();
+    let name_en = iss.name_en.as_deref().unwrap_or(&iss.name_zh);
+    let scope_zh = |o: &Option<String>, l: &Option<Level>| match (o, l) {
+        (Some(o), Some(l)) => format!("（{}，{}）", occupation_zh(policy, o), l.name_zh()),
+        (Some(o), None) => format!("（{}）", occupation_zh(policy, o)),
+        (None, Some(l)) => format!("（{}）", l.name_zh()),
+        (None, None) => String::new(),
+    };
+    let scope_en = |o: &Option<String>, l: &Option<Level>| match (o, l) {
+        (Some(o), Some(l)) => format!(
+            " ({}, {})",
+            occupation_en(policy, o),
+            l.name_en().to_lowercase()
+        ),
+        (Some(o), None) => format!(" ({})", occupation_en(policy, o)),
+        (None, Some(l)) => format!(" ({})", l.name_en().to_lowercase()),
+        (None, None) => String::new(),
+    };
+    match r {
+        IssueRefusal::KindNotRegistered { kind, .. } => (
+            format!("{name_zh}未登记颁发{}", kind_zh(policy, kind)),
+            format!(
+                "{name_en} is not registered to issue the {}",
+                kind_en(policy, kind)
+            ),
+        ),
+        IssueRefusal::NotInGoodStanding {
+            day,
+            registered_on,
+            status,
+            ..
+        } => (
+            format!(
+                "{name_zh}在颁发日 {day} 未处于登记有效状态（登记日期 {registered_on}，状态：{}）",
+                status.name_zh()
+            ),
+            format!(
+                "{name_en} was not registered and in good standing on the issue date, {day} (registered {registered_on}, {})",
+                status.name_en()
+            ),
+        ),
+        IssueRefusal::Suspended {
+            day, from, until, ..
+        } => match until {
+            Some(u) => (
+                format!("{name_zh}在颁发日 {day} 处于暂停期（自 {from} 起暂停，{u} 恢复）"),
+                format!(
+                    "{name_en} was suspended on the issue date, {day} (suspended from {from}, reinstated on {u})"
+                ),
+            ),
+            None => (
+                format!("{name_zh}在颁发日 {day} 处于暂停期（自 {from} 起暂停，尚未恢复）"),
+                format!(
+                    "{name_en} was suspended on the issue date, {day} (suspended from {from}, not reinstated)"
+                ),
+            ),
+        },
+        IssueRefusal::NoOccupationOrLevel => (
+            "职业技能等级证书须载明职业和等级".to_string(),
+            "a skill level certificate needs an occupation and a level".to_string(),
+        ),
+        IssueRefusal::OutOfScope {
+            occupation, level, ..
+        } => (
+            format!(
+                "{name_zh}未备案评价{}的{}",
+                occupation_zh(policy, occupation),
+                level.name_zh()
+            ),
+            format!(
+                "{name_en} is not registered to evaluate {} at the {}",
+                occupation_en(policy, occupation),
+                level.name_en().to_lowercase()
+            ),
+        ),
+        IssueRefusal::GrantEnded {
+            kind,
+            occupation,
+            level,
+            ended,
+            day,
+            ..
+        } => (
+            format!(
+                "{name_zh}颁发{}{}的权限已于 {ended} 终止，颁发日 {day} 已无此权限",
+                kind_zh(policy, kind),
+                scope_zh(occupation, level)
+            ),
+            format!(
+                "{name_en}'s right to issue the {}{} ended on {ended}, before the issue date, {day}",
+                kind_en(policy, kind),
+                scope_en(occupation, level)
+            ),
+        ),
+        IssueRefusal::GrantNotYetInForce {
+            kind,
+            occupation,
+            level,
+            from,
+            day,
+            ..
+        } => (
+            format!(
+                "{name_zh}颁发{}{}的权限自 {from} 起生效，颁发日 {day} 尚无此权限",
+                kind_zh(policy, kind),
+                scope_zh(occupation, level)
+            ),
+            format!(
+                "{name_en}'s right to issue the {}{} is in force only from {from}, after the issue date, {day}",
+                kind_en(policy, kind),
+                scope_en(occupation, level)
+            ),
+        ),
     }
 }
 
@@ -989,25 +1218,55 @@ pub fn describe_status(r: &StatusReport, day: Day) -> (String, String) {
                 ]),
             )
         }
-        Status::Expired => (
-            s(&[
-                T("自 "),
-                M(r.expired_on),
-                T(" 起失效（未按期复审或已过有效期）"),
-            ]),
-            s(&[
-                T("expired on "),
-                M(r.expired_on),
-                T(" (a review was missed or the validity ended)"),
-            ]),
-        ),
+        Status::Expired => match r.lapse() {
+            // Lapsed for a missed review: the end of validity it would have had is said too,
+            // so that a later date beside "expired" is never left unexplained.
+            Some(crate::lifecycle::Lapse::ReviewMissed) => (
+                s(&[
+                    T("未按期复审：复审应于 "),
+                    M(r.review_due_on),
+                    T(" 前完成，证书自 "),
+                    M(r.expired_on),
+                    T(" 起失效（原有效期至 "),
+                    M(r.valid_until),
+                    T("，因未复审已不再有效）"),
+                ]),
+                s(&[
+                    T("a review was missed: it was due by "),
+                    M(r.review_due_on),
+                    T(", so the certificate lapsed on "),
+                    M(r.expired_on),
+                    T(" (its validity would have run until "),
+                    M(r.valid_until),
+                    T(")"),
+                ]),
+            ),
+            _ => (
+                s(&[
+                    T("有效期至 "),
+                    M(r.valid_until),
+                    T(" 届满，证书自 "),
+                    M(r.expired_on),
+                    T(" 起失效"),
+                ]),
+                s(&[
+                    T("its validity ended on "),
+                    M(r.valid_until),
+                    T("; expired since "),
+                    M(r.expired_on),
+                ]),
+            ),
+        },
         Status::Suspended => (
-            s(&[T("自 "), M(r.suspended_on), T(" 起被发证机构暂停")]),
-            s(&[T("suspended by the issuer since "), M(r.suspended_on)]),
+            s(&[T("自 "), M(r.suspended_on), T(" 起被发证机构暂扣")]),
+            s(&[
+                T("suspended (held) by the issuer since "),
+                M(r.suspended_on),
+            ]),
         ),
         Status::Revoked => (
-            s(&[T("已于 "), M(r.revoked_on), T(" 被撤销")]),
-            s(&[T("revoked on "), M(r.revoked_on)]),
+            s(&[T("已于 "), M(r.revoked_on), T(" 被撤销，不再有效")]),
+            s(&[T("revoked on "), M(r.revoked_on), T("; no longer valid")]),
         ),
     }
 }
@@ -1071,19 +1330,40 @@ mod tests {
                 "valid on 2026-12-02; the holder should apply for review or renewal from , by ",
             ),
             (
-                r(Status::Expired, a, None, None, c, None, None),
-                "自 2026-10-01 起失效（未按期复审或已过有效期）",
-                "expired on 2026-10-01 (a review was missed or the validity ended)",
+                r(
+                    Status::Expired,
+                    Some(d("2026-09-30")),
+                    None,
+                    None,
+                    c,
+                    None,
+                    None,
+                ),
+                "有效期至 2026-09-30 届满，证书自 2026-10-01 起失效",
+                "its validity ended on 2026-09-30; expired since 2026-10-01",
+            ),
+            (
+                r(
+                    Status::Expired,
+                    a,
+                    Some(d("2026-09-30")),
+                    None,
+                    c,
+                    None,
+                    None,
+                ),
+                "未按期复审：复审应于 2026-09-30 前完成，证书自 2026-10-01 起失效（原有效期至 2027-09-08，因未复审已不再有效）",
+                "a review was missed: it was due by 2026-09-30, so the certificate lapsed on 2026-10-01 (its validity would have run until 2027-09-08)",
             ),
             (
                 r(Status::Suspended, a, None, None, None, c, None),
-                "自 2026-10-01 起被发证机构暂停",
-                "suspended by the issuer since 2026-10-01",
+                "自 2026-10-01 起被发证机构暂扣",
+                "suspended (held) by the issuer since 2026-10-01",
             ),
             (
                 r(Status::Revoked, a, None, None, None, None, c),
-                "已于 2026-10-01 被撤销",
-                "revoked on 2026-10-01",
+                "已于 2026-10-01 被撤销，不再有效",
+                "revoked on 2026-10-01; no longer valid",
             ),
         ];
         for (report, zh, en) in cases {
@@ -1842,5 +2122,145 @@ mod tests {
             policy: p.digest.clone(),
         };
         assert_eq!((&v.checks[2].why, &v.checks[3].why), (&na, &na));
+    }
+
+    /// No reason says an id: every sentence of every check.
+    fn assert_no_ids(v: &Verification, ids: &[&str]) {
+        for c in &v.checks {
+            for text in [&c.reason_zh, &c.reason_en] {
+                for id in ids {
+                    assert!(!text.contains(id), "{id} in {text:?}");
+                }
+            }
+        }
+    }
+
+    /// Issue 12, item 2: check reasons name the issuer, the kind and the occupation by their
+    /// names (山西省住房和城乡建设厅, 建筑焊工, 焊工), never by their ids, which stay in `why`.
+    #[test]
+    fn r12_02_check_reasons_name_things_by_their_names_never_by_ids() {
+        let p = policy();
+        let day = d("2025-01-10");
+        let welder = Certificate {
+            number: "晋A992024000001".into(),
+            kind: "mohurd.construction.welder".into(),
+            issuer: "mohurd.14".into(),
+            valid_until: Some(d("2026-03-01")),
+            ..mem_cert()
+        };
+        let ids = [
+            "mohurd.14",
+            "mohurd.construction",
+            "mohurd.",
+            "inst.",
+            "6-18-02-04",
+        ];
+        // Not in the register: described by its department and region.
+        let v = verify(&p, &welder, None, day);
+        assert_eq!(v.checks[1].why, Why::IssuerNotRegistered);
+        assert!(
+            v.checks[1].reason_zh.contains("山西省"),
+            "{:?}",
+            v.checks[1]
+        );
+        assert!(
+            v.checks[1].reason_en.contains("Shanxi"),
+            "{:?}",
+            v.checks[1]
+        );
+        assert_no_ids(&v, &ids);
+        // Registered, but not for this kind.
+        let shanxi = Issuer {
+            id: "mohurd.14".into(),
+            name_zh: "山西省住房和城乡建设厅".into(),
+            name_en: Some("Shanxi Department of Housing and Urban-Rural Development".into()),
+            department: "mohurd".into(),
+            region: Some("14".into()),
+            grants: vec![Right::kind(
+                "mohurd.construction.electrician",
+                d("2010-01-01"),
+            )],
+            ..authority()
+        };
+        let v = verify(&p, &welder, Some(&shanxi), day);
+        assert_eq!(
+            v.checks[1].why,
+            Why::KindNotGranted {
+                kind: "mohurd.construction.welder".into()
+            },
+            "the id stays in why"
+        );
+        let zh = &v.checks[1].reason_zh;
+        assert!(
+            zh.contains("山西省住房和城乡建设厅") && zh.contains("建筑焊工"),
+            "{zh}"
+        );
+        let en = &v.checks[1].reason_en;
+        assert!(
+            en.contains("Shanxi Department") && en.contains("welder"),
+            "{en}"
+        );
+        assert_no_ids(&v, &ids);
+        // An institution outside its scope: the occupation by its name, the level by its name.
+        let mut c = skill_cert();
+        c.level = Some(Level::L3);
+        let v = verify(&p, &c, Some(&institution()), day);
+        assert_eq!(v.checks[1].why.code(), "out-of-scope");
+        let zh = &v.checks[1].reason_zh;
+        assert!(
+            zh.contains("广东某职业技能等级认定中心")
+                && zh.contains("焊工")
+                && zh.contains("高级工"),
+            "{zh}"
+        );
+        assert_no_ids(&v, &ids);
+        // Within its scope: the pass names the occupation too.
+        let v = verify(&p, &skill_cert(), Some(&institution()), day);
+        assert_eq!(v.checks[1].outcome, Outcome::Pass);
+        assert!(v.checks[1].reason_zh.contains("焊工"), "{:?}", v.checks[1]);
+        assert_no_ids(&v, &ids);
+        // A kind the policy no longer has.
+        let gone = Certificate {
+            kind: "mem.electrical.gone".into(),
+            ..mem_cert()
+        };
+        let v = verify(&p, &gone, Some(&authority()), day);
+        assert_no_ids(&v, &["mem.electrical.gone", "mem.44"]);
+    }
+
+    /// Issue 12, item 2: an expired `mem` certificate says whether it lapsed for a missed
+    /// review or at the end of its validity, with the date of each.
+    #[test]
+    fn r12_02_an_expired_mem_certificate_says_why_it_lapsed_with_the_dates() {
+        let p = policy();
+        // Issued 2024-03-01, valid to 2030-03-01, review due 2027-03-01 and missed.
+        let v = verify(&p, &mem_cert(), Some(&authority()), d("2027-06-01"));
+        let r = v.status.unwrap();
+        assert_eq!(r.lapse(), Some(crate::lifecycle::Lapse::ReviewMissed));
+        let zh = &v.checks[3].reason_zh;
+        assert!(
+            zh.contains("未按期复审") && zh.contains("2027-03-01") && zh.contains("2030-03-01"),
+            "{zh}"
+        );
+        let en = &v.checks[3].reason_en;
+        assert!(
+            en.contains("review was missed")
+                && en.contains("2027-03-02")
+                && en.contains("2030-03-01"),
+            "{en}"
+        );
+        // Reviewed in time, then past its validity.
+        let mut c = mem_cert();
+        c.last_review_on = Some(d("2027-03-01"));
+        let v = verify(&p, &c, Some(&authority()), d("2030-06-01"));
+        let r = v.status.unwrap();
+        assert_eq!(
+            r.lapse(),
+            Some(crate::lifecycle::Lapse::PastValidity),
+            "{r:?}"
+        );
+        let zh = &v.checks[3].reason_zh;
+        assert!(zh.contains("届满") && zh.contains("2030-03-01"), "{zh}");
+        assert!(!zh.contains("复审"), "{zh}");
     }
 }

@@ -345,6 +345,9 @@ pub async fn limit(
                 .rate_limited
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            if !req.uri().path().starts_with("/api/") {
+                return too_many_page(&state, &req, secs.max(1));
+            }
             let mut resp = ApiError {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 kind: "rate-limited",
@@ -360,6 +363,42 @@ pub async fn limit(
             resp
         }
     }
+}
+
+/// A page refused by the limit: an HTML page in the page's language saying how long to
+/// wait, as a 429 with `Retry-After`.
+fn too_many_page(state: &AppState, req: &Request, secs: u64) -> Response {
+    use crate::pages::{Lang, layout};
+    let en = req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .any(|kv| kv == "lang=en");
+    let lang = if en { Lang::En } else { Lang::Zh };
+    let title = lang.t("查询过于频繁", "Too many requests");
+    let body = maud::html! {
+        h1 { (title) }
+        div.status.notfound #status data-status="rate-limited" {
+            p.big { (lang.t("请稍候再试", "Please wait a moment")) }
+            p #wait data-seconds=(secs) {
+                (lang.t("本机的查询次数已超过限额，请在 ", "This device has made too many requests. Try again in "))
+                strong { (secs) (lang.t(" 秒", if secs == 1 { " second" } else { " seconds" })) }
+                (lang.t(" 后再试。", "."))
+            }
+        }
+        p.muted { (lang.t(
+            "为防止批量探查证书信息，每台设备每分钟的查询次数有限。",
+            "To keep the registry from being probed in bulk, each device may make only so many requests a minute."
+        )) }
+        p { a href=(lang.link("/verify")) { (lang.t("返回证书查询", "Back to the query page")) } }
+    };
+    let page = layout(lang, req.uri().path(), title, state.settings.demo, body);
+    let mut resp = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    crate::handlers::mark_private(&mut resp);
+    resp
 }
 
 #[cfg(test)]

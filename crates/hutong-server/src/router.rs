@@ -36,8 +36,15 @@ pub fn app(state: AppState) -> Router {
         .route("/s/{code}/print/{id}", get(share::print_page))
         .route("/share/new", post(share::new_page))
         .route("/share/revoke", post(share::revoke_page))
-        .route("/holder/result", post(pages::holder_result))
-        .route("/advice/result", post(recognition::advice_result))
+        // Posted only; a GET (a reload, a bookmark) goes back to the form.
+        .route(
+            "/holder/result",
+            get(pages::holder_result_get).post(pages::holder_result),
+        )
+        .route(
+            "/advice/result",
+            get(pages::advice_result_get).post(recognition::advice_result),
+        )
         .route("/certificates/print", get(print::form).post(print::print))
         .layer(middleware::from_fn_with_state(
             (state.clone(), Tier::Lookups),

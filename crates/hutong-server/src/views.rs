@@ -93,6 +93,10 @@ pub struct CertificateResult<'a> {
     #[serde(skip)]
     #[schema(ignore)]
     pub status_reason: Option<&'a hutong_core::policy::StatusReason>,
+    /// Why an expired certificate lapsed: a missed review or the end of its validity.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub lapse: Option<hutong_core::lifecycle::Lapse>,
 }
 
 /// The overall verdict on a certificate: `verified`, `attention` or `not-verified`
@@ -345,13 +349,11 @@ fn result<'a>(policy: &'a Policy, v: &'a Verified, as_of: Day) -> CertificateRes
                 ..
             },
         ) => Some(reason.id()),
-        (Status::Expired, _) if r.review_due_on.and_then(|d| d.succ_opt()) == r.expired_on => {
-            Some("review-missed")
-        }
-        (Status::Expired, _) => Some("past-validity"),
+        (Status::Expired, _) => r.lapse().map(|l| l.id()),
         _ => None,
     });
     CertificateResult {
+        lapse: report.and_then(|r| r.lapse()),
         verdict: v.verification.verdict(),
         status_reason: reason_id.and_then(|id| policy.status_reason(id)),
         status: report.map(|r| r.status),

@@ -490,6 +490,9 @@ pub fn init_logging(level: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal: in a file, a journal or a pipe they
+        // are noise around every level and field.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         // A log line that cannot be written (standard error closed) is dropped: the library's
         // own report of it would panic the task that logged, and drop a request unanswered.

@@ -967,3 +967,381 @@ fn an_imports_rejections_come_in_line_order_and_a_conflict_names_its_fields() {
         text(&o.stdout)
     );
 }
+
+/// A page or answer fetched over a plain HTTP/1.1 connection: status and body.
+fn http(addr: &str, method: &str, path: &str, form: Option<&str>) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let body = form.unwrap_or("");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if form.is_some() {
+        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        let mut out = String::new();
+        let mut rest = rest;
+        while let Some((size, after)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 || after.len() < n {
+                break;
+            }
+            out.push_str(&after[..n]);
+            rest = after[n..].strip_prefix("\r\n").unwrap_or(&after[n..]);
+        }
+        out
+    } else {
+        rest.to_string()
+    };
+    (status, body)
+}
+
+/// A form field, percent-encoded.
+fn field(k: &str, v: &str) -> String {
+    format!("{k}={}", hutong_server::pages::lookup::encode(v))
+}
+
+/// The text a person reads on a page: what is between tags, without the tags (and so without
+/// any attribute), without the style sheet, and without the text of links.
+fn page_text(html: &str) -> String {
+    let mut html = html.to_string();
+    for (open, close) in [("<style", "</style>"), ("<a ", "</a>")] {
+        while let Some(at) = html.find(open) {
+            let end = html[at..]
+                .find(close)
+                .map_or(html.len(), |e| at + e + close.len());
+            html.replace_range(at..end, " ");
+        }
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Internal identifiers in a text meant for people: kind ids (`mohurd.construction.welder`,
+/// `mohrss.skill-level`), issuer ids (`mem.44`, `inst.s0000-44-000123`), and citations of the
+/// project's own files and confidence marks (`POLICY.md §1.1 [U]`).
+fn internal_ids(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let bytes = text.as_bytes();
+    for prefix in ["mem.", "mohurd.", "samr.", "mohrss.", "inst."] {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(prefix).map(|i| from + i) {
+            from = at + prefix.len();
+            let before = at
+                .checked_sub(1)
+                .map(|i| bytes[i] as char)
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '/' | '_'));
+            let next = bytes.get(from).map(|b| *b as char);
+            if before.is_some() || !next.is_some_and(|c| c.is_ascii_alphanumeric()) {
+                continue;
+            }
+            // A web address (cx.mem.gov.cn) is not an id.
+            if text[from..].starts_with("gov.") {
+                continue;
+            }
+            let end = text[at..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-')))
+                .map_or(text.len(), |e| at + e);
+            found.push(text[at..end].trim_end_matches('.').to_string());
+        }
+    }
+    for internal in ["POLICY.md", "IDENTIFIERS.md", "[U]", "[S]", "[V]"] {
+        if text.contains(internal) {
+            found.push(internal.to_string());
+        }
+    }
+    found
+}
+
+#[test]
+fn r12_02_the_scan_finds_internal_ids_in_text_and_not_in_attributes_or_links() {
+    let html = r#"<p data-kind="mem.electrical.low-voltage">发证机构“mohurd.14”未登记颁发 mohurd.construction.welder 类证书</p><a href="/issuers/mem.44/did.json">mem.44</a><p>见 cx.mem.gov.cn；POLICY.md §1.1 [U]</p>"#;
+    let found = internal_ids(&page_text(html));
+    assert_eq!(
+        found,
+        [
+            "mohurd.14",
+            "mohurd.construction.welder",
+            "POLICY.md",
+            "[U]"
+        ]
+    );
+    assert!(
+        internal_ids(&page_text(
+            "<p>山西省住房和城乡建设厅未登记颁发建筑焊工</p>"
+        ))
+        .is_empty()
+    );
+}
+
+/// Issue 12, items 2 and 5: the result pages of every demo sample and of one certificate of
+/// each combination of checks the README's data shows (the demo, then the example issuers and
+/// certificates, which make some issuer checks fail), in Chinese and English, by number and by
+/// ID number, name nothing by an internal id in their text (ids stay in attributes, links and
+/// the JSON's `why`), nor do the API's reasons; and the server's log, written to a pipe, carries
+/// no colour codes.
+#[test]
+fn r12_02_no_result_page_names_anything_by_an_internal_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = hutong_in(d)
+        .args([
+            "demo",
+            "--certificates",
+            "3000",
+            "--samples",
+            "demo-samples.csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = hutong_in(d)
+        .args(["issuers", "import", "--yes"])
+        .arg(repo().join("examples/issuers.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    // Some of its rows are refused on purpose (the README says so): the exit code is not 0.
+    hutong_in(d)
+        .arg("import")
+        .arg(repo().join("examples/certificates.csv"))
+        .output()
+        .unwrap();
+
+    // Every demo sample (with its synthetic ID number), and one certificate per combination.
+    let samples: Vec<(String, String, String, String)> = csv_rows(&d.join("demo-samples.csv"))
+        .into_iter()
+        .map(|row| {
+            (
+                row["number"].clone(),
+                row["kind"].clone(),
+                row["holder_name"].clone(),
+                row["holder_id"].clone(),
+            )
+        })
+        .collect();
+    assert!(samples.len() >= 8, "the demo's samples: {samples:?}");
+    let policy = hutong_core::Policy::load_dir(&repo().join("policy")).unwrap();
+    let combos = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(one_per_combination(&d.join("data/hutong.db"), &policy));
+    assert!(
+        combos.iter().any(|(_, _, _, fails)| *fails),
+        "a failed issuer check is among them"
+    );
+
+    let mut child = hutong_in(d)
+        .env("RUST_LOG", "info")
+        .env("HUTONG_RATE_LIMIT_EXEMPT", "127.0.0.1")
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stderr = child.stderr.take().unwrap();
+    let into = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            into.lock().unwrap().push(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let addr = loop {
+        let found = log.lock().unwrap().iter().find_map(|line| {
+            line.split("hutong serving on http://").nth(1).map(|rest| {
+                rest.split(|c: char| c.is_whitespace() || c == '\x1b')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+        });
+        if let Some(a) = found {
+            break a;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not start: {:?}",
+            log.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+
+    let mut bad = Vec::new();
+    let mut pages = 0;
+    let mut check = |what: String, status: u16, body: &str, html: bool| {
+        assert_eq!(status, 200, "{what}: {body}");
+        let text = if html {
+            page_text(body)
+        } else {
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
+            let mut t = String::new();
+            for c in v["certificates"].as_array().unwrap() {
+                for ch in c["checks"].as_array().unwrap() {
+                    t.push_str(ch["reason_zh"].as_str().unwrap_or_default());
+                    t.push('\n');
+                    t.push_str(ch["reason_en"].as_str().unwrap_or_default());
+                    t.push('\n');
+                }
+            }
+            t
+        };
+        let ids = internal_ids(&text);
+        if !ids.is_empty() {
+            bad.push(format!("{what}: {ids:?}"));
+        }
+        pages += 1;
+    };
+    for (number, kind, name, id) in &samples {
+        for lang in ["", "?lang=en"] {
+            let form = [
+                field("number", number),
+                field("name", name),
+                field("kind", kind),
+            ]
+            .join("&");
+            let (st, body) = http(&addr, "POST", &format!("/verify/result{lang}"), Some(&form));
+            assert!(body.contains("data-verdict="), "{number} {kind}: {body}");
+            check(
+                format!("/verify/result{lang} {kind} {number}"),
+                st,
+                &body,
+                true,
+            );
+            let form = [field("id", id), field("name", name)].join("&");
+            let (st, body) = http(&addr, "POST", &format!("/holder/result{lang}"), Some(&form));
+            check(format!("/holder/result{lang} {kind}"), st, &body, true);
+        }
+        let api = format!(
+            "/api/v1/verify?number={}&name={}&kind={kind}",
+            hutong_server::pages::lookup::encode(number),
+            hutong_server::pages::lookup::encode(name)
+        );
+        let (st, body) = http(&addr, "GET", &api, None);
+        check(api.clone(), st, &body, false);
+    }
+    for (number, kind, name, _) in &combos {
+        for lang in ["", "?lang=en"] {
+            let form = [
+                field("number", number),
+                field("name", name),
+                field("kind", kind),
+            ]
+            .join("&");
+            let (st, body) = http(&addr, "POST", &format!("/verify/result{lang}"), Some(&form));
+            assert!(body.contains("data-verdict="), "{number} {kind}: {body}");
+            check(
+                format!("/verify/result{lang} {kind} {number}"),
+                st,
+                &body,
+                true,
+            );
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // Item 5: no ANSI colour codes in a log that is not written to a terminal.
+    let log = log.lock().unwrap();
+    assert!(log.len() > 1, "{log:?}");
+    for line in log.iter() {
+        assert!(!line.contains('\x1b'), "a colour code in the log: {line:?}");
+    }
+    assert!(
+        bad.is_empty(),
+        "internal ids in sentences:\n{}",
+        bad.join("\n")
+    );
+    assert!(pages > 40, "{pages} pages and answers scanned");
+}
+
+/// The rows of a CSV file with a header, as maps.
+fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            header
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// One certificate of each combination of check outcomes and status in the database: number,
+/// kind, holder's name, and whether its issuer check fails.
+async fn one_per_combination(
+    db: &Path,
+    policy: &hutong_core::Policy,
+) -> Vec<(String, String, String, bool)> {
+    use hutong_store::Store as _;
+    let store = hutong_store_sqlite::SqliteStore::open(db).unwrap();
+    let issuers: std::collections::BTreeMap<String, hutong_core::Issuer> = store
+        .issuers()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+    let today = hutong_core::date::today_in_china();
+    let mut seen = std::collections::BTreeMap::new();
+    let mut after = 0;
+    loop {
+        let page = store.audit_page(after, 5000).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for row in page {
+            let c = row.certificate;
+            let v = hutong_core::verify::verify(policy, &c, issuers.get(&c.issuer), today);
+            let key = format!(
+                "{:?} {:?}",
+                v.status.map(|r| r.status),
+                v.checks
+                    .iter()
+                    .map(|ch| (ch.why.code(), ch.provisional))
+                    .collect::<Vec<_>>()
+            );
+            let fails = v.checks.iter().any(|ch| {
+                ch.id == hutong_core::verify::CheckId::Issuer
+                    && ch.outcome == hutong_core::verify::Outcome::Fail
+            });
+            seen.entry(key)
+                .or_insert((c.number, c.kind, c.holder_name, fails));
+        }
+    }
+    seen.into_values().collect()
+}

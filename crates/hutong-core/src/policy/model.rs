@@ -53,6 +53,9 @@ pub struct Qualification {
     pub legal_basis: Option<String>,
     pub source: String,
     pub provisional: bool,
+    /// What is known and doubtful about the entry (how the directory groups it, what is
+    /// unconfirmed), as the policy file says it.
+    pub note: Option<String>,
 }
 
 /// A certificate kind (`mem.electrical.low-voltage`, …).

@@ -339,6 +339,7 @@ pub(super) fn compile(sources: &[Source]) -> Result<Policy, PolicyErrors> {
                         legal_basis: q.legal_basis.clone(),
                         source,
                         provisional: q.provisional,
+                        note: q.note.clone(),
                     },
                 );
             }

@@ -618,7 +618,7 @@ const UNDATED_HELD: [&str; 2] = [
     "未提供职业技能等级证书的颁发日期，无法计算取得等级后的年限。",
 ];
 const UNDATED_DEEMED: [&str; 2] = [
-    "The level is deemed from a certificate whose issue date was not given, so years since obtaining the level cannot be counted; the policy does not say from which date they count (POLICY.md §1.1 [U]).",
+    "The level is deemed from a certificate whose issue date was not given, so years since obtaining the level cannot be counted; the policy does not say from which date they count (provisional: confirm with the department).",
     "视同等级所依据的证书未提供颁发日期，无法计算取得等级后的年限；政策亦未明确从何日起算。",
 ];
 const NO_EXPERIENCE: [&str; 2] = [
@@ -830,7 +830,7 @@ impl fmt::Display for Text<'_> {
                 lang: Lang::En,
             } => write!(
                 f,
-                "The level is deemed (rule {rule}); the policy does not say from which date years after a deemed level count (POLICY.md §1.1 [U]). They are counted here from {}, when the {kind} certificate was first issued; they may instead count from {}, when the rule took effect. Confirm with the evaluation institution.",
+                "The level is deemed (rule {rule}); the policy does not say from which date years after a deemed level count (provisional: confirm with the department). They are counted here from {}, when the {kind} certificate was first issued; they may instead count from {}, when the rule took effect. Confirm with the evaluation institution.",
                 Ymd(*day),
                 Ymd(*effective)
             ),

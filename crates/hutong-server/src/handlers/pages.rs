@@ -9,8 +9,11 @@ use maud::Markup;
 
 use hutong_core::Status;
 
+use hutong_core::verify::{HolderQuery, VerifyQuery, describe_errors, describe_errors_zh};
+
 use crate::error::ApiError;
 use crate::handlers::lookup::{self, HolderParams, VerifyParams};
+use crate::pages::lookup::{FormProblem, Searched, Typed, Which};
 use crate::pages::{self, Lang};
 use crate::state::AppState;
 use crate::views::LookupAnswer;
@@ -18,7 +21,29 @@ use crate::views::LookupAnswer;
 /// The query page; a demo installation offers sample certificates with their status today.
 pub async fn query(State(state): State<AppState>, lang: Lang) -> Markup {
     let samples = demo_samples(&state).await;
-    pages::lookup::query_page(lang, state.settings.demo, &samples, None)
+    pages::lookup::query_page(
+        lang,
+        state.settings.demo,
+        &samples,
+        None,
+        &pages::lookup::Typed::default(),
+    )
+}
+
+/// `GET /holder/result`: the result is only ever posted (the ID number stays out of
+/// addresses), so a reload, a bookmark or a typed address goes back to the query page.
+pub async fn holder_result_get(lang: Lang) -> Response {
+    back_to(lang, "/verify")
+}
+
+/// `GET /advice/result`: posted only, like the one-stop query; back to the advice form.
+pub async fn advice_result_get(lang: Lang) -> Response {
+    back_to(lang, "/advice")
+}
+
+/// A `303 See Other` to a page, in the language asked for.
+fn back_to(lang: Lang, path: &str) -> Response {
+    axum::response::Redirect::to(&lang.link(path)).into_response()
 }
 
 async fn demo_samples(state: &AppState) -> Vec<(crate::state::DemoSample, Option<Status>)> {
@@ -71,18 +96,40 @@ async fn verify_page(
     let today = hutong_core::date::today_in_china();
     let mut params = match params {
         Ok(p) => p,
-        Err(e) => return invalid(state, lang, e).await,
+        Err(e) => {
+            return invalid(state, lang, unreadable(e, Which::Number), Typed::default()).await;
+        }
     };
+    let typed = Typed::number_form(params.number.as_deref(), params.name.as_deref());
+    let searched = Searched::number(
+        params.number.as_deref().unwrap_or(""),
+        params.name.as_deref(),
+    );
     let named = match lookup::resolve_e_licence(state, &policy, &mut params).await {
         Ok(named) => named,
-        Err(e) => return invalid(state, lang, e).await,
+        Err(e) => {
+            let problem = Problem {
+                which: Which::Number,
+                zh: "电子证照标识有误。电子证照标识的格式为 1.2.156.3005.2.<证照类型代码>.<颁发机构代码>.<流水号>.<版本号>.<校验位>，请按证书上印的标识逐位核对。".to_string(),
+                en: e.detail,
+            };
+            return invalid(state, lang, Ok(problem), typed).await;
+        }
     };
     // An e-licence identifier that names no certificate here is "not found", as an unknown
     // number is.
     let found = if named {
-        let q = match params.check(&policy) {
+        let q = match VerifyQuery::parse(
+            &policy,
+            params.number.as_deref(),
+            params.name.as_deref(),
+            params.id.as_deref(),
+            params.kind.as_deref(),
+        ) {
             Ok(q) => q,
-            Err(e) => return invalid(state, lang, e).await,
+            Err(errs) => {
+                return invalid(state, lang, Ok(Problem::of(Which::Number, &errs)), typed).await;
+            }
         };
         match lookup::find_by_number(state, &policy, &q, today).await {
             Ok(f) => f,
@@ -103,7 +150,10 @@ async fn verify_page(
             state.settings.demo,
             "/verify",
             &answer,
-            &pages::lookup::Extras::default(),
+            &pages::lookup::Extras {
+                searched: Some(searched),
+                ..Default::default()
+            },
             &histories,
         ),
     )
@@ -116,12 +166,22 @@ pub async fn holder_result(
     lang: Lang,
     form: Result<Form<HolderParams>, FormRejection>,
 ) -> Response {
-    let q = match form
-        .map_err(|e| ApiError::rejected(e.status(), e.body_text()))
-        .and_then(|Form(p)| p.check())
-    {
+    let params = match form {
+        Ok(Form(p)) => p,
+        Err(e) => {
+            let e = ApiError::rejected(e.status(), e.body_text());
+            return invalid(&state, lang, unreadable(e, Which::Holder), Typed::default()).await;
+        }
+    };
+    let typed = Typed::holder_form(
+        params.name.as_deref(),
+        params.id.as_deref().is_some_and(|i| !i.trim().is_empty()),
+    );
+    let q = match HolderQuery::parse(params.id.as_deref(), params.name.as_deref()) {
         Ok(q) => q,
-        Err(e) => return invalid(&state, lang, e).await,
+        Err(errs) => {
+            return invalid(&state, lang, Ok(Problem::of(Which::Holder, &errs)), typed).await;
+        }
     };
     let policy = state.policy();
     let today = hutong_core::date::today_in_china();
@@ -149,7 +209,11 @@ pub async fn holder_result(
             state.settings.demo,
             "/verify",
             &answer,
-            &pages::lookup::Extras { top: None, bottom },
+            &pages::lookup::Extras {
+                top: None,
+                bottom,
+                searched: Some(Searched::holder(&q.holder, &q.name)),
+            },
             &histories,
         ),
     )
@@ -169,16 +233,69 @@ pub(crate) async fn histories(
     Ok(out)
 }
 
-/// Bad input on a page: the query page again, with what is wrong, as a 400.
-async fn invalid(state: &AppState, lang: Lang, e: ApiError) -> Response {
-    if e.status != StatusCode::BAD_REQUEST {
-        return e.into_response();
+/// What is wrong with a form, in both languages, masked like every error text.
+struct Problem {
+    which: Which,
+    zh: String,
+    en: String,
+}
+
+impl Problem {
+    fn of(which: Which, errs: &[hutong_core::verify::QueryError]) -> Problem {
+        let mut en = describe_errors(errs);
+        if errs.iter().any(|e| e.field == "number") {
+            en.push_str(". Note: ");
+            en.push_str(hutong_core::verify::VALID_NUMBER_EN);
+        }
+        Problem {
+            which,
+            zh: describe_errors_zh(errs),
+            en,
+        }
     }
+}
+
+/// A form the extractor could not read: its own error when it is not bad input (a body over
+/// the limit, a wrong content type), else a problem to show on the form.
+fn unreadable(e: ApiError, which: Which) -> Result<Problem, ApiError> {
+    if e.status != StatusCode::BAD_REQUEST {
+        return Err(e);
+    }
+    Ok(Problem {
+        which,
+        zh: "表单内容无法读取（某项填写了不止一次，或含有无法识别的字符），请重新填写。".into(),
+        en: e.detail,
+    })
+}
+
+/// Bad input on a page: the query page again, as a 400, with what is wrong in the page's
+/// language beside the form it concerns, and the form filled with what was typed (never an ID
+/// number).
+async fn invalid(
+    state: &AppState,
+    lang: Lang,
+    problem: Result<Problem, ApiError>,
+    typed: Typed,
+) -> Response {
+    let problem = match problem {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
     let samples = demo_samples(state).await;
-    let message = format!("{}{}", lang.t("输入有误：", "Please check: "), e.detail);
+    let text = lang.t(&problem.zh, &problem.en);
+    let form_problem = FormProblem {
+        which: problem.which,
+        text: crate::error::mask_id_numbers(text).into_owned(),
+    };
     private_html(
         StatusCode::BAD_REQUEST,
-        pages::lookup::query_page(lang, state.settings.demo, &samples, Some(&message)),
+        pages::lookup::query_page(
+            lang,
+            state.settings.demo,
+            &samples,
+            Some(&form_problem),
+            &typed,
+        ),
     )
 }
 
@@ -209,11 +326,32 @@ pub(crate) fn private_html(status: StatusCode, page: Markup) -> Response {
     resp
 }
 
-pub async fn directory(State(state): State<AppState>, lang: Lang) -> Markup {
-    pages::directory::page(lang, state.settings.demo, &state.policy())
+/// The filter of a list page: `?q=…` (a GET form, filtered on the server).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListFilter {
+    pub q: Option<String>,
 }
 
-pub async fn issuers(State(state): State<AppState>, lang: Lang) -> Markup {
+fn filter(q: Result<Query<ListFilter>, QueryRejection>) -> Option<String> {
+    // A query that cannot be read (`q` twice) filters nothing rather than failing the page.
+    q.ok().and_then(|Query(f)| f.q)
+}
+
+pub async fn directory(
+    State(state): State<AppState>,
+    lang: Lang,
+    q: Result<Query<ListFilter>, QueryRejection>,
+) -> Markup {
+    let q = filter(q);
+    pages::directory::page(lang, state.settings.demo, &state.policy(), q.as_deref())
+}
+
+pub async fn issuers(
+    State(state): State<AppState>,
+    lang: Lang,
+    q: Result<Query<ListFilter>, QueryRejection>,
+) -> Markup {
+    let q = filter(q);
     let register = state.issuers();
     pages::issuers::page(
         lang,
@@ -221,5 +359,6 @@ pub async fn issuers(State(state): State<AppState>, lang: Lang) -> Markup {
         &state.policy(),
         register.all(),
         hutong_core::date::today_in_china(),
+        q.as_deref(),
     )
 }

@@ -677,6 +677,7 @@ pub async fn page(
             &pages::lookup::Extras {
                 top: Some(top),
                 bottom: None,
+                searched: None,
             },
             &histories,
         ),
@@ -691,9 +692,15 @@ fn china_time(micros: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The text alternative of a share code's QR code, in Chinese and English.
+pub const SHARE_QR_LABEL: (&str, &str) = (
+    "用证码二维码：扫描查看本证书的最新状态",
+    "QR code of the share code: scan it to see the certificate's current status",
+);
+
 fn share_qr(lang: Lang, url: &str) -> Markup {
     html! {
-        @if let Some(svg) = pages::lookup::qr_svg(url) {
+        @if let Some(svg) = pages::lookup::qr_svg(url, lang.t(SHARE_QR_LABEL.0, SHARE_QR_LABEL.1)) {
             div.qr {
                 (maud::PreEscaped(svg))
                 p.muted { (lang.t(

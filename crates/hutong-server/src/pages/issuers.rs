@@ -17,17 +17,54 @@ pub fn page(
     policy: &Policy,
     issuers: &[Arc<Issuer>],
     today: Day,
+    q: Option<&str>,
 ) -> Markup {
-    let authorities = issuers.iter().filter(|i| i.role == IssuerRole::Authority);
-    let institutions = issuers.iter().filter(|i| i.role == IssuerRole::Institution);
+    let (shown, filter) = crate::pages::directory::filter_of(q);
+    let selected = |i: &&Arc<Issuer>| {
+        let mut texts: Vec<&str> = vec![
+            i.id.as_str(),
+            i.name_zh.as_str(),
+            i.name_en.as_deref().unwrap_or(""),
+        ];
+        texts.push(department(lang, policy, &i.department));
+        texts.push(region(lang, policy, i));
+        for g in &i.grants {
+            if let Some(k) = policy.kind(&g.kind) {
+                texts.push(&k.name_zh);
+                texts.push(&k.name_en);
+            }
+            if let Some(o) = g.occupation.as_deref().and_then(|o| policy.occupation(o)) {
+                texts.push(&o.name_zh);
+                texts.push(&o.name_en);
+            }
+        }
+        crate::pages::directory::matches(&filter, &texts)
+    };
+    let authorities: Vec<_> = issuers
+        .iter()
+        .filter(|i| i.role == IssuerRole::Authority)
+        .filter(selected)
+        .collect();
+    let institutions: Vec<_> = issuers
+        .iter()
+        .filter(|i| i.role == IssuerRole::Institution)
+        .filter(selected)
+        .collect();
     let body = html! {
         h1 { (lang.t("发证机构和评价机构", "Issuers and evaluation institutions")) }
         p.muted { (lang.t(
             "只有登记在册、并在颁发之日有权颁发该类证书（评价机构：在备案的职业和等级范围内）的机构所颁发的证书，才能通过核验。机构被暂停或移除后，此前颁发的证书除被单独撤销外仍然有效。",
             "A certificate passes verification only if its issuer is registered and was entitled, on the issue date, to issue its kind (an institution: within the occupations and levels it is registered for). Certificates issued before an issuer was suspended or removed stay valid unless revoked one by one."
         )) }
+        (crate::pages::directory::filter_form(lang, "/issuers", &shown, ("机构名称、地区、证书或职业，如 广东", "name, region, certificate or occupation, e.g. Guangdong")))
+        @if !filter.is_empty() {
+            p.muted #filtered data-count=(authorities.len() + institutions.len()) {
+                (lang.t("筛选结果：", "Matching: ")) (authorities.len() + institutions.len()) (lang.t(" 个机构。", " issuers."))
+                " " a href=(lang.link("/issuers")) { (lang.t("显示全部", "Show all")) }
+            }
+        }
         h2 { (lang.t("发证机关", "Department authorities")) }
-        div.scroll { table #authorities {
+        div.scroll { table.stack #authorities {
             thead { tr {
                 th { (lang.t("机构", "Issuer")) }
                 th { (lang.t("部门", "Department")) }
@@ -37,21 +74,21 @@ pub fn page(
             } }
             tbody { @for i in authorities {
                 tr data-issuer=(i.id) {
-                    td { (name(lang, i)) br; span.muted { code { (i.id) } } }
-                    td { (department(lang, policy, &i.department)) }
-                    td { (region(lang, policy, i)) }
-                    td { @for g in &i.grants {
+                    td data-label=(lang.t("机构", "Issuer")) { (name(lang, i)) br; span.muted { code { (i.id) } } }
+                    td data-label=(lang.t("部门", "Department")) { (department(lang, policy, &i.department)) }
+                    td data-label=(lang.t("地区", "Region")) { (region(lang, policy, i)) }
+                    td data-label=(lang.t("颁发证书", "Issues")) { @for g in &i.grants {
                         div.grant.ended[ended(g, today)] {
                             (policy.kind(&g.kind).map(|k| lang.t(&k.name_zh, &k.name_en)).unwrap_or(&g.kind))
                             " " span.muted { (period(lang, g, today)) }
                         }
                     } }
-                    td { (status(lang, i, today)) }
+                    td data-label=(lang.t("登记状态", "Registration")) { (status(lang, i, today)) }
                 }
             } }
         } }
         h2 { (lang.t("职业技能等级评价机构", "Skill level evaluation institutions")) }
-        div.scroll { table #institutions {
+        div.scroll { table.stack #institutions {
             thead { tr {
                 th { (lang.t("机构", "Institution")) }
                 th { (lang.t("地区", "Region")) }
@@ -61,9 +98,9 @@ pub fn page(
             } }
             tbody { @for i in institutions {
                 tr data-issuer=(i.id) {
-                    td { (name(lang, i)) br; span.muted { code { (i.id) } } }
-                    td { (region(lang, policy, i)) }
-                    td { @for g in &i.grants {
+                    td data-label=(lang.t("机构", "Institution")) { (name(lang, i)) br; span.muted { code { (i.id) } } }
+                    td data-label=(lang.t("地区", "Region")) { (region(lang, policy, i)) }
+                    td data-label=(lang.t("备案职业和等级", "Registered occupations and levels")) { @for g in &i.grants {
                         @let occupation = g.occupation.as_deref().unwrap_or("");
                         div.grant.ended[ended(g, today)] {
                             (policy.occupation(occupation).map(|o| lang.t(&o.name_zh, &o.name_en)).unwrap_or(occupation))
@@ -75,8 +112,8 @@ pub fn page(
                             " " span.muted { (period(lang, g, today)) }
                         }
                     } }
-                    td { (status(lang, i, today)) }
-                    td.muted { (i.contact.as_deref().unwrap_or("")) }
+                    td data-label=(lang.t("登记状态", "Registration")) { (status(lang, i, today)) }
+                    td.muted data-label=(lang.t("联系方式", "Contact")) { (i.contact.as_deref().unwrap_or("")) }
                 }
             } }
         } }
@@ -191,7 +228,7 @@ mod tests {
         .unwrap();
         let today = "2026-01-10".parse().unwrap();
         let issuers = [Arc::new(inst)];
-        let zh = page(Lang::Zh, false, &policy, &issuers, today).into_string();
+        let zh = page(Lang::Zh, false, &policy, &issuers, today, None).into_string();
         assert!(zh.contains("（自 2019-09-01 起）"), "{zh}");
         assert!(zh.contains("焊工"), "{zh}");
         assert!(zh.contains("（2019-09-01 至 2023-12-31，已终止）"), "{zh}");
@@ -201,7 +238,7 @@ mod tests {
             "{zh}"
         );
         assert!(zh.contains("已登记"), "{zh}");
-        let en = page(Lang::En, false, &policy, &issuers, today).into_string();
+        let en = page(Lang::En, false, &policy, &issuers, today, None).into_string();
         assert!(en.contains("(2019-09-01 to 2023-12-31, ended)"), "{en}");
         assert!(
             en.contains("suspended 2022-03-01 until 2022-09-01 (reinstated)"),
@@ -209,7 +246,7 @@ mod tests {
         );
         // On a day inside the suspension, the status says so.
         let then = "2022-05-01".parse().unwrap();
-        let en = page(Lang::En, false, &policy, &issuers, then).into_string();
+        let en = page(Lang::En, false, &policy, &issuers, then, None).into_string();
         assert!(en.contains("suspended (since 2022-03-01)"), "{en}");
     }
 }

@@ -17,12 +17,73 @@ use crate::pages::{Lang, layout};
 use crate::state::DemoSample;
 use crate::views::{CertificateResult, LookupAnswer, PublicEntry};
 
+/// Which of the query page's two forms something is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// By certificate number and name.
+    Number,
+    /// All of a holder's certificates, by ID number and name.
+    Holder,
+}
+
+/// What a person typed into a form, to fill it in again after bad input. An ID number is
+/// never put back, nor a certificate number that embeds one: the page would carry it.
+#[derive(Debug, Clone, Default)]
+pub struct Typed {
+    pub number: String,
+    pub name: String,
+    pub holder_name: String,
+    /// Something typed was left out because it is, or embeds, an ID number.
+    pub withheld: bool,
+}
+
+impl Typed {
+    /// What was typed into the number form; the number only when it embeds no ID number.
+    pub fn number_form(number: Option<&str>, name: Option<&str>) -> Typed {
+        let number = number.unwrap_or("").trim();
+        let embeds_id = matches!(
+            hutong_core::number::mask_id_numbers(&hutong_core::number::normalize(number)),
+            std::borrow::Cow::Owned(_)
+        ) || matches!(
+            hutong_core::number::mask_id_numbers(number),
+            std::borrow::Cow::Owned(_)
+        );
+        Typed {
+            number: if embeds_id {
+                String::new()
+            } else {
+                number.to_string()
+            },
+            name: name.unwrap_or("").trim().to_string(),
+            holder_name: String::new(),
+            withheld: embeds_id,
+        }
+    }
+
+    /// What was typed into the holder form: the name; the ID number never.
+    pub fn holder_form(name: Option<&str>, id_typed: bool) -> Typed {
+        Typed {
+            holder_name: name.unwrap_or("").trim().to_string(),
+            withheld: id_typed,
+            ..Typed::default()
+        }
+    }
+}
+
+/// A problem with what was typed into one of the forms, in the page's language.
+#[derive(Debug, Clone)]
+pub struct FormProblem {
+    pub which: Which,
+    pub text: String,
+}
+
 /// The query page: by number and name, or by ID number and name.
 pub fn query_page(
     lang: Lang,
     demo: bool,
     samples: &[(DemoSample, Option<Status>)],
-    problem: Option<&str>,
+    problem: Option<&FormProblem>,
+    typed: &Typed,
 ) -> Markup {
     let body = html! {
         h1 { (lang.t("证书查询", "Verify a certificate")) }
@@ -30,31 +91,9 @@ pub fn query_page(
             "查询应急管理、住房城乡建设、市场监管和人力资源社会保障部门颁发的职业技能证书是否真实、今日是否有效、是否由登记的发证机构颁发。",
             "Check whether a vocational certificate of Emergency Management, Housing and Construction, Market Regulation or Human Resources and Social Security is genuine, valid today and from a registered issuer."
         )) }
-        @if let Some(p) = problem {
-            p.banner role="alert" { (p) }
-        }
         div.forms {
-            form.card method="post" action=(lang.link("/verify/result")) {
-                h2 { (lang.t("按证书编号查询", "By certificate number")) }
-                label for="number" { (lang.t("证书编号", "Certificate number")) }
-                input #number name="number" required autocomplete="off" maxlength="60"
-                    placeholder=(lang.t("例如 晋A012008000001", "e.g. 晋A012008000001"));
-                label for="name" { (lang.t("持证人姓名", "Holder's name")) }
-                input #name name="name" required autocomplete="off" maxlength="60";
-                button #verify type="submit" { (lang.t("查询", "Verify")) }
-            }
-            form.card method="post" action=(lang.link("/holder/result")) {
-                h2 { (lang.t("按身份证号查询本人全部证书", "All certificates of a person, by ID number")) }
-                label for="hid" { (lang.t("公民身份号码", "Resident ID number")) }
-                input #hid name="id" required autocomplete="off" maxlength="30";
-                label for="hname" { (lang.t("姓名", "Name")) }
-                input #hname name="name" required autocomplete="off" maxlength="60";
-                button #holder type="submit" { (lang.t("查询", "Look up")) }
-                p.muted { (lang.t(
-                    "身份证号仅用于本次查询，不保存、不记录、不显示在网址中。",
-                    "The ID number is used for this query only: it is not stored, logged or put in any address."
-                )) }
-            }
+            (number_form(lang, problem.filter(|p| p.which == Which::Number), typed))
+            (holder_form(lang, problem.filter(|p| p.which == Which::Holder), typed))
         }
         @if demo && !samples.is_empty() {
             h2 { (lang.t("演示证书，点击试查", "Demo certificates to try")) }
@@ -91,12 +130,98 @@ pub fn query_page(
     )
 }
 
+/// The form by certificate number and name, with its problem and what was typed.
+fn number_form(lang: Lang, problem: Option<&FormProblem>, typed: &Typed) -> Markup {
+    html! {
+        form.card #by-number method="post" action=(lang.link("/verify/result")) {
+            h2 { (lang.t("按证书编号查询", "By certificate number")) }
+            @if let Some(p) = problem {
+                p.banner #problem role="alert" { (lang.t("输入有误：", "Please check: ")) (p.text) }
+                @if typed.withheld {
+                    p.muted { (lang.t(
+                        "所填编号含有公民身份号码，为保护个人信息未回填，请重新输入。",
+                        "The number you typed contains a resident ID number, so it is not filled in again: please type it again."
+                    )) }
+                }
+            }
+            label for="number" { (lang.t("证书编号", "Certificate number")) }
+            input #number name="number" required autocomplete="off" maxlength="60" value=(typed.number)
+                placeholder=(lang.t("例如 晋A012008000001", "e.g. 晋A012008000001"));
+            label for="name" { (lang.t("持证人姓名", "Holder's name")) }
+            input #name name="name" required autocomplete="off" maxlength="60" value=(typed.name);
+            button #verify type="submit" { (lang.t("查询", "Verify")) }
+        }
+    }
+}
+
+/// The one-stop query's form: ID number and name. The ID number is never filled in again.
+fn holder_form(lang: Lang, problem: Option<&FormProblem>, typed: &Typed) -> Markup {
+    html! {
+        form.card #by-holder method="post" action=(lang.link("/holder/result")) {
+            h2 { (lang.t("按身份证号查询本人全部证书", "All certificates of a person, by ID number")) }
+            @if let Some(p) = problem {
+                p.banner #problem role="alert" { (lang.t("输入有误：", "Please check: ")) (p.text) }
+                @if typed.withheld {
+                    p.muted { (lang.t(
+                        "为保护个人信息，身份证号不回填，请重新输入。",
+                        "To protect personal data the ID number is not filled in again: please type it again."
+                    )) }
+                }
+            }
+            label for="hid" { (lang.t("公民身份号码", "Resident ID number")) }
+            input #hid name="id" required autocomplete="off" maxlength="30";
+            label for="hname" { (lang.t("姓名", "Name")) }
+            input #hname name="name" required autocomplete="off" maxlength="60" value=(typed.holder_name);
+            button #holder type="submit" { (lang.t("查询", "Look up")) }
+            p.muted { (lang.t(
+                "身份证号仅用于本次查询，不保存、不记录、不显示在网址中。",
+                "The ID number is used for this query only: it is not stored, logged or put in any address."
+            )) }
+        }
+    }
+}
+
+/// What a query that found nothing asked for, masked as answers mask it (`粤A0120…`,
+/// `张*`, `11************002X`), so that the page can repeat it.
+#[derive(Debug, Clone)]
+pub struct Searched {
+    pub which: Which,
+    /// The number (or, for the one-stop query, the ID number), with any ID number masked.
+    pub number: String,
+    /// The name, masked.
+    pub name: Option<String>,
+}
+
+impl Searched {
+    pub fn number(number: &str, name: Option<&str>) -> Searched {
+        let n = hutong_core::number::normalize(number);
+        Searched {
+            which: Which::Number,
+            number: hutong_core::number::mask_id_numbers(&n).into_owned(),
+            name: name
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(hutong_core::mask_name),
+        }
+    }
+
+    pub fn holder(id: &hutong_core::ResidentId, name: &str) -> Searched {
+        Searched {
+            which: Which::Holder,
+            number: hutong_core::number::mask_id_numbers(id.as_str()).into_owned(),
+            name: Some(hutong_core::mask_name(name)),
+        }
+    }
+}
+
 /// What a result page shows besides the certificates: above them (a share code's purpose and
-/// QR code), below them (the holder's share forms).
+/// QR code), below them (the holder's share forms), and, when nothing was found, what was
+/// searched for.
 #[derive(Default)]
 pub struct Extras {
     pub top: Option<Markup>,
     pub bottom: Option<Markup>,
+    pub searched: Option<Searched>,
 }
 
 /// A result page: the status first, then the certificate, its checks and its history.
@@ -115,10 +240,31 @@ pub fn result_page(
         @if !answer.found {
             div.status.notfound #status data-status="not-found" {
                 div.big { (lang.t("未查到", "Not found")) }
+                @if let Some(s) = &extras.searched {
+                    p #searched {
+                        (lang.t("查询的是：", "You searched for: "))
+                        @match s.which {
+                            Which::Number => { (lang.t("证书编号 ", "certificate number ")) }
+                            Which::Holder => { (lang.t("公民身份号码 ", "resident ID number ")) }
+                        }
+                        strong { (s.number) }
+                        @if let Some(n) = &s.name { (lang.t("，姓名 ", ", name ")) strong { (n) } }
+                        (lang.t("（已隐去部分字符）", " (partly masked)"))
+                    }
+                }
                 p { (lang.t(
                     "没有与该编号和姓名（或身份证号）相符的证书。请核对输入；如确信证书存在，请联系发证机构。",
                     "No certificate matches this number and name (or ID number). Check what you typed; if you are sure the certificate exists, contact its issuer."
                 )) }
+            }
+            @if let Some(s) = &extras.searched {
+                h2 { (lang.t("重新查询", "Search again")) }
+                div.forms {
+                    @match s.which {
+                        Which::Number => { (number_form(lang, None, &Typed::default())) }
+                        Which::Holder => { (holder_form(lang, None, &Typed::default())) }
+                    }
+                }
             }
         } @else {
             @if answer.certificates.len() > 1 {
@@ -127,15 +273,55 @@ pub fn result_page(
             @for (i, r) in answer.certificates.iter().enumerate() {
                 (certificate(lang, r, histories.get(i).map(Vec::as_slice).unwrap_or_default()))
             }
-            @if let Some(note) = &answer.provisional_note {
-                p.muted { span.tag { (lang.t("待确认", "provisional")) } " " (lang.t(note.zh, note.en)) }
-            }
         }
         p.muted { (lang.t("状态按北京时间 ", "Statuses as of ")) (answer.as_of) (lang.t(" 计算。", " (China time).")) }
         @if let Some(bottom) = &extras.bottom { (bottom) }
         p { a href=(lang.link("/verify")) { (lang.t("再查一张", "Verify another")) } }
     };
     layout(lang, path, title, demo, body)
+}
+
+/// Where to ask: the issuer by its name, with its contact when the register has one.
+fn ask_issuer(lang: Lang, r: &CertificateResult<'_>) -> Markup {
+    let i = &r.certificate.issuer;
+    let name = match lang {
+        Lang::Zh => i.name_zh,
+        Lang::En => i.name_en,
+    };
+    html! {
+        span.ask {
+            @match name {
+                Some(n) => {
+                    (lang.t("请向发证机构", "Ask the issuer, "))
+                    strong { (n) }
+                    @match i.contact {
+                        Some(c) => { (lang.t("（联系方式：", " (contact: ")) span.contact { (c) } (lang.t("）核实。", "), to confirm.")) }
+                        None => { (lang.t("核实。", ", to confirm.")) }
+                    }
+                }
+                None => { (lang.t("请向发证部门核实。", "Confirm with the issuing department.")) }
+            }
+        }
+    }
+}
+
+/// The 待确认 legend, beside the item it marks: what the mark means and whom to ask.
+fn legend(lang: Lang, r: &CertificateResult<'_>) -> Markup {
+    html! {
+        span.legend {
+            (lang.t("待确认：所依据的政策事实尚未见于官方文本。", "Provisional: the policy fact this rests on is not yet confirmed by an official text. "))
+            (ask_issuer(lang, r))
+        }
+    }
+}
+
+fn check_mark(lang: Lang, outcome: &str) -> Markup {
+    let (mark, zh, en) = match outcome {
+        "pass" => ("✓", "通过", "passed"),
+        "fail" => ("✗", "未通过", "failed"),
+        _ => ("–", "无法判断", "cannot be judged"),
+    };
+    html! { span.mark role="img" aria-label=(lang.t(zh, en)) title=(lang.t(zh, en)) { (mark) } }
 }
 
 fn certificate(lang: Lang, r: &CertificateResult<'_>, history: &[PublicEntry]) -> Markup {
@@ -161,7 +347,15 @@ fn certificate(lang: Lang, r: &CertificateResult<'_>, history: &[PublicEntry]) -
                 @if let Some(why) = r.status_reason {
                     p.reason data-reason=(why.id) {
                         strong { (lang.t(&why.name_zh, &why.name_en)) } (lang.t("：", ": ")) (lang.t(&why.basis_zh, &why.basis_en))
-                        @if why.provisional { " " span.tag { (lang.t("待确认", "provisional")) } }
+                        @if why.provisional { " " span.tag { (lang.t("待确认", "provisional")) } " " (legend(lang, r)) }
+                        @else if matches!(r.status, Some(Status::Suspended | Status::Revoked)) { " " (ask_issuer(lang, r)) }
+                    }
+                } @else if r.status == Some(Status::Revoked) {
+                    // Revoked without a recorded reason: said, not left out.
+                    p.reason data-reason="unrecorded" {
+                        strong { (lang.t("撤销原因", "Why it was revoked")) } (lang.t("：", ": "))
+                        (lang.t("发证机构未登记撤销的原因和依据。", "the issuer has not recorded the reason or its legal basis. "))
+                        (ask_issuer(lang, r))
                     }
                 }
             }
@@ -178,22 +372,20 @@ fn certificate(lang: Lang, r: &CertificateResult<'_>, history: &[PublicEntry]) -
                 }
                 dt { (lang.t("发证机构", "Issuer")) }
                 dd {
-                    (lang.t(c.issuer.name_zh.unwrap_or(c.issuer.id), c.issuer.name_en.unwrap_or(c.issuer.id)))
+                    (lang.t(c.issuer.name_zh.unwrap_or("未登记的发证机构"), c.issuer.name_en.unwrap_or("an issuer not in the register")))
                     @if let Some(region) = &c.issuer.region { " · " (lang.t(region.name_zh, region.name_en)) }
                     " · " (registration(lang, c.issuer.registration))
                     @if let Some(since) = c.issuer.registration_since { (lang.t("，自 ", " since ")) (since) }
+                }
+                @if let Some(contact) = c.issuer.contact {
+                    dt { (lang.t("发证机构联系方式", "Issuer's contact")) } dd.contact { (contact) }
                 }
                 @if let Some(id) = c.e_licence_id {
                     dt { (lang.t("电子证照标识", "National e-licence ID")) } dd { code.elicence #elicence { (id) } }
                 }
                 dt { (lang.t("颁发日期", "Issued on")) } dd { (c.issued_on) }
                 dt { (lang.t("有效期至", "Valid until")) }
-                dd { @match (r.valid_until, r.status) {
-                    (Some(d), _) => (d),
-                    // A revoked certificate has no validity left to call "no expiry".
-                    (None, Some(Status::Revoked)) => (lang.t("不适用（证书已撤销）", "not applicable (revoked)")),
-                    (None, _) => (lang.t("长期有效", "no expiry")),
-                } }
+                dd #valid-until { (valid_until(lang, r)) }
                 @if let Some(d) = r.review_due_on { dt { (lang.t("复审日期", "Review due")) } dd { (d) } }
             }
             @if !r.notes.is_empty() {
@@ -201,9 +393,11 @@ fn certificate(lang: Lang, r: &CertificateResult<'_>, history: &[PublicEntry]) -
                     h2 { (lang.t("用人单位须知", "What employers must know")) }
                     @for n in &r.notes {
                         div.note data-note=(n.id) {
-                            p lang="zh" { (n.text_zh) @if n.provisional { " " span.tag { "待确认" } } }
-                            p lang="en" { (n.text_en) @if n.provisional { " " span.tag { "provisional" } } }
-                            p.muted { (lang.t("依据：", "Source: ")) (n.source) }
+                            p { (lang.t(n.text_zh, n.text_en)) @if n.provisional { " " span.tag { (lang.t("待确认", "provisional")) } } }
+                            p.muted {
+                                (lang.t("依据：", "Source: ")) (n.source)
+                                @if n.provisional { br; (legend(lang, r)) }
+                            }
                         }
                     }
                 }
@@ -212,11 +406,12 @@ fn certificate(lang: Lang, r: &CertificateResult<'_>, history: &[PublicEntry]) -
             ul.checks {
                 @for ch in &r.checks {
                     li.(ch.outcome) data-check=(ch.id) {
-                        span.mark { (match ch.outcome { "pass" => "✓", "fail" => "✗", _ => "–" }) }
+                        (check_mark(lang, ch.outcome))
                         strong { (lang.t(ch.name_zh, ch.name_en)) }
                         @if ch.provisional { span.tag { (lang.t("待确认", "provisional")) } }
                         br;
                         span.muted { (lang.t(ch.reason_zh, ch.reason_en)) }
+                        @if ch.provisional { br; span.muted { (legend(lang, r)) } }
                     }
                 }
             }
@@ -238,6 +433,40 @@ fn certificate(lang: Lang, r: &CertificateResult<'_>, history: &[PublicEntry]) -
                     }
                 }
             }
+        }
+    }
+}
+
+/// The last day of validity, with what makes it no longer count: a revoked certificate never
+/// reads "no expiry", and an expired one never shows a later date without saying why.
+fn valid_until(lang: Lang, r: &CertificateResult<'_>) -> Markup {
+    use hutong_core::lifecycle::Lapse;
+    html! {
+        @match (r.valid_until, r.status) {
+            (Some(d), Some(Status::Revoked)) => {
+                (d) (lang.t("（证书已撤销，不再有效）", " (revoked: no longer valid)"))
+            }
+            (None, Some(Status::Revoked)) => {
+                (lang.t("不适用（证书已撤销）", "not applicable (revoked)"))
+            }
+            (Some(d), Some(Status::Expired)) => {
+                (d)
+                @match (r.lapse, r.review_due_on, r.expired_on) {
+                    (Some(Lapse::ReviewMissed), Some(due), Some(on)) => {
+                        (lang.t("（未按期复审：复审应于 ", " (a review was missed: due by "))
+                        (due)
+                        (lang.t("，证书自 ", "; lapsed on "))
+                        (on)
+                        (lang.t(" 起失效）", ")"))
+                    }
+                    _ => { (lang.t("（已届满）", " (ended)")) }
+                }
+            }
+            (Some(d), Some(Status::Suspended)) => {
+                (d) (lang.t("（暂扣期间不得从事相应作业）", " (held: the holder may not do the work meanwhile)"))
+            }
+            (Some(d), _) => (d),
+            (None, _) => (lang.t("长期有效", "no expiry")),
         }
     }
 }
@@ -270,9 +499,10 @@ fn verdict_grounds(lang: Lang, r: &CertificateResult<'_>) -> Markup {
                 p.grounds data-grounds="provisional" {
                     (lang.t("待确认：", "Provisional: ")) strong { (provisional) }
                     (lang.t(
-                        "——所依据的政策事实尚未见于官方文本，请向发证部门核实。",
-                        " — resting on policy facts not yet confirmed by an official text: confirm with the issuing department."
+                        "——所依据的政策事实尚未见于官方文本。",
+                        " — resting on policy facts not yet confirmed by an official text. "
                     ))
+                    (ask_issuer(lang, r))
                 }
             }
             _ => {}
@@ -302,8 +532,9 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-/// A QR code of `data` as an SVG element.
-pub fn qr_svg(data: &str) -> Option<String> {
+/// A QR code of `data` as an SVG element, with `label` as its text alternative (an image
+/// role, an accessible name and a title).
+pub fn qr_svg(data: &str, label: &str) -> Option<String> {
     let code = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M).ok()?;
     let svg = code
         .render::<qrcode::render::svg::Color<'_>>()
@@ -312,7 +543,14 @@ pub fn qr_svg(data: &str) -> Option<String> {
         .build();
     // Inline in HTML: without the XML declaration.
     let start = svg.find("<svg")?;
-    Some(svg[start..].to_string())
+    let label = maud::html! { (label) }.into_string();
+    let svg = &svg[start + "<svg".len()..];
+    let open_end = svg.find('>')?;
+    Some(format!(
+        "<svg role=\"img\" aria-label=\"{label}\"{}><title>{label}</title>{}",
+        &svg[..open_end],
+        &svg[open_end + 1..]
+    ))
 }
 
 #[cfg(test)]
@@ -361,11 +599,20 @@ mod tests {
 
     #[test]
     fn r8_23_mem_results_show_the_six_month_practical_exam_note_in_both_languages() {
+        // Each language's page in its own language (issue 12: English pages are English
+        // throughout).
         for lang in [Lang::Zh, Lang::En] {
             let html = result_html("mem.electrical.low-voltage", "T11010519491231002X", lang);
             assert!(html.contains("data-note=\"mem.away-six-months\""), "{html}");
-            assert!(html.contains("离开特种作业岗位6个月以上的"), "{html}");
-            assert!(html.contains("away from special operations for six months or more"));
+            assert_eq!(
+                html.contains("离开特种作业岗位6个月以上的"),
+                lang == Lang::Zh,
+                "{html}"
+            );
+            assert_eq!(
+                html.contains("away from special operations for six months or more"),
+                lang == Lang::En
+            );
             assert!(html.contains("第三十二条"));
         }
         let html = result_html(
@@ -378,7 +625,17 @@ mod tests {
 
     #[test]
     fn qr_codes_are_svg() {
-        let svg = qr_svg("https://h.example/verify/result?number=X&name=Y").unwrap();
+        let svg = qr_svg(
+            "https://h.example/verify/result?number=X&name=Y",
+            "二维码 \"x\"",
+        )
+        .unwrap();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
+        // The text alternative, escaped.
+        assert!(
+            svg.starts_with("<svg role=\"img\" aria-label=\"二维码 &quot;x&quot;\"")
+                && svg.contains("<title>二维码 &quot;x&quot;</title>"),
+            "{svg}"
+        );
     }
 }

@@ -57,7 +57,7 @@ const STYLE: &str = r#"
 *{box-sizing:border-box}body{margin:0;font:16px/1.6 system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:var(--fg);background:var(--bg)}
 header{background:#fff;border-bottom:3px solid var(--accent)}header .in,main,footer{max-width:60rem;margin:0 auto;padding:.75rem 1rem}
 header .in{display:flex;flex-wrap:wrap;align-items:baseline;gap:.5rem 1.25rem}header a.brand{font-weight:700;font-size:1.25rem;color:var(--accent);text-decoration:none}
-nav a{margin-right:1rem;color:var(--fg)}nav a.lang{color:var(--muted)}
+nav{display:flex;flex-wrap:wrap;gap:.2rem 1rem}nav a{color:var(--fg);white-space:nowrap;word-break:keep-all}nav a.lang{color:var(--muted)}
 h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
 .card{background:#fff;border:1px solid var(--line);border-radius:.5rem;padding:1rem;margin:1rem 0}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
@@ -80,6 +80,10 @@ button.link{background:none;color:var(--accent);padding:0;margin:0;font-weight:4
 p.code{font:700 1.4rem/1.3 ui-monospace,monospace;letter-spacing:.05em;word-break:break-all}ul.shares{padding-left:1.2rem}ul.shares li{margin:.4rem 0}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;overflow-wrap:anywhere}
 @media (max-width:30rem){dl.kv{grid-template-columns:1fr}dl.kv dd{margin-bottom:.4rem}}
+.legend{color:var(--muted);font-size:.85rem}.status .legend,.status .ask{color:#fff}
+form.filter{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.5rem 0 1rem}form.filter label{margin:0}form.filter input{flex:1 1 12rem;width:auto}form.filter button{margin:0}
+td .note,td .source{display:block;font-size:.8rem;color:var(--muted);margin-top:.2rem;overflow-wrap:anywhere}
+@media (max-width:40rem){table.stack thead{display:none}table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}table.stack tr{border-bottom:2px solid var(--line);padding:.4rem 0}table.stack td{border:0;padding:.15rem .5rem}table.stack td[data-label]::before{content:attr(data-label) "：";color:var(--muted);font-size:.85rem;font-weight:600}html:lang(en) table.stack td[data-label]::before{content:attr(data-label) ": "}}
 "#;
 
 /// The frame of every page.

@@ -71,6 +71,9 @@ fn bi(zh: &str, en: &str) -> Markup {
     }
 }
 
+/// The text alternative of the printout's QR code.
+pub const QR_LABEL: &str = "证书的签名凭证二维码，可离线核验 / QR code of the certificate's signed credential, verifiable offline";
+
 /// The printable page of one certificate: `result` as a lookup presents it (status today,
 /// masked number and name), `credential` its signed credential, which the QR code carries;
 /// `as_of` is today in China, the day of the status and of printing.
@@ -81,7 +84,7 @@ pub fn certificate_page(
     credential: &Value,
 ) -> Result<Markup, PrintError> {
     let text = barcode::encode(credential)?;
-    let svg = qr_svg(&text).ok_or(PrintError::TooLarge(text.len()))?;
+    let svg = qr_svg(&text, QR_LABEL).ok_or(PrintError::TooLarge(text.len()))?;
     let c = &result.certificate;
     let subject = credential.pointer("/credentialSubject/certificate");
     let e_licence = subject

@@ -158,3 +158,169 @@ async fn run(c: &Client, base: &str, f: &fixture::Fixture) {
     let url = c.current_url().await.unwrap();
     assert!(!url.as_str().contains("number=") && !url.as_str().contains("name="));
 }
+
+/// What the page shows of the width and of the navigation: whether any link of the header
+/// breaks over two lines, and whether the page is wider than the window.
+const LAYOUT: &str = r#"
+return {
+  innerWidth: window.innerWidth,
+  scrollWidth: document.documentElement.scrollWidth,
+  brokenNav: [...document.querySelectorAll('nav a')].filter(a => a.getClientRects().length > 1).map(a => a.innerText),
+};
+"#;
+
+/// Issue 12, item 5, in a real browser: the form comes back filled in after bad input, with
+/// the problem in Chinese; a `GET` on a posted result address goes back to its form; the
+/// navigation does not break mid-word and the pages are no wider than a phone; a 429 on a page
+/// is a page that says how long to wait. Screenshots at 390 and 1280 pixels are left in
+/// `target/tmp/pages-issue-12/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r12_pages_behave_like_pages_in_a_real_browser() {
+    if std::env::var("HUTONG_BROWSER_TESTS").as_deref() != Ok("1") {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED browser test: set HUTONG_BROWSER_TESTS=1 to run it (needs Debian's chromium and chromium-driver; CI sets it)"
+        );
+        return;
+    }
+    let (s, _dir) = super::state_with(hutong_server::Settings {
+        demo: true,
+        rate_limits: hutong_server::ratelimit::RateLimitSettings {
+            lookups_per_minute: 1,
+            lookup_burst: 4,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let f = fixture::fill(&s).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(hutong_server::serve(listener, s.clone(), async {
+        let _ = stopped.await;
+    }));
+    let (_driver, port) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(port, profile.path()).await;
+    let outcome = tokio::time::timeout(Duration::from_secs(180), pages(&c, &base, &f)).await;
+    let _ = c.close().await;
+    let _ = stop.send(());
+    let _ = server.await;
+    outcome.expect("the browser test took more than three minutes");
+}
+
+async fn pages(c: &Client, base: &str, f: &fixture::Fixture) {
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pages-issue-12");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = |name: String| {
+        let shots = shots.clone();
+        async move {
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(shots.join(format!("{name}.png")), png).unwrap();
+        }
+    };
+
+    // Bad input: the problem in Chinese, in the form, which comes back filled in.
+    c.set_window_size(390, 900).await.unwrap();
+    c.goto(&format!("{base}/verify")).await.unwrap();
+    for (field, value) in [("#number", "ABC-12"), ("#name", "张三")] {
+        c.find(Locator::Css(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Css("#verify"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let alert = c
+        .wait()
+        .for_element(Locator::Css("#by-number #problem"))
+        .await
+        .unwrap();
+    let text = alert.text().await.unwrap();
+    assert!(text.contains("证书编号应为"), "{text}");
+    for (field, value) in [("#number", "ABC-12"), ("#name", "张三")] {
+        let typed = c
+            .find(Locator::Css(field))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(typed.as_deref(), Some(value), "{field} filled in again");
+    }
+    shot("bad-input-390".into()).await;
+
+    // A GET on the one-stop query's posted address: back to the query page.
+    c.goto(&format!("{base}/holder/result?lang=en"))
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css("#hid")).await.unwrap();
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), "/verify", "{url}");
+    assert_eq!(url.query(), Some("lang=en"), "{url}");
+
+    // The navigation and the pages at a phone's width and a desktop's.
+    for width in [390u32, 1280] {
+        c.set_window_size(width, 900).await.unwrap();
+        for (name, path) in [
+            ("verify", "/verify"),
+            ("verify-en", "/verify?lang=en"),
+            ("directory", "/directory"),
+            ("directory-en", "/directory?lang=en"),
+            ("issuers", "/issuers"),
+        ] {
+            c.goto(&format!("{base}{path}")).await.unwrap();
+            let layout = c.execute(LAYOUT, vec![]).await.unwrap();
+            assert_eq!(
+                layout["brokenNav"],
+                serde_json::json!([]),
+                "{path} at {width}: {layout}"
+            );
+            assert!(
+                layout["scrollWidth"].as_u64() <= layout["innerWidth"].as_u64(),
+                "{path} is wider than the window at {width}: {layout}"
+            );
+            shot(format!("{name}-{width}")).await;
+        }
+    }
+    // A result, posted from the query page.
+    c.set_window_size(390, 900).await.unwrap();
+    let (status, _) = verify_in_browser(c, base, &f.suspended.number, f.suspended.name).await;
+    assert_eq!(status, "suspended");
+    shot("result-suspended-390".into()).await;
+
+    // Over the limit: a page, in Chinese, with the wait.
+    let mut limited = None;
+    for _ in 0..6 {
+        c.goto(&format!("{base}/verify/result?number=x&name=y"))
+            .await
+            .unwrap();
+        let page = c.source().await.unwrap();
+        if page.contains("data-status=\"rate-limited\"") {
+            limited = Some(page);
+            break;
+        }
+    }
+    let page = limited.expect("the limit is reached");
+    let wait = c
+        .find(Locator::Css("#wait"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        wait.contains("秒") && wait.contains("请在"),
+        "{wait}: {page}"
+    );
+    shot("too-many-390".into()).await;
+}

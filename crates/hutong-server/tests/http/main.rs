@@ -22,6 +22,7 @@ mod recognition;
 mod regression_api;
 mod regression_input;
 mod regression_net;
+mod regression_pages;
 mod regression_recognition;
 mod shares;
 mod verdict;

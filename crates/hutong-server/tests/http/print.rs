@@ -132,7 +132,9 @@ async fn the_holder_gets_one_a4_page_whose_qr_code_is_the_signed_credential() {
             let report = verify_certificate_credential(&credential, &ring, &[], chrono::Utc::now());
             assert!(report.verified(), "{}: {report:#?}", sample.kind);
             // And the SVG on the page is the QR code of that text.
-            let svg = hutong_server::pages::lookup::qr_svg(&text).unwrap();
+            let svg =
+                hutong_server::pages::lookup::qr_svg(&text, hutong_server::pages::print::QR_LABEL)
+                    .unwrap();
             assert!(
                 page.contains(&svg),
                 "the SVG is not the QR code of the text"

@@ -323,7 +323,12 @@ async fn pages_mint_open_and_revoke_a_code_whose_qr_carries_only_the_code() {
         let url = &made.body[at..at + "http://hutong.test/s/".len() + 24];
         let code = ShareCode::parse(&url[url.len() - 24..]).unwrap();
         // The QR code is of the address, which holds the code only.
-        let qr = hutong_server::pages::lookup::qr_svg(url).unwrap();
+        let qr = hutong_server::pages::lookup::qr_svg(
+            url,
+            hutong_server::handlers::share::SHARE_QR_LABEL.0,
+        )
+        .unwrap();
+        assert!(qr.contains("aria-label="), "a text alternative: {qr}");
         assert!(made.body.contains(&qr), "the QR code is of {url}");
 
         let opened = send(
@@ -341,8 +346,13 @@ async fn pages_mint_open_and_revoke_a_code_whose_qr_carries_only_the_code() {
             "{}",
             opened.body
         );
+        let qr_en = hutong_server::pages::lookup::qr_svg(
+            url,
+            hutong_server::handlers::share::SHARE_QR_LABEL.1,
+        )
+        .unwrap();
         assert!(
-            opened.body.contains(&qr),
+            opened.body.contains(&qr_en),
             "the share page's QR code is its own address"
         );
         assert!(!opened.body.contains(f.valid.name), "the name only masked");
