@@ -80,6 +80,16 @@ button.link{background:none;color:var(--accent);padding:0;margin:0;font-weight:4
 p.code{font:700 1.4rem/1.3 ui-monospace,monospace;letter-spacing:.05em;word-break:break-all}ul.shares{padding-left:1.2rem}ul.shares li{margin:.4rem 0}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;overflow-wrap:anywhere}
 @media (max-width:30rem){dl.kv{grid-template-columns:1fr}dl.kv dd{margin-bottom:.4rem}}
+fieldset{border:0;padding:0;margin:.75rem 0 0;min-width:0}legend{font-weight:700;padding:0}h3{font-size:1.05rem;margin:1.25rem 0 .25rem}
+.cert{border:0;border-top:1px solid var(--line);padding:.6rem 0 .2rem;margin:0}.pair{display:grid;gap:0 .75rem;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr))}
+form label.check{display:flex;gap:.6rem;align-items:flex-start;font-weight:600;margin:.35rem 0}form label.check input{width:1.2rem;height:1.2rem;flex:none;margin:.2rem 0 0}
+fieldset.more label.check{font-weight:400}p.note,p.trust{border-left:4px solid var(--warn);background:#fff7e0;padding:.4rem .75rem;margin:.75rem 0}p.trust[data-basis=registered]{border-color:var(--ok);background:#eef7f0}
+#problems ul{margin:.25rem 0 0;padding-left:1.2rem}ul.items{list-style:none;padding:0;margin:0}ul.items>li{border-bottom:1px solid var(--line);padding:.5rem 0}ul.items>li:last-child{border-bottom:0}
+.say{margin:.1rem 0;font-weight:600}.say.muted{font-weight:400}details summary{cursor:pointer;color:var(--accent)}details ul{margin:.3rem 0;padding-left:1.2rem}details.group>summary{font-weight:600;font-size:1.05rem}
+p.meta code{font-size:.8rem;overflow-wrap:anywhere}.nowrap{white-space:nowrap}table.considered td:first-child{min-width:7rem}table.considered .st{min-width:4em}.print-only{display:none}
+@media print{@page{size:A4;margin:12mm 14mm}body{background:#fff;font-size:11.5pt;line-height:1.4}header,footer,nav,.noprint{display:none}main{max-width:none;padding:0}
+.print-only{display:block}.card{border:0;border-radius:0;padding:0;margin:.5rem 0}h1{font-size:15pt;margin:.2rem 0 .4rem}h2{font-size:12pt;margin:.6rem 0 .2rem}
+ul.items>li{padding:.2rem 0}.advice-answer details>summary{color:var(--fg)}.advice-answer .group{break-inside:avoid}p.trust,p.note,.banner,.tag{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 "#;
 
 /// The frame of every page.

@@ -18,6 +18,7 @@ mod openapi_doc;
 mod pages;
 mod print;
 mod recognition;
+mod regression_advice;
 mod regression_api;
 mod regression_input;
 mod regression_net;
