@@ -7,6 +7,7 @@
 //! fixture (`fixture::IDS`): no answer may ever contain one.
 
 mod browser;
+mod browser_advice;
 mod credentials;
 mod fixture;
 mod json_answers;
