@@ -931,9 +931,10 @@ pub fn result_page(
                     @for h in &input.holdings {
                         tr data-kind=(h.kind) {
                             td {
-                                (kind_full(policy, &h.kind, lang))
                                 @if let (Some(o), Some(l)) = (&h.occupation, h.level) {
-                                    " · " (occupation_name(policy, o, lang)) " " (level_name(l, lang))
+                                    (lang.t("职业技能等级证书 · ", "Skill level certificate · ")) (occupation_name(policy, o, lang)) (lang.t(" ", ", ")) (level_name(l, lang))
+                                } @else {
+                                    (kind_full(policy, &h.kind, lang))
                                 }
                                 @if let Some(n) = &h.number { br; code.muted { (n) } }
                             }

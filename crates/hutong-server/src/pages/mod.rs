@@ -81,7 +81,8 @@ p.code{font:700 1.4rem/1.3 ui-monospace,monospace;letter-spacing:.05em;word-brea
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;overflow-wrap:anywhere}
 @media (max-width:30rem){dl.kv{grid-template-columns:1fr}dl.kv dd{margin-bottom:.4rem}}
 fieldset{border:0;padding:0;margin:.75rem 0 0;min-width:0}legend{font-weight:700;padding:0}h3{font-size:1.05rem;margin:1.25rem 0 .25rem}
-.cert{border:0;border-top:1px solid var(--line);padding:.6rem 0 .2rem;margin:0}.pair{display:grid;gap:0 .75rem;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr))}
+.cert{border:0;border-top:1px solid var(--line);padding:.6rem 0 .2rem;margin:0}.pair{display:grid;gap:0 .5rem;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr))}div.cert:has(>label.check input:not(:checked))>.pair{display:none}.pair input[type=date]{padding-left:.4rem;padding-right:.3rem}
+.advice-answer .card>h2:first-child,.advice-forms .card>h2:first-child{margin-top:0}
 form label.check{display:flex;gap:.6rem;align-items:flex-start;font-weight:600;margin:.35rem 0}form label.check input{width:1.2rem;height:1.2rem;flex:none;margin:.2rem 0 0}
 fieldset.more label.check{font-weight:400}p.note,p.trust{border-left:4px solid var(--warn);background:#fff7e0;padding:.4rem .75rem;margin:.75rem 0}p.trust[data-basis=registered]{border-color:var(--ok);background:#eef7f0}
 #problems ul{margin:.25rem 0 0;padding-left:1.2rem}ul.items{list-style:none;padding:0;margin:0}ul.items>li{border-bottom:1px solid var(--line);padding:.5rem 0}ul.items>li:last-child{border-bottom:0}

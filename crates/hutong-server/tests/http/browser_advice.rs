@@ -144,7 +144,7 @@ fn by_id(id: &str) -> String {
 
 /// Fills the tick form: a low-voltage electrician card, a welder skill level certificate and
 /// years of work as a welder, and submits it.
-async fn fill_tick_form(c: &Client) {
+async fn fill_tick_form(c: &Client, lang: &str) {
     c.find(Locator::Css(&by_id("hold-mem.electrical.low-voltage")))
         .await
         .unwrap()
@@ -171,6 +171,20 @@ async fn fill_tick_form(c: &Client) {
         .select_by_value("5")
         .await
         .unwrap();
+    // The ticked certificate opens its status and date; both are seen whole.
+    let block = c
+        .find(Locator::XPath(
+            "//input[@id='hold-mem.electrical.low-voltage']/ancestor::div[@class='cert']",
+        ))
+        .await
+        .unwrap();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let width = c.execute("return window.innerWidth", vec![]).await.unwrap();
+    std::fs::write(
+        dir.join(format!("advice-ticked-{lang}-{width}.png")),
+        block.screenshot().await.unwrap(),
+    )
+    .unwrap();
     c.find(Locator::Css(&by_id("t-exp-6-18-02-04")))
         .await
         .unwrap()
@@ -224,7 +238,7 @@ async fn run(c: &Client, base: &str, f: &fixture::Fixture) {
             check_layout(c, &format!("the form, {lang}, {width} px")).await;
             saved.push(screenshot(c, width, &format!("form-{lang}")).await);
 
-            fill_tick_form(c).await;
+            fill_tick_form(c, lang).await;
             let cells = check_layout(c, &format!("the answer, {lang}, {width} px")).await;
             assert!(
                 cells >= 3 * 3,
