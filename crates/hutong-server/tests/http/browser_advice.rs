@@ -22,7 +22,10 @@ use super::webdriver::{browser, start_driver};
 /// What the page measures of itself: two characters of each cell's font against the cell's
 /// content width, and the fields' right edges against the viewport.
 const MEASURE: &str = r#"
-const out = {inner: window.innerWidth, scroll: document.documentElement.scrollWidth, cells: [], fields: []};
+const out = {inner: window.innerWidth, scroll: document.documentElement.scrollWidth, cells: [], fields: [], boxes: []};
+for (const b of document.querySelectorAll('.scroll')) {
+  out.boxes.push({scroll: b.scrollWidth, client: b.clientWidth, text: b.textContent.trim().slice(0, 30)});
+}
 for (const c of document.querySelectorAll('td, th')) {
   const probe = document.createElement('span');
   probe.textContent = '中中';
@@ -42,7 +45,7 @@ return out;
 "#;
 
 /// Checks the page in the browser: no table cell narrower than two characters, no field cut
-/// off, nothing wider than the window. Returns how many cells were measured.
+/// off, no table wider than its box, nothing wider than the window. Returns how many cells were measured.
 async fn check_layout(c: &Client, what: &str) -> usize {
     let m = c.execute(MEASURE, vec![]).await.unwrap();
     let inner = m["inner"].as_f64().unwrap();
@@ -50,6 +53,13 @@ async fn check_layout(c: &Client, what: &str) -> usize {
         m["scroll"].as_f64().unwrap() <= inner + 0.5,
         "{what}: the page is wider than the window: {m}"
     );
+    // A table in a scrolling box is cut off as surely as one past the window's edge.
+    for b in m["boxes"].as_array().unwrap() {
+        assert!(
+            b["scroll"].as_f64().unwrap() <= b["client"].as_f64().unwrap() + 0.5,
+            "{what}: a table is wider than its box, part of it hidden: {b}"
+        );
+    }
     let cells = m["cells"].as_array().unwrap();
     for cell in cells {
         let (w, two) = (
