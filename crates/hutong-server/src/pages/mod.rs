@@ -90,7 +90,7 @@ fieldset.more label.check{font-weight:400}p.note,p.trust{border-left:4px solid v
 p.meta code{font-size:.8rem;overflow-wrap:anywhere}.nowrap{white-space:nowrap}table.considered td:first-child{min-width:7rem}table.considered .st{min-width:4em}table.considered code{overflow-wrap:anywhere;word-break:break-all}.print-only{display:none}
 @media print{@page{size:A4;margin:12mm 14mm}body{background:#fff;font-size:11.5pt;line-height:1.4}header,footer,nav,.noprint{display:none}main{max-width:none;padding:0}
 .print-only{display:block}.card{border:0;border-radius:0;padding:0;margin:.5rem 0}h1{font-size:15pt;margin:.2rem 0 .4rem}h2{font-size:12pt;margin:.6rem 0 .2rem}
-ul.items>li{padding:.2rem 0}.advice-answer details>summary{color:var(--fg)}.advice-answer .group{break-inside:avoid}p.trust,p.note,.banner,.tag{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+ul.items>li{padding:.2rem 0}.advice-answer details>summary{color:var(--fg)}.advice-answer li details{display:none}.advice-answer .group{break-inside:avoid}p.trust,p.note,.banner,.tag{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 "#;
 
 /// The frame of every page.

@@ -145,6 +145,27 @@ async fn print_one_page(c: &Client, lang: &str) -> std::path::PathBuf {
         "the printed summary ({lang}) is one page: {}",
         path.display()
     );
+    // And a picture of the print layout, to be looked at: the print rules applied on screen, at
+    // the width of A4, then put back.
+    let (w, _) = c.get_window_size().await.unwrap();
+    c.execute(
+        "for (const s of document.styleSheets) for (const r of s.cssRules)
+           if (r.media && r.media.mediaText === 'print') r.media.mediaText = 'all';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.set_window_size(794, 900).await.unwrap();
+    let preview = screenshot(c, 794, &format!("print-preview-{lang}")).await;
+    c.execute(
+        "for (const s of document.styleSheets) for (const r of s.cssRules)
+           if (r.media && r.media.mediaText === 'all') r.media.mediaText = 'print';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.set_window_size(w as u32, 900).await.unwrap();
+    assert!(preview.is_file());
     path
 }
 
