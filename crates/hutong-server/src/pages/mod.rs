@@ -88,9 +88,11 @@ fieldset.more label.check{font-weight:400}p.note,p.trust{border-left:4px solid v
 #problems ul{margin:.25rem 0 0;padding-left:1.2rem}ul.items{list-style:none;padding:0;margin:0}ul.items>li{border-bottom:1px solid var(--line);padding:.5rem 0}ul.items>li:last-child{border-bottom:0}
 .say{margin:.1rem 0;font-weight:600}.say.muted{font-weight:400}details summary{cursor:pointer;color:var(--accent)}details ul{margin:.3rem 0;padding-left:1.2rem}details.group>summary{font-weight:600;font-size:1.05rem}
 p.meta code{font-size:.8rem;overflow-wrap:anywhere}.nowrap{white-space:nowrap}table.considered td:first-child{min-width:7rem}table.considered .st{min-width:4em}table.considered code{overflow-wrap:anywhere;word-break:break-all}.print-only{display:none}
-@media print{@page{size:A4;margin:12mm 14mm}body{background:#fff;font-size:11.5pt;line-height:1.4}header,footer,nav,.noprint{display:none}main{max-width:none;padding:0}
-.print-only{display:block}.card{border:0;border-radius:0;padding:0;margin:.5rem 0}h1{font-size:15pt;margin:.2rem 0 .4rem}h2{font-size:12pt;margin:.6rem 0 .2rem}
-ul.items>li{padding:.2rem 0}.advice-answer details>summary{color:var(--fg)}.advice-answer li details{display:none}.advice-answer .group{break-inside:avoid}p.trust,p.note,.banner,.tag{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+@media print{@page{size:A4;margin:12mm 14mm}body:has(.advice-answer){background:#fff;font-size:11.5pt;line-height:1.4}
+body:has(.advice-answer) :is(header,footer),.advice-answer .noprint{display:none}body:has(.advice-answer) main{max-width:none;padding:0}.advice-answer .print-only{display:block}
+.advice-answer .card{border:0;border-radius:0;padding:0;margin:.5rem 0}.advice-answer h1{font-size:15pt;margin:.2rem 0 .4rem}.advice-answer h2{font-size:12pt;margin:.6rem 0 .2rem}
+.advice-answer ul.items>li{padding:.2rem 0}.advice-answer details>summary{color:var(--fg)}.advice-answer li details{display:none}.advice-answer .group{break-inside:avoid}
+.advice-answer :is(p.trust,.tag),body:has(.advice-answer) .banner{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 "#;
 
 /// The frame of every page.
