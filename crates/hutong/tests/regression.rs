@@ -760,6 +760,39 @@ fn a_demo_database_served_without_demo_still_says_it_is_a_demo() {
         assert!(page.starts_with("HTTP/1.1 200"), "{path}: {page:.200}");
         assert!(page.contains("演示数据"), "{path} has no demo banner");
     }
+    // The query page offers a demo holder for the ID number and name form, shown masked, and
+    // posting it finds that holder's certificates.
+    let page = get(&addr, "/verify");
+    let form = page
+        .split("action=\"/holder/result\"")
+        .find(|f| f.contains("demo-holder"))
+        .expect("no demo holder offered");
+    let value = |name: &str| {
+        form.split(&format!("name=\"{name}\" value=\""))
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string()
+    };
+    let (id, name) = (value("id"), value("name"));
+    let shown = form
+        .split("<button")
+        .nth(1)
+        .and_then(|b| b.split("</button>").next())
+        .unwrap();
+    assert!(!shown.contains(&id) && shown.contains("****"), "{shown}");
+    let enc = |s: &str| -> String { s.bytes().map(|b| format!("%{b:02X}")).collect() };
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/holder/result",
+        Some(&format!("id={}&name={}", enc(&id), enc(&name))),
+    );
+    assert_eq!(status, 200, "{body:.300}");
+    assert!(
+        body.contains("/certificates/print") || body.contains("class=\"cert"),
+        "{body:.2000}"
+    );
     let _ = child.kill();
     let _ = child.wait();
 

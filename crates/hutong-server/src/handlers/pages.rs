@@ -25,6 +25,7 @@ pub async fn query(State(state): State<AppState>, lang: Lang) -> Markup {
         lang,
         state.settings.demo,
         &samples,
+        state.settings.demo_holder.as_ref(),
         None,
         &pages::lookup::Typed::default(),
     )
@@ -293,6 +294,7 @@ async fn invalid(
             lang,
             state.settings.demo,
             &samples,
+            state.settings.demo_holder.as_ref(),
             Some(&form_problem),
             &typed,
         ),

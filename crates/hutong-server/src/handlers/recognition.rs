@@ -10,20 +10,23 @@ use axum::extract::rejection::FormRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::Markup;
-use serde_json::{Map, Value, json};
 
-use hutong_core::Policy;
 use hutong_core::date::{Day, today_in_china};
-use hutong_core::recognition::explain::explain;
-use hutong_core::recognition::{self, Lang as CoreLang};
+use hutong_core::journal::now_micros;
+use hutong_core::recognition::registry::holding_from_certificate;
 use hutong_core::recognition::{
-    AdviceInput, InputErrors, Registered, RegisteredRequest, advise_at,
+    self, AdviceInput, InputErrors, Registered, RegisteredRequest, advise_at,
 };
+use hutong_core::share::HolderTicket;
+use hutong_core::verify::{HolderQuery, second_factor_matches};
+use hutong_core::{Certificate, Policy, mask_name};
 
 use crate::error::{ApiError, Problem};
 use crate::handlers::api::private_json;
 use crate::handlers::lookup;
 use crate::handlers::pages::private_html;
+use crate::handlers::share;
+use crate::pages::advice::{Entered, Who};
 use crate::pages::{self, Lang};
 use crate::state::AppState;
 
@@ -136,53 +139,59 @@ pub async fn check(State(state): State<AppState>, body: Bytes) -> Result<Respons
 
 /// `GET /advice`: the form.
 pub async fn advice_page(State(state): State<AppState>, lang: Lang) -> Markup {
-    pages::advice::form_page(lang, state.settings.demo, &state.policy(), None)
+    pages::advice::form_page(
+        lang,
+        state.settings.demo,
+        &state.policy(),
+        &[],
+        &Entered::default(),
+        today_in_china(),
+    )
 }
 
-/// Turns the "tick what I hold" form into advice input: `hold` (repeated kind ids),
-/// `status:<kind>`, `issued:<kind>`, `skill_occupation`, `skill_level`, `exp:<occupation>`,
-/// `region`.
-fn ticked_input(fields: &[(String, String)]) -> Value {
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
+/// The registered certificates a holder ticket vouches for (those the page that carried it
+/// showed), with their registry ids; `None` when the ticket is not genuine or has expired.
+async fn vouched_certificates(
+    state: &AppState,
+    ticket: &str,
+) -> Result<Option<Vec<(i64, Certificate)>>, ApiError> {
+    let Ok(v) = HolderTicket::check(&state.secret, ticket, now_micros()) else {
+        return Ok(None);
     };
-    let mut holdings = Vec::new();
-    for (_, kind) in fields.iter().filter(|(n, _)| n == "hold") {
-        let mut h = Map::new();
-        h.insert("kind".into(), json!(kind));
-        h.insert(
-            "status".into(),
-            json!(get(&format!("status:{kind}")).unwrap_or("valid")),
-        );
-        if let Some(d) = get(&format!("issued:{kind}")) {
-            h.insert("issued_on".into(), json!(d));
-        }
-        if kind == "mohrss.skill-level" {
-            h.insert("occupation".into(), json!(get("skill_occupation")));
-            h.insert("level".into(), json!(get("skill_level")));
-        }
-        holdings.push(Value::Object(h));
-    }
-    let mut experience = Map::new();
-    for (n, v) in fields {
-        if let (Some(occ), Ok(years)) = (n.strip_prefix("exp:"), v.trim().parse::<u32>()) {
-            experience.insert(occ.to_string(), json!(years));
-        }
-    }
-    let mut m = Map::new();
-    m.insert("holdings".into(), Value::Array(holdings));
-    m.insert("experience_years".into(), Value::Object(experience));
-    if let Some(r) = get("region") {
-        m.insert("region".into(), json!(r));
-    }
-    Value::Object(m)
+    let certs = share::holder_certificates(state, &v.holder, None).await?;
+    Ok(Some(
+        certs
+            .into_iter()
+            .filter(|(id, _)| v.commitments.contains_key(id))
+            .collect(),
+    ))
 }
 
-/// `POST /advice/result`: the advice for the registered certificates or the ticked ones.
+/// The registered certificates of the holder an ID number and a name name (those whose name
+/// matches, as the one-stop query finds them), with their registry ids, and a ticket that
+/// stands for them on the answer page.
+async fn named_certificates(
+    state: &AppState,
+    q: &HolderQuery,
+) -> Result<(Vec<(i64, Certificate)>, String), ApiError> {
+    let key = state.secret.key_for(&q.holder);
+    let certs: Vec<(i64, Certificate)> = share::holder_certificates(state, &key, None)
+        .await?
+        .into_iter()
+        .filter(|(_, c)| second_factor_matches(c, Some(q.name.as_str()), Some(&key)))
+        .collect();
+    let ticket = HolderTicket::issue(
+        &state.secret,
+        &key,
+        &share::commitments_of(state, &q.holder, &certs),
+        now_micros(),
+    );
+    Ok((certs, ticket))
+}
+
+/// `POST /advice/result`: the advice for the registered certificates (by ID number and name, or
+/// by the holder ticket of the one-stop result or of an earlier answer) or for the ticked ones.
+/// Bad input gives the form again, filled in, with every problem named in the page's language.
 pub async fn advice_result(
     State(state): State<AppState>,
     lang: Lang,
@@ -190,80 +199,100 @@ pub async fn advice_result(
 ) -> Response {
     let policy = state.policy();
     let demo = state.settings.demo;
+    let today = today_in_china();
     let fields = match form {
         Ok(Form(f)) => f,
         Err(e) => return ApiError::rejected(e.status(), e.body_text()).into_response(),
     };
-    let mode = fields
-        .iter()
-        .find(|(n, _)| n == "mode")
-        .map(|(_, v)| v.as_str());
-    let today = today_in_china();
-    let (input, holder) = if mode == Some("registered") {
-        let mut m = Map::new();
-        for key in ["id", "name", "region"] {
-            if let Some((_, v)) = fields.iter().find(|(n, _)| n == key)
-                && !v.trim().is_empty()
-            {
-                m.insert(key.into(), json!(v));
+    let entered = Entered::from_fields(&fields);
+    // The form again, filled in, with what is wrong (a page, as before: 200).
+    let again = |problems: Vec<String>| {
+        private_html(
+            StatusCode::OK,
+            pages::advice::form_page(lang, demo, &policy, &problems, &entered, today),
+        )
+    };
+    let mut input = match entered.input(lang, &policy, today) {
+        Ok(i) => i,
+        Err(problems) => return again(problems),
+    };
+    let holder = if entered.registered {
+        let (certs, ticket, name) = match &entered.ticket {
+            Some(t) => match vouched_certificates(&state, t).await {
+                Ok(Some(certs)) => {
+                    let name = certs
+                        .first()
+                        .map(|(_, c)| mask_name(&c.holder_name))
+                        .unwrap_or_default();
+                    (certs, t.clone(), name)
+                }
+                Ok(None) => {
+                    return again(vec![
+                        lang.t(
+                            "页面已过期：请重新输入身份证号和姓名查询。",
+                            "This page has expired: enter your ID number and name again.",
+                        )
+                        .to_string(),
+                    ]);
+                }
+                Err(e) => return e.into_response(),
+            },
+            None => {
+                let q = match entered.holder(lang) {
+                    Ok(q) => q,
+                    Err(problems) => return again(problems),
+                };
+                match named_certificates(&state, &q).await {
+                    Ok((certs, ticket)) => (certs, ticket, mask_name(&q.name)),
+                    Err(e) => return e.into_response(),
+                }
             }
-        }
-        let r = match RegisteredRequest::from_map(&policy, m, false) {
-            Ok(req) => registered(&state, &policy, &req, today).await,
-            Err(e) => Err(input_error(&e)),
         };
-        match r {
-            Ok(r) if !r.found => {
-                return private_html(
-                    StatusCode::OK,
-                    pages::advice::not_found_page(lang, demo, &policy),
-                );
-            }
-            Ok(r) => (r.input, Some((r.holder_name, r.certificates))),
-            Err(e) if e.status == StatusCode::BAD_REQUEST => {
-                return private_html(
-                    StatusCode::OK,
-                    pages::advice::form_page(lang, demo, &policy, Some(&e.detail)),
-                );
-            }
-            Err(e) => return e.into_response(),
+        if certs.is_empty() {
+            return private_html(
+                StatusCode::OK,
+                pages::advice::not_found_page(lang, demo, &policy, &entered, today),
+            );
         }
+        let as_of = input.as_of.unwrap_or(today);
+        input.holdings = certs
+            .iter()
+            .filter_map(|(_, c)| holding_from_certificate(&policy, c, as_of))
+            .collect();
+        Some((name, certs.len(), ticket))
     } else {
-        match AdviceInput::from_value(&ticked_input(&fields)) {
-            Ok(i) if i.holdings.is_empty() => {
-                let msg = lang.t("请至少勾选一本证书。", "Tick at least one certificate.");
-                return private_html(
-                    StatusCode::OK,
-                    pages::advice::form_page(lang, demo, &policy, Some(msg)),
-                );
-            }
-            Ok(i) => (i, None),
-            Err(e) => {
-                return private_html(
-                    StatusCode::OK,
-                    pages::advice::form_page(lang, demo, &policy, Some(&input_error(&e).detail)),
-                );
-            }
-        }
+        None
     };
     let advice = match advise_at(&policy, &input, today) {
         Ok(a) => a,
         Err(e) => {
-            return private_html(
-                StatusCode::OK,
-                pages::advice::form_page(lang, demo, &policy, Some(&input_error(&e).detail)),
-            );
+            let problems =
+                e.0.iter()
+                    .map(|p| {
+                        format!(
+                            "{}{}",
+                            lang.t("输入有误：", "Please check: "),
+                            if p.field.is_empty() {
+                                "—"
+                            } else {
+                                p.field.as_str()
+                            }
+                        )
+                    })
+                    .collect();
+            return again(problems);
         }
     };
-    let core_lang = if lang == Lang::Zh {
-        CoreLang::Zh
-    } else {
-        CoreLang::En
+    let who = match &holder {
+        Some((name, certificates, ticket)) => Who::Registered {
+            name,
+            certificates: *certificates,
+            ticket,
+        },
+        None => Who::Ticked,
     };
-    let sections = explain(&policy, &advice, core_lang);
-    let holder = holder.as_ref().map(|(n, c)| (n.as_str(), *c));
     private_html(
         StatusCode::OK,
-        pages::advice::result_page(lang, demo, &advice.as_of.to_string(), holder, &sections),
+        pages::advice::result_page(lang, demo, &policy, &advice, &input, &who, &entered),
     )
 }

@@ -142,7 +142,7 @@ fn no_such_holder() -> ApiError {
 /// The holder's certificates with their registry ids, if the name is the registered one of at
 /// least one: what both the API and the pages check a holder by. A wrong name and an ID number
 /// with no certificate answer alike.
-async fn holder_certificates(
+pub(crate) async fn holder_certificates(
     state: &AppState,
     key: &HolderKey,
     name: Option<&str>,
@@ -779,7 +779,21 @@ pub async fn holder_section(
             Some((*id, label(lang, state, &v.cert)))
         })
         .collect();
+    // The advice page's registered mode, for the certificates shown here, by a ticket that
+    // vouches for those alone.
+    let shown: Vec<(i64, Certificate)> = certs
+        .iter()
+        .filter(|(rid, _)| choices.iter().any(|(c, _)| c == rid))
+        .cloned()
+        .collect();
+    let advice_ticket = HolderTicket::issue(
+        &state.secret,
+        holder,
+        &commitments_of(state, id, &shown),
+        now,
+    );
     Ok(html! {
+        (pages::advice::from_holder_result(lang, &advice_ticket))
         section.card #share-form {
             h2 { (lang.t("分享证书（用证码）", "Share your certificates (share code)")) }
             p.muted { (lang.t(

@@ -14,7 +14,7 @@ use hutong_core::Status;
 use hutong_core::verify::Verdict;
 
 use crate::pages::{Lang, layout};
-use crate::state::DemoSample;
+use crate::state::{DemoHolder, DemoSample};
 use crate::views::{CertificateResult, LookupAnswer, PublicEntry};
 
 /// Which of the query page's two forms something is about.
@@ -82,6 +82,7 @@ pub fn query_page(
     lang: Lang,
     demo: bool,
     samples: &[(DemoSample, Option<Status>)],
+    holder: Option<&DemoHolder>,
     problem: Option<&FormProblem>,
     typed: &Typed,
 ) -> Markup {
@@ -118,6 +119,16 @@ pub fn query_page(
                     }
                 }
             } }
+            @if let Some(h) = holder {
+                h3 { (lang.t("按身份证号试查一位演示持证人的全部证书", "All certificates of a demo holder, by ID number")) }
+                form.inline method="post" action=(lang.link("/holder/result")) {
+                    input type="hidden" name="id" value=(h.id);
+                    input type="hidden" name="name" value=(h.name);
+                    button.link #demo-holder type="submit" {
+                        code { (hutong_core::number::mask_id_numbers(&h.id)) } " " (h.name)
+                    }
+                }
+            }
             p.muted { (lang.t("以上均为合成的演示数据。", "All of these are synthetic demo data.")) }
         }
     };

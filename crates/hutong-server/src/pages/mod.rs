@@ -84,6 +84,19 @@ dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:
 form.filter{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.5rem 0 1rem}form.filter label{margin:0}form.filter input{flex:1 1 12rem;width:auto}form.filter button{margin:0}
 td .note,td .source{display:block;font-size:.8rem;color:var(--muted);margin-top:.2rem;overflow-wrap:anywhere}
 @media (max-width:40rem){table.stack thead{display:none}table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}table.stack tr{border-bottom:2px solid var(--line);padding:.4rem 0}table.stack td{border:0;padding:.15rem .5rem}table.stack td[data-label]::before{content:attr(data-label) "：";color:var(--muted);font-size:.85rem;font-weight:600}html:lang(en) table.stack td[data-label]::before{content:attr(data-label) ": "}}
+fieldset{border:0;padding:0;margin:.75rem 0 0;min-width:0}legend{font-weight:700;padding:0}h3{font-size:1.05rem;margin:1.25rem 0 .25rem}
+.cert{border:0;border-top:1px solid var(--line);padding:.6rem 0 .2rem;margin:0}.pair{display:grid;gap:0 .5rem;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr))}div.cert:has(>label.check input:not(:checked))>.pair{display:none}.pair input[type=date]{padding-left:.4rem;padding-right:.3rem}
+.advice-answer .card>h2:first-child,.advice-forms .card>h2:first-child{margin-top:0}
+form label.check{display:flex;gap:.6rem;align-items:flex-start;font-weight:600;margin:.35rem 0}form label.check input{width:1.2rem;height:1.2rem;flex:none;margin:.2rem 0 0}
+fieldset.more label.check{font-weight:400}p.note,p.trust{border-left:4px solid var(--warn);background:#fff7e0;padding:.4rem .75rem;margin:.75rem 0}p.trust[data-basis=registered]{border-color:var(--ok);background:#eef7f0}
+#problems ul{margin:.25rem 0 0;padding-left:1.2rem}ul.items{list-style:none;padding:0;margin:0}ul.items>li{border-bottom:1px solid var(--line);padding:.5rem 0}ul.items>li:last-child{border-bottom:0}
+.say{margin:.1rem 0;font-weight:600}.say.muted{font-weight:400}details summary{cursor:pointer;color:var(--accent)}details ul{margin:.3rem 0;padding-left:1.2rem}details.group>summary{font-weight:600;font-size:1.05rem}
+p.meta code{font-size:.8rem;overflow-wrap:anywhere}.nowrap{white-space:nowrap}table.considered td:first-child{min-width:7rem}table.considered .st{min-width:4em}table.considered code{overflow-wrap:anywhere;word-break:break-all}.print-only{display:none}
+@media print{@page{size:A4;margin:12mm 14mm}body:has(.advice-answer){background:#fff;font-size:11.5pt;line-height:1.4}
+body:has(.advice-answer) :is(header,footer),.advice-answer .noprint{display:none}body:has(.advice-answer) main{max-width:none;padding:0}.advice-answer .print-only{display:block}
+.advice-answer .card{border:0;border-radius:0;padding:0;margin:.5rem 0}.advice-answer h1{font-size:15pt;margin:.2rem 0 .4rem}.advice-answer h2{font-size:12pt;margin:.6rem 0 .2rem}
+.advice-answer ul.items>li{padding:.2rem 0}.advice-answer details>summary{color:var(--fg)}.advice-answer li details{display:none}.advice-answer .group{break-inside:avoid}
+.advice-answer :is(p.trust,.tag),body:has(.advice-answer) .banner{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 "#;
 
 /// The frame of every page.

@@ -7,6 +7,7 @@
 //! fixture (`fixture::IDS`): no answer may ever contain one.
 
 mod browser;
+mod browser_advice;
 mod credentials;
 mod feed;
 mod fixture;
@@ -19,6 +20,7 @@ mod openapi_doc;
 mod pages;
 mod print;
 mod recognition;
+mod regression_advice;
 mod regression_api;
 mod regression_input;
 mod regression_net;
