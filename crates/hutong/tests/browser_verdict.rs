@@ -173,10 +173,10 @@ async fn the_verdict_banner_agrees_with_the_checks_of_every_demo_combination() {
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("verdict-banners");
     let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).unwrap();
-    let outcome = tokio::time::timeout(
-        Duration::from_secs(600),
-        check_every_combination(&c, &base, &found, &shots),
-    )
+    let outcome = tokio::time::timeout(Duration::from_secs(600), async {
+        samples_fit_a_phone(&c, &base).await;
+        check_every_combination(&c, &base, &found, &shots).await
+    })
     .await;
     let _ = c.close().await;
     outcome.expect("the browser test took more than ten minutes");
@@ -185,6 +185,43 @@ async fn the_verdict_banner_agrees_with_the_checks_of_every_demo_combination() {
         found.len(),
         shots.display()
     );
+}
+
+/// The query page's demo samples on a 390-pixel phone: the names' column was one character
+/// wide, each name written down the screen a character per line. Every cell of the samples'
+/// table is at least two characters of its font wide.
+async fn samples_fit_a_phone(c: &Client, base: &str) {
+    c.set_window_size(390, 900).await.unwrap();
+    c.goto(&format!("{base}/verify")).await.unwrap();
+    let cells = c
+        .execute(
+            r#"return [...document.querySelectorAll('#samples td, #samples th')].map(c => {
+              const probe = document.createElement('span');
+              probe.textContent = '中中';
+              probe.style.cssText = 'position:absolute;visibility:hidden;white-space:nowrap';
+              c.appendChild(probe);
+              const two = probe.getBoundingClientRect().width;
+              probe.remove();
+              const s = getComputedStyle(c);
+              return {text: c.textContent.trim(), two,
+                      width: c.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight)};
+            });"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let cells = cells.as_array().unwrap();
+    assert!(cells.len() > 10, "no samples on the query page: {cells:?}");
+    for cell in cells {
+        let (w, two) = (
+            cell["width"].as_f64().unwrap(),
+            cell["two"].as_f64().unwrap(),
+        );
+        assert!(
+            w + 0.5 >= two,
+            "a samples cell narrower than two characters at 390 px: {cell}"
+        );
+    }
 }
 
 /// What the page shows of one certificate: its banner, and its checks in order.

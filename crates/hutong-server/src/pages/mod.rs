@@ -77,6 +77,7 @@ ul.checks{list-style:none;padding:0;margin:0}ul.checks li{padding:.45rem 0;borde
 .qr{display:flex;flex-wrap:wrap;gap:1rem;align-items:center}.qr svg{width:11rem;height:11rem;flex:none}
 form.inline{display:inline;margin:0}form.inline button{margin:0 0 0 .5rem;padding:.2rem .7rem;font-size:.9rem}
 button.link{background:none;color:var(--accent);padding:0;margin:0;font-weight:400;text-decoration:underline}
+#samples td:last-child,#samples th:last-child{white-space:nowrap}#samples code{word-break:break-all}
 p.code{font:700 1.4rem/1.3 ui-monospace,monospace;letter-spacing:.05em;word-break:break-all}ul.shares{padding-left:1.2rem}ul.shares li{margin:.4rem 0}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;overflow-wrap:anywhere}
 @media (max-width:30rem){dl.kv{grid-template-columns:1fr}dl.kv dd{margin-bottom:.4rem}}
