@@ -165,6 +165,33 @@ fn result(o: &mut Out, c: &CertificateResult<'_>) {
         o.key("notes");
         o.list(&c.notes, note);
     }
+    if let Some(r) = c.status_reason {
+        o.raw(",");
+        o.key("status_reason");
+        o.raw("{");
+        for (i, (k, v)) in [
+            ("id", r.id.as_str()),
+            ("name_zh", &r.name_zh),
+            ("name_en", &r.name_en),
+            ("national_code", &r.national_code),
+            ("basis_zh", &r.basis_zh),
+            ("basis_en", &r.basis_en),
+            ("source", &r.source),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                o.raw(",");
+            }
+            o.key(k);
+            o.str(v);
+        }
+        o.raw(",");
+        o.key("provisional");
+        o.bool(r.provisional);
+        o.raw("}");
+    }
     o.raw("}");
 }
 

@@ -88,10 +88,14 @@ pub struct CertificateResult<'a> {
     /// Absent when the kind has none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<NoteView<'a>>,
-    /// Why it is suspended, revoked or expired, with the legal basis, from the policy (the
-    /// result page shows it).
-    #[serde(skip)]
-    #[schema(ignore)]
+    /// Why it is suspended, revoked or expired (IDENTIFIERS.md "Status reasons"), with the
+    /// national status code and the legal basis, from the policy; absent when the status needs
+    /// no reason or the record gives none (a revocation imported without its reason).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "status_reason_json"
+    )]
+    #[schema(value_type = Option<StatusReasonView>)]
     pub status_reason: Option<&'a hutong_core::policy::StatusReason>,
     /// Why an expired certificate lapsed: a missed review or the end of its validity.
     #[serde(skip)]
@@ -449,5 +453,43 @@ impl PublicEntry {
             "holder-name-corrected" => ("更正持证人姓名", "holder's name corrected"),
             _ => ("其他变更", "other change"),
         }
+    }
+}
+
+/// A status reason as an answer gives it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusReasonView<'a> {
+    /// `held`, `withdrawn`, `annulled`, `cancelled`, `missed-review`, `validity-ended`, …
+    pub id: &'a str,
+    pub name_zh: &'a str,
+    pub name_en: &'a str,
+    /// The national status code (02 暂扣, 03 吊销, 04 撤销, 05 注销, 06 失效, 99 其他).
+    pub national_code: &'a str,
+    /// The legal basis.
+    pub basis_zh: &'a str,
+    pub basis_en: &'a str,
+    /// The document the basis is taken from.
+    pub source: &'a str,
+    /// The reason's mapping is not confirmed by an official text: confirm with the department.
+    pub provisional: bool,
+}
+
+fn status_reason_json<S: serde::Serializer>(
+    r: &Option<&hutong_core::policy::StatusReason>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match r {
+        Some(r) => StatusReasonView {
+            id: &r.id,
+            name_zh: &r.name_zh,
+            name_en: &r.name_en,
+            national_code: &r.national_code,
+            basis_zh: &r.basis_zh,
+            basis_en: &r.basis_en,
+            source: &r.source,
+            provisional: r.provisional,
+        }
+        .serialize(s),
+        None => s.serialize_none(),
     }
 }

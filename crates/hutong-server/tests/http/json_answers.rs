@@ -106,3 +106,37 @@ async fn lookup_answers_are_written_exactly_as_serde_json_writes_them() {
     }
     assert!(compared > 40, "{compared}");
 }
+
+/// Issue 12, item 2: the result pages said why a certificate was suspended or revoked, but the
+/// API's answer did not: a program relying on it saw `suspended` and no reason. Each certificate
+/// of an answer now carries its status reason, with the national status code and the legal
+/// basis from the policy, and none when its status needs no reason.
+#[tokio::test]
+async fn an_answer_says_why_a_certificate_is_suspended() {
+    let (s, _dir) = super::state().await;
+    let f = fixture::fill(&s).await;
+    let ask = |sample: &fixture::Sample| {
+        format!(
+            "/api/v1/verify?number={}&name={}&kind={}",
+            fixture::enc(&sample.number),
+            fixture::enc(sample.name),
+            sample.kind
+        )
+    };
+    let (status, _, body) = super::get(&s, &ask(&f.suspended)).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let reason = &v["certificates"][0]["status_reason"];
+    assert_eq!(reason["id"], "held", "{body}");
+    assert_eq!(reason["national_code"], "02", "{body}");
+    assert!(
+        !reason["basis_zh"].as_str().unwrap_or_default().is_empty(),
+        "{body}"
+    );
+    let (_, _, body) = super::get(&s, &ask(&f.valid)).await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        v["certificates"][0].get("status_reason").is_none(),
+        "{body}"
+    );
+}
