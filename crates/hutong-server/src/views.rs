@@ -459,7 +459,8 @@ impl PublicEntry {
 /// A status reason as an answer gives it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusReasonView<'a> {
-    /// `held`, `withdrawn`, `annulled`, `cancelled`, `missed-review`, `validity-ended`, …
+    /// `held`, `withdrawn`, `annulled`, `cancelled`, `issued-in-error`, `past-validity`,
+    /// `review-missed` (IDENTIFIERS.md "Status reasons").
     pub id: &'a str,
     pub name_zh: &'a str,
     pub name_en: &'a str,
