@@ -12,7 +12,7 @@ use fantoccini::{Client, Locator};
 
 use super::fixture::{self, Sample};
 use super::state;
-use super::webdriver::{browser, start_driver};
+use super::webdriver::{self, Session};
 
 /// Types a number and a name into the query page, submits, and returns the result's status.
 async fn verify_in_browser(c: &Client, base: &str, number: &str, name: &str) -> (String, String) {
@@ -53,31 +53,14 @@ async fn verify_in_browser(c: &Client, base: &str, number: &str, name: &str) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_verifies_a_certificate_in_a_real_browser() {
-    if std::env::var("HUTONG_BROWSER_TESTS").as_deref() != Ok("1") {
-        // Written to the terminal directly, past the test harness's capture, so that it shows.
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED browser test: set HUTONG_BROWSER_TESTS=1 to run it (needs Debian's chromium and chromium-driver; CI sets it)"
-        );
+    if !webdriver::enabled() {
         return;
     }
     let (s, _dir) = state().await;
     let f = fixture::fill(&s).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(hutong_server::serve(listener, s.clone(), async {
-        let _ = stopped.await;
-    }));
-
-    let (_driver, port) = start_driver().await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(port, profile.path()).await;
-    let outcome = tokio::time::timeout(Duration::from_secs(120), run(&c, &base, &f)).await;
-    let _ = c.close().await;
-    let _ = stop.send(());
-    let _ = server.await;
+    let b = Session::start(&s).await;
+    let outcome = tokio::time::timeout(Duration::from_secs(120), run(&b.client, &b.base, &f)).await;
+    b.end().await;
     outcome.expect("the browser test took more than two minutes");
 }
 
@@ -176,12 +159,7 @@ return {
 /// `target/tmp/pages-issue-12/`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r12_pages_behave_like_pages_in_a_real_browser() {
-    if std::env::var("HUTONG_BROWSER_TESTS").as_deref() != Ok("1") {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED browser test: set HUTONG_BROWSER_TESTS=1 to run it (needs Debian's chromium and chromium-driver; CI sets it)"
-        );
+    if !webdriver::enabled() {
         return;
     }
     let (s, _dir) = super::state_with(hutong_server::Settings {
@@ -195,19 +173,10 @@ async fn r12_pages_behave_like_pages_in_a_real_browser() {
     })
     .await;
     let f = fixture::fill(&s).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(hutong_server::serve(listener, s.clone(), async {
-        let _ = stopped.await;
-    }));
-    let (_driver, port) = start_driver().await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(port, profile.path()).await;
-    let outcome = tokio::time::timeout(Duration::from_secs(180), pages(&c, &base, &f)).await;
-    let _ = c.close().await;
-    let _ = stop.send(());
-    let _ = server.await;
+    let b = Session::start(&s).await;
+    let outcome =
+        tokio::time::timeout(Duration::from_secs(180), pages(&b.client, &b.base, &f)).await;
+    b.end().await;
     outcome.expect("the browser test took more than three minutes");
 }
 

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::fixture;
 use super::state;
-use super::webdriver::{browser, start_driver};
+use super::webdriver::{self, Session};
 
 /// What the page measures of itself: two characters of each cell's font against the cell's
 /// content width, and the fields' right edges against the viewport.
@@ -233,30 +233,14 @@ async fn fill_tick_form(c: &Client, lang: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_advice_page_works_on_a_phone_in_a_real_browser() {
-    if std::env::var("HUTONG_BROWSER_TESTS").as_deref() != Ok("1") {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED browser test: set HUTONG_BROWSER_TESTS=1 to run it (needs Debian's chromium and chromium-driver; CI sets it)"
-        );
+    if !webdriver::enabled() {
         return;
     }
     let (s, _dir) = state().await;
     let f = fixture::fill(&s).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(hutong_server::serve(listener, s.clone(), async {
-        let _ = stopped.await;
-    }));
-
-    let (_driver, port) = start_driver().await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(port, profile.path()).await;
-    let outcome = tokio::time::timeout(Duration::from_secs(240), run(&c, &base, &f)).await;
-    let _ = c.close().await;
-    let _ = stop.send(());
-    let _ = server.await;
+    let b = Session::start(&s).await;
+    let outcome = tokio::time::timeout(Duration::from_secs(240), run(&b.client, &b.base, &f)).await;
+    b.end().await;
     outcome.expect("the browser test took more than four minutes");
 }
 

@@ -56,6 +56,19 @@ async fn all(s: &AppState, t: &str, query: &str, limit: usize) -> Vec<Value> {
     }
 }
 
+/// Tokens of the national regulator and of Guangdong's emergency management department.
+async fn regulator_and_mem_44(s: &AppState) -> (String, String) {
+    let regulator = Actor::Regulator {
+        department: "mohrss".into(),
+        region: None,
+    };
+    let mem = Actor::Authority {
+        department: "mem".into(),
+        region: Some("44".into()),
+    };
+    (token(s, regulator).await, token(s, mem).await)
+}
+
 fn subjects_in_order(entries: &[Value]) -> Vec<u64> {
     let seqs: Vec<u64> = entries.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
     assert!(
@@ -69,22 +82,7 @@ fn subjects_in_order(entries: &[Value]) -> Vec<u64> {
 async fn the_feed_gives_each_token_its_scope_in_order_exactly_once() {
     for (s, _keep) in states("feed_scopes").await {
         fixture::fill(&s).await;
-        let regulator = token(
-            &s,
-            Actor::Regulator {
-                department: "mohrss".into(),
-                region: None,
-            },
-        )
-        .await;
-        let mem = token(
-            &s,
-            Actor::Authority {
-                department: "mem".into(),
-                region: Some("44".into()),
-            },
-        )
-        .await;
+        let (regulator, mem) = regulator_and_mem_44(&s).await;
         let institution = token(
             &s,
             Actor::Institution {
@@ -170,22 +168,7 @@ async fn the_feed_gives_each_token_its_scope_in_order_exactly_once() {
 async fn a_waiting_feed_request_answers_as_soon_as_an_entry_is_written() {
     for (s, _keep) in states("feed_wait").await {
         let f = fixture::fill(&s).await;
-        let regulator = token(
-            &s,
-            Actor::Regulator {
-                department: "mohrss".into(),
-                region: None,
-            },
-        )
-        .await;
-        let mem = token(
-            &s,
-            Actor::Authority {
-                department: "mem".into(),
-                region: Some("44".into()),
-            },
-        )
-        .await;
+        let (regulator, mem) = regulator_and_mem_44(&s).await;
         let head = s.store.journal_head().await.unwrap();
         // Nothing new: an empty answer after the wait.
         let start = Instant::now();

@@ -86,3 +86,57 @@ pub async fn browser(driver_port: u16, profile: &std::path::Path) -> Client {
         .await
         .expect("a WebDriver session with headless Chromium")
 }
+
+/// Whether the browser tests run (`HUTONG_BROWSER_TESTS=1`; CI sets it). When they do not, says
+/// so on the terminal directly, past the test harness's capture, so that the skip shows.
+pub fn enabled() -> bool {
+    if std::env::var("HUTONG_BROWSER_TESTS").as_deref() == Ok("1") {
+        return true;
+    }
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED browser test: set HUTONG_BROWSER_TESTS=1 to run it (needs Debian's chromium and chromium-driver; CI sets it)"
+    );
+    false
+}
+
+/// A service on a free local port and a headless Chromium session driving it.
+pub struct Session {
+    pub client: Client,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    _driver: Running,
+    _profile: tempfile::TempDir,
+}
+
+impl Session {
+    pub async fn start(state: &hutong_server::AppState) -> Session {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(hutong_server::serve(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
+        let (driver, port) = start_driver().await;
+        let profile = tempfile::tempdir().unwrap();
+        let client = browser(port, profile.path()).await;
+        Session {
+            client,
+            base,
+            stop,
+            server,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    /// Closes the browser and stops the service.
+    pub async fn end(self) {
+        let _ = self.client.close().await;
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
+}
