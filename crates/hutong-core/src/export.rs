@@ -23,7 +23,10 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::certificate::Certificate;
 use crate::holder::{HolderKey, HolderSecret};
+use crate::number::mask_id_numbers;
+use crate::policy::Policy;
 
 /// The prefix of a sealed number.
 pub const SEALED: &str = "sealed:";
@@ -61,6 +64,20 @@ pub fn seal_number(secret: &HolderSecret, kind: &str, number: &str) -> String {
         "{SEALED}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     )
+}
+
+/// A certificate's number as an export row and a feed entry give it: sealed where its kind's
+/// scheme embeds an ID number (and wherever one is found all the same, or where the kind is not
+/// in the policy), plain otherwise.
+pub fn number_field(policy: &Policy, secret: &HolderSecret, c: &Certificate) -> String {
+    let embeds = policy
+        .kind(&c.kind)
+        .is_none_or(|k| k.number_scheme.embeds_resident_id());
+    if embeds || mask_id_numbers(&c.number) != c.number {
+        seal_number(secret, &c.kind, &c.number)
+    } else {
+        c.number.clone()
+    }
 }
 
 /// Opens a sealed number; `None` when `field` is not sealed (a plain number).

@@ -258,7 +258,6 @@ impl CertChange {
         rule: &Lifecycle,
         today: Day,
     ) -> Result<Certificate, Refusal> {
-        let mut after = before.clone();
         let not_before_issue = |on: Day| {
             if on < before.issued_on {
                 Err(Refusal::BeforeIssue {
@@ -278,7 +277,6 @@ impl CertChange {
                 in_force(before)?;
                 let window = review_window(before, rule)?;
                 window.contains(*on, rule)?;
-                after.last_review_on = Some(*on);
             }
             CertChange::Renewed { on, valid_until } => {
                 not_before_issue(*on)?;
@@ -289,8 +287,6 @@ impl CertChange {
                     });
                 }
                 renewal_in_window(before, rule, *on, *valid_until)?;
-                after.valid_until = Some(*valid_until);
-                after.last_review_on = Some(*on);
             }
             CertChange::RenewedAs {
                 on,
@@ -309,10 +305,6 @@ impl CertChange {
                     return Err(Refusal::SameNumber);
                 }
                 renewal_in_window(before, rule, *on, *valid_until)?;
-                after.state = AdminState::Revoked {
-                    on: *on,
-                    reason: Some(RevocationReason::Cancelled),
-                };
             }
             CertChange::Suspended { on } => {
                 not_before_issue(*on)?;
@@ -322,7 +314,6 @@ impl CertChange {
                         state: before.state.id(),
                     });
                 }
-                after.state = AdminState::Suspended { since: *on };
             }
             CertChange::Reinstated { on } => {
                 let AdminState::Suspended { since } = before.state else {
@@ -338,9 +329,8 @@ impl CertChange {
                         issued_on: since,
                     });
                 }
-                after.state = AdminState::Active;
             }
-            CertChange::Revoked { on, reason } => {
+            CertChange::Revoked { on, .. } => {
                 not_before_issue(*on)?;
                 if matches!(before.state, AdminState::Revoked { .. }) {
                     return Err(Refusal::State {
@@ -348,10 +338,6 @@ impl CertChange {
                         state: before.state.id(),
                     });
                 }
-                after.state = AdminState::Revoked {
-                    on: *on,
-                    reason: Some(*reason),
-                };
             }
             CertChange::Cancelled { on } => {
                 not_before_issue(*on)?;
@@ -365,15 +351,6 @@ impl CertChange {
                         state: "cancelled",
                     });
                 }
-                // After 撤销 the card is cancelled too; the revocation's date stays the first.
-                let on = match before.state {
-                    AdminState::Revoked { on: first, .. } => first.min(*on),
-                    _ => *on,
-                };
-                after.state = AdminState::Revoked {
-                    on,
-                    reason: Some(RevocationReason::Cancelled),
-                };
             }
             CertChange::NameCorrected { from, to } => {
                 let to = to.trim();
@@ -392,10 +369,53 @@ impl CertChange {
                 if to == before.holder_name {
                     return Err(Refusal::Name("the name is unchanged".into()));
                 }
-                after.holder_name = to.to_string();
             }
         }
-        Ok(after)
+        Ok(self.replay(before))
+    }
+
+    /// What the change does to the certificate, without judging it: the effect that
+    /// [`CertChange::apply`] returns once the rule, the window and the state allow the change.
+    /// A mirror, which receives changes that its source has judged already, replays them with
+    /// this and checks the record's hash against the source's (`hutong mirror`). `issued` has
+    /// no effect on a stored record.
+    pub fn replay(&self, before: &Certificate) -> Certificate {
+        let mut after = before.clone();
+        match self {
+            CertChange::Issued => {}
+            CertChange::Reviewed { on } => after.last_review_on = Some(*on),
+            CertChange::Renewed { on, valid_until } => {
+                after.valid_until = Some(*valid_until);
+                after.last_review_on = Some(*on);
+            }
+            CertChange::RenewedAs { on, .. } => {
+                after.state = AdminState::Revoked {
+                    on: *on,
+                    reason: Some(RevocationReason::Cancelled),
+                };
+            }
+            CertChange::Suspended { on } => after.state = AdminState::Suspended { since: *on },
+            CertChange::Reinstated { .. } => after.state = AdminState::Active,
+            CertChange::Revoked { on, reason } => {
+                after.state = AdminState::Revoked {
+                    on: *on,
+                    reason: Some(*reason),
+                };
+            }
+            CertChange::Cancelled { on } => {
+                // After 撤销 the card is cancelled too; the revocation's date stays the first.
+                let on = match before.state {
+                    AdminState::Revoked { on: first, .. } => first.min(*on),
+                    _ => *on,
+                };
+                after.state = AdminState::Revoked {
+                    on,
+                    reason: Some(RevocationReason::Cancelled),
+                };
+            }
+            CertChange::NameCorrected { to, .. } => after.holder_name = to.trim().to_string(),
+        }
+        after
     }
 }
 

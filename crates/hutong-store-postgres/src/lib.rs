@@ -41,8 +41,8 @@ use hutong_core::token::{TokenId, TokenRecord};
 use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationReason};
 use hutong_store::{
     AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
-    IssuerWrite, KeyWrite, LogHead, LogLeaf, LogNode, PublishedPolicy, Result, RowOutcome, Stats,
-    Store, StoreError, StoredCheckpoint,
+    IssuerWrite, KeyWrite, LogHead, LogLeaf, LogNode, MirrorCursor, Mirrored, MirroredSubject,
+    PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError, StoredCheckpoint,
 };
 
 use crate::conn::Target;
@@ -662,6 +662,55 @@ const INSERT_BATCH: &str = "INSERT INTO certificates (number, kind, holder_tag, 
      ON CONFLICT (number, kind) DO NOTHING \
      RETURNING number, kind, id";
 
+/// Stores one issuer record with its entry inside a write transaction ([`Store::put_issuers`]).
+async fn put_issuer_in(
+    tx: &impl GenericClient,
+    j: &mut JournalWriter<'_>,
+    w: &IssuerWrite,
+) -> Result<()> {
+    let read = tx
+        .prepare_cached("SELECT record::text FROM issuers WHERE id = $1 FOR UPDATE")
+        .await
+        .map_err(backend)?;
+    let upsert = tx
+        .prepare_cached(
+            "INSERT INTO issuers (id, record) VALUES ($1, $2::text::jsonb) \
+             ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+        )
+        .await
+        .map_err(backend)?;
+    let id = &w.after.id;
+    let stored = tx
+        .query_opt(&read, &[id])
+        .await
+        .map_err(backend)?
+        .map(|r| {
+            serde_json::from_str::<Issuer>(col(&r, 0)?)
+                .map_err(|e| StoreError::Corrupt(format!("issuer {id}: {e}")))
+        })
+        .transpose()?;
+    match (&w.before, stored) {
+        (None, Some(_)) => {
+            return Err(StoreError::Conflict(format!(
+                "issuer {id} is already registered"
+            )));
+        }
+        (Some(_), None) => return Err(StoreError::NotFound(format!("issuer {id}"))),
+        (Some(b), Some(s)) if *b != s => {
+            return Err(StoreError::Stale(format!("issuer {id}")));
+        }
+        _ => {}
+    }
+    let json = serde_json::to_string(&w.after).map_err(|e| StoreError::Backend(e.to_string()))?;
+    tx.execute(&upsert, &[id, &json]).await.map_err(backend)?;
+    j.append(
+        &Subject::Issuer(id.clone()),
+        w.change.clone(),
+        Some(w.after_sha256.clone()),
+    );
+    Ok(())
+}
+
 /// Appends the entries of one writing transaction to the journal. [`JournalWriter::lock`] takes
 /// the head row `FOR UPDATE` and numbers entries from it; [`JournalWriter::write`] stores them
 /// and moves the head, in one statement. Until the transaction ends no other writer can take a
@@ -1014,48 +1063,8 @@ impl Store for PgStore {
         let mut c = self.writer().await?;
         let tx = c.transaction().await.map_err(backend)?;
         let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
-        let read = tx
-            .prepare_cached("SELECT record::text FROM issuers WHERE id = $1 FOR UPDATE")
-            .await
-            .map_err(backend)?;
-        let upsert = tx
-            .prepare_cached(
-                "INSERT INTO issuers (id, record) VALUES ($1, $2::text::jsonb) \
-                 ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-            )
-            .await
-            .map_err(backend)?;
         for w in writes {
-            let id = &w.after.id;
-            let stored = tx
-                .query_opt(&read, &[id])
-                .await
-                .map_err(backend)?
-                .map(|r| {
-                    serde_json::from_str::<Issuer>(col(&r, 0)?)
-                        .map_err(|e| StoreError::Corrupt(format!("issuer {id}: {e}")))
-                })
-                .transpose()?;
-            match (&w.before, stored) {
-                (None, Some(_)) => {
-                    return Err(StoreError::Conflict(format!(
-                        "issuer {id} is already registered"
-                    )));
-                }
-                (Some(_), None) => return Err(StoreError::NotFound(format!("issuer {id}"))),
-                (Some(b), Some(s)) if *b != s => {
-                    return Err(StoreError::Stale(format!("issuer {id}")));
-                }
-                _ => {}
-            }
-            let json =
-                serde_json::to_string(&w.after).map_err(|e| StoreError::Backend(e.to_string()))?;
-            tx.execute(&upsert, &[id, &json]).await.map_err(backend)?;
-            j.append(
-                &Subject::Issuer(id.clone()),
-                w.change.clone(),
-                Some(w.after_sha256.clone()),
-            );
+            put_issuer_in(&tx, &mut j, w).await?;
         }
         j.write(&tx).await?;
         let entries = j.entries()?;
@@ -1392,6 +1401,129 @@ impl Store for PgStore {
         let out = j.entries()?;
         tx.commit().await.map_err(backend)?;
         Ok(out)
+    }
+
+    async fn apply_mirrored(
+        &self,
+        writes: &[Mirrored],
+        actor: &str,
+        at_micros: i64,
+        cursor: MirrorCursor<'_>,
+    ) -> Result<Vec<Entry>> {
+        let mut c = self.writer().await?;
+        let mut kinds = HashMap::new();
+        for w in writes {
+            if let Mirrored::Issue(i) = w {
+                let kind = &i.certificate.kind;
+                if !kinds.contains_key(kind) {
+                    kinds.insert(kind.clone(), self.intern_kind(&c, kind).await?);
+                }
+            }
+        }
+        let tx = c.transaction().await.map_err(backend)?;
+        let key = MirrorCursor::key(cursor.source);
+        // The head row first, as every writer takes it: it serialises this transaction with
+        // every other write, so that two mirrors of one source cannot both pass the check.
+        let mut j = JournalWriter::lock(&tx, actor, at_micros).await?;
+        let stored: Option<String> = tx
+            .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
+            .await
+            .map_err(backend)?
+            .map(|r| r.get(0));
+        cursor.check(stored.as_deref().map(MirrorCursor::parse).transpose()?)?;
+        let find = async |tx: &deadpool_postgres::Transaction<'_>, number: &str, kind: &str| {
+            let stmt = tx
+                .prepare_cached(&format!(
+                    "SELECT {CERT_COLUMNS}, id FROM certificates WHERE number = $1 AND kind = {KIND_BY_NAME} FOR UPDATE"
+                ))
+                .await
+                .map_err(backend)?;
+            let rows = tx.query(&stmt, &[&number, &kind]).await.map_err(backend)?;
+            self.know_kinds(tx, &rows).await?;
+            match rows.first() {
+                Some(r) => Ok((col::<i64>(r, 14)?, self.decode(r)?)),
+                None => Err(no_certificate(number, kind)),
+            }
+        };
+        for w in writes {
+            match w {
+                Mirrored::Issue(i) => {
+                    let cert = &i.certificate;
+                    let mut cols = Columns::default();
+                    cols.push(cert, kinds[&cert.kind]);
+                    let rows = cols.insert(&tx, actor).await?;
+                    if let Some(row) = rows.first() {
+                        j.append(
+                            &Subject::Certificate(col(row, 2)?),
+                            i.change(),
+                            Some(i.sha256.clone()),
+                        );
+                    } else {
+                        let (_, stored) = find(&tx, &cert.number, &cert.kind).await?;
+                        if stored != *cert {
+                            return Err(StoreError::Conflict(format!(
+                                "{} of kind {} is already registered with different data: {}",
+                                mask_id_numbers(&cert.number),
+                                cert.kind,
+                                stored.differences(cert)
+                            )));
+                        }
+                    }
+                }
+                Mirrored::Update {
+                    before,
+                    after,
+                    after_sha256,
+                    change,
+                } => {
+                    let (id, _) = find(&tx, &before.number, &before.kind).await?;
+                    let write = CertificateWrite {
+                        id,
+                        before: before.clone(),
+                        after: after.clone(),
+                        after_sha256: after_sha256.clone(),
+                        change: change.clone(),
+                    };
+                    write.check()?;
+                    self.update_in(&tx, &mut j, &write).await?;
+                }
+                Mirrored::Issuer(w) => put_issuer_in(&tx, &mut j, w).await?,
+                Mirrored::Note { about, change } => {
+                    let subject = match about {
+                        MirroredSubject::Certificate { number, kind } => {
+                            Subject::Certificate(find(&tx, number, kind).await?.0)
+                        }
+                        MirroredSubject::Issuer(id) => Subject::Issuer(id.clone()),
+                    };
+                    j.append(&subject, change.clone(), None);
+                }
+            }
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &cursor.through.to_string()],
+        )
+        .await
+        .map_err(backend)?;
+        j.write(&tx).await?;
+        let entries = j.entries()?;
+        tx.commit().await.map_err(backend)?;
+        Ok(entries)
+    }
+
+    async fn mirror_cursor(&self, source: &str) -> Result<Option<u64>> {
+        let v: Option<String> = self
+            .writer()
+            .await?
+            .query_opt(
+                "SELECT value FROM meta WHERE key = $1",
+                &[&MirrorCursor::key(source)],
+            )
+            .await
+            .map_err(backend)?
+            .map(|r| r.get(0));
+        v.as_deref().map(MirrorCursor::parse).transpose()
     }
 
     async fn journal(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {

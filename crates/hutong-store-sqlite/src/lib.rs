@@ -26,8 +26,8 @@ use hutong_core::token::{TokenId, TokenRecord};
 use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationReason};
 use hutong_store::{
     AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
-    IssuerWrite, KeyWrite, LogHead, LogLeaf, LogNode, PublishedPolicy, Result, RowOutcome, Stats,
-    Store, StoreError, StoredCheckpoint,
+    IssuerWrite, KeyWrite, LogHead, LogLeaf, LogNode, MirrorCursor, Mirrored, MirroredSubject,
+    PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError, StoredCheckpoint,
 };
 
 pub struct SqliteStore {
@@ -283,6 +283,56 @@ fn read_entry(r: &Row<'_>) -> rusqlite::Result<Entry> {
         change: r.get(4)?,
         record_sha256: r.get(5)?,
     })
+}
+
+/// Stores one issuer record with its entry inside a write transaction ([`Store::put_issuers`]).
+fn put_issuer_in(
+    tx: &Connection,
+    j: &mut JournalWriter,
+    w: &IssuerWrite,
+    actor: &str,
+    at_micros: i64,
+) -> Result<Entry> {
+    let id = &w.after.id;
+    let stored: Option<String> = tx
+        .prepare_cached("SELECT record FROM issuers WHERE id = ?1")
+        .map_err(backend)?
+        .query_row([id], |r| r.get(0))
+        .optional()
+        .map_err(backend)?;
+    let stored = stored
+        .map(|j| {
+            serde_json::from_str::<Issuer>(&j)
+                .map_err(|e| StoreError::Corrupt(format!("issuer {id}: {e}")))
+        })
+        .transpose()?;
+    match (&w.before, stored) {
+        (None, Some(_)) => {
+            return Err(StoreError::Conflict(format!(
+                "issuer {id} is already registered"
+            )));
+        }
+        (Some(_), None) => {
+            return Err(StoreError::NotFound(format!("issuer {id}")));
+        }
+        (Some(b), Some(s)) if *b != s => {
+            return Err(StoreError::Stale(format!("issuer {id}")));
+        }
+        _ => {}
+    }
+    let json = serde_json::to_string(&w.after).map_err(|e| StoreError::Backend(e.to_string()))?;
+    tx.prepare_cached("INSERT INTO issuers(id, record) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET record = excluded.record")
+        .map_err(backend)?
+        .execute(params![id, json])
+        .map_err(backend)?;
+    j.append(
+        tx,
+        at_micros,
+        actor,
+        &Subject::Issuer(id.clone()),
+        &w.change,
+        Some(&w.after_sha256),
+    )
 }
 
 /// Stores an idempotency claim for the entries `first..next` of the transaction; a claim that
@@ -787,47 +837,7 @@ impl Store for SqliteStore {
             let mut j = JournalWriter::start(&tx)?;
             let mut out = Vec::with_capacity(writes.len());
             for w in writes {
-                let id = &w.after.id;
-                let stored: Option<String> = tx
-                    .prepare_cached("SELECT record FROM issuers WHERE id = ?1")
-                    .map_err(backend)?
-                    .query_row([id], |r| r.get(0))
-                    .optional()
-                    .map_err(backend)?;
-                let stored = stored
-                    .map(|j| {
-                        serde_json::from_str::<Issuer>(&j)
-                            .map_err(|e| StoreError::Corrupt(format!("issuer {id}: {e}")))
-                    })
-                    .transpose()?;
-                match (&w.before, stored) {
-                    (None, Some(_)) => {
-                        return Err(StoreError::Conflict(format!(
-                            "issuer {id} is already registered"
-                        )));
-                    }
-                    (Some(_), None) => {
-                        return Err(StoreError::NotFound(format!("issuer {id}")));
-                    }
-                    (Some(b), Some(s)) if *b != s => {
-                        return Err(StoreError::Stale(format!("issuer {id}")));
-                    }
-                    _ => {}
-                }
-                let json = serde_json::to_string(&w.after)
-                    .map_err(|e| StoreError::Backend(e.to_string()))?;
-                tx.prepare_cached("INSERT INTO issuers(id, record) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET record = excluded.record")
-                    .map_err(backend)?
-                    .execute(params![id, json])
-                    .map_err(backend)?;
-                out.push(j.append(
-                    &tx,
-                    at_micros,
-                    actor,
-                    &Subject::Issuer(id.clone()),
-                    &w.change,
-                    Some(&w.after_sha256),
-                )?);
+                out.push(put_issuer_in(&tx, &mut j, w, actor, at_micros)?);
             }
             tx.commit().map_err(backend)?;
             Ok(out)
@@ -1120,6 +1130,133 @@ impl Store for SqliteStore {
             tx.commit().map_err(backend)?;
             Ok(out)
         })
+    }
+
+    async fn apply_mirrored(
+        &self,
+        writes: &[Mirrored],
+        actor: &str,
+        at_micros: i64,
+        cursor: MirrorCursor<'_>,
+    ) -> Result<Vec<Entry>> {
+        self.write(|conn| {
+            // New kinds are interned first, as for an import.
+            for w in writes {
+                if let Mirrored::Issue(i) = w
+                    && self.kind_id(&i.certificate.kind).is_none()
+                {
+                    let id = self.intern_kind(conn, &i.certificate.kind)?;
+                    self.publish_kinds(vec![(id, i.certificate.kind.clone())]);
+                }
+            }
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let key = MirrorCursor::key(cursor.source);
+            let stored: Option<String> = tx
+                .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(backend)?;
+            cursor.check(stored.as_deref().map(MirrorCursor::parse).transpose()?)?;
+            let mut j = JournalWriter::start(&tx)?;
+            let mut out = Vec::with_capacity(writes.len());
+            let find = |number: &str, kind: &str| {
+                self.certificate_in(&tx, number, kind)?.ok_or_else(|| {
+                    StoreError::NotFound(format!(
+                        "certificate {} of kind {kind}",
+                        hutong_core::number::mask_id_numbers(number)
+                    ))
+                })
+            };
+            for w in writes {
+                match w {
+                    Mirrored::Issue(i) => {
+                        let c = &i.certificate;
+                        let kind_id = self
+                            .kind_id(&c.kind)
+                            .ok_or_else(|| StoreError::NotFound(format!("kind {}", c.kind)))?;
+                        let n = {
+                            let mut insert =
+                                tx.prepare_cached(INSERT_CERTIFICATE).map_err(backend)?;
+                            insert_row(&mut insert, c, kind_id, actor).map_err(backend)?
+                        };
+                        if n == 1 {
+                            let id = tx.last_insert_rowid();
+                            out.push(j.append(
+                                &tx,
+                                at_micros,
+                                actor,
+                                &Subject::Certificate(id),
+                                &i.change(),
+                                Some(&i.sha256),
+                            )?);
+                        } else {
+                            let (_, stored) = find(&c.number, &c.kind)?;
+                            if stored != *c {
+                                return Err(StoreError::Conflict(format!(
+                                    "{} of kind {} is already registered with different data: {}",
+                                    hutong_core::number::mask_id_numbers(&c.number),
+                                    c.kind,
+                                    stored.differences(c)
+                                )));
+                            }
+                        }
+                    }
+                    Mirrored::Update {
+                        before,
+                        after,
+                        after_sha256,
+                        change,
+                    } => {
+                        let (id, _) = find(&before.number, &before.kind)?;
+                        let write = CertificateWrite {
+                            id,
+                            before: before.clone(),
+                            after: after.clone(),
+                            after_sha256: after_sha256.clone(),
+                            change: change.clone(),
+                        };
+                        write.check()?;
+                        out.push(self.update_in(&tx, &mut j, &write, actor, at_micros)?);
+                    }
+                    Mirrored::Issuer(w) => {
+                        out.push(put_issuer_in(&tx, &mut j, w, actor, at_micros)?);
+                    }
+                    Mirrored::Note { about, change } => {
+                        let subject = match about {
+                            MirroredSubject::Certificate { number, kind } => {
+                                Subject::Certificate(find(number, kind)?.0)
+                            }
+                            MirroredSubject::Issuer(id) => Subject::Issuer(id.clone()),
+                        };
+                        out.push(j.append(&tx, at_micros, actor, &subject, change, None)?);
+                    }
+                }
+            }
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2) \
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, cursor.through.to_string()],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(out)
+        })
+    }
+
+    async fn mirror_cursor(&self, source: &str) -> Result<Option<u64>> {
+        let v: Option<String> = self
+            .reader()
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [MirrorCursor::key(source)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        v.as_deref().map(MirrorCursor::parse).transpose()
     }
 
     async fn journal(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {

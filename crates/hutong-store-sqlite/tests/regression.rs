@@ -402,6 +402,18 @@ impl Store for RowByRow {
     async fn journal_only(&self, e: &[(Subject, String)], a: &str, at: i64) -> Result<Vec<Entry>> {
         self.0.journal_only(e, a, at).await
     }
+    async fn apply_mirrored(
+        &self,
+        w: &[hutong_store::Mirrored],
+        a: &str,
+        at: i64,
+        c: hutong_store::MirrorCursor<'_>,
+    ) -> Result<Vec<Entry>> {
+        self.0.apply_mirrored(w, a, at, c).await
+    }
+    async fn mirror_cursor(&self, source: &str) -> Result<Option<u64>> {
+        self.0.mirror_cursor(source).await
+    }
     async fn journal(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
         self.0.journal(after, limit).await
     }

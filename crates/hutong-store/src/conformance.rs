@@ -21,7 +21,7 @@ use hutong_core::{Period, RevocationReason};
 
 use crate::{
     CertificateWrite, IdempotencyClaim, InsertMode, Issue, IssuerWrite, KeyWrite, LogHead, LogLeaf,
-    LogNode, RowOutcome, Store, StoreError,
+    LogNode, MirrorCursor, Mirrored, MirroredSubject, RowOutcome, Store, StoreError,
 };
 
 /// The instant of the suite's writes.
@@ -83,6 +83,7 @@ macro_rules! conformance_tests {
             count_estimates_and_random_picks,
             concurrent_readers_and_a_writer,
             all_or_nothing_batches_roll_back_on_conflict,
+            mirrored_transactions_move_their_cursor_once,
             the_log_appends_leaves_under_its_head,
             the_log_keeps_one_checkpoint_per_size_and_its_cosignatures
         );
@@ -1314,4 +1315,121 @@ pub async fn the_log_keeps_one_checkpoint_per_size_and_its_cosignatures(s: &dyn 
         s.checkpoint(Some(0)).await.unwrap().unwrap().cosignatures,
         ["— w1 old"]
     );
+}
+
+/// A mirrored transaction stores its writes with the source's actor and instant and moves the
+/// cursor in the same transaction; one that does not start from the stored cursor, or that
+/// fails half-way, changes nothing.
+pub async fn mirrored_transactions_move_their_cursor_once(s: &dyn Store) {
+    let source = "http://source.example";
+    assert_eq!(s.mirror_cursor(source).await.unwrap(), None);
+    let issuer = sample_issuer("mem.44");
+    let c = sample_certificate("M-1", 9);
+    let issue = Issue::new(c.clone());
+    let suspended = CertChange::Suspended {
+        on: day("2027-06-01"),
+    };
+    let after = suspended.replay(&c);
+    let writes = [
+        Mirrored::Issuer(IssuerWrite {
+            before: None,
+            after: issuer.clone(),
+            after_sha256: issuer_hash(&issuer),
+            change: r#"{"change":"registered"}"#.into(),
+        }),
+        Mirrored::Issue(issue.clone()),
+        Mirrored::Update {
+            before: c.clone(),
+            after: after.clone(),
+            after_sha256: journal::certificate_digest(&after).1,
+            change: suspended.to_json(None),
+        },
+        Mirrored::Note {
+            about: MirroredSubject::Certificate {
+                number: c.number.clone(),
+                kind: c.kind.clone(),
+            },
+            change: r#"{"change":"refused","reason":"test"}"#.into(),
+        },
+    ];
+    let cursor = |after, through| MirrorCursor {
+        source,
+        after,
+        through,
+    };
+    let entries = s
+        .apply_mirrored(&writes, "tok_source", AT + 7, cursor(0, 40))
+        .await
+        .unwrap();
+    assert_eq!(
+        entries.iter().map(|e| e.kind()).collect::<Vec<_>>(),
+        ["registered", "issued", "suspended", "refused"]
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.actor == "tok_source" && e.at_micros == AT + 7)
+    );
+    assert_eq!(entries[1].change, issue.change());
+    assert_eq!(s.mirror_cursor(source).await.unwrap(), Some(40));
+    let (id, stored) = s
+        .certificate_with_id(&c.number, &c.kind)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, after);
+    assert_eq!(entries[3].subject, Subject::Certificate(id));
+    assert_eq!(s.issuer("mem.44").await.unwrap(), Some(issuer));
+
+    // The same transaction again, from the cursor it started at, is refused whole.
+    let head = s.journal_head().await.unwrap();
+    let again = s
+        .apply_mirrored(&writes[1..2], "tok_source", AT + 7, cursor(0, 40))
+        .await;
+    assert!(matches!(again, Err(StoreError::Stale(_))), "{again:?}");
+    // A transaction that fails half-way (a change to a record that is not as stated) stores
+    // nothing and leaves the cursor.
+    let other = sample_certificate("M-2", 9);
+    let failing = [
+        Mirrored::Issue(Issue::new(other.clone())),
+        Mirrored::Update {
+            before: c.clone(),
+            after: after.clone(),
+            after_sha256: journal::certificate_digest(&after).1,
+            change: suspended.to_json(None),
+        },
+    ];
+    let r = s
+        .apply_mirrored(&failing, "tok_source", AT + 8, cursor(40, 41))
+        .await;
+    assert!(matches!(r, Err(StoreError::Stale(_))), "{r:?}");
+    assert_eq!(s.journal_head().await.unwrap(), head);
+    assert_eq!(s.mirror_cursor(source).await.unwrap(), Some(40));
+    assert_eq!(
+        s.certificate(&other.number, &other.kind).await.unwrap(),
+        None
+    );
+    // An issue already stored with the same data gets no entry, and the cursor moves on; one
+    // with other data is a conflict.
+    insert(s, std::slice::from_ref(&other), "import", InsertMode::Each)
+        .await
+        .unwrap();
+    let head = s.journal_head().await.unwrap();
+    let none = s
+        .apply_mirrored(&failing[..1], "tok_source", AT + 9, cursor(40, 45))
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    assert_eq!(s.mirror_cursor(source).await.unwrap(), Some(45));
+    assert_eq!(s.journal_head().await.unwrap(), head);
+    let r = s
+        .apply_mirrored(&writes[1..2], "tok_source", AT + 9, cursor(45, 46))
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    // A cursor that moves past entries outside the mirror's scope needs no write.
+    s.apply_mirrored(&[], "tok_source", AT + 9, cursor(45, 60))
+        .await
+        .unwrap();
+    assert_eq!(s.mirror_cursor(source).await.unwrap(), Some(60));
+    assert_eq!(s.journal_head().await.unwrap(), head);
 }

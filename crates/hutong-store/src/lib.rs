@@ -169,6 +169,76 @@ pub struct IssuerWrite {
     pub change: String,
 }
 
+/// One write of a mirrored transaction ([`Store::apply_mirrored`]): a change that another
+/// registry journaled, as that registry's change feed gave it, to be stored here with an entry of
+/// the same change and record hash. Certificates are named by their identity (number and kind),
+/// since registry ids differ between registries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mirrored {
+    /// A certificate issued at the source. One stored here with the same data is left alone and
+    /// gets no entry (as [`Store::insert_certificates`] does); one with other data fails the
+    /// transaction with [`StoreError::Conflict`].
+    Issue(Issue),
+    /// A change to a stored certificate: `before` must be the stored record
+    /// ([`StoreError::Stale`] otherwise), `after` what the change made of it (as the core's
+    /// [`CertChange::replay`] gives it, checked against the source's hash by the caller).
+    Update {
+        before: Certificate,
+        after: Certificate,
+        after_sha256: String,
+        change: String,
+    },
+    /// A change to the issuer register, as [`Store::put_issuers`] stores it.
+    Issuer(IssuerWrite),
+    /// An entry that changes no record (a refusal), about a certificate (by its identity) or
+    /// an issuer.
+    Note {
+        about: MirroredSubject,
+        change: String,
+    },
+}
+
+/// The feed cursor a mirrored transaction moves: of `source`, from `after` to `through`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MirrorCursor<'a> {
+    pub source: &'a str,
+    pub after: u64,
+    pub through: u64,
+}
+
+impl MirrorCursor<'_> {
+    /// The meta key the cursor is stored under.
+    pub fn key(source: &str) -> String {
+        format!("mirror:{source}")
+    }
+
+    /// Reads a stored cursor.
+    pub fn parse(stored: &str) -> Result<u64> {
+        stored
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("a mirror cursor is {stored:?}")))
+    }
+
+    /// Refuses a cursor that does not move on from the stored one.
+    pub fn check(&self, stored: Option<u64>) -> Result<()> {
+        let stored = stored.unwrap_or(0);
+        if stored != self.after || self.through < self.after {
+            return Err(StoreError::Stale(format!(
+                "the mirror of {} is at {stored}, not at {} (is another mirror of it running?)",
+                self.source, self.after
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// What a mirrored entry that changes no record is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MirroredSubject {
+    Certificate { number: String, kind: String },
+    Issuer(String),
+}
+
 /// A request's `Idempotency-Key`, stored with the write it made, in the same transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyClaim {
@@ -366,6 +436,24 @@ pub trait Store: Send + Sync + 'static {
         actor: &str,
         at_micros: i64,
     ) -> Result<Vec<Entry>>;
+
+    /// Stores a transaction received from another registry's change feed (`hutong mirror`):
+    /// every write with its journal entry by `actor` at `at_micros` (the source's), and the
+    /// feed cursor of `source` moved from `after` to `through` (the last source sequence number
+    /// this transaction covers), all in one transaction, so that a mirror that stops at any
+    /// point resumes from [`Store::mirror_cursor`] with every entry applied exactly once. The
+    /// stored cursor must be `after` (none counts as 0): otherwise another process mirrors the
+    /// same source meanwhile, and the call fails with [`StoreError::Stale`], changing nothing.
+    /// An empty `writes` moves the cursor only (past entries outside the mirror's scope).
+    async fn apply_mirrored(
+        &self,
+        writes: &[Mirrored],
+        actor: &str,
+        at_micros: i64,
+        cursor: MirrorCursor<'_>,
+    ) -> Result<Vec<Entry>>;
+    /// The last source sequence number stored by [`Store::apply_mirrored`] for `source`.
+    async fn mirror_cursor(&self, source: &str) -> Result<Option<u64>>;
 
     /// Journal entries with `seq > after`, in order, at most `limit`.
     async fn journal(&self, after: u64, limit: usize) -> Result<Vec<Entry>>;

@@ -15,8 +15,7 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use hutong_core::date::{Day, parse_day};
-use hutong_core::export::{holder_key_field, seal_number};
-use hutong_core::number::mask_id_numbers;
+use hutong_core::export::{holder_key_field, number_field};
 use hutong_core::{AdminState, Certificate, HolderSecret, Policy, Status};
 
 use crate::cmd::import::Format;
@@ -154,15 +153,7 @@ impl Filter {
 
 /// One certificate as an export row, in [`COLUMNS`] order.
 pub fn row(c: &Certificate, policy: &Policy, secret: &HolderSecret) -> [String; 14] {
-    let embeds = policy
-        .kind(&c.kind)
-        .is_none_or(|k| k.number_scheme.embeds_resident_id());
-    // Sealed where the scheme embeds an ID number, and wherever one is found all the same.
-    let number = if embeds || mask_id_numbers(&c.number) != c.number {
-        seal_number(secret, &c.kind, &c.number)
-    } else {
-        c.number.clone()
-    };
+    let number = number_field(policy, secret, c);
     let day = |d: Option<Day>| d.map(|d| d.to_string()).unwrap_or_default();
     let (status, status_on, reason) = match c.state {
         AdminState::Active => ("valid", None, None),
