@@ -18,9 +18,10 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use hutong_core::Policy;
+use hutong_core::export::number_field;
 use hutong_core::journal::{Entry, Subject};
 use hutong_core::rights::{self, Action, FeedScope};
+use hutong_core::{Certificate, Policy};
 
 use crate::error::{ApiError, Problem};
 use crate::handlers::write::{authenticate, json_response, refuse};
@@ -76,6 +77,20 @@ pub struct FeedEntry {
     pub change: Box<serde_json::value::RawValue>,
     /// SHA-256 of the record after the change, where the change has a record.
     pub record_sha256: Option<String>,
+    /// For an entry about a certificate: its identity, which is the same in every registry
+    /// (the registry id of `subject` is this registry's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<FeedCertificate>,
+}
+
+/// A certificate's identity in a feed entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedCertificate {
+    /// The number, sealed (`sealed:` and base64url, as in exports) where it is or embeds an ID
+    /// number: a registry with the same holder key file opens it (`hutong mirror`), nobody
+    /// else can.
+    pub number: String,
+    pub kind: String,
 }
 
 /// An answer of the feed.
@@ -169,7 +184,11 @@ pub async fn feed(
                 if let Some(about) = about(&state, &policy, &e).await?
                     && about.within(&scope)
                 {
-                    out.push(entry(e)?);
+                    let certificate = about.certificate.map(|c| FeedCertificate {
+                        number: number_field(&policy, &state.secret, &c),
+                        kind: c.kind,
+                    });
+                    out.push(entry(e, certificate)?);
                 }
                 next = seq;
                 if out.len() == limit {
@@ -199,7 +218,7 @@ fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn entry(e: Entry) -> Result<FeedEntry, ApiError> {
+fn entry(e: Entry, certificate: Option<FeedCertificate>) -> Result<FeedEntry, ApiError> {
     Ok(FeedEntry {
         seq: e.seq,
         at: hutong_core::journal::instant_rfc3339(e.at_micros),
@@ -210,6 +229,7 @@ fn entry(e: Entry) -> Result<FeedEntry, ApiError> {
         })?,
         record_sha256: e.record_sha256,
         actor: e.actor,
+        certificate,
     })
 }
 
@@ -219,6 +239,8 @@ struct About {
     department: Option<String>,
     region: Option<String>,
     issuer: String,
+    /// The certificate, for an entry about one.
+    certificate: Option<Certificate>,
 }
 
 impl About {
@@ -248,13 +270,15 @@ async fn about(state: &AppState, policy: &Policy, e: &Entry) -> Result<Option<Ab
             Some(About {
                 department: policy.kind(&cert.kind).map(|k| k.department.clone()),
                 region,
-                issuer: cert.issuer,
+                issuer: cert.issuer.clone(),
+                certificate: Some(cert),
             })
         }
         Subject::Issuer(id) => state.issuer(id).await?.map(|i| About {
             department: Some(i.department.clone()),
             region: i.region.clone(),
             issuer: i.id.clone(),
+            certificate: None,
         }),
         _ => None,
     })

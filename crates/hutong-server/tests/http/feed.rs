@@ -124,6 +124,39 @@ async fn the_feed_gives_each_token_its_scope_in_order_exactly_once() {
             "no masked number"
         );
 
+        // Each certificate entry names its certificate as every registry knows it: numbers
+        // that are or embed an ID number sealed under the holder key, the others plain.
+        let mut sealed = 0;
+        for e in everything
+            .iter()
+            .filter(|e| e["subject"].as_str().unwrap().starts_with("cert:"))
+        {
+            let id: i64 = e["subject"].as_str().unwrap()[5..].parse().unwrap();
+            let stored = s.store.certificate_by_id(id).await.unwrap().unwrap();
+            let (number, kind) = (
+                e["certificate"]["number"].as_str().unwrap(),
+                e["certificate"]["kind"].as_str().unwrap(),
+            );
+            assert_eq!(kind, stored.kind);
+            match hutong_core::export::unseal_number(&s.secret, kind, number) {
+                Some(opened) => {
+                    sealed += 1;
+                    assert_eq!(opened.unwrap(), stored.number);
+                }
+                None => {
+                    assert_eq!(number, stored.number);
+                    assert_eq!(hutong_core::number::mask_id_numbers(number), number);
+                }
+            }
+        }
+        assert!(sealed > 0, "no sealed number");
+        assert!(
+            everything
+                .iter()
+                .filter(|e| e["subject"].as_str().unwrap().starts_with("issuer:"))
+                .all(|e| e.get("certificate").is_none())
+        );
+
         // An authority sees its department only; asking for another is refused.
         let own = all(&s, &mem, "", 1000).await;
         assert!(!own.is_empty() && own.len() < everything.len());
