@@ -667,6 +667,90 @@ pub fn certificate_canonical(c: &Certificate) -> String {
     String::from_utf8(w).expect("JSON of UTF-8 strings is UTF-8")
 }
 
+/// Reads a certificate back from its canonical form ([`certificate_canonical`]), as an
+/// `issued` entry's `record` holds it, with its plain `number`, which the canonical form masks
+/// where it embeds an ID number (the number must be the one masked there). A mirror rebuilds
+/// the records it receives with this; the hash of the result is checked against the entry's.
+pub fn certificate_from_canonical(record: &str, number: &str) -> Result<Certificate, String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Canonical {
+        first_issued_on: String,
+        holder_key: String,
+        holder_name: String,
+        issued_on: String,
+        issuer: String,
+        kind: String,
+        last_review_on: Option<String>,
+        level: Option<String>,
+        number: String,
+        occupation: Option<String>,
+        state: String,
+        state_reason: Option<String>,
+        state_since: Option<String>,
+        valid_until: Option<String>,
+    }
+    let r: Canonical =
+        serde_json::from_str(record).map_err(|e| format!("the record does not read: {e}"))?;
+    if number::mask_id_numbers(number) != r.number {
+        return Err(format!(
+            "the record's number {} is not the number given ({})",
+            r.number,
+            number::mask_id_numbers(number)
+        ));
+    }
+    let day = |field: &str, v: &str| {
+        crate::date::parse_day(v).map_err(|e| format!("the record's {field}: {e}"))
+    };
+    let opt_day = |field: &str, v: &Option<String>| v.as_deref().map(|v| day(field, v)).transpose();
+    let holder_key = hex::decode(&r.holder_key)
+        .ok()
+        .and_then(|b| crate::holder::HolderKey::from_slice(&b))
+        .ok_or("the record's holder_key is not 64 hex digits")?;
+    let since = opt_day("state_since", &r.state_since)?;
+    let state = match (r.state.as_str(), since) {
+        ("active", None) => AdminState::Active,
+        ("suspended", Some(since)) => AdminState::Suspended { since },
+        ("revoked", Some(on)) => AdminState::Revoked {
+            on,
+            reason: r
+                .state_reason
+                .as_deref()
+                .map(|v| {
+                    RevocationReason::parse(v)
+                        .ok_or_else(|| format!("the record's state_reason \"{v}\" is unknown"))
+                })
+                .transpose()?,
+        },
+        (s, _) => {
+            return Err(format!(
+                "the record's state \"{s}\" does not read with its date"
+            ));
+        }
+    };
+    Ok(Certificate {
+        number: number.to_string(),
+        kind: r.kind,
+        holder_key,
+        holder_name: r.holder_name,
+        occupation: r.occupation,
+        level: r
+            .level
+            .as_deref()
+            .map(|l| {
+                l.parse()
+                    .map_err(|_| format!("the record's level \"{l}\" is unknown"))
+            })
+            .transpose()?,
+        issuer: r.issuer,
+        issued_on: day("issued_on", &r.issued_on)?,
+        first_issued_on: day("first_issued_on", &r.first_issued_on)?,
+        valid_until: opt_day("valid_until", &r.valid_until)?,
+        last_review_on: opt_day("last_review_on", &r.last_review_on)?,
+        state,
+    })
+}
+
 /// A certificate's canonical form and its SHA-256, as a journal entry records them.
 pub fn certificate_digest(c: &Certificate) -> (String, String) {
     let canonical = certificate_canonical(c);
@@ -743,6 +827,45 @@ mod tests {
             source: "Order 30".into(),
             provisional: false,
         }
+    }
+
+    #[test]
+    fn a_record_reads_back_from_its_canonical_form_with_its_plain_number() {
+        let mut c = cert();
+        let states = [
+            AdminState::Active,
+            AdminState::Suspended {
+                since: d("2026-01-02"),
+            },
+            AdminState::Revoked {
+                on: d("2026-01-03"),
+                reason: None,
+            },
+            AdminState::Revoked {
+                on: d("2026-01-03"),
+                reason: Some(RevocationReason::Annulled),
+            },
+        ];
+        for (i, state) in states.into_iter().enumerate() {
+            c.state = state;
+            c.last_review_on = (i % 2 == 1).then(|| d("2027-01-01"));
+            c.level = (i > 1).then_some(Level::L3);
+            c.occupation = (i > 1).then(|| "6-07-06-05".to_string());
+            c.valid_until = (i != 2).then(|| d("2030-03-01"));
+            let canonical = certificate_canonical(&c);
+            assert!(!canonical.contains("110101196601010044"), "{canonical}");
+            assert_eq!(
+                certificate_from_canonical(&canonical, &c.number),
+                Ok(c.clone())
+            );
+        }
+        let canonical = certificate_canonical(&c);
+        let e = certificate_from_canonical(&canonical, "T110101196601010052").unwrap_err();
+        assert!(e.contains("not the number given"), "{e}");
+        let e = certificate_from_canonical(&canonical.replace("revoked", "gone"), &c.number)
+            .unwrap_err();
+        assert!(e.contains("state"), "{e}");
+        assert!(certificate_from_canonical("{\"x\":1}", &c.number).is_err());
     }
 
     #[test]

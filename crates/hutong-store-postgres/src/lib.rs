@@ -1199,12 +1199,7 @@ impl Store for PgStore {
                 RowOutcome::Unchanged
             } else {
                 RowOutcome::Conflict {
-                    reason: format!(
-                        "{} of kind {} is already registered with different data: {}",
-                        mask_id_numbers(&cert.number),
-                        cert.kind,
-                        stored.differences(cert)
-                    ),
+                    reason: hutong_store::conflict_reason(stored, cert),
                 }
             });
         }
@@ -1461,11 +1456,8 @@ impl Store for PgStore {
                     } else {
                         let (_, stored) = find(&tx, &cert.number, &cert.kind).await?;
                         if stored != *cert {
-                            return Err(StoreError::Conflict(format!(
-                                "{} of kind {} is already registered with different data: {}",
-                                mask_id_numbers(&cert.number),
-                                cert.kind,
-                                stored.differences(cert)
+                            return Err(StoreError::Conflict(hutong_store::conflict_reason(
+                                &stored, cert,
                             )));
                         }
                     }

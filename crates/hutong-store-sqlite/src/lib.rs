@@ -948,12 +948,7 @@ impl Store for SqliteStore {
                         out.push(match existing {
                             Some(e) if e == *c => RowOutcome::Unchanged,
                             Some(e) => RowOutcome::Conflict {
-                                reason: format!(
-                                    "{} of kind {} is already registered with different data: {}",
-                                    hutong_core::number::mask_id_numbers(&c.number),
-                                    c.kind,
-                                    e.differences(c)
-                                ),
+                                reason: hutong_store::conflict_reason(&e, c),
                             },
                             None => {
                                 return Err(StoreError::Backend(
@@ -1195,11 +1190,8 @@ impl Store for SqliteStore {
                         } else {
                             let (_, stored) = find(&c.number, &c.kind)?;
                             if stored != *c {
-                                return Err(StoreError::Conflict(format!(
-                                    "{} of kind {} is already registered with different data: {}",
-                                    hutong_core::number::mask_id_numbers(&c.number),
-                                    c.kind,
-                                    stored.differences(c)
+                                return Err(StoreError::Conflict(hutong_store::conflict_reason(
+                                    &stored, c,
                                 )));
                             }
                         }

@@ -62,6 +62,17 @@ pub enum RowOutcome {
     Conflict { reason: String },
 }
 
+/// Why `new` is a conflict with `stored`, the certificate of the same identity: the fields that
+/// differ, the number masked.
+pub fn conflict_reason(stored: &Certificate, new: &Certificate) -> String {
+    format!(
+        "{} of kind {} is already registered with different data: {}",
+        hutong_core::number::mask_id_numbers(&new.number),
+        new.kind,
+        stored.differences(new)
+    )
+}
+
 /// Whether a batch may be stored in part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InsertMode {

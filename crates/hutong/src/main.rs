@@ -10,6 +10,7 @@ mod cmd;
 mod config;
 mod context;
 mod exit;
+mod http;
 mod tlog;
 
 use std::process::ExitCode;
@@ -45,6 +46,9 @@ enum Command {
     /// ID number and numbers that embed one sealed: for another registry with the same holder
     /// key file.
     Export(cmd::export::Args),
+    /// Keep this registry a copy of another one, from its change feed: every change exactly
+    /// once, record for record and hash for hash.
+    Mirror(cmd::mirror::Args),
     /// Fill the database with realistic synthetic data, at any size.
     Demo(cmd::demo::Args),
     /// Register and list issuers: department authorities and evaluation institutions.
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Command::Import(a) => cmd::import::run(&cli.global, a),
         Command::Export(a) => cmd::export::run(&cli.global, a),
         Command::Demo(a) => cmd::demo::run(&cli.global, a),
+        Command::Mirror(a) => cmd::mirror::run(&cli.global, a),
         Command::Issuers(c) => cmd::issuers::run(&cli.global, c),
         Command::Tokens(c) => cmd::tokens::run(&cli.global, c),
         Command::Audit(a) => cmd::audit::run(&cli.global, a),

@@ -54,6 +54,11 @@ impl Env {
 
     /// Runs hutong with the repository's policy and this folder as data folder.
     fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// The command [`Env::run`] runs.
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hutong"));
         cmd.current_dir(self.dir.path())
             .env_remove("HUTONG_DATABASE")
@@ -66,7 +71,8 @@ impl Env {
         if let Some(db) = &self.db {
             cmd.arg("--database").arg(db.url());
         }
-        cmd.args(args).output().unwrap()
+        cmd.args(args);
+        cmd
     }
 }
 
@@ -1181,14 +1187,17 @@ impl Server {
 
     /// A GET over a plain socket: the status and the body.
     fn get(&self, path: &str) -> (u16, String) {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
-        write!(
-            s,
+        self.exchange(&format!(
             "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
             self.addr
-        )
-        .unwrap();
+        ))
+    }
+
+    /// Sends one request, whole, over a plain socket: the status and the body.
+    fn exchange(&self, request: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         let status = out[9..12].parse().unwrap();
@@ -1197,6 +1206,44 @@ impl Server {
             .map_or("", |(_, b)| b)
             .to_string();
         (status, body)
+    }
+}
+
+impl Server {
+    /// A POST of JSON with a bearer token over a plain socket: the status and the body.
+    fn post(&self, path: &str, token: &str, body: &str) -> (u16, String) {
+        self.exchange(&format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        ))
+    }
+
+    /// Every feed entry `token` sees, from the start, without the registry's own ids.
+    fn feed(&self, token: &str) -> Vec<serde_json::Value> {
+        let (mut after, mut out) = (0, Vec::new());
+        loop {
+            let (status, body) = self.exchange(&format!(
+                "GET /api/v1/feed?after={after} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n",
+                self.addr
+            ));
+            assert_eq!(status, 200, "{body}");
+            // The answer may come chunked: its JSON is between the first { and the last }.
+            let body = &body[body.find('{').unwrap()..=body.rfind('}').unwrap()];
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
+            let entries = v["entries"].as_array().unwrap();
+            if entries.is_empty() {
+                return out;
+            }
+            for e in entries {
+                let mut e = e.clone();
+                let o = e.as_object_mut().unwrap();
+                o.remove("seq");
+                o.remove("subject");
+                out.push(e);
+            }
+            after = v["next"].as_u64().unwrap();
+        }
     }
 }
 
@@ -1211,8 +1258,11 @@ fn serve(e: &Env, env: &[(&str, &str)]) -> Server {
         .arg("--policy")
         .arg(repo().join("policy"))
         .arg("--data-dir")
-        .arg(e.dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg(e.dir.path());
+    if let Some(db) = &e.db {
+        cmd.arg("--database").arg(db.url());
+    }
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
     for (k, v) in env {
@@ -1918,5 +1968,130 @@ fn an_export_reimported_with_the_same_holder_key_reproduces_every_certificate() 
             text(&o.stderr)
         );
         assert!(!e.path("bad.csv").exists() && !e.path("bad.csv.partial").exists());
+    }
+}
+
+/// `hutong mirror` follows a source's feed while the source is written to, is killed (-9) at
+/// random points and restarted, and ends with the source's records, hash for hash: the same
+/// export, an audit in agreement, and the same changes, by the same actors at the same
+/// instants, each once, in its own journal.
+#[test]
+fn a_mirror_killed_and_restarted_while_its_source_is_written_ends_identical() {
+    for e in envs("a_mirror_killed") {
+        eprintln!("on {}", e.backend());
+        let o = e.run(&["demo", "--certificates", "6000", "--samples", "samples.csv"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let token = |args: &[&str]| {
+            let o = e.run(&[&["tokens", "create"], args].concat());
+            assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+            text(&o.stdout).trim().to_string()
+        };
+        let regulator = token(&["--regulator", "mohrss"]);
+        let mem = token(&["--authority", "mem"]);
+        let server = serve(&e, &[]);
+        let key = e.path("holder.key");
+        let key = key.to_str().unwrap().to_string();
+        let m = Env::new();
+        let mirror = |once: bool| {
+            let mut args = vec!["--holder-key-file", &key, "mirror", "--from"];
+            let url = server.url();
+            args.push(&url);
+            if once {
+                args.push("--once");
+            }
+            let mut c = m.command(&args);
+            c.env("HUTONG_MIRROR_TOKEN", &regulator)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            c
+        };
+        let samples = std::fs::read_to_string(e.path("samples.csv")).unwrap();
+        let mem_numbers: Vec<(String, String)> = samples
+            .lines()
+            .skip(1)
+            .filter(|l| l.contains(",mem.") && l.contains(",valid,"))
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[0].to_string(), f[1].to_string())
+            })
+            .collect();
+        assert!(!mem_numbers.is_empty(), "{samples}");
+        let mut nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos() as u64;
+        let mut random_ms = |range: u64| {
+            nanos = nanos
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            50 + (nanos >> 33) % range
+        };
+        for round in 0..5 {
+            let mut child = mirror(false).spawn().unwrap();
+            // Changes while the mirror runs: an import, then suspensions and reinstatements.
+            match round {
+                1 => {
+                    let o = e.run(&[
+                        "import",
+                        repo().join("examples/certificates.csv").to_str().unwrap(),
+                    ]);
+                    // The example file holds rows that are refused on purpose (exit 3).
+                    assert!(text(&o.stdout).contains(" stored, "), "{}", text(&o.stderr));
+                }
+                2..=4 => {
+                    for (number, kind) in &mem_numbers {
+                        let change = if round == 3 { "reinstate" } else { "suspend" };
+                        let body =
+                            serde_json::json!({"number": number, "kind": kind, "change": change})
+                                .to_string();
+                        let (status, answer) =
+                            server.post("/api/v1/certificates/changes", &mem, &body);
+                        assert!(
+                            status == 200 || (round == 4 && status == 422),
+                            "{status} {answer}"
+                        );
+                    }
+                }
+                _ => {}
+            }
+            std::thread::sleep(std::time::Duration::from_millis(random_ms(1500)));
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        let o = mirror(true).output().unwrap();
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+
+        // Record for record: the same export (the same holder key seals the same bytes).
+        let o = e.run(&["export", "-o", "source.csv"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let o = m.run(&["--holder-key-file", &key, "export", "-o", "mirror.csv"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let source = std::fs::read_to_string(e.path("source.csv")).unwrap();
+        assert!(source.lines().count() > 6000);
+        assert!(
+            std::fs::read_to_string(m.path("mirror.csv")).unwrap() == source,
+            "the mirror exports other records"
+        );
+        // Hash for hash: every record agrees with the journal, whose hashes are the source's.
+        let o = m.run(&["--holder-key-file", &key, "audit"]);
+        assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+        // The same changes, each once, in order.
+        let o = m.run(&[
+            "--holder-key-file",
+            &key,
+            "tokens",
+            "create",
+            "--regulator",
+            "mohrss",
+        ]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let mirror_token = text(&o.stdout).trim().to_string();
+        let served = serve(&m, &[("HUTONG_HOLDER_KEY_FILE", &key)]);
+        let (theirs, ours) = (server.feed(&regulator), served.feed(&mirror_token));
+        assert_eq!(theirs.len(), ours.len());
+        assert!(
+            theirs == ours,
+            "the mirror's journal differs from its source's"
+        );
     }
 }

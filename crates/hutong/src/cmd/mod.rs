@@ -12,6 +12,7 @@ pub mod export;
 pub mod import;
 pub mod issuers;
 pub mod keys;
+pub mod mirror;
 pub mod policy;
 pub mod serve;
 pub mod tokens;

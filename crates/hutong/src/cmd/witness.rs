@@ -13,21 +13,19 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args as ClapArgs, Subcommand};
 use ed25519_dalek::SigningKey;
-use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::body::Bytes;
 
 use hutong_log::{Checkpoint, Cosigner, Ed25519NoteVerifier, SignedNote, verify_consistency};
 
 use crate::config::GlobalArgs;
 use crate::context::runtime;
 use crate::exit::{failed, invalid};
+use crate::http::Client;
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -174,7 +172,7 @@ async fn cosign(a: CosignArgs) -> anyhow::Result<ExitCode> {
              either way"
         )));
     }
-    let client = Client::new();
+    let client = Client::new(1 << 20);
     // The state: the checkpoint last cosigned, checked again with the log's key.
     let old = match std::fs::read_to_string(&a.state) {
         Ok(text) => Some(
@@ -202,10 +200,12 @@ async fn cosign(a: CosignArgs) -> anyhow::Result<ExitCode> {
     match judge(old.as_ref(), &new).map_err(failed)? {
         Verdict::NothingToProve => {}
         Verdict::NeedsProof { from, to } => {
+            // A log that cannot prove consistency answers 404 with the reason: read below.
             let body = client
-                .get(&format!(
-                    "{base}/api/v1/log/consistency?from={from}&to={to}"
-                ))
+                .get_accepting(
+                    &format!("{base}/api/v1/log/consistency?from={from}&to={to}"),
+                    |status| status == hyper::StatusCode::NOT_FOUND,
+                )
                 .await?;
             let v: serde_json::Value = serde_json::from_str(&body)
                 .map_err(|_| failed("the log's consistency proof is not JSON"))?;
@@ -269,70 +269,6 @@ fn save_state(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, path))
         .with_context(|| format!("cannot write the state file {}", path.display()))
-}
-
-/// A small HTTP/1 client with a timeout and a cap on answers.
-struct Client {
-    inner: hyper_util::client::legacy::Client<
-        hyper_util::client::legacy::connect::HttpConnector,
-        Full<Bytes>,
-    >,
-}
-
-const TIMEOUT: Duration = Duration::from_secs(30);
-const MAX_ANSWER: usize = 1 << 20;
-
-impl Client {
-    fn new() -> Client {
-        Client {
-            inner:
-                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                    .build_http(),
-        }
-    }
-
-    async fn get(&self, url: &str) -> anyhow::Result<String> {
-        self.send(hyper::Request::get(url).body(Full::default())?, url)
-            .await
-    }
-
-    async fn post(&self, url: &str, body: String) -> anyhow::Result<String> {
-        let req = hyper::Request::post(url)
-            .header(hyper::header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(Full::new(Bytes::from(body)))?;
-        self.send(req, url).await
-    }
-
-    async fn send(&self, req: hyper::Request<Full<Bytes>>, url: &str) -> anyhow::Result<String> {
-        let resp = tokio::time::timeout(TIMEOUT, self.inner.request(req))
-            .await
-            .map_err(|_| anyhow::anyhow!("{url}: no answer within {} s", TIMEOUT.as_secs()))?
-            .with_context(|| format!("cannot reach {url}"))?;
-        let status = resp.status();
-        let body = tokio::time::timeout(
-            TIMEOUT,
-            Limited::new(resp.into_body(), MAX_ANSWER).collect(),
-        )
-        .await
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "{url}: the answer did not arrive within {} s",
-                TIMEOUT.as_secs()
-            )
-        })?
-        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?
-        .to_bytes();
-        let text = String::from_utf8_lossy(&body).into_owned();
-        // A log that cannot prove consistency answers 404 with the reason: the caller reads it.
-        let no_proof = status == 404 && url.contains("/api/v1/log/consistency");
-        if !(status.is_success() || no_proof) {
-            anyhow::bail!(
-                "{url} answered {status}: {}",
-                text.chars().take(300).collect::<String>()
-            );
-        }
-        Ok(text)
-    }
 }
 
 #[cfg(test)]
