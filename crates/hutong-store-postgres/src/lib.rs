@@ -1462,22 +1462,9 @@ impl Store for PgStore {
                         }
                     }
                 }
-                Mirrored::Update {
-                    before,
-                    after,
-                    after_sha256,
-                    change,
-                } => {
-                    let (id, _) = find(&tx, &before.number, &before.kind).await?;
-                    let write = CertificateWrite {
-                        id,
-                        before: before.clone(),
-                        after: after.clone(),
-                        after_sha256: after_sha256.clone(),
-                        change: change.clone(),
-                    };
-                    write.check()?;
-                    self.update_in(&tx, &mut j, &write).await?;
+                Mirrored::Update(u) => {
+                    let id = find(&tx, &u.before.number, &u.before.kind).await?.0;
+                    self.update_in(&tx, &mut j, &u.write(id)?).await?;
                 }
                 Mirrored::Issuer(w) => put_issuer_in(&tx, &mut j, w).await?,
                 Mirrored::Note { about, change } => {

@@ -1196,21 +1196,8 @@ impl Store for SqliteStore {
                             }
                         }
                     }
-                    Mirrored::Update {
-                        before,
-                        after,
-                        after_sha256,
-                        change,
-                    } => {
-                        let (id, _) = find(&before.number, &before.kind)?;
-                        let write = CertificateWrite {
-                            id,
-                            before: before.clone(),
-                            after: after.clone(),
-                            after_sha256: after_sha256.clone(),
-                            change: change.clone(),
-                        };
-                        write.check()?;
+                    Mirrored::Update(u) => {
+                        let write = u.write(find(&u.before.number, &u.before.kind)?.0)?;
                         out.push(self.update_in(&tx, &mut j, &write, actor, at_micros)?);
                     }
                     Mirrored::Issuer(w) => {

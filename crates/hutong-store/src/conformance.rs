@@ -21,7 +21,8 @@ use hutong_core::{Period, RevocationReason};
 
 use crate::{
     CertificateWrite, IdempotencyClaim, InsertMode, Issue, IssuerWrite, KeyWrite, LogHead, LogLeaf,
-    LogNode, MirrorCursor, Mirrored, MirroredSubject, RowOutcome, Store, StoreError,
+    LogNode, MirrorCursor, Mirrored, MirroredSubject, MirroredUpdate, RowOutcome, Store,
+    StoreError,
 };
 
 /// The instant of the suite's writes.
@@ -1338,12 +1339,12 @@ pub async fn mirrored_transactions_move_their_cursor_once(s: &dyn Store) {
             change: r#"{"change":"registered"}"#.into(),
         }),
         Mirrored::Issue(issue.clone()),
-        Mirrored::Update {
+        Mirrored::Update(MirroredUpdate {
             before: c.clone(),
             after: after.clone(),
             after_sha256: journal::certificate_digest(&after).1,
             change: suspended.to_json(None),
-        },
+        }),
         Mirrored::Note {
             about: MirroredSubject::Certificate {
                 number: c.number.clone(),
@@ -1392,12 +1393,12 @@ pub async fn mirrored_transactions_move_their_cursor_once(s: &dyn Store) {
     let other = sample_certificate("M-2", 9);
     let failing = [
         Mirrored::Issue(Issue::new(other.clone())),
-        Mirrored::Update {
+        Mirrored::Update(MirroredUpdate {
             before: c.clone(),
             after: after.clone(),
             after_sha256: journal::certificate_digest(&after).1,
             change: suspended.to_json(None),
-        },
+        }),
     ];
     let r = s
         .apply_mirrored(&failing, "tok_source", AT + 8, cursor(40, 41))

@@ -193,12 +193,7 @@ pub enum Mirrored {
     /// A change to a stored certificate: `before` must be the stored record
     /// ([`StoreError::Stale`] otherwise), `after` what the change made of it (as the core's
     /// [`CertChange::replay`] gives it, checked against the source's hash by the caller).
-    Update {
-        before: Certificate,
-        after: Certificate,
-        after_sha256: String,
-        change: String,
-    },
+    Update(MirroredUpdate),
     /// A change to the issuer register, as [`Store::put_issuers`] stores it.
     Issuer(IssuerWrite),
     /// An entry that changes no record (a refusal), about a certificate (by its identity) or
@@ -207,6 +202,30 @@ pub enum Mirrored {
         about: MirroredSubject,
         change: String,
     },
+}
+
+/// A mirrored change to a stored certificate ([`Mirrored::Update`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirroredUpdate {
+    pub before: Certificate,
+    pub after: Certificate,
+    pub after_sha256: String,
+    pub change: String,
+}
+
+impl MirroredUpdate {
+    /// The write, once the backend has found the record's id by its identity.
+    pub fn write(&self, id: i64) -> Result<CertificateWrite> {
+        let w = CertificateWrite {
+            id,
+            before: self.before.clone(),
+            after: self.after.clone(),
+            after_sha256: self.after_sha256.clone(),
+            change: self.change.clone(),
+        };
+        w.check()?;
+        Ok(w)
+    }
 }
 
 /// The feed cursor a mirrored transaction moves: of `source`, from `after` to `through`.

@@ -25,7 +25,9 @@ use serde::Deserialize;
 use hutong_core::export::unseal_number;
 use hutong_core::journal::{self, CertChange, Subject};
 use hutong_core::{Certificate, HolderSecret, Issuer, IssuerChange};
-use hutong_store::{Issue, IssuerWrite, MirrorCursor, Mirrored, MirroredSubject, Store};
+use hutong_store::{
+    Issue, IssuerWrite, MirrorCursor, Mirrored, MirroredSubject, MirroredUpdate, Store,
+};
 
 use crate::config::{Config, GlobalArgs};
 use crate::context::{self, runtime};
@@ -345,12 +347,12 @@ impl Mirror<'_> {
                     let after = ch.replay(&before);
                     let sha = hash_checked(&journal::certificate_canonical(&after))?;
                     certs.insert(identity, after.clone());
-                    out.push(Mirrored::Update {
+                    out.push(Mirrored::Update(MirroredUpdate {
                         before,
                         after,
                         after_sha256: sha,
                         change: change.to_string(),
-                    });
+                    }));
                 }
                 Subject::Issuer(id) => {
                     if kind == "refused" {
