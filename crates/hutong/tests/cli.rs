@@ -1974,12 +1974,15 @@ fn an_export_reimported_with_the_same_holder_key_reproduces_every_certificate() 
 /// `hutong mirror` follows a source's feed while the source is written to, is killed (-9) at
 /// random points and restarted, and ends with the source's records, hash for hash: the same
 /// export, an audit in agreement, and the same changes, by the same actors at the same
-/// instants, each once, in its own journal.
+/// instants, each once, in its own journal. 4,000 certificates are issued while it runs, and
+/// with `HUTONG_SLOW_TESTS=1` 100,000, over twelve kills.
 #[test]
 fn a_mirror_killed_and_restarted_while_its_source_is_written_ends_identical() {
+    let slow = std::env::var("HUTONG_SLOW_TESTS").as_deref() == Ok("1");
+    let (issued_meanwhile, rounds) = if slow { (100_000, 12) } else { (4_000, 5) };
     for e in envs("a_mirror_killed") {
         eprintln!("on {}", e.backend());
-        let o = e.run(&["demo", "--certificates", "6000", "--samples", "samples.csv"]);
+        let o = e.run(&["demo", "--certificates", "2000", "--samples", "samples.csv"]);
         assert_eq!(code(&o), 0, "{}", text(&o.stderr));
         let token = |args: &[&str]| {
             let o = e.run(&[&["tokens", "create"], args].concat());
@@ -2026,7 +2029,15 @@ fn a_mirror_killed_and_restarted_while_its_source_is_written_ends_identical() {
                 .wrapping_add(1442695040888963407);
             50 + (nanos >> 33) % range
         };
-        for round in 0..5 {
+        // More demo certificates, issued while the mirror runs and is killed.
+        let total = (2000 + issued_meanwhile).to_string();
+        let mut writer = e
+            .command(&["demo", "--certificates", &total])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        for round in 0..rounds {
             let mut child = mirror(false).spawn().unwrap();
             // Changes while the mirror runs: an import, then suspensions and reinstatements.
             match round {
@@ -2058,6 +2069,8 @@ fn a_mirror_killed_and_restarted_while_its_source_is_written_ends_identical() {
             child.kill().unwrap();
             child.wait().unwrap();
         }
+        let o = writer.wait_with_output().unwrap();
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
         let o = mirror(true).output().unwrap();
         assert_eq!(code(&o), 0, "{}", text(&o.stderr));
 
@@ -2067,7 +2080,7 @@ fn a_mirror_killed_and_restarted_while_its_source_is_written_ends_identical() {
         let o = m.run(&["--holder-key-file", &key, "export", "-o", "mirror.csv"]);
         assert_eq!(code(&o), 0, "{}", text(&o.stderr));
         let source = std::fs::read_to_string(e.path("source.csv")).unwrap();
-        assert!(source.lines().count() > 6000);
+        assert!(source.lines().count() > 2000 + issued_meanwhile);
         assert!(
             std::fs::read_to_string(m.path("mirror.csv")).unwrap() == source,
             "the mirror exports other records"
