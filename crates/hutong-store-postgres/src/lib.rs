@@ -435,6 +435,7 @@ impl PgStore {
         )
         .await
         .map_err(backend)?;
+        touch_activity(tx, &[&a.issuer], j.at_micros).await?;
         j.append(
             &Subject::Certificate(id),
             w.change.clone(),
@@ -661,6 +662,27 @@ const INSERT_BATCH: &str = "INSERT INTO certificates (number, kind, holder_tag, 
      $15::text[]) AS u \
      ON CONFLICT (number, kind) DO NOTHING \
      RETURNING number, kind, id";
+
+/// Records, inside a write transaction, that the registry received a change to one of each
+/// of `issuers`' certificates at `at_micros` (migration 8).
+async fn touch_activity(tx: &impl GenericClient, issuers: &[&str], at_micros: i64) -> Result<()> {
+    if issuers.is_empty() {
+        return Ok(());
+    }
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO issuer_activity (issuer, last_change_at) \
+             SELECT i, $2 FROM unnest($1::text[]) AS u(i) \
+             ON CONFLICT (issuer) DO UPDATE \
+             SET last_change_at = GREATEST(issuer_activity.last_change_at, excluded.last_change_at)",
+        )
+        .await
+        .map_err(backend)?;
+    tx.execute(&stmt, &[&issuers, &at_micros])
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
 
 /// Stores one issuer record with its entry inside a write transaction ([`Store::put_issuers`]).
 async fn put_issuer_in(
@@ -1171,6 +1193,8 @@ impl Store for PgStore {
             }
         }
         let mut out = Vec::with_capacity(batch.len());
+        // The issuers of the stored rows: a batch has few.
+        let mut touched: Vec<&str> = Vec::new();
         for (i, issue) in batch.iter().enumerate() {
             let cert = &issue.certificate;
             let key = (cert.number.clone(), kind_ids[i]);
@@ -1182,6 +1206,9 @@ impl Store for PgStore {
                         issue.change(),
                         Some(issue.sha256.clone()),
                     );
+                    if !touched.contains(&cert.issuer.as_str()) {
+                        touched.push(&cert.issuer);
+                    }
                     out.push(RowOutcome::Stored);
                     continue;
                 }
@@ -1217,6 +1244,7 @@ impl Store for PgStore {
                 return Err(StoreError::Conflict(msg));
             }
         }
+        touch_activity(&tx, &touched, at_micros).await?;
         if let Some(claim) = claim {
             store_claim(&tx, claim, first_seq, j.next()).await?;
         }
@@ -1448,6 +1476,7 @@ impl Store for PgStore {
                     cols.push(cert, kinds[&cert.kind]);
                     let rows = cols.insert(&tx, actor).await?;
                     if let Some(row) = rows.first() {
+                        touch_activity(&tx, &[&cert.issuer], at_micros).await?;
                         j.append(
                             &Subject::Certificate(col(row, 2)?),
                             i.change(),
@@ -1489,6 +1518,20 @@ impl Store for PgStore {
         let entries = j.entries()?;
         tx.commit().await.map_err(backend)?;
         Ok(entries)
+    }
+
+    async fn issuer_activity(&self) -> Result<Vec<(String, i64)>> {
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached("SELECT issuer, last_change_at FROM issuer_activity ORDER BY issuer")
+            .await
+            .map_err(backend)?;
+        c.query(&stmt, &[])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| Ok((col(r, 0)?, col(r, 1)?)))
+            .collect()
     }
 
     async fn mirror_cursor(&self, source: &str) -> Result<Option<u64>> {

@@ -59,7 +59,25 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: V7,
         also_shipped: &[],
     },
+    Migration {
+        description: "the last change from each issuer",
+        sql: V8,
+        also_shipped: &[],
+    },
 ];
+
+/// When the registry last received a change to one of each issuer's certificates (refusals
+/// apart): the freshness that public answers state. Kept by every write in its transaction;
+/// filled here from the journal.
+const V8: &str = "CREATE TABLE issuer_activity (
+        issuer         text   COLLATE \"C\" PRIMARY KEY,
+        last_change_at bigint NOT NULL
+     );
+     INSERT INTO issuer_activity (issuer, last_change_at)
+        SELECT c.issuer, max(j.at) FROM journal j
+        JOIN certificates c ON c.id = CAST(substr(j.subject, 6) AS bigint)
+        WHERE j.subject LIKE 'cert:%' AND (j.change::jsonb ->> 'change') <> 'refused'
+        GROUP BY c.issuer;";
 
 /// Holders' share codes (`hutong_core::share`): the code's SHA-256, never the code; the holder
 /// by keyed hash; the certificate by registry id, or none for all of the holder's; the holder

@@ -48,6 +48,11 @@ const PINNED: &[(u32, &str, &str)] = &[
         "holders' share codes",
         "c184cf26fea431e3305c3620da22a320c56e2e4c0f8e7ce456fec1683a613656",
     ),
+    (
+        8,
+        "the last change from each issuer",
+        "05985bdc98362f7c3903cae988dfcae1de5a9fc15842f2e84d8844753b0c3040",
+    ),
 ];
 const PINNED_FIRST_MIGRATION_1: &str =
     "731f4a3cfa37dbb38b56520dafd2a85da1699cf613c7354cfe042b2c4c70deff";
@@ -164,7 +169,8 @@ async fn r8_25_a_database_made_with_the_first_migration_1_gets_collate_c() {
             (4, PINNED[3].2.to_string()),
             (5, PINNED[4].2.to_string()),
             (6, PINNED[5].2.to_string()),
-            (7, PINNED[6].2.to_string())
+            (7, PINNED[6].2.to_string()),
+            (8, PINNED[7].2.to_string())
         ],
         "history says which text of migration 1 made the database"
     );
@@ -191,7 +197,8 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
             (4, PINNED[3].2.to_string()),
             (5, PINNED[4].2.to_string()),
             (6, PINNED[5].2.to_string()),
-            (7, PINNED[6].2.to_string())
+            (7, PINNED[6].2.to_string()),
+            (8, PINNED[7].2.to_string())
         ]
     );
 }

@@ -285,6 +285,19 @@ fn read_entry(r: &Row<'_>) -> rusqlite::Result<Entry> {
     })
 }
 
+/// Records, inside a write transaction, that the registry received a change to one of
+/// `issuer`'s certificates at `at_micros` (migration 7).
+fn touch_activity(tx: &Connection, issuer: &str, at_micros: i64) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO issuer_activity (issuer, last_change_at) VALUES (?1, ?2) \
+         ON CONFLICT (issuer) DO UPDATE SET last_change_at = max(last_change_at, excluded.last_change_at)",
+    )
+    .map_err(backend)?
+    .execute(params![issuer, at_micros])
+    .map_err(backend)?;
+    Ok(())
+}
+
 /// Stores one issuer record with its entry inside a write transaction ([`Store::put_issuers`]).
 fn put_issuer_in(
     tx: &Connection,
@@ -652,6 +665,7 @@ impl SqliteStore {
             id
         ])
         .map_err(backend)?;
+        touch_activity(tx, &c.issuer, at_micros)?;
         j.append(
             tx,
             at_micros,
@@ -919,6 +933,8 @@ impl Store for SqliteStore {
                 let mut entry = tx.prepare_cached(INSERT_ENTRY).map_err(backend)?;
                 // The entry's subject, written into one buffer for the whole batch.
                 let mut subject = String::with_capacity(24);
+                // The issuers of the stored rows: a batch has few.
+                let mut touched: Vec<&str> = Vec::new();
                 for (i, &kind_id) in batch.iter().zip(&kind_ids) {
                     let c = &i.certificate;
                     let n = insert_row(&mut insert, c, kind_id, actor).map_err(backend)?;
@@ -940,6 +956,9 @@ impl Store for SqliteStore {
                             ])
                             .map_err(backend)?;
                         j.next += 1;
+                        if !touched.contains(&c.issuer.as_str()) {
+                            touched.push(&c.issuer);
+                        }
                         out.push(RowOutcome::Stored);
                     } else {
                         let existing = self
@@ -957,6 +976,9 @@ impl Store for SqliteStore {
                             }
                         });
                     }
+                }
+                for issuer in touched {
+                    touch_activity(&tx, issuer, at_micros)?;
                 }
             }
             if mode == InsertMode::AllOrNothing {
@@ -1179,6 +1201,7 @@ impl Store for SqliteStore {
                         };
                         if n == 1 {
                             let id = tx.last_insert_rowid();
+                            touch_activity(&tx, &c.issuer, at_micros)?;
                             out.push(j.append(
                                 &tx,
                                 at_micros,
@@ -1223,6 +1246,17 @@ impl Store for SqliteStore {
             tx.commit().map_err(backend)?;
             Ok(out)
         })
+    }
+
+    async fn issuer_activity(&self) -> Result<Vec<(String, i64)>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT issuer, last_change_at FROM issuer_activity ORDER BY issuer")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(backend)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
     }
 
     async fn mirror_cursor(&self, source: &str) -> Result<Option<u64>> {

@@ -45,7 +45,25 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: V6,
         also_shipped: &[],
     },
+    Migration {
+        description: "the last change from each issuer",
+        sql: V7,
+        also_shipped: &[],
+    },
 ];
+
+/// When the registry last received a change to one of each issuer's certificates (refusals
+/// apart): the freshness that public answers state. Kept by every write in its transaction;
+/// filled here from the journal.
+const V7: &str = "CREATE TABLE issuer_activity (
+        issuer         TEXT PRIMARY KEY,
+        last_change_at INTEGER NOT NULL
+     ) STRICT, WITHOUT ROWID;
+     INSERT INTO issuer_activity (issuer, last_change_at)
+        SELECT c.issuer, max(j.at) FROM journal j
+        JOIN certificates c ON c.id = CAST(substr(j.subject, 6) AS INTEGER)
+        WHERE j.subject LIKE 'cert:%' AND json_extract(j.change, '$.change') <> 'refused'
+        GROUP BY c.issuer;";
 
 const V1: &str =     "CREATE TABLE meta (
         key   TEXT PRIMARY KEY,

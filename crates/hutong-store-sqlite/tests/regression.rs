@@ -54,6 +54,11 @@ const PINNED: &[(u32, &str, &str)] = &[
         "holders' share codes",
         "c3c90ff7fee8a3d5b348f956e16b1baf81ad43bf8fdfd0a6b62127e6fe451abe",
     ),
+    (
+        7,
+        "the last change from each issuer",
+        "a58a3152b6d8aea50f3699af7d207553ac60b4744046514b9c66757b5f137ba0",
+    ),
 ];
 
 fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
@@ -246,6 +251,52 @@ fn r8_06_a_database_holding_an_unknown_state_is_refused_and_left_alone() {
     assert!(!m.contains("11010519491231002X"), "{m}");
 }
 
+/// Migration 7 fills each issuer's last change from the journal of a registry made before it:
+/// the last entry about one of its certificates, refusals apart.
+#[tokio::test]
+async fn the_last_change_from_each_issuer_is_filled_from_the_journal() {
+    let (_dir, path) = temp_db();
+    let (s, c) = store_with_one(&path).await;
+    let other = Certificate {
+        number: "R-2".into(),
+        issuer: "mem.45".into(),
+        ..sample_certificate("R-2", 2)
+    };
+    s.insert_certificates(
+        &[hutong_store::Issue::new(other)],
+        "t",
+        1_790_000_000_000_000,
+        InsertMode::Each,
+        None,
+    )
+    .await
+    .unwrap();
+    let (id, _) = s
+        .certificate_with_id(&c.number, &c.kind)
+        .await
+        .unwrap()
+        .unwrap();
+    s.journal_only(
+        &[(Subject::Certificate(id), r#"{"change":"refused"}"#.into())],
+        "t",
+        1_800_000_000_000_000,
+    )
+    .await
+    .unwrap();
+    let before = s.issuer_activity().await.unwrap();
+    drop(s);
+    let raw = Connection::open(&path).unwrap();
+    raw.execute_batch(
+        "DROP TABLE issuer_activity; DELETE FROM schema_migrations WHERE version = 7; PRAGMA user_version = 6;",
+    )
+    .unwrap();
+    drop(raw);
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.issuer_activity().await.unwrap(), before);
+    assert_eq!(before.len(), 2);
+    assert_eq!(before[1], ("mem.45".to_string(), 1_790_000_000_000_000));
+}
+
 #[test]
 fn r8_25_shipped_migration_texts_are_pinned() {
     let have = hutong_store_sqlite::migrations();
@@ -288,7 +339,8 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
             (3, PINNED[2].2.to_string(), false),
             (4, PINNED[3].2.to_string(), false),
             (5, PINNED[4].2.to_string(), false),
-            (6, PINNED[5].2.to_string(), false)
+            (6, PINNED[5].2.to_string(), false),
+            (7, PINNED[6].2.to_string(), false)
         ],
         "migration 1 recorded on first open (time unknown), the others when applied"
     );
@@ -410,6 +462,9 @@ impl Store for RowByRow {
         c: hutong_store::MirrorCursor<'_>,
     ) -> Result<Vec<Entry>> {
         self.0.apply_mirrored(w, a, at, c).await
+    }
+    async fn issuer_activity(&self) -> Result<Vec<(String, i64)>> {
+        self.0.issuer_activity().await
     }
     async fn mirror_cursor(&self, source: &str) -> Result<Option<u64>> {
         self.0.mirror_cursor(source).await

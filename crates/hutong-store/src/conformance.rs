@@ -85,6 +85,7 @@ macro_rules! conformance_tests {
             concurrent_readers_and_a_writer,
             all_or_nothing_batches_roll_back_on_conflict,
             mirrored_transactions_move_their_cursor_once,
+            issuer_activity_follows_every_change_to_a_certificate,
             the_log_appends_leaves_under_its_head,
             the_log_keeps_one_checkpoint_per_size_and_its_cosignatures
         );
@@ -1433,4 +1434,79 @@ pub async fn mirrored_transactions_move_their_cursor_once(s: &dyn Store) {
         .unwrap();
     assert_eq!(s.mirror_cursor(source).await.unwrap(), Some(60));
     assert_eq!(s.journal_head().await.unwrap(), head);
+}
+
+/// Each issuer's last change is the instant of the last write to one of its certificates, in
+/// the write's transaction; refusals and rolled-back batches leave it.
+pub async fn issuer_activity_follows_every_change_to_a_certificate(s: &dyn Store) {
+    assert!(s.issuer_activity().await.unwrap().is_empty());
+    let a = sample_certificate("A-1", 1);
+    let b = Certificate {
+        number: "B-1".into(),
+        issuer: "mem.45".into(),
+        ..sample_certificate("B-1", 2)
+    };
+    let issues = [Issue::new(a.clone()), Issue::new(b.clone())];
+    s.insert_certificates(&issues, "import", AT, InsertMode::Each, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.issuer_activity().await.unwrap(),
+        [("mem.44".to_string(), AT), ("mem.45".to_string(), AT)]
+    );
+    let (id, before) = s
+        .certificate_with_id(&a.number, &a.kind)
+        .await
+        .unwrap()
+        .unwrap();
+    let ch = CertChange::Suspended {
+        on: day("2027-06-01"),
+    };
+    let after = ch.replay(&before);
+    s.update_certificate(
+        &CertificateWrite {
+            id,
+            after_sha256: journal::certificate_digest(&after).1,
+            before,
+            after,
+            change: ch.to_json(None),
+        },
+        "mem.44",
+        AT + 10,
+        None,
+    )
+    .await
+    .unwrap();
+    // A refusal is not a change; a batch that rolls back changed nothing.
+    s.journal_only(
+        &[(Subject::Certificate(id), r#"{"change":"refused"}"#.into())],
+        "mem.44",
+        AT + 20,
+    )
+    .await
+    .unwrap();
+    let conflicting = Certificate {
+        holder_name: "李四".into(),
+        ..b.clone()
+    };
+    let r = s
+        .insert_certificates(
+            &[Issue::new(conflicting)],
+            "import",
+            AT + 30,
+            InsertMode::AllOrNothing,
+            None,
+        )
+        .await;
+    assert!(r.is_err());
+    assert_eq!(
+        s.issuer_activity().await.unwrap(),
+        [("mem.44".to_string(), AT + 10), ("mem.45".to_string(), AT)]
+    );
+    // An earlier instant (a mirror catching up on old entries) never moves it back.
+    let c = sample_certificate("A-2", 3);
+    s.insert_certificates(&[Issue::new(c)], "import", AT + 5, InsertMode::Each, None)
+        .await
+        .unwrap();
+    assert_eq!(s.issuer_activity().await.unwrap()[0].1, AT + 10);
 }

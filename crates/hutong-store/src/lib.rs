@@ -482,6 +482,10 @@ pub trait Store: Send + Sync + 'static {
         at_micros: i64,
         cursor: MirrorCursor<'_>,
     ) -> Result<Vec<Entry>>;
+    /// For each issuer with certificates, the instant (microseconds) the registry last received
+    /// a change to one of them: an issue, a review, a suspension, … (refused requests apart),
+    /// kept by every write in its transaction. Ordered by issuer.
+    async fn issuer_activity(&self) -> Result<Vec<(String, i64)>>;
     /// The last source sequence number stored by [`Store::apply_mirrored`] for `source`.
     async fn mirror_cursor(&self, source: &str) -> Result<Option<u64>>;
 
