@@ -192,6 +192,11 @@ fn result(o: &mut Out, c: &CertificateResult<'_>) {
         o.bool(r.provisional);
         o.raw("}");
     }
+    if let Some(at) = c.data_as_of {
+        o.raw(",");
+        o.key("data_as_of");
+        o.str(at);
+    }
     o.raw("}");
 }
 

@@ -130,6 +130,9 @@ pub struct Inner {
     /// Keys holder lookups (the one-stop query, verification by ID number).
     pub secret: HolderSecret,
     issuers: RwLock<Arc<IssuerRegister>>,
+    /// When the registry last received a change to each issuer's certificates, as RFC 3339
+    /// (UTC, seconds): read with the issuer register.
+    activity: RwLock<Arc<HashMap<String, Arc<str>>>>,
     pub rate_limits: RateLimits,
     pub metrics: Metrics,
     pub settings: Settings,
@@ -163,6 +166,7 @@ impl AppState {
             policy: RwLock::new(policy),
             secret,
             issuers: RwLock::new(Arc::new(IssuerRegister::default())),
+            activity: RwLock::new(Arc::new(HashMap::new())),
             rate_limits: RateLimits::new(settings.rate_limits.clone()),
             metrics: Metrics::default(),
             log: crate::tlog::Log::new(settings.log.clone()),
@@ -226,14 +230,34 @@ impl AppState {
             .clone()
     }
 
-    /// Reads the issuer register from the store, replacing the copy in memory if it changed.
+    /// Reads the issuer register from the store, replacing the copy in memory if it changed,
+    /// and each issuer's last change.
     pub async fn refresh_issuers(&self) -> hutong_store::Result<()> {
         let fresh = IssuerRegister::new(self.store.issuers().await?);
         if *self.issuers() != fresh {
             tracing::info!(issuers = fresh.all().len(), "issuer register loaded");
             *self.issuers.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(fresh);
         }
+        let activity: HashMap<String, Arc<str>> = self
+            .store
+            .issuer_activity()
+            .await?
+            .into_iter()
+            .map(|(issuer, at)| (issuer, freshness(at).into()))
+            .collect();
+        *self.activity.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(activity);
         Ok(())
+    }
+
+    /// When the registry last received a change to one of `issuer`'s certificates, as of the
+    /// last read of the register (every `issuer_refresh`): the freshness of an answer about
+    /// one of its certificates.
+    pub fn data_as_of(&self, issuer: &str) -> Option<Arc<str>> {
+        self.activity
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(issuer)
+            .cloned()
     }
 
     /// The issuer with this id: from memory, or, when registered since the last refresh, from
@@ -311,5 +335,13 @@ impl AppState {
                 }
             });
         }
+    }
+}
+
+/// An instant in microseconds as answers give freshness: RFC 3339, UTC, to the second.
+pub fn freshness(micros: i64) -> String {
+    match chrono::DateTime::from_timestamp_micros(micros) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => hutong_core::journal::instant_rfc3339(micros),
     }
 }

@@ -97,6 +97,13 @@ pub struct CertificateResult<'a> {
     )]
     #[schema(value_type = Option<StatusReasonView>)]
     pub status_reason: Option<&'a hutong_core::policy::StatusReason>,
+    /// How fresh the data behind this answer is: when the registry last received a change to
+    /// one of this certificate's issuer's certificates (an issue, a review, a suspension, …),
+    /// RFC 3339 in UTC. A registry that mirrors another gives the source's instant. Absent
+    /// when the registry has none (a record stored behind the journal's back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime, example = "2026-12-04T02:30:47Z")]
+    pub data_as_of: Option<&'a str>,
     /// Why an expired certificate lapsed: a missed review or the end of its validity.
     #[serde(skip)]
     #[schema(ignore)]
@@ -222,6 +229,9 @@ pub struct Verified {
     /// The national e-licence identifier (GB/T 36904), where the kind has a licence type code
     /// and the issuer a unified social credit code.
     pub e_licence_id: Option<String>,
+    /// When the registry last received a change from the certificate's issuer
+    /// ([`crate::AppState::data_as_of`]).
+    pub data_as_of: Option<std::sync::Arc<str>>,
 }
 
 impl<'a> LookupAnswer<'a> {
@@ -360,6 +370,7 @@ fn result<'a>(policy: &'a Policy, v: &'a Verified, as_of: Day) -> CertificateRes
         lapse: report.and_then(|r| r.lapse()),
         verdict: v.verification.verdict(),
         status_reason: reason_id.and_then(|id| policy.status_reason(id)),
+        data_as_of: v.data_as_of.as_deref(),
         status: report.map(|r| r.status),
         status_zh: report.map(|r| r.status.name_zh()),
         status_en: report.map(|r| r.status.name_en()),

@@ -153,6 +153,7 @@ pub(crate) async fn verified(
     let verification = verify(policy, &cert, issuer.as_deref(), today);
     let e_licence_id = e_licence_id(state, policy, &cert, issuer.as_deref()).await?;
     Ok(Verified {
+        data_as_of: state.data_as_of(&cert.issuer),
         cert,
         issuer,
         verification,

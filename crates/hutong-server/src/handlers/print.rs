@@ -99,6 +99,7 @@ pub async fn print(
         .and_then(serde_json::Value::as_str)
         .map(str::to_string);
     let found = [Verified {
+        data_as_of: state.data_as_of(&signed.certificate.issuer),
         cert: signed.certificate,
         issuer,
         verification,

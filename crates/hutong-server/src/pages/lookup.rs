@@ -292,6 +292,16 @@ pub fn result_page(
     layout(lang, path, title, demo, body)
 }
 
+/// An answer's `data_as_of` (RFC 3339, UTC) as a time in China, to the minute.
+fn china_time(rfc3339: &str) -> Option<String> {
+    let t = chrono::DateTime::parse_from_rfc3339(rfc3339).ok()?;
+    Some(
+        (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(8))
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+    )
+}
+
 /// Where to ask: the issuer by its name, with its contact when the register has one.
 fn ask_issuer(lang: Lang, r: &CertificateResult<'_>) -> Markup {
     let i = &r.certificate.issuer;
@@ -398,6 +408,12 @@ fn certificate(lang: Lang, r: &CertificateResult<'_>, history: &[PublicEntry]) -
                 dt { (lang.t("有效期至", "Valid until")) }
                 dd #valid-until { (valid_until(lang, r)) }
                 @if let Some(d) = r.review_due_on { dt { (lang.t("复审日期", "Review due")) } dd { (d) } }
+                @if let Some(at) = r.data_as_of.and_then(china_time) {
+                    dt { (lang.t("数据更新", "Data as of")) }
+                    dd #data-as-of data-as-of=[r.data_as_of] {
+                        (at) (lang.t("（北京时间），登记处最近一次收到该发证机构的证书变更", " (China time), when the registry last received a change to this issuer's certificates"))
+                    }
+                }
             }
             @if !r.notes.is_empty() {
                 div.notes data-notes=(r.notes.len()) {
@@ -595,6 +611,7 @@ mod tests {
             issuer: None,
             verification,
             e_licence_id: None,
+            data_as_of: None,
         }];
         let answer = LookupAnswer::new(&policy, day, &found);
         result_page(

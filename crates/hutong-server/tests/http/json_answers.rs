@@ -36,6 +36,9 @@ async fn lookup_answers_are_written_exactly_as_serde_json_writes_them() {
         );
     }
     assert!(certs.len() >= 6);
+    // Each issuer's last change, which answers carry.
+    s.refresh_issuers().await.unwrap();
+    assert!(s.data_as_of(&certs[0].issuer).is_some());
     // Every kind of the policy, on the valid certificate's other fields; skill levels with an
     // occupation and a level; one kind the policy does not know.
     let base = certs[0].clone();
@@ -81,6 +84,7 @@ async fn lookup_answers_are_written_exactly_as_serde_json_writes_them() {
             let e_licence_id = (compared % 2 == 0)
                 .then(|| "1.2.156.3005.2.11100000000013338W032.11220000013544357C.1.001.F".into());
             let v = Verified {
+                data_as_of: s.data_as_of(&c.issuer),
                 cert: c.clone(),
                 issuer,
                 verification,
@@ -137,6 +141,87 @@ async fn an_answer_says_why_a_certificate_is_suspended() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(
         v["certificates"][0].get("status_reason").is_none(),
+        "{body}"
+    );
+}
+
+/// Issue 11, item 2: each answer of the public query says how fresh the data behind it is, when
+/// the registry last received a change from the certificate's issuer; a change moves it once the
+/// register is read again.
+#[tokio::test]
+async fn an_answer_says_when_its_issuer_last_sent_a_change() {
+    let (s, _dir) = super::state().await;
+    let f = fixture::fill(&s).await;
+    s.refresh_issuers().await.unwrap();
+    let ask = format!(
+        "/api/v1/verify?number={}&name={}&kind={}",
+        fixture::enc(&f.suspended.number),
+        fixture::enc(f.suspended.name),
+        f.suspended.kind
+    );
+    let (status, _, body) = super::get(&s, &ask).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let cert = &v["certificates"][0];
+    let issuer = cert["certificate"]["issuer"]["id"].as_str().unwrap();
+    let activity = s.store.issuer_activity().await.unwrap();
+    let (_, at) = activity.iter().find(|(i, _)| i == issuer).unwrap();
+    let shown = cert["data_as_of"].as_str().unwrap();
+    assert_eq!(shown, hutong_server::state::freshness(*at), "{body}");
+    assert!(shown.ends_with('Z') && shown.len() == 20, "{shown}");
+    // The result page gives it in China time, to the minute.
+    let (_, _, page) = super::get(
+        &s,
+        &format!(
+            "/verify/result?number={}&name={}&kind={}",
+            fixture::enc(&f.suspended.number),
+            fixture::enc(f.suspended.name),
+            f.suspended.kind
+        ),
+    )
+    .await;
+    let china = (chrono::DateTime::from_timestamp_micros(*at).unwrap()
+        + chrono::Duration::hours(8))
+    .format("%Y-%m-%d %H:%M")
+    .to_string();
+    assert!(
+        page.contains(&format!("data-as-of=\"{shown}\"")) && page.contains(&china),
+        "{page}"
+    );
+    // A later change to the issuer's certificates is the new freshness: the reinstatement of
+    // this one.
+    let later = *at + 3_600_000_000;
+    let (id, before) = s
+        .store
+        .certificate_with_id(&f.suspended.number, f.suspended.kind)
+        .await
+        .unwrap()
+        .unwrap();
+    let ch = hutong_core::journal::CertChange::Reinstated {
+        on: before.state.since().unwrap(),
+    };
+    let after = ch.replay(&before);
+    s.store
+        .update_certificate(
+            &hutong_store::CertificateWrite {
+                id,
+                after_sha256: hutong_core::journal::certificate_digest(&after).1,
+                before,
+                after,
+                change: ch.to_json(None),
+            },
+            "test",
+            later,
+            None,
+        )
+        .await
+        .unwrap();
+    s.refresh_issuers().await.unwrap();
+    let (_, _, body) = super::get(&s, &ask).await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["certificates"][0]["data_as_of"],
+        hutong_server::state::freshness(later),
         "{body}"
     );
 }
