@@ -7,6 +7,7 @@
 pub mod certificate;
 pub mod date;
 pub mod elicence;
+pub mod exam;
 pub mod export;
 pub mod holder;
 pub mod idcard;

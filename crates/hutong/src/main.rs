@@ -49,6 +49,10 @@ enum Command {
     /// Keep this registry a copy of another one, from its change feed: every change exactly
     /// once, record for record and hash for hash.
     Mirror(cmd::mirror::Args),
+    /// Exam sessions whose pass yields several certificates (一试多证): check a session, import
+    /// its results and issue every passing candidate's certificates in one transaction.
+    #[command(subcommand)]
+    Exam(cmd::exam::Command),
     /// Fill the database with realistic synthetic data, at any size.
     Demo(cmd::demo::Args),
     /// Register and list issuers: department authorities and evaluation institutions.
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::export::run(&cli.global, a),
         Command::Demo(a) => cmd::demo::run(&cli.global, a),
         Command::Mirror(a) => cmd::mirror::run(&cli.global, a),
+        Command::Exam(c) => cmd::exam::run(&cli.global, c),
         Command::Issuers(c) => cmd::issuers::run(&cli.global, c),
         Command::Tokens(c) => cmd::tokens::run(&cli.global, c),
         Command::Audit(a) => cmd::audit::run(&cli.global, a),

@@ -63,11 +63,12 @@ impl Env {
         cmd.current_dir(self.dir.path())
             .env_remove("HUTONG_DATABASE")
             .env_remove("HUTONG_READ_DATABASE")
-            .env("RUST_LOG", "warn")
-            .arg("--policy")
-            .arg(repo().join("policy"))
-            .arg("--data-dir")
-            .arg(self.dir.path());
+            .env("RUST_LOG", "warn");
+        // The repository's policy, unless the arguments name another.
+        if args.first() != Some(&"--policy") {
+            cmd.arg("--policy").arg(repo().join("policy"));
+        }
+        cmd.arg("--data-dir").arg(self.dir.path());
         if let Some(db) = &self.db {
             cmd.arg("--database").arg(db.url());
         }
@@ -2031,7 +2032,7 @@ fn a_mirror_killed_and_restarted_while_its_source_is_written_ends_identical() {
         };
         // More demo certificates, issued while the mirror runs and is killed.
         let total = (2000 + issued_meanwhile).to_string();
-        let mut writer = e
+        let writer = e
             .command(&["demo", "--certificates", &total])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -2106,5 +2107,245 @@ fn a_mirror_killed_and_restarted_while_its_source_is_written_ends_identical() {
             theirs == ours,
             "the mirror's journal differs from its source's"
         );
+    }
+}
+
+/// The example exam session (`examples/exam-session.toml`) under another id.
+fn exam_session(e: &Env, id: &str) -> PathBuf {
+    let path = e.path(&format!("{id}.toml"));
+    let example = std::fs::read_to_string(repo().join("examples/exam-session.toml")).unwrap();
+    std::fs::write(
+        &path,
+        example.replace("id = \"2026-44-0001\"", &format!("id = \"{id}\"")),
+    )
+    .unwrap();
+    path
+}
+
+/// Rows of certificates of a kind issued today, in an export.
+fn issued_today(e: &Env, kind: &str) -> usize {
+    let today = hutong_core::date::today_in_china().to_string();
+    let o = e.run(&[
+        "export",
+        "-o",
+        "today.csv",
+        "--kind",
+        kind,
+        "--issued-from",
+        &today,
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    std::fs::read_to_string(e.path("today.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1
+}
+
+/// An exam session with two outputs issues both certificates to each passing candidate and none
+/// to a failing one; a candidate whose registered certificate earns the theory exemption needs
+/// no theory score (under a policy that grants one: the shipped policy grants only the safety
+/// training exemption, which the report names); the same results again issue nothing; a
+/// malformed row rejects the file; an import killed at random points leaves nothing of its
+/// session.
+#[test]
+fn an_exam_session_issues_every_output_of_each_pass_once_and_nothing_when_killed() {
+    for e in envs("an_exam_session") {
+        eprintln!("on {}", e.backend());
+        register_example_issuers(&e);
+        let o = e.run(&[
+            "import",
+            repo().join("examples/certificates.csv").to_str().unwrap(),
+        ]);
+        assert!(text(&o.stdout).contains(" stored, "), "{}", text(&o.stderr));
+        let session = exam_session(&e, "s1");
+        let session = session.to_str().unwrap();
+        // 白平 holds the construction electrician's certificate (examples/certificates.csv).
+        std::fs::copy(
+            repo().join("examples/exam-results.csv"),
+            e.path("results.csv"),
+        )
+        .unwrap();
+        let results = e.path("results.csv");
+        let results = results.to_str().unwrap();
+
+        // Under the shipped policy 白平 is exempted from the safety training only.
+        let o = e.run(&["exam", "results", session, results, "--dry-run"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let report = text(&o.stdout);
+        assert!(
+            report.contains(
+                "exempted from safety-training by m1/mohurd.construction.electrician/mem.electrical.low-voltage"
+            ),
+            "{report}"
+        );
+        assert!(report.contains("theory not sat"), "{report}");
+        assert!(
+            report.contains("4 certificate(s) would be issued")
+                || report.contains("2 certificate(s) would be issued"),
+            "{report}"
+        );
+
+        // A policy whose rule also waives the theory exam.
+        let policy = e.path("policy");
+        std::fs::create_dir(&policy).unwrap();
+        for f in std::fs::read_dir(repo().join("policy")).unwrap() {
+            let f = f.unwrap().path();
+            let mut t = std::fs::read_to_string(&f).unwrap();
+            if f.file_name().unwrap() == "recognition.toml" {
+                let rule = "id = \"m1/mohurd.construction.electrician/mem.electrical.low-voltage\"\nheld = \"mohurd.construction.electrician\"\ntarget = \"mem.electrical.low-voltage\"\nexemptions = [\"safety-training\"]";
+                assert!(t.contains(rule));
+                t = t.replace(
+                    rule,
+                    &rule.replace(
+                        "[\"safety-training\"]",
+                        "[\"safety-training\", \"theory-exam\"]",
+                    ),
+                );
+            }
+            std::fs::write(policy.join(f.file_name().unwrap()), t).unwrap();
+        }
+        let with_policy =
+            |args: &[&str]| e.run(&[&["--policy", policy.to_str().unwrap()], args].concat());
+        let (mem_before, skill_before) = (
+            issued_today(&e, "mem.electrical.low-voltage"),
+            issued_today(&e, "mohrss.skill-level"),
+        );
+        let o = with_policy(&["exam", "results", session, results]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let report = text(&o.stdout);
+        assert!(
+            report.contains("3 candidate(s), 2 passed, 3 certificate(s) issued"),
+            "{report}"
+        );
+        let baiping = report.split("白平").nth(1).unwrap();
+        assert!(
+            baiping.contains("mem.electrical.low-voltage (mem.44): passed; theory waived by m1/mohurd.construction.electrician/mem.electrical.low-voltage"),
+            "{report}"
+        );
+        assert!(
+            baiping.contains("mohrss.skill-level (inst.s0000-44-000123): failed; theory not sat"),
+            "{report}"
+        );
+        assert!(
+            !report.contains("110101199001011237") && !report.contains("140105199005077058"),
+            "{report}"
+        );
+        assert_eq!(
+            issued_today(&e, "mem.electrical.low-voltage"),
+            mem_before + 2
+        );
+        assert_eq!(issued_today(&e, "mohrss.skill-level"), skill_before + 1);
+        // 王五 holds both now, as the one-stop query shows.
+        let o = e.run(&["export", "-o", "all.csv"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let all = std::fs::read_to_string(e.path("all.csv")).unwrap();
+        assert_eq!(all.lines().filter(|l| l.contains(",王五,")).count(), 2);
+        assert_eq!(all.lines().filter(|l| l.contains(",赵六,")).count(), 0);
+
+        // The same results again: nothing issued. Other results for the session: refused.
+        let o = with_policy(&["exam", "results", session, results]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        assert!(
+            text(&o.stdout).contains("imported already"),
+            "{}",
+            text(&o.stdout)
+        );
+        assert_eq!(
+            issued_today(&e, "mem.electrical.low-voltage"),
+            mem_before + 2
+        );
+        std::fs::write(
+            e.path("other.csv"),
+            "holder_id,name,theory,practical\n110101199001011237,王五,75,99\n",
+        )
+        .unwrap();
+        let o = with_policy(&[
+            "exam",
+            "results",
+            session,
+            e.path("other.csv").to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 3);
+        assert!(
+            text(&o.stderr).contains("one decision"),
+            "{}",
+            text(&o.stderr)
+        );
+
+        // A malformed row rejects the file, naming line and field; nothing is issued.
+        let s2 = exam_session(&e, "s2");
+        std::fs::write(
+            e.path("bad.csv"),
+            "holder_id,name,theory,practical\n110101199001011261,钱七,70,70\n110101199001011288,孙八,seventy,70\n",
+        )
+        .unwrap();
+        let o = e.run(&[
+            "exam",
+            "results",
+            s2.to_str().unwrap(),
+            e.path("bad.csv").to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 3);
+        assert!(
+            text(&o.stderr).contains("bad.csv:3: theory: \"seventy\" is not a score"),
+            "{}",
+            text(&o.stderr)
+        );
+        assert_eq!(
+            issued_today(&e, "mem.electrical.low-voltage"),
+            mem_before + 2
+        );
+
+        // Killed at random points: nothing of the session, or all of it.
+        let s3 = exam_session(&e, "s3");
+        let mut rows = String::from("holder_id,name,theory,practical\n");
+        let n = 3000;
+        for i in 0..n {
+            let birth = "1990-01-01".parse::<hutong_core::Day>().unwrap()
+                + chrono::Days::new(u64::from(i / 900));
+            let id = hutong_core::ResidentId::synthesize(440305, birth, 100 + i % 900);
+            rows.push_str(&format!("{},候选人{i},80,80\n", id.as_str()));
+        }
+        std::fs::write(e.path("many.csv"), rows).unwrap();
+        let many = e.path("many.csv");
+        let args = [
+            "exam",
+            "results",
+            s3.to_str().unwrap(),
+            many.to_str().unwrap(),
+        ];
+        let base = issued_today(&e, "mem.electrical.low-voltage");
+        let mut nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos() as u64;
+        for _ in 0..4 {
+            let mut child = e
+                .command(&args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            nanos = nanos
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            std::thread::sleep(std::time::Duration::from_millis(100 + (nanos >> 33) % 1500));
+            let _ = child.kill();
+            child.wait().unwrap();
+            let now = issued_today(&e, "mem.electrical.low-voltage");
+            assert!(
+                now == base || now == base + n as usize,
+                "{now} after a kill: part of a session"
+            );
+        }
+        let o = e.run(&args);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        assert_eq!(
+            issued_today(&e, "mem.electrical.low-voltage"),
+            base + n as usize
+        );
+        let o = e.run(&["audit"]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stdout));
     }
 }

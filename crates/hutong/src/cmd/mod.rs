@@ -8,6 +8,7 @@ pub mod bench_credentials;
 pub mod bench_import;
 pub mod credential;
 pub mod demo;
+pub mod exam;
 pub mod export;
 pub mod import;
 pub mod issuers;
