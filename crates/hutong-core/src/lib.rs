@@ -18,6 +18,7 @@ pub mod json;
 pub mod keys;
 pub mod lifecycle;
 pub mod number;
+pub mod oversight;
 pub mod policy;
 pub mod recognition;
 pub mod record;

@@ -292,6 +292,11 @@ pub enum Action<'a> {
         institution: Option<&'a Issuer>,
     },
     PublishPolicy,
+    /// Read the regulators' figures (`hutong_core::oversight`) of `region` (the country when
+    /// none).
+    ReadOversight {
+        region: Option<&'a str>,
+    },
     ReadFeed {
         scope: FeedScope<'a>,
     },
@@ -309,6 +314,7 @@ impl Action<'_> {
             Action::RevokeToken { .. } => "revoke-token",
             Action::PublishPolicy => "publish-policy",
             Action::ReadFeed { .. } => "read-feed",
+            Action::ReadOversight { .. } => "read-oversight",
         }
     }
 }
@@ -346,7 +352,7 @@ pub mod codes {
 #[error("{reason_en}")]
 pub struct Forbidden {
     /// The right refused: `issue`, `manage-certificate`, `read-history`, `manage-issuer`,
-    /// `create-token`, `revoke-token`, `publish-policy`, `read-feed`.
+    /// `create-token`, `revoke-token`, `publish-policy`, `read-feed`, `read-oversight`.
     pub right: &'static str,
     /// Why, as one of [`codes`].
     pub code: &'static str,
@@ -686,6 +692,18 @@ impl Cx<'_> {
                     ))
                 }
             }
+            Action::ReadOversight { region: asked } => {
+                if within(region, *asked) {
+                    Ok(())
+                } else {
+                    Err(self.outside_region(
+                        region,
+                        "the figures asked for",
+                        "所请求的监管统计",
+                        *asked,
+                    ))
+                }
+            }
         }
     }
 
@@ -743,6 +761,10 @@ impl Cx<'_> {
             Action::PublishPolicy => Err(self.role_cannot(
                 "only the national regulator publishes the policy",
                 "只有全国监管部门可以发布政策",
+            )),
+            Action::ReadOversight { .. } => Err(self.role_cannot(
+                "the regulators' figures are for regulators",
+                "监管统计仅供监管部门查看",
             )),
             Action::ReadFeed { scope } => match scope.department {
                 Some(d) if d == department => Ok(()),
@@ -864,6 +886,10 @@ impl Cx<'_> {
             Action::PublishPolicy => Err(self.role_cannot(
                 "only the national regulator publishes the policy",
                 "只有全国监管部门可以发布政策",
+            )),
+            Action::ReadOversight { .. } => Err(self.role_cannot(
+                "the regulators' figures are for regulators",
+                "监管统计仅供监管部门查看",
             )),
         }
     }

@@ -329,6 +329,7 @@ pub fn write_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(write::change))
         .routes(routes!(write::history))
         .routes(routes!(crate::handlers::feed::feed))
+        .routes(routes!(crate::handlers::oversight::api))
         .routes(routes!(write::create_token))
         .routes(routes!(write::revoke_token))
         .routes(routes!(write::change_issuer))

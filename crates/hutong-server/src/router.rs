@@ -67,6 +67,10 @@ pub fn app(state: AppState) -> Router {
             get(credential::status_list),
         )
         .route("/advice", get(recognition::advice_page))
+        .route(
+            "/oversight",
+            get(crate::handlers::oversight::page).post(crate::handlers::oversight::page_post),
+        )
         .route("/api/openapi.json", get(openapi::serve))
         // The transparency log (docs/transparency-log.md): C2SP tlog-tiles, cosignatures, and
         // the JSON proofs for clients that do not read tiles.

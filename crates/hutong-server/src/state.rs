@@ -19,6 +19,8 @@ pub struct Settings {
     pub stats_refresh: Duration,
     /// How often the in-memory copy of the issuer register is compared with the store.
     pub issuer_refresh: Duration,
+    /// How often the regulators' figures are computed again (a pass over the registry).
+    pub oversight_refresh: Duration,
     /// The address the public reaches this service at (`https://hutong.example.cn`), for the
     /// links in QR codes; when absent, the request's `Host` is used.
     pub public_url: Option<String>,
@@ -84,6 +86,7 @@ impl Default for Settings {
             demo: false,
             stats_refresh: Duration::from_secs(300),
             issuer_refresh: Duration::from_secs(5),
+            oversight_refresh: Duration::from_secs(600),
             public_url: None,
             rate_limits: RateLimitSettings::default(),
             demo_samples: Vec::new(),
@@ -141,6 +144,8 @@ pub struct Inner {
     pub signer: crate::credentials::Signer,
     /// Counting a national registry takes seconds, so counts are cached and refreshed.
     stats: RwLock<Option<Stats>>,
+    /// The regulators' figures, last computed (`handlers::oversight`).
+    oversight: RwLock<Option<Arc<hutong_core::oversight::Overview>>>,
     /// The transparency log: its key and the sequencer.
     pub log: crate::tlog::Log,
 }
@@ -177,6 +182,7 @@ impl AppState {
             settings,
             started: Instant::now(),
             stats: RwLock::new(None),
+            oversight: RwLock::new(None),
         }))
     }
 
@@ -275,6 +281,24 @@ impl AppState {
         }
     }
 
+    /// The regulators' figures, if they have been computed.
+    pub fn oversight(&self) -> Option<Arc<hutong_core::oversight::Overview>> {
+        self.oversight
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Computes the regulators' figures again (a pass over the registry and the journal's
+    /// refusals) and keeps them.
+    pub async fn refresh_oversight(
+        &self,
+    ) -> hutong_store::Result<Arc<hutong_core::oversight::Overview>> {
+        let fresh = Arc::new(crate::handlers::oversight::compute(self).await?);
+        *self.oversight.write().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
+        Ok(fresh)
+    }
+
     /// The last registry counts, if they have been computed.
     pub fn stats(&self) -> Option<Stats> {
         self.stats.read().unwrap_or_else(|p| p.into_inner()).clone()
@@ -320,6 +344,19 @@ impl AppState {
             loop {
                 tokio::time::sleep(Duration::from_secs(60)).await;
                 state.rate_limits.forget_idle_clients();
+            }
+        });
+        let state = self.clone();
+        tokio::spawn(async move {
+            // Not at start: the first request computes them, and a server that no regulator
+            // asks pays for no pass over the registry but one per interval after.
+            loop {
+                tokio::time::sleep(state.settings.oversight_refresh).await;
+                if state.oversight().is_some()
+                    && let Err(e) = state.refresh_oversight().await
+                {
+                    tracing::warn!(error = %e, "could not compute the regulators' figures");
+                }
             }
         });
         // The transparency log: new journal entries become leaves, and a grown tree gets a

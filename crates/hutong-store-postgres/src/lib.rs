@@ -850,6 +850,25 @@ impl<'a> JournalWriter<'a> {
     }
 }
 
+/// An idempotency record from the columns request_sha256, first_seq, last_seq, status, body,
+/// starting at column `o`.
+fn idempotency_record(r: &Row, o: usize) -> Result<IdempotencyRecord> {
+    let first: Option<i64> = col(r, o + 1)?;
+    let last: Option<i64> = col(r, o + 2)?;
+    let status: Option<i32> = col(r, o + 3)?;
+    let body: Option<String> = col(r, o + 4)?;
+    let status = status
+        .map(|s| {
+            u16::try_from(s).map_err(|_| StoreError::Corrupt(format!("an answer has status {s}")))
+        })
+        .transpose()?;
+    Ok(IdempotencyRecord {
+        request_sha256: col(r, o)?,
+        seqs: first.zip(last).map(|(a, b)| (a as u64, b as u64)),
+        answer: status.zip(body),
+    })
+}
+
 fn read_entry(r: &Row) -> Result<Entry> {
     let seq: i64 = col(r, 0)?;
     let subject: &str = col(r, 3)?;
@@ -1684,6 +1703,59 @@ impl Store for PgStore {
         Ok(first as u64)
     }
 
+    async fn certificates_page(&self, after: i64, limit: usize) -> Result<Vec<(i64, Certificate)>> {
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {CERT_COLUMNS_OF_C}, c.id FROM certificates c WHERE c.id > $1 ORDER BY c.id LIMIT $2"
+            ))
+            .await
+            .map_err(backend)?;
+        let rows = c
+            .query(&stmt, &[&after, &sql_limit(limit)])
+            .await
+            .map_err(backend)?;
+        self.know_kinds(&c, &rows).await?;
+        rows.iter()
+            .map(|r| Ok((col(r, 14)?, self.decode(r)?)))
+            .collect()
+    }
+
+    async fn refusals(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM journal WHERE seq > $1 AND record_sha256 IS NULL \
+                 AND change LIKE '{{\"change\":\"refused\"%' ORDER BY seq LIMIT $2"
+            ))
+            .await
+            .map_err(backend)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        c.query(&stmt, &[&after, &sql_limit(limit)])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(read_entry)
+            .collect()
+    }
+
+    async fn answers_of(&self, owner: &str) -> Result<Vec<(String, IdempotencyRecord)>> {
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT key, request_sha256, first_seq, last_seq, status, body FROM idempotency \
+                 WHERE owner = $1 ORDER BY key",
+            )
+            .await
+            .map_err(backend)?;
+        c.query(&stmt, &[&owner])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| Ok((col(r, 0)?, idempotency_record(r, 1)?)))
+            .collect()
+    }
+
     async fn idempotency(&self, owner: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
         // From the primary: whether a request is a retry must not depend on replication lag.
         let c = self.writer().await?;
@@ -1697,21 +1769,7 @@ impl Store for PgStore {
         let Some(r) = c.query_opt(&stmt, &[&owner, &key]).await.map_err(backend)? else {
             return Ok(None);
         };
-        let first: Option<i64> = col(&r, 1)?;
-        let last: Option<i64> = col(&r, 2)?;
-        let status: Option<i32> = col(&r, 3)?;
-        let body: Option<String> = col(&r, 4)?;
-        let status = status
-            .map(|s| {
-                u16::try_from(s)
-                    .map_err(|_| StoreError::Corrupt(format!("an answer has status {s}")))
-            })
-            .transpose()?;
-        Ok(Some(IdempotencyRecord {
-            request_sha256: col(&r, 0)?,
-            seqs: first.zip(last).map(|(a, b)| (a as u64, b as u64)),
-            answer: status.zip(body),
-        }))
+        idempotency_record(&r, 0).map(Some)
     }
 
     async fn record_answer(&self, owner: &str, key: &str, status: u16, body: &str) -> Result<()> {

@@ -1361,6 +1361,64 @@ impl Store for SqliteStore {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
     }
 
+    async fn certificates_page(&self, after: i64, limit: usize) -> Result<Vec<(i64, Certificate)>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(concat!(
+                "SELECT ",
+                cert_columns!(),
+                ", id FROM certificates c WHERE id > ?1 ORDER BY id LIMIT ?2"
+            ))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![after, limit as i64], |r| {
+                Ok((r.get(14)?, self.row_to_cert(r)?))
+            })
+            .map_err(backend)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
+    async fn refusals(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT seq, at, actor, subject, change, record_sha256 FROM journal \
+                 WHERE seq > ?1 AND record_sha256 IS NULL AND change LIKE '{\"change\":\"refused\"%' \
+                 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![sql_int(after), limit as i64], read_entry)
+            .map_err(backend)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
+    async fn answers_of(&self, owner: &str) -> Result<Vec<(String, IdempotencyRecord)>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT key, request_sha256, first_seq, last_seq, status, body FROM idempotency WHERE owner = ?1 ORDER BY key",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([owner], |r| {
+                let first: Option<i64> = r.get(2)?;
+                let last: Option<i64> = r.get(3)?;
+                let status: Option<i64> = r.get(4)?;
+                let body: Option<String> = r.get(5)?;
+                Ok((
+                    r.get(0)?,
+                    IdempotencyRecord {
+                        request_sha256: r.get(1)?,
+                        seqs: first.zip(last).map(|(a, b)| (a as u64, b as u64)),
+                        answer: status.zip(body).map(|(s, b)| (s as u16, b)),
+                    },
+                ))
+            })
+            .map_err(backend)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
     async fn reserve_serials(&self, prefix: &str, n: u64) -> Result<u64> {
         self.write(|conn| {
             let tx = conn

@@ -463,6 +463,18 @@ impl Store for RowByRow {
     ) -> Result<Vec<Entry>> {
         self.0.apply_mirrored(w, a, at, c).await
     }
+    async fn certificates_page(&self, after: i64, limit: usize) -> Result<Vec<(i64, Certificate)>> {
+        self.0.certificates_page(after, limit).await
+    }
+    async fn refusals(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
+        self.0.refusals(after, limit).await
+    }
+    async fn answers_of(
+        &self,
+        owner: &str,
+    ) -> Result<Vec<(String, hutong_store::IdempotencyRecord)>> {
+        self.0.answers_of(owner).await
+    }
     async fn issuer_activity(&self) -> Result<Vec<(String, i64)>> {
         self.0.issuer_activity().await
     }

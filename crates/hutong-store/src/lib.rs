@@ -498,6 +498,14 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` certificates with `id > after`, in id order, each with the record hash of
     /// its last journal entry: for `hutong audit`.
     async fn audit_page(&self, after: i64, limit: usize) -> Result<Vec<AuditRow>>;
+    /// Certificates with registry ids above `after`, in id order, at most `limit`: a scan of
+    /// the registry (the regulators' figures), without the journal.
+    async fn certificates_page(&self, after: i64, limit: usize) -> Result<Vec<(i64, Certificate)>>;
+    /// Journal entries with `seq > after` that are refusals, in order, at most `limit`.
+    async fn refusals(&self, after: u64, limit: usize) -> Result<Vec<Entry>>;
+    /// Every idempotency record of `owner`, by key, with its answer if recorded (exam
+    /// sessions' reports).
+    async fn answers_of(&self, owner: &str) -> Result<Vec<(String, IdempotencyRecord)>>;
     /// The certificates of `issuer` with registry ids in `[from_id, to_id)` that are suspended
     /// or revoked, as (id, revoked, suspended), with the journal's head in the same snapshot:
     /// the state a status list reflects.

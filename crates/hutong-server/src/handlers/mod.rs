@@ -8,6 +8,7 @@ pub mod health;
 pub mod home;
 pub mod log;
 pub mod lookup;
+pub mod oversight;
 pub mod pages;
 pub mod print;
 pub mod recognition;

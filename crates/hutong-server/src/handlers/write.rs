@@ -56,7 +56,12 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Calle
             "the Authorization header is not a Bearer token in ASCII",
         ));
     };
-    let token = Token::parse(secret)
+    authenticate_secret(state, secret).await
+}
+
+/// The caller holding the token `secret` (as typed into a page's form, or from the header).
+pub async fn authenticate_secret(state: &AppState, secret: &str) -> Result<Caller, ApiError> {
+    let token = Token::parse(secret.trim())
         .map_err(|e| unauthorized(&format!("the bearer token is malformed: {e}")))?;
     let Some(record) = state.store.token_by_hash(&token.hash()).await? else {
         return Err(unauthorized("the bearer token is not known"));

@@ -4,6 +4,7 @@ pub mod advice;
 pub mod directory;
 pub mod issuers;
 pub mod lookup;
+pub mod oversight;
 pub mod print;
 
 use axum::extract::FromRequestParts;
@@ -92,6 +93,7 @@ form label.check{display:flex;gap:.6rem;align-items:flex-start;font-weight:600;m
 fieldset.more label.check{font-weight:400}p.note,p.trust{border-left:4px solid var(--warn);background:#fff7e0;padding:.4rem .75rem;margin:.75rem 0}p.trust[data-basis=registered]{border-color:var(--ok);background:#eef7f0}
 #problems ul{margin:.25rem 0 0;padding-left:1.2rem}ul.items{list-style:none;padding:0;margin:0}ul.items>li{border-bottom:1px solid var(--line);padding:.5rem 0}ul.items>li:last-child{border-bottom:0}
 .say{margin:.1rem 0;font-weight:600}.say.muted{font-weight:400}details summary{cursor:pointer;color:var(--accent)}details ul{margin:.3rem 0;padding-left:1.2rem}details.group>summary{font-weight:600;font-size:1.05rem}
+figure.plot{margin:.5rem 0 1rem}figure.plot svg{width:100%;height:auto;display:block;background:#fff}figure.plot .legend{display:flex;flex-wrap:wrap;gap:.3rem 1rem;font-size:.85rem;margin-top:.3rem}figure.plot .legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:-.05rem}table.figures td.n,table.figures th.n{text-align:right;font-variant-numeric:tabular-nums}table.figures th.n{white-space:nowrap}table.figures td:first-child{overflow-wrap:anywhere}p.error{color:#b3261e;font-weight:600}
 p.meta code{font-size:.8rem;overflow-wrap:anywhere}.nowrap{white-space:nowrap}table.considered td:first-child{min-width:7rem}table.considered .st{min-width:4em}table.considered code{overflow-wrap:anywhere;word-break:break-all}.print-only{display:none}
 @media print{@page{size:A4;margin:12mm 14mm}body:has(.advice-answer){background:#fff;font-size:11.5pt;line-height:1.4}
 body:has(.advice-answer) :is(header,footer),.advice-answer .noprint{display:none}body:has(.advice-answer) main{max-width:none;padding:0}.advice-answer .print-only{display:block}

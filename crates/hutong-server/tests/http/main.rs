@@ -17,6 +17,7 @@ mod log;
 mod log_proofs;
 mod lookups;
 mod openapi_doc;
+mod oversight;
 mod pages;
 mod print;
 mod recognition;

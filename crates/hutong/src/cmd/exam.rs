@@ -266,6 +266,7 @@ fn results(config: Config, a: ResultsArgs) -> anyhow::Result<ExitCode> {
         let report = Report {
             session: &session.id,
             date: session.date,
+            region: &session.region,
             candidates: outcomes.len(),
             passed: outcomes
                 .iter()
@@ -337,6 +338,7 @@ fn seqs(s: Option<(u64, u64)>) -> String {
 struct Report<'a> {
     session: &'a str,
     date: hutong_core::Day,
+    region: &'a str,
     candidates: usize,
     /// Candidates who passed at least one output.
     passed: usize,
