@@ -387,6 +387,25 @@ impl PgStore {
 
     /// The kind's id, interning it if new. Runs on its own, outside any batch: an unused kind
     /// row is harmless if the batch fails, and readers never meet an id they cannot name.
+    /// Journal entries with `seq > after` that also meet `filter` (SQL, `AND …`, or empty), in
+    /// order, at most `limit`.
+    async fn entries_after(&self, filter: &str, after: u64, limit: usize) -> Result<Vec<Entry>> {
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM journal WHERE seq > $1 {filter} ORDER BY seq LIMIT $2"
+            ))
+            .await
+            .map_err(backend)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        c.query(&stmt, &[&after, &sql_limit(limit)])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(read_entry)
+            .collect()
+    }
+
     /// Applies a change to a stored certificate inside a write transaction, with its entry.
     async fn update_in(
         &self,
@@ -1568,20 +1587,7 @@ impl Store for PgStore {
     }
 
     async fn journal(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
-        let c = self.reader().await?;
-        let stmt = c
-            .prepare_cached(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2"
-            ))
-            .await
-            .map_err(backend)?;
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        c.query(&stmt, &[&after, &sql_limit(limit)])
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(read_entry)
-            .collect()
+        self.entries_after("", after, limit).await
     }
 
     async fn history(&self, subject: &Subject) -> Result<Vec<Entry>> {
@@ -1722,21 +1728,12 @@ impl Store for PgStore {
     }
 
     async fn refusals(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
-        let c = self.reader().await?;
-        let stmt = c
-            .prepare_cached(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM journal WHERE seq > $1 AND record_sha256 IS NULL \
-                 AND change LIKE '{{\"change\":\"refused\"%' ORDER BY seq LIMIT $2"
-            ))
-            .await
-            .map_err(backend)?;
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        c.query(&stmt, &[&after, &sql_limit(limit)])
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(read_entry)
-            .collect()
+        self.entries_after(
+            "AND record_sha256 IS NULL AND change LIKE '{\"change\":\"refused\"%'",
+            after,
+            limit,
+        )
+        .await
     }
 
     async fn answers_of(&self, owner: &str) -> Result<Vec<(String, IdempotencyRecord)>> {

@@ -86,6 +86,7 @@ macro_rules! conformance_tests {
             all_or_nothing_batches_roll_back_on_conflict,
             mirrored_transactions_move_their_cursor_once,
             issuer_activity_follows_every_change_to_a_certificate,
+            scans_page_through_certificates_refusals_and_answers,
             the_log_appends_leaves_under_its_head,
             the_log_keeps_one_checkpoint_per_size_and_its_cosignatures
         );
@@ -1509,4 +1510,72 @@ pub async fn issuer_activity_follows_every_change_to_a_certificate(s: &dyn Store
         .await
         .unwrap();
     assert_eq!(s.issuer_activity().await.unwrap()[0].1, AT + 10);
+}
+
+/// The scans behind the regulators' figures: certificates in id order, page by page; only the
+/// refusals of the journal; every answer kept under one idempotency owner.
+pub async fn scans_page_through_certificates_refusals_and_answers(s: &dyn Store) {
+    let certs: Vec<Certificate> = (1..=5)
+        .map(|i| sample_certificate(&format!("P-{i}"), i))
+        .collect();
+    insert(s, &certs, "import", InsertMode::Each).await.unwrap();
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = s.certificates_page(after, 2).await.unwrap();
+        assert!(page.len() <= 2);
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        seen.extend(page);
+    }
+    assert_eq!(
+        seen.iter()
+            .map(|(_, c)| c.number.as_str())
+            .collect::<Vec<_>>(),
+        ["P-1", "P-2", "P-3", "P-4", "P-5"]
+    );
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0));
+    s.journal_only(
+        &[
+            (
+                Subject::Issuer("mem.44".into()),
+                r#"{"change":"refused","right":"issue"}"#.into(),
+            ),
+            (Subject::Nothing, r#"{"change":"noted"}"#.into()),
+            (
+                Subject::Nothing,
+                r#"{"change":"refused","right":"read-feed"}"#.into(),
+            ),
+        ],
+        "t",
+        AT,
+    )
+    .await
+    .unwrap();
+    let refusals = s.refusals(0, 10).await.unwrap();
+    assert_eq!(refusals.len(), 2);
+    assert!(refusals.iter().all(|e| e.kind() == "refused"));
+    assert_eq!(s.refusals(refusals[0].seq, 10).await.unwrap().len(), 1);
+    let claim = IdempotencyClaim {
+        owner: "exam-session".into(),
+        key: "s1".into(),
+        request_sha256: "ab".into(),
+    };
+    s.insert_certificates(
+        &[Issue::new(sample_certificate("P-6", 6))],
+        "t",
+        AT,
+        InsertMode::AllOrNothing,
+        Some(&claim),
+    )
+    .await
+    .unwrap();
+    s.record_answer("exam-session", "s1", 201, "{}")
+        .await
+        .unwrap();
+    let answers = s.answers_of("exam-session").await.unwrap();
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0].0, "s1");
+    assert_eq!(answers[0].1.answer, Some((201, "{}".to_string())));
+    assert!(s.answers_of("nobody").await.unwrap().is_empty());
 }
