@@ -841,8 +841,12 @@ pub fn document(policy: &Policy) -> Value {
         }
     }
 
-    // The feed's department and province are the policy's (a blank one is an absent one).
-    if let Some(params) = doc["paths"]["/api/v1/feed"]["get"]["parameters"].as_array_mut() {
+    // The feed's and the regulators' figures' department and province are the policy's (a
+    // blank one is an absent one).
+    for path in ["/api/v1/feed", "/api/v1/oversight"] {
+        let Some(params) = doc["paths"][path]["get"]["parameters"].as_array_mut() else {
+            continue;
+        };
         for p in params {
             let values = match p["name"].as_str() {
                 Some("department") => ids(policy.departments.keys().map(String::as_str)),
