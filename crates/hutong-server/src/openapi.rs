@@ -39,6 +39,7 @@ use crate::state::AppState;
     tags(
         (name = "verification", description = "Verify a certificate; list a holder's certificates"),
         (name = "recognition", description = "Mutual recognition: what certificates entitle their holder to at other departments (exemptions, deemed skill levels, the next level), with the rules and reasons"),
+        (name = "watch", description = "Consented monitoring for employers: the status of every certificate the holders' share codes cover, in one request, and their changes by long poll (docs/watch.md)"),
         (name = "shares", description = "Share codes (用证码): a holder's opaque, expiring, revocable code that opens the verification result of one certificate or all of theirs, instead of a number and name in an address")
     ),
     components(schemas(VerifyQuery))
@@ -379,7 +380,7 @@ struct WriteDoc;
 
 /// The `/api/v1` routes and their document (before the policy's values are filled in).
 pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(api::verify, api::verify_post))
         .routes(routes!(
             api::holder_certificates,
@@ -394,8 +395,18 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(share::list))
         .routes(routes!(share::revoke))
         .routes(routes!(share::show))
-        .routes(routes!(share::credentials))
-        .split_for_parts()
+        .routes(routes!(share::credentials));
+    // An employer's list of share codes may be 10,000 long: these bodies may be larger.
+    let (watch, watch_doc) = OpenApiRouter::new()
+        .routes(routes!(crate::handlers::watch::status))
+        .routes(routes!(crate::handlers::watch::changes))
+        .split_for_parts();
+    let (router, mut doc) = router.split_for_parts();
+    doc.merge(watch_doc);
+    let watch = watch.layer(axum::extract::DefaultBodyLimit::max(
+        crate::handlers::watch::MAX_WATCH_BYTES,
+    ));
+    (router.merge(watch), doc)
 }
 
 #[derive(OpenApi)]

@@ -13,6 +13,7 @@ pub mod pages;
 pub mod print;
 pub mod recognition;
 pub mod share;
+pub mod watch;
 pub mod write;
 
 /// Marks an answer about a person: not to be cached, and the address it was asked at (which may

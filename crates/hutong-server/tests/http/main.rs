@@ -29,6 +29,7 @@ mod regression_pages;
 mod regression_recognition;
 mod shares;
 mod verdict;
+mod watch;
 mod webdriver;
 mod writes;
 
@@ -126,7 +127,7 @@ pub async fn send(state: &AppState, req: Request<Body>) -> Answer {
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
     let body =
-        String::from_utf8(to_bytes(resp.into_body(), 1 << 22).await.unwrap().to_vec()).unwrap();
+        String::from_utf8(to_bytes(resp.into_body(), 1 << 26).await.unwrap().to_vec()).unwrap();
     assert_no_id_number("a response", &body);
     Answer {
         status,
@@ -159,7 +160,7 @@ pub async fn metrics(state: &AppState) -> (StatusCode, String, String) {
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
     let body =
-        String::from_utf8(to_bytes(resp.into_body(), 1 << 22).await.unwrap().to_vec()).unwrap();
+        String::from_utf8(to_bytes(resp.into_body(), 1 << 26).await.unwrap().to_vec()).unwrap();
     (status, ctype, body)
 }
 

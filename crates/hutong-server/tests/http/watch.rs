@@ -1,0 +1,197 @@
+//! Consented monitoring (`POST /api/v1/watch/status`, `POST /api/v1/watch/changes`): the
+//! employer holds the share codes the holders gave; one request gives every covered
+//! certificate's status and review window; a waiting changes request sees a suspension within
+//! a second; a revoked code stops everything at once; 10,000 codes answer in one request.
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+
+use hutong_core::rights::Actor;
+
+use crate::fixture;
+use crate::writes::token;
+use crate::{AppState, send, states};
+
+async fn post(
+    s: &AppState,
+    uri: &str,
+    body: Value,
+    token: Option<&str>,
+) -> (StatusCode, Value, String) {
+    let mut r = Request::post(uri).header("content-type", "application/json");
+    if let Some(t) = token {
+        r = r.header("authorization", format!("Bearer {t}"));
+    }
+    let a = send(s, r.body(Body::from(body.to_string())).unwrap()).await;
+    let v = serde_json::from_str(&a.body).unwrap_or(Value::Null);
+    (a.status, v, a.body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_list_sees_each_status_and_a_suspension_within_a_second() {
+    for (s, _keep) in states("watch::a_watch_list_sees").await {
+        let f = fixture::fill(&s).await;
+        // The holder of the valid certificate consents, for employment, for 30 days.
+        let (code, made, body) = post(
+            &s,
+            "/api/v1/shares",
+            json!({"id_number": f.valid.id, "name": f.valid.name, "purpose": "employment", "days": 30}),
+            None,
+        )
+        .await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+        let consent = made["code"].as_str().unwrap().to_string();
+        let share_id = made["share"]["id"].as_str().unwrap().to_string();
+        let codes = json!([consent, "not a code", "0000-0000-0000-0000-0000-0000"]);
+        let (code, st, body) =
+            post(&s, "/api/v1/watch/status", json!({"codes": codes}), None).await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        assert_eq!(st["codes"][0]["consent"], "active");
+        assert_eq!(st["codes"][0]["purpose"], "employment");
+        assert_eq!(st["codes"][1]["consent"], "malformed");
+        assert_eq!(st["codes"][2]["consent"], "unknown");
+        let certs = st["codes"][0]["certificates"].as_array().unwrap();
+        assert!(!certs.is_empty(), "{body}");
+        let mine = certs
+            .iter()
+            .find(|c| c["kind"] == f.valid.kind)
+            .expect("the valid certificate is watched");
+        assert_eq!(mine["status"], "valid", "{body}");
+        // The review or renewal window from the kind's lifecycle rule.
+        assert!(mine["reminder"]["opens_on"].is_string(), "{body}");
+        assert!(!body.contains(&f.valid.id), "an ID number in the answer");
+        let head = st["head"].as_u64().unwrap();
+
+        // A waiting changes request, then a suspension by the issuer.
+        let waiting = {
+            let s = s.clone();
+            let codes = codes.clone();
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let r = post(
+                    &s,
+                    "/api/v1/watch/changes",
+                    json!({"codes": codes, "after": head, "wait": 10}),
+                    None,
+                )
+                .await;
+                (r, started)
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mem = token(
+            &s,
+            Actor::Authority {
+                department: "mem".into(),
+                region: None,
+            },
+        )
+        .await;
+        let suspended_at = Instant::now();
+        let (code, _, body) = post(
+            &s,
+            "/api/v1/certificates/changes",
+            json!({"number": f.valid.number, "kind": f.valid.kind, "change": "suspend"}),
+            Some(&mem),
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        let ((code, ch, body), _) = waiting.await.unwrap();
+        let seen = suspended_at.elapsed();
+        assert_eq!(code, StatusCode::OK, "{body}");
+        assert!(seen < Duration::from_secs(1), "seen after {seen:?}");
+        let changes = ch["changes"].as_array().unwrap();
+        assert_eq!(changes.len(), 1, "{body}");
+        assert_eq!(changes[0]["change"], "suspended");
+        assert_eq!(changes[0]["status"], "suspended");
+        assert_eq!(changes[0]["codes"], json!([0]));
+        let next = ch["next"].as_u64().unwrap();
+
+        // The holder revokes the consent: nothing more, at once.
+        let (code, _, body) = post(
+            &s,
+            "/api/v1/shares/revoke",
+            json!({"id_number": f.valid.id, "name": f.valid.name, "id": share_id}),
+            None,
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        let (_, st, _) = post(&s, "/api/v1/watch/status", json!({"codes": codes}), None).await;
+        assert_eq!(st["codes"][0]["consent"], "revoked");
+        assert_eq!(st["codes"][0]["certificates"], json!([]));
+        post(
+            &s,
+            "/api/v1/certificates/changes",
+            json!({"number": f.valid.number, "kind": f.valid.kind, "change": "reinstate"}),
+            Some(&mem),
+        )
+        .await;
+        let (_, ch, _) = post(
+            &s,
+            "/api/v1/watch/changes",
+            json!({"codes": codes, "after": next, "wait": 0}),
+            None,
+        )
+        .await;
+        assert_eq!(ch["changes"], json!([]), "a revoked consent sees no change");
+
+        // Bad input names the field.
+        for (b, field) in [
+            (json!({"codes": []}), "codes"),
+            (json!({"codes": ["x"], "after": 0, "wait": 31}), "wait"),
+            (json!({"cods": ["x"]}), "cods"),
+        ] {
+            let uri = if b.get("after").is_some() {
+                "/api/v1/watch/changes"
+            } else {
+                "/api/v1/watch/status"
+            };
+            let (code, _, body) = post(&s, uri, b, None).await;
+            assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+            assert!(body.contains(field), "{body}");
+        }
+    }
+}
+
+/// 10,000 codes in one request, of 200 holders' consents given again and again: one answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_watched_codes_answer_in_one_request() {
+    let (s, _dir) = crate::state().await;
+    let f = fixture::fill(&s).await;
+    let (_, made, _) = post(
+        &s,
+        "/api/v1/shares",
+        json!({"id_number": f.review_due.id, "name": f.review_due.name, "purpose": "employment"}),
+        None,
+    )
+    .await;
+    let code = made["code"].as_str().unwrap();
+    let codes: Vec<&str> = std::iter::repeat_n(code, 10_000).collect();
+    let started = Instant::now();
+    let (status, st, body) = post(&s, "/api/v1/watch/status", json!({"codes": codes}), None).await;
+    eprintln!(
+        "10,000 codes: {} bytes in {:?} (debug build)",
+        body.len(),
+        started.elapsed()
+    );
+    assert_eq!(status, StatusCode::OK, "{}", &body[..body.len().min(300)]);
+    assert_eq!(st["codes"].as_array().unwrap().len(), 10_000);
+    assert!(
+        st["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["consent"] == "active")
+    );
+    let (status, _, _) = post(
+        &s,
+        "/api/v1/watch/status",
+        json!({"codes": std::iter::repeat_n(code, 10_001).collect::<Vec<_>>()}),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
