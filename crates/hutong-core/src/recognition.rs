@@ -188,7 +188,8 @@ fn standing<'a>(policy: &Policy, kind: &Kind, h: &Holding, as_of: Day) -> Result
                 (Some(due), Some(on)) if due.succ_opt() == Some(on) => Some(due),
                 _ => None,
             };
-            match (missed, h.last_review_on, lc.valid_until(&dates)) {
+            // `r.valid_until` is `lc.valid_until(&dates)`, worked out once by `status_on`.
+            match (missed, h.last_review_on, r.valid_until) {
                 // A review fell due and the input records none: whether it was passed is
                 // unknown, so only the end of validity is judged.
                 (Some(_), None, Some(until)) if as_of > until => {
