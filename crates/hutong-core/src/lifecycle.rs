@@ -110,9 +110,19 @@ impl Lifecycle {
 
     /// The next review's due date, if a review falls due before the certificate expires anyway.
     pub fn next_review_due(&self, c: &CertificateDates) -> Option<Day> {
+        self.next_review_due_before(c, self.valid_until(c))
+    }
+
+    /// [`Lifecycle::next_review_due`] for a certificate valid until `valid_until` (as
+    /// [`Lifecycle::valid_until`] gives it), for a caller that has worked that out already.
+    fn next_review_due_before(
+        &self,
+        c: &CertificateDates,
+        valid_until: Option<Day>,
+    ) -> Option<Day> {
         let base = c.last_review_on.unwrap_or(c.issued_on);
         let due = self.review_interval?.after(base);
-        match self.valid_until(c) {
+        match valid_until {
             Some(until) if due >= until => None,
             _ => Some(due),
         }
@@ -146,7 +156,7 @@ impl Lifecycle {
         if !self.expires {
             return r;
         }
-        if let Some(due) = self.next_review_due(c) {
+        if let Some(due) = self.next_review_due_before(c, valid_until) {
             r.review_due_on = Some(due);
             if day > due {
                 r.status = Status::Expired;

@@ -188,7 +188,8 @@ fn standing<'a>(policy: &Policy, kind: &Kind, h: &Holding, as_of: Day) -> Result
                 (Some(due), Some(on)) if due.succ_opt() == Some(on) => Some(due),
                 _ => None,
             };
-            match (missed, h.last_review_on, lc.valid_until(&dates)) {
+            // `r.valid_until` is `lc.valid_until(&dates)`, worked out once by `status_on`.
+            match (missed, h.last_review_on, r.valid_until) {
                 // A review fell due and the input records none: whether it was passed is
                 // unknown, so only the end of validity is judged.
                 (Some(_), None, Some(until)) if as_of > until => {
@@ -414,6 +415,15 @@ fn held_top(held: &[Held<'_>], occupation: usize) -> Option<Level> {
         .max()
 }
 
+/// How many occupations deemed-level `hits` (sorted by occupation) name.
+fn occupations_in(policy: &Policy, hits: &[(usize, usize)]) -> usize {
+    let rules = &policy.deemed_level_rules;
+    hits.windows(2)
+        .filter(|w| rules[w[0].0].occupation_index != rules[w[1].0].occupation_index)
+        .count()
+        + usize::from(!hits.is_empty())
+}
+
 /// The end of the run of `items[from..]` that share `key(items[from])`.
 fn run_end<T, K: PartialEq>(items: &[T], from: usize, key: impl Fn(&T) -> K) -> usize {
     let k = key(&items[from]);
@@ -436,14 +446,18 @@ fn evaluate<'a>(
     held.sort_by(|a, b| a.kind.index.cmp(&b.kind.index).then_with(|| a.h.cmp(b.h)));
 
     // Sized once for every rule that names a held kind: no regrowth below.
-    let (n_ex, n_dl) = held.iter().fold((0, 0), |(e, d), hd| {
+    let (n_ex, n_dl, n_q) = held.iter().fold((0, 0, 0), |(e, d, q), hd| {
         let r = &hd.kind.recognition;
-        (e + r.exemption.len(), d + r.deemed_level.len())
+        (
+            e + r.exemption.len(),
+            d + r.deemed_level.len(),
+            q + r.open_questions.len(),
+        )
     });
     let mut ex_hits: Vec<ExHit<'a>> = Vec::with_capacity(n_ex);
     let mut dl_hits: Vec<(usize, usize)> = Vec::with_capacity(n_dl);
     let mut misses: Vec<Miss<'a>> = Vec::new();
-    let mut open_questions: Vec<OpenQuestionNote<'a>> = Vec::new();
+    let mut open_questions: Vec<OpenQuestionNote<'a>> = Vec::with_capacity(n_q);
     for (hi, hd) in held.iter().enumerate() {
         let rules = &hd.kind.recognition;
         for &ri in &rules.exemption {
@@ -613,7 +627,8 @@ fn deemed_levels<'a>(
     hits: &[(usize, usize)],
 ) -> Vec<DeemedLevel<'a>> {
     let rules = &policy.deemed_level_rules;
-    let mut out: Vec<DeemedLevel<'a>> = Vec::new();
+    // One entry per occupation: sized once, as the hits run in occupation order.
+    let mut out: Vec<DeemedLevel<'a>> = Vec::with_capacity(occupations_in(policy, hits));
     let mut i = 0;
     while i < hits.len() {
         let end = run_end(hits, i, |(ri, _)| rules[*ri].occupation_index);
@@ -665,7 +680,9 @@ fn next_levels<'a>(
     dl_hits: &[(usize, usize)],
 ) -> Vec<NextLevel<'a>> {
     let rules = &policy.deemed_level_rules;
-    let mut out = Vec::new();
+    // At most one entry per occupation deemed or held: sized once.
+    let held_levels = held.iter().filter(|hd| hd.occupation.is_some()).count();
+    let mut out = Vec::with_capacity(occupations_in(policy, dl_hits) + held_levels);
     // Occupations in code order: the first after the last one done, among the deemed levels and
     // the skill levels held.
     let mut last: Option<usize> = None;

@@ -482,7 +482,7 @@ impl<T> ShortList<T> {
         ShortList(Few::Empty)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, t: T) {
         match &mut self.0 {
             Few::Empty => self.0 = Few::One(t),
