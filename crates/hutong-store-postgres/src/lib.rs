@@ -42,7 +42,7 @@ use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationR
 use hutong_store::{
     AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
     IssuerWrite, KeyWrite, LogHead, LogLeaf, LogNode, MirrorCursor, Mirrored, MirroredSubject,
-    PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError, StoredCheckpoint,
+    PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError, StoredCheckpoint, WebhookRecord,
 };
 
 use crate::conn::Target;
@@ -1570,6 +1570,87 @@ impl Store for PgStore {
             .iter()
             .map(|r| Ok((col(r, 0)?, col(r, 1)?)))
             .collect()
+    }
+
+    async fn put_webhook(&self, w: &WebhookRecord) -> Result<()> {
+        let after = i64::try_from(w.after).unwrap_or(i64::MAX);
+        self.writer()
+            .await?
+            .execute(
+                "INSERT INTO webhooks (id, url, code_hashes, secret, after, created_at, revoked_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &w.id,
+                    &w.url,
+                    &hutong_store::webhook_hashes_text(&w.code_hashes),
+                    &&w.secret[..],
+                    &after,
+                    &w.created_at_micros,
+                    &w.revoked_at_micros,
+                ],
+            )
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn webhooks(&self) -> Result<Vec<WebhookRecord>> {
+        // From the primary: the cursor must be the one the last delivery stored.
+        let c = self.writer().await?;
+        let rows = c
+            .query(
+                "SELECT id, url, code_hashes, secret, after, created_at, revoked_at FROM webhooks \
+                 WHERE revoked_at IS NULL ORDER BY id",
+                &[],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                hutong_store::webhook_record(
+                    col(r, 0)?,
+                    col(r, 1)?,
+                    col::<&str>(r, 2)?,
+                    col::<&[u8]>(r, 3)?,
+                    col(r, 4)?,
+                    col(r, 5)?,
+                    col(r, 6)?,
+                )
+            })
+            .collect()
+    }
+
+    async fn advance_webhook(&self, id: &str, from: u64, to: u64) -> Result<()> {
+        let (from_i, to_i) = (
+            i64::try_from(from).unwrap_or(i64::MAX),
+            i64::try_from(to).unwrap_or(i64::MAX),
+        );
+        let n = self
+            .writer()
+            .await?
+            .execute(
+                "UPDATE webhooks SET after = $3 WHERE id = $1 AND after = $2",
+                &[&id, &from_i, &to_i],
+            )
+            .await
+            .map_err(backend)?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Stale(format!("webhook {id} is not at {from}")))
+        }
+    }
+
+    async fn revoke_webhook(&self, id: &str, at_micros: i64) -> Result<bool> {
+        self.writer()
+            .await?
+            .execute(
+                "UPDATE webhooks SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                &[&id, &at_micros],
+            )
+            .await
+            .map(|n| n == 1)
+            .map_err(backend)
     }
 
     async fn mirror_cursor(&self, source: &str) -> Result<Option<u64>> {

@@ -64,7 +64,24 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: V8,
         also_shipped: &[],
     },
+    Migration {
+        description: "employers' webhooks",
+        sql: V9,
+        also_shipped: &[],
+    },
 ];
+
+/// Employers' webhooks (docs/watch.md): the share codes by their SHA-256 (hex, comma-separated),
+/// never the codes; the signing secret; the journal sequence number delivered.
+const V9: &str = "CREATE TABLE webhooks (
+        id          text   COLLATE \"C\" PRIMARY KEY,
+        url         text   NOT NULL,
+        code_hashes text   NOT NULL,
+        secret      bytea  NOT NULL CHECK (length(secret) = 32),
+        after       bigint NOT NULL CHECK (after >= 0),
+        created_at  bigint NOT NULL,
+        revoked_at  bigint
+     );";
 
 /// When the registry last received a change to one of each issuer's certificates (refusals
 /// apart): the freshness that public answers state. Kept by every write in its transaction;

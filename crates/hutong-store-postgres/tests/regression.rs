@@ -53,6 +53,11 @@ const PINNED: &[(u32, &str, &str)] = &[
         "the last change from each issuer",
         "05985bdc98362f7c3903cae988dfcae1de5a9fc15842f2e84d8844753b0c3040",
     ),
+    (
+        9,
+        "employers' webhooks",
+        "2f23d5fd6ab00d580a1e7084de58ba2ffb65fb864ee535ef9555ffc6af5df962",
+    ),
 ];
 const PINNED_FIRST_MIGRATION_1: &str =
     "731f4a3cfa37dbb38b56520dafd2a85da1699cf613c7354cfe042b2c4c70deff";
@@ -170,7 +175,8 @@ async fn r8_25_a_database_made_with_the_first_migration_1_gets_collate_c() {
             (5, PINNED[4].2.to_string()),
             (6, PINNED[5].2.to_string()),
             (7, PINNED[6].2.to_string()),
-            (8, PINNED[7].2.to_string())
+            (8, PINNED[7].2.to_string()),
+            (9, PINNED[8].2.to_string())
         ],
         "history says which text of migration 1 made the database"
     );
@@ -198,7 +204,8 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
             (5, PINNED[4].2.to_string()),
             (6, PINNED[5].2.to_string()),
             (7, PINNED[6].2.to_string()),
-            (8, PINNED[7].2.to_string())
+            (8, PINNED[7].2.to_string()),
+            (9, PINNED[8].2.to_string())
         ]
     );
 }

@@ -27,7 +27,7 @@ use hutong_core::{AdminState, Certificate, HolderKey, Issuer, Level, RevocationR
 use hutong_store::{
     AuditRow, CertificateWrite, IdempotencyClaim, IdempotencyRecord, InsertMode, Issue,
     IssuerWrite, KeyWrite, LogHead, LogLeaf, LogNode, MirrorCursor, Mirrored, MirroredSubject,
-    PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError, StoredCheckpoint,
+    PublishedPolicy, Result, RowOutcome, Stats, Store, StoreError, StoredCheckpoint, WebhookRecord,
 };
 
 pub struct SqliteStore {
@@ -1257,6 +1257,82 @@ impl Store for SqliteStore {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(backend)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+    }
+
+    async fn put_webhook(&self, w: &WebhookRecord) -> Result<()> {
+        let hashes = hutong_store::webhook_hashes_text(&w.code_hashes);
+        self.writer()
+            .execute(
+                "INSERT INTO webhooks (id, url, code_hashes, secret, after, created_at, revoked_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    w.id,
+                    w.url,
+                    hashes,
+                    &w.secret[..],
+                    sql_int(w.after),
+                    w.created_at_micros,
+                    w.revoked_at_micros
+                ],
+            )
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn webhooks(&self) -> Result<Vec<WebhookRecord>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, url, code_hashes, secret, after, created_at, revoked_at FROM webhooks \
+                 WHERE revoked_at IS NULL ORDER BY id",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                ))
+            })
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, url, hashes, secret, after, created, revoked) = row.map_err(backend)?;
+            out.push(hutong_store::webhook_record(
+                id, url, &hashes, &secret, after, created, revoked,
+            )?);
+        }
+        Ok(out)
+    }
+
+    async fn advance_webhook(&self, id: &str, from: u64, to: u64) -> Result<()> {
+        let n = self
+            .writer()
+            .execute(
+                "UPDATE webhooks SET after = ?3 WHERE id = ?1 AND after = ?2",
+                params![id, sql_int(from), sql_int(to)],
+            )
+            .map_err(backend)?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Stale(format!("webhook {id} is not at {from}")))
+        }
+    }
+
+    async fn revoke_webhook(&self, id: &str, at_micros: i64) -> Result<bool> {
+        self.writer()
+            .execute(
+                "UPDATE webhooks SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, at_micros],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
     }
 
     async fn mirror_cursor(&self, source: &str) -> Result<Option<u64>> {

@@ -50,7 +50,24 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: V7,
         also_shipped: &[],
     },
+    Migration {
+        description: "employers' webhooks",
+        sql: V8,
+        also_shipped: &[],
+    },
 ];
+
+/// Employers' webhooks (docs/watch.md): the share codes by their SHA-256 (hex, comma-separated),
+/// never the codes; the signing secret; the journal sequence number delivered.
+const V8: &str = "CREATE TABLE webhooks (
+        id          TEXT PRIMARY KEY,
+        url         TEXT NOT NULL,
+        code_hashes TEXT NOT NULL,
+        secret      BLOB NOT NULL CHECK (length(secret) = 32),
+        after       INTEGER NOT NULL CHECK (after >= 0),
+        created_at  INTEGER NOT NULL,
+        revoked_at  INTEGER
+     ) STRICT;";
 
 /// When the registry last received a change to one of each issuer's certificates (refusals
 /// apart): the freshness that public answers state. Kept by every write in its transaction;

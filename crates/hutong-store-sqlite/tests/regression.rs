@@ -59,6 +59,11 @@ const PINNED: &[(u32, &str, &str)] = &[
         "the last change from each issuer",
         "a58a3152b6d8aea50f3699af7d207553ac60b4744046514b9c66757b5f137ba0",
     ),
+    (
+        8,
+        "employers' webhooks",
+        "76d3495599c1f6d6d074b71056e7822fa2270c5fc3f4719647b5f281328ce4ab",
+    ),
 ];
 
 fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
@@ -287,7 +292,7 @@ async fn the_last_change_from_each_issuer_is_filled_from_the_journal() {
     drop(s);
     let raw = Connection::open(&path).unwrap();
     raw.execute_batch(
-        "DROP TABLE issuer_activity; DELETE FROM schema_migrations WHERE version = 7; PRAGMA user_version = 6;",
+        "DROP TABLE issuer_activity; DROP TABLE webhooks; DELETE FROM schema_migrations WHERE version >= 7; PRAGMA user_version = 6;",
     )
     .unwrap();
     drop(raw);
@@ -340,7 +345,8 @@ async fn r8_25_a_database_from_before_checksums_opens_and_records_them() {
             (4, PINNED[3].2.to_string(), false),
             (5, PINNED[4].2.to_string(), false),
             (6, PINNED[5].2.to_string(), false),
-            (7, PINNED[6].2.to_string(), false)
+            (7, PINNED[6].2.to_string(), false),
+            (8, PINNED[7].2.to_string(), false)
         ],
         "migration 1 recorded on first open (time unknown), the others when applied"
     );
@@ -474,6 +480,18 @@ impl Store for RowByRow {
         owner: &str,
     ) -> Result<Vec<(String, hutong_store::IdempotencyRecord)>> {
         self.0.answers_of(owner).await
+    }
+    async fn put_webhook(&self, w: &hutong_store::WebhookRecord) -> Result<()> {
+        self.0.put_webhook(w).await
+    }
+    async fn webhooks(&self) -> Result<Vec<hutong_store::WebhookRecord>> {
+        self.0.webhooks().await
+    }
+    async fn advance_webhook(&self, id: &str, from: u64, to: u64) -> Result<()> {
+        self.0.advance_webhook(id, from, to).await
+    }
+    async fn revoke_webhook(&self, id: &str, at: i64) -> Result<bool> {
+        self.0.revoke_webhook(id, at).await
     }
     async fn issuer_activity(&self) -> Result<Vec<(String, i64)>> {
         self.0.issuer_activity().await

@@ -22,7 +22,7 @@ use hutong_core::{Period, RevocationReason};
 use crate::{
     CertificateWrite, IdempotencyClaim, InsertMode, Issue, IssuerWrite, KeyWrite, LogHead, LogLeaf,
     LogNode, MirrorCursor, Mirrored, MirroredSubject, MirroredUpdate, RowOutcome, Store,
-    StoreError,
+    StoreError, WebhookRecord,
 };
 
 /// The instant of the suite's writes.
@@ -87,6 +87,7 @@ macro_rules! conformance_tests {
             mirrored_transactions_move_their_cursor_once,
             issuer_activity_follows_every_change_to_a_certificate,
             scans_page_through_certificates_refusals_and_answers,
+            webhooks_keep_their_cursor_and_are_revoked,
             the_log_appends_leaves_under_its_head,
             the_log_keeps_one_checkpoint_per_size_and_its_cosignatures
         );
@@ -1578,4 +1579,28 @@ pub async fn scans_page_through_certificates_refusals_and_answers(s: &dyn Store)
     assert_eq!(answers[0].0, "s1");
     assert_eq!(answers[0].1.answer, Some((201, "{}".to_string())));
     assert!(s.answers_of("nobody").await.unwrap().is_empty());
+}
+
+/// A webhook is stored with its code hashes and secret, its cursor moves only from where it
+/// is, and a revoked one is no longer listed.
+pub async fn webhooks_keep_their_cursor_and_are_revoked(s: &dyn Store) {
+    let w = WebhookRecord {
+        id: "wh_1".into(),
+        url: "http://example.test/hook".into(),
+        code_hashes: vec![[1; 32], [2; 32]],
+        secret: [9; 32],
+        after: 7,
+        created_at_micros: AT,
+        revoked_at_micros: None,
+    };
+    s.put_webhook(&w).await.unwrap();
+    assert_eq!(s.webhooks().await.unwrap(), [w.clone()]);
+    assert!(s.put_webhook(&w).await.is_err(), "an id is stored once");
+    s.advance_webhook("wh_1", 7, 12).await.unwrap();
+    let r = s.advance_webhook("wh_1", 7, 13).await;
+    assert!(matches!(r, Err(StoreError::Stale(_))), "{r:?}");
+    assert_eq!(s.webhooks().await.unwrap()[0].after, 12);
+    assert!(s.revoke_webhook("wh_1", AT + 1).await.unwrap());
+    assert!(!s.revoke_webhook("wh_1", AT + 2).await.unwrap());
+    assert!(s.webhooks().await.unwrap().is_empty());
 }

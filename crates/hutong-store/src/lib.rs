@@ -228,6 +228,59 @@ impl MirroredUpdate {
     }
 }
 
+/// An employer's webhook (docs/watch.md): where the changes to the certificates its share codes
+/// cover are posted, signed with its secret, and how far they have been delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookRecord {
+    pub id: String,
+    pub url: String,
+    /// The SHA-256 of each share code, in the order given (never the codes).
+    pub code_hashes: Vec<[u8; 32]>,
+    /// The key its deliveries are signed with (HMAC-SHA-256), given to the employer once.
+    pub secret: [u8; 32],
+    /// The last journal sequence number delivered (or looked past).
+    pub after: u64,
+    pub created_at_micros: i64,
+    pub revoked_at_micros: Option<i64>,
+}
+
+/// A webhook's code hashes as stored: lower-case hex, comma-separated.
+pub fn webhook_hashes_text(hashes: &[[u8; 32]]) -> String {
+    hashes.iter().map(hex::encode).collect::<Vec<_>>().join(",")
+}
+
+/// A webhook from its stored columns.
+pub fn webhook_record(
+    id: String,
+    url: String,
+    hashes: &str,
+    secret: &[u8],
+    after: i64,
+    created_at_micros: i64,
+    revoked_at_micros: Option<i64>,
+) -> Result<WebhookRecord> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("webhook {id}: {what}"));
+    let code_hashes = hashes
+        .split(',')
+        .map(|h| {
+            hex::decode(h)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| corrupt("a code hash is not 32 bytes of hex"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let secret = <[u8; 32]>::try_from(secret).map_err(|_| corrupt("the secret is not 32 bytes"))?;
+    Ok(WebhookRecord {
+        after: u64::try_from(after).map_err(|_| corrupt("the cursor is negative"))?,
+        id,
+        url,
+        code_hashes,
+        secret,
+        created_at_micros,
+        revoked_at_micros,
+    })
+}
+
 /// The feed cursor a mirrored transaction moves: of `source`, from `after` to `through`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MirrorCursor<'a> {
@@ -486,6 +539,15 @@ pub trait Store: Send + Sync + 'static {
     /// a change to one of them: an issue, a review, a suspension, … (refused requests apart),
     /// kept by every write in its transaction. Ordered by issuer.
     async fn issuer_activity(&self) -> Result<Vec<(String, i64)>>;
+    /// Stores a new webhook.
+    async fn put_webhook(&self, w: &WebhookRecord) -> Result<()>;
+    /// The webhooks not revoked, by id.
+    async fn webhooks(&self) -> Result<Vec<WebhookRecord>>;
+    /// Moves a webhook's delivery cursor from `from` to `to`; [`StoreError::Stale`] if it is
+    /// not at `from` (another server delivered meanwhile), and nothing changes.
+    async fn advance_webhook(&self, id: &str, from: u64, to: u64) -> Result<()>;
+    /// Revokes a webhook; false when there is no such webhook not yet revoked.
+    async fn revoke_webhook(&self, id: &str, at_micros: i64) -> Result<bool>;
     /// The last source sequence number stored by [`Store::apply_mirrored`] for `source`.
     async fn mirror_cursor(&self, source: &str) -> Result<Option<u64>>;
 
