@@ -400,6 +400,8 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (watch, watch_doc) = OpenApiRouter::new()
         .routes(routes!(crate::handlers::watch::status))
         .routes(routes!(crate::handlers::watch::changes))
+        .routes(routes!(crate::handlers::watch::create_webhook))
+        .routes(routes!(crate::handlers::watch::revoke_webhook))
         .split_for_parts();
     let (router, mut doc) = router.split_for_parts();
     doc.merge(watch_doc);

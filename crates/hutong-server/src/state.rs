@@ -21,6 +21,11 @@ pub struct Settings {
     pub issuer_refresh: Duration,
     /// How often the regulators' figures are computed again (a pass over the registry).
     pub oversight_refresh: Duration,
+    /// How often webhooks are looked at for changes to deliver; a failed delivery waits twice
+    /// as long each time, up to a minute.
+    pub webhook_interval: Duration,
+    /// Whether a webhook may point at a loopback or private address (tests, closed networks).
+    pub webhook_private_targets: bool,
     /// The address the public reaches this service at (`https://hutong.example.cn`), for the
     /// links in QR codes; when absent, the request's `Host` is used.
     pub public_url: Option<String>,
@@ -87,6 +92,8 @@ impl Default for Settings {
             stats_refresh: Duration::from_secs(300),
             issuer_refresh: Duration::from_secs(5),
             oversight_refresh: Duration::from_secs(600),
+            webhook_interval: Duration::from_secs(1),
+            webhook_private_targets: false,
             public_url: None,
             rate_limits: RateLimitSettings::default(),
             demo_samples: Vec::new(),
@@ -346,6 +353,7 @@ impl AppState {
                 state.rate_limits.forget_idle_clients();
             }
         });
+        tokio::spawn(crate::handlers::watch::deliver_forever(self.clone()));
         let state = self.clone();
         tokio::spawn(async move {
             // Not at start: the first request computes them, and a server that no regulator

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use hyper::body::Bytes;
 use serde::{Deserialize, Serialize};
@@ -203,20 +204,32 @@ struct Covered {
 }
 
 async fn covered(state: &AppState, codes: &[String]) -> Result<Covered, ApiError> {
+    let hashes: Vec<Option<[u8; 32]>> = codes
+        .iter()
+        .map(|t| ShareCode::parse(t).ok().map(|c| c.hash()))
+        .collect();
+    covered_by_hash(state, &hashes).await
+}
+
+/// What the codes of these hashes cover now (`None`: a malformed code).
+async fn covered_by_hash(
+    state: &AppState,
+    hashes: &[Option<[u8; 32]>],
+) -> Result<Covered, ApiError> {
     let now = now_micros();
     let mut out = Covered {
-        codes: Vec::with_capacity(codes.len()),
-        certificates: Vec::with_capacity(codes.len()),
+        codes: Vec::with_capacity(hashes.len()),
+        certificates: Vec::with_capacity(hashes.len()),
     };
     // The same holder's certificates are read once however many codes they gave.
     let mut by_holder: HashMap<hutong_core::HolderKey, Vec<(i64, Certificate)>> = HashMap::new();
-    for text in codes {
-        let Ok(code) = ShareCode::parse(text) else {
+    for hash in hashes {
+        let Some(hash) = hash else {
             out.codes.push(("malformed", None));
             out.certificates.push(Vec::new());
             continue;
         };
-        let Some(record) = state.store.share_by_hash(&code.hash()).await? else {
+        let Some(record) = state.store.share_by_hash(hash).await? else {
             out.codes.push(("unknown", None));
             out.certificates.push(Vec::new());
             continue;
@@ -347,6 +360,64 @@ pub async fn status(State(state): State<AppState>, bytes: Bytes) -> Result<Respo
     }))
 }
 
+/// The changes to the certificates `cov` covers after `after`, up to `head` and at most
+/// [`MAX_CHANGES`], with the sequence number the next look starts after.
+async fn changes_after(
+    state: &AppState,
+    policy: &Policy,
+    cov: &Covered,
+    after: u64,
+    head: u64,
+    today: hutong_core::Day,
+) -> Result<(Vec<WatchedChange>, u64), ApiError> {
+    let mut watched: HashMap<i64, (Vec<usize>, &Certificate)> = HashMap::new();
+    for (i, certs) in cov.certificates.iter().enumerate() {
+        for (id, c) in certs {
+            watched
+                .entry(*id)
+                .or_insert_with(|| (Vec::new(), c))
+                .0
+                .push(i);
+        }
+    }
+    let mut next = after;
+    let mut out = Vec::new();
+    while next < head && out.len() < MAX_CHANGES {
+        let page = state.store.journal(next, SCAN).await?;
+        let Some(last) = page.last().map(|e| e.seq) else {
+            break;
+        };
+        for e in page {
+            if let Subject::Certificate(id) = e.subject
+                && let Some((codes, c)) = watched.get(&id)
+                && e.record_sha256.is_some()
+            {
+                let now = state.store.certificate_by_id(id).await?;
+                out.push(WatchedChange {
+                    seq: e.seq,
+                    at: instant_rfc3339(e.at_micros),
+                    codes: codes.clone(),
+                    kind: c.kind.clone(),
+                    number: shown_number(policy, c),
+                    change: e.kind().to_string(),
+                    status: now
+                        .as_ref()
+                        .and_then(|n| policy.status_of(n, today))
+                        .map(|r| r.status.id()),
+                });
+            }
+            next = e.seq;
+            if out.len() == MAX_CHANGES {
+                break;
+            }
+        }
+        if next < last && out.len() < MAX_CHANGES {
+            next = last;
+        }
+    }
+    Ok((out, next))
+}
+
 /// Every change to the certificates the codes cover, after `after`, in journal order: a long
 /// poll that answers as soon as there is one (the journal is looked at every 200 ms), or after
 /// `wait` seconds with none. A code revoked or expired covers nothing from then on.
@@ -378,51 +449,9 @@ pub async fn changes(State(state): State<AppState>, bytes: Bytes) -> Result<Resp
     loop {
         // What the codes cover is read again on every look: a code revoked meanwhile stops.
         let cov = covered(&state, &b.codes).await?;
-        let mut watched: HashMap<i64, (Vec<usize>, &Certificate)> = HashMap::new();
-        for (i, certs) in cov.certificates.iter().enumerate() {
-            for (id, c) in certs {
-                watched
-                    .entry(*id)
-                    .or_insert_with(|| (Vec::new(), c))
-                    .0
-                    .push(i);
-            }
-        }
         let head = state.store.journal_head().await?;
-        let mut out = Vec::new();
-        while next < head && out.len() < MAX_CHANGES {
-            let page = state.store.journal(next, SCAN).await?;
-            let Some(last) = page.last().map(|e| e.seq) else {
-                break;
-            };
-            for e in page {
-                if let Subject::Certificate(id) = e.subject
-                    && let Some((codes, c)) = watched.get(&id)
-                    && e.record_sha256.is_some()
-                {
-                    let now = state.store.certificate_by_id(id).await?;
-                    out.push(WatchedChange {
-                        seq: e.seq,
-                        at: instant_rfc3339(e.at_micros),
-                        codes: codes.clone(),
-                        kind: c.kind.clone(),
-                        number: shown_number(&policy, c),
-                        change: e.kind().to_string(),
-                        status: now
-                            .as_ref()
-                            .and_then(|n| policy.status_of(n, today))
-                            .map(|r| r.status.id()),
-                    });
-                }
-                next = e.seq;
-                if out.len() == MAX_CHANGES {
-                    break;
-                }
-            }
-            if next < last && out.len() < MAX_CHANGES {
-                next = last;
-            }
-        }
+        let out;
+        (out, next) = changes_after(&state, &policy, &cov, next, head, today).await?;
         if !out.is_empty() || Instant::now() >= deadline {
             return Ok(private_json(&ChangesAnswer {
                 changes: out,
@@ -431,5 +460,304 @@ pub async fn changes(State(state): State<AppState>, bytes: Bytes) -> Result<Resp
             }));
         }
         tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+    }
+}
+
+/// The body of `POST /api/v1/watch/webhooks`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookBody {
+    /// Where deliveries are posted: `http://host[:port]/path` (behind a TLS proxy across
+    /// networks), at most 2,048 bytes.
+    #[schema(max_length = 2048)]
+    pub url: String,
+    /// The share codes whose certificates' changes are delivered (1 to 10,000), each working
+    /// when the webhook is made.
+    #[schema(min_items = 1, max_items = 10000)]
+    pub codes: Vec<String>,
+}
+
+/// The answer of `POST /api/v1/watch/webhooks`: the secret is shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookMade {
+    pub id: String,
+    /// The key deliveries are signed with (32 bytes, base64url): `X-Hutong-Signature` is
+    /// `sha256=` and the hex HMAC-SHA-256 of the body under it. Shown once.
+    pub secret: String,
+    /// Changes after this journal sequence number are delivered.
+    pub after: u64,
+}
+
+/// The body of `POST /api/v1/watch/webhooks/revoke`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRevoke {
+    pub id: String,
+    /// The secret given when it was made.
+    pub secret: String,
+}
+
+/// Whether a webhook may post to `url`: plain HTTP, a host that resolves, and (unless the
+/// service allows private targets) to no loopback, private or link-local address, so that the
+/// service cannot be made to post into its own network.
+async fn check_target(state: &AppState, url: &str) -> Result<(), ApiError> {
+    let bad = |why: String| ApiError::bad_request(format!("url: {why}"));
+    if url.len() > 2048 {
+        return Err(bad("longer than 2,048 bytes".into()));
+    }
+    let uri: hyper::Uri = url.parse().map_err(|_| bad("not an address".into()))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(bad(
+            "give an http:// address (https through a TLS proxy)".into()
+        ));
+    }
+    let host = uri.host().ok_or_else(|| bad("no host".into()))?;
+    let port = uri.port_u16().unwrap_or(80);
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "webhook-unreachable",
+                "The webhook's host does not resolve",
+                format!("url: the host {host} does not resolve"),
+            )
+        })?
+        .collect();
+    let private = |ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V4(v) => {
+            v.is_loopback() || v.is_private() || v.is_link_local() || v.is_unspecified()
+        }
+        std::net::IpAddr::V6(v) => {
+            v.is_loopback()
+                || v.is_unspecified()
+                || (v.segments()[0] & 0xfe00) == 0xfc00
+                || (v.segments()[0] & 0xffc0) == 0xfe80
+        }
+    };
+    if !state.settings.webhook_private_targets && addrs.iter().any(|a| private(a.ip())) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "webhook-private",
+            "The webhook points into a private network",
+            format!("url: {host} resolves to a loopback, private or link-local address"),
+        ));
+    }
+    Ok(())
+}
+
+/// Makes a webhook: every change to the certificates the codes cover is posted to `url`, signed
+/// with the secret this answer gives once, retried with backoff until the receiver takes it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/watch/webhooks",
+    tag = "watch",
+    request_body(content = WebhookBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Made: its id, its secret (shown once) and the journal sequence number deliveries start after", body = WebhookMade),
+        (status = 400, description = "The body is malformed, the address is not a plain http:// one, or a code is malformed; the detail names the field", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A code does not work (unknown, revoked, expired), or the address does not resolve or is private", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let b: WebhookBody = body(&bytes)?;
+    check_codes(&b.codes)?;
+    let mut hashes = Vec::with_capacity(b.codes.len());
+    for (i, text) in b.codes.iter().enumerate() {
+        let code = ShareCode::parse(text)
+            .map_err(|e| ApiError::bad_request(format!("codes[{i}]: {e}")))?;
+        hashes.push(code.hash());
+    }
+    let cov = covered_by_hash(
+        &state,
+        &hashes.iter().copied().map(Some).collect::<Vec<_>>(),
+    )
+    .await?;
+    if let Some((i, (consent, _))) = cov.codes.iter().enumerate().find(|(_, c)| c.0 != "active") {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "share-not-working",
+            "A share code does not work",
+            format!("codes[{i}]: the code is {consent}; ask the holder for a new one"),
+        ));
+    }
+    check_target(&state, b.url.trim()).await?;
+    use rand::RngCore;
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    let mut id = [0u8; 10];
+    rand::rngs::OsRng.fill_bytes(&mut id);
+    let record = hutong_store::WebhookRecord {
+        id: format!("wh_{}", hex::encode(id)),
+        url: b.url.trim().to_string(),
+        code_hashes: hashes,
+        secret,
+        after: state.store.journal_head().await?,
+        created_at_micros: now_micros(),
+        revoked_at_micros: None,
+    };
+    state.store.put_webhook(&record).await?;
+    use base64::Engine as _;
+    let made = WebhookMade {
+        id: record.id,
+        secret: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret),
+        after: record.after,
+    };
+    let mut resp = private_json(&made);
+    *resp.status_mut() = StatusCode::CREATED;
+    Ok(resp)
+}
+
+/// Revokes a webhook, given its id and secret: nothing more is delivered.
+#[utoipa::path(
+    post,
+    path = "/api/v1/watch/webhooks/revoke",
+    tag = "watch",
+    request_body(content = WebhookRevoke, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Revoked", body = Object),
+        (status = 400, description = "The body is malformed; the detail names the field", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No webhook with this id and secret (or revoked already)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn revoke_webhook(
+    State(state): State<AppState>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    use base64::Engine as _;
+    let b: WebhookRevoke = body(&bytes)?;
+    let not_found = || ApiError::not_found("no webhook with this id and secret");
+    let given = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(b.secret.trim())
+        .map_err(|_| not_found())?;
+    let Some(w) = state
+        .store
+        .webhooks()
+        .await?
+        .into_iter()
+        .find(|w| w.id == b.id.trim())
+    else {
+        return Err(not_found());
+    };
+    // Compared by their hashes, so that the comparison's time tells nothing of the secret.
+    use sha2::Digest as _;
+    if sha2::Sha256::digest(&given) != sha2::Sha256::digest(w.secret) {
+        return Err(not_found());
+    }
+    state.store.revoke_webhook(&w.id, now_micros()).await?;
+    Ok(private_json(
+        &serde_json::json!({"id": w.id, "revoked": true}),
+    ))
+}
+
+type HttpClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Full<Bytes>,
+>;
+
+/// How long a receiver may take to answer a delivery.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Posts every webhook's undelivered changes, one batch per webhook at a time, for as long as
+/// the service runs. A batch is delivered again, the same, until the receiver answers 2xx,
+/// after twice the wait of the last failure (from `webhook_interval` up to a minute); only then
+/// does its cursor move on. A receiver therefore gets every change, at least once and in
+/// order; `X-Hutong-Delivery` (the webhook's id and the batch's first and last sequence
+/// numbers) tells a repeat.
+pub async fn deliver_forever(state: AppState) {
+    let client: HttpClient =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+    let mut backoff: HashMap<String, (u32, Instant)> = HashMap::new();
+    loop {
+        tokio::time::sleep(state.settings.webhook_interval).await;
+        let hooks = match state.store.webhooks().await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the webhooks");
+                continue;
+            }
+        };
+        for w in hooks {
+            if backoff
+                .get(&w.id)
+                .is_some_and(|(_, until)| Instant::now() < *until)
+            {
+                continue;
+            }
+            match deliver(&state, &client, &w).await {
+                Ok(()) => {
+                    backoff.remove(&w.id);
+                }
+                Err(why) => {
+                    let failures = backoff.get(&w.id).map_or(0, |b| b.0) + 1;
+                    let wait = (state.settings.webhook_interval * 2u32.saturating_pow(failures))
+                        .min(Duration::from_secs(60));
+                    tracing::warn!(webhook = %w.id, failures, retry_in_ms = wait.as_millis() as u64, "webhook delivery failed: {why}");
+                    backoff.insert(w.id.clone(), (failures, Instant::now() + wait));
+                }
+            }
+        }
+    }
+}
+
+/// Delivers one webhook's next batch, if it has one.
+async fn deliver(
+    state: &AppState,
+    client: &HttpClient,
+    w: &hutong_store::WebhookRecord,
+) -> Result<(), String> {
+    let policy = state.policy();
+    let today = hutong_core::date::today_in_china();
+    let hashes: Vec<Option<[u8; 32]>> = w.code_hashes.iter().copied().map(Some).collect();
+    let cov = covered_by_hash(state, &hashes)
+        .await
+        .map_err(|e| e.detail)?;
+    let head = state
+        .store
+        .journal_head()
+        .await
+        .map_err(|e| e.to_string())?;
+    if head <= w.after {
+        return Ok(());
+    }
+    let (changes, next) = changes_after(state, &policy, &cov, w.after, head, today)
+        .await
+        .map_err(|e| e.detail)?;
+    if let (Some(first), Some(last)) = (changes.first(), changes.last()) {
+        let delivery = format!("{}:{}-{}", w.id, first.seq, last.seq);
+        let body = serde_json::to_vec(&serde_json::json!({
+            "webhook": w.id,
+            "delivery": delivery,
+            "changes": changes,
+            "next": next,
+        }))
+        .map_err(|e| e.to_string())?;
+        let signature = hutong_core::share::webhook_signature(&w.secret, &body);
+        let req = hyper::Request::post(w.url.as_str())
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .header("x-hutong-signature", format!("sha256={signature}"))
+            .header("x-hutong-delivery", delivery)
+            .body(http_body_util::Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        let resp = tokio::time::timeout(DELIVERY_TIMEOUT, client.request(req))
+            .await
+            .map_err(|_| "no answer within 10 s".to_string())?
+            .map_err(|e| format!("cannot reach the receiver: {e}"))?;
+        if !resp.status().is_success() {
+            return Err(format!("the receiver answered {}", resp.status()));
+        }
+    }
+    match state.store.advance_webhook(&w.id, w.after, next).await {
+        // Another server of this registry delivered it meanwhile.
+        Ok(()) | Err(hutong_store::StoreError::Stale(_)) => Ok(()),
+        Err(e) => Err(e.to_string()),
     }
 }

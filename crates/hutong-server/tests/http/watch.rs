@@ -195,3 +195,212 @@ async fn ten_thousand_watched_codes_answer_in_one_request() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// A webhook whose receiver is down is retried with backoff, and the receiver gets every change
+/// once it is back, in order, each in one accepted delivery, signed with the webhook's secret;
+/// once the holder revokes the consent nothing more is posted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_is_retried_until_its_receiver_is_back_and_gets_every_change_once() {
+    use std::sync::{Arc, Mutex};
+    type Seen = Arc<Mutex<(u32, Vec<(String, String, Vec<u8>)>)>>;
+    let settings = hutong_server::Settings {
+        demo: true,
+        webhook_interval: Duration::from_millis(50),
+        webhook_private_targets: true,
+        ..hutong_server::Settings::default()
+    };
+    for (s, _keep) in crate::states_with(settings, "watch::a_webhook_is_retried").await {
+        let f = fixture::fill(&s).await;
+        // The receiver: down for its first three requests, then up.
+        let seen: Seen = Arc::new(Mutex::new((0, Vec::new())));
+        let receiver = {
+            let seen = seen.clone();
+            axum::Router::new().route(
+                "/hook",
+                axum::routing::post(
+                    move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                        let seen = seen.clone();
+                        async move {
+                            let mut g = seen.lock().unwrap();
+                            g.0 += 1;
+                            if g.0 <= 3 {
+                                return StatusCode::SERVICE_UNAVAILABLE;
+                            }
+                            let h = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_string();
+                            g.1.push((
+                                h("x-hutong-delivery"),
+                                h("x-hutong-signature"),
+                                body.to_vec(),
+                            ));
+                            StatusCode::NO_CONTENT
+                        }
+                    },
+                ),
+            )
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, receiver).await });
+
+        let (_, made, _) = post(
+            &s,
+            "/api/v1/shares",
+            json!({"id_number": f.valid.id, "name": f.valid.name, "purpose": "employment"}),
+            None,
+        )
+        .await;
+        let consent = made["code"].as_str().unwrap().to_string();
+        let share_id = made["share"]["id"].as_str().unwrap().to_string();
+        // Bad webhooks name the field.
+        for (b, field) in [
+            (json!({"url": "https://x.test/", "codes": [consent]}), "url"),
+            (json!({"url": url, "codes": ["nope"]}), "codes[0]"),
+        ] {
+            let (code, _, body) = post(&s, "/api/v1/watch/webhooks", b, None).await;
+            assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+            assert!(body.contains(field), "{body}");
+        }
+        let (code, hook, body) = post(
+            &s,
+            "/api/v1/watch/webhooks",
+            json!({"url": url, "codes": [consent]}),
+            None,
+        )
+        .await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+        use base64::Engine as _;
+        let secret: [u8; 32] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(hook["secret"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let delivering = tokio::spawn(hutong_server::handlers::watch::deliver_forever(s.clone()));
+
+        let mem = token(
+            &s,
+            Actor::Authority {
+                department: "mem".into(),
+                region: None,
+            },
+        )
+        .await;
+        for change in ["suspend", "reinstate"] {
+            let (code, _, body) = post(
+                &s,
+                "/api/v1/certificates/changes",
+                json!({"number": f.valid.number, "kind": f.valid.kind, "change": change}),
+                Some(&mem),
+            )
+            .await;
+            assert_eq!(code, StatusCode::OK, "{body}");
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let delivered = loop {
+            let got: Vec<(String, String, Vec<u8>)> = seen.lock().unwrap().1.clone();
+            let changes: Vec<Value> = got
+                .iter()
+                .flat_map(|(_, _, b)| {
+                    serde_json::from_slice::<Value>(b).unwrap()["changes"]
+                        .as_array()
+                        .unwrap()
+                        .clone()
+                })
+                .collect();
+            if changes.len() >= 2 || Instant::now() > deadline {
+                break (got, changes);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let (got, changes) = delivered;
+        assert!(
+            seen.lock().unwrap().0 >= 4,
+            "the failed deliveries were retried"
+        );
+        assert_eq!(
+            changes
+                .iter()
+                .map(|c| c["change"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["suspended", "reinstated"],
+            "every change once, in order"
+        );
+        for (delivery, signature, body) in &got {
+            assert!(
+                delivery.starts_with(hook["id"].as_str().unwrap()),
+                "{delivery}"
+            );
+            assert_eq!(
+                *signature,
+                format!(
+                    "sha256={}",
+                    hutong_core::share::webhook_signature(&secret, body)
+                )
+            );
+            assert!(!String::from_utf8_lossy(body).contains(&f.valid.id));
+        }
+
+        // The holder revokes the consent: nothing more is posted.
+        post(
+            &s,
+            "/api/v1/shares/revoke",
+            json!({"id_number": f.valid.id, "name": f.valid.name, "id": share_id}),
+            None,
+        )
+        .await;
+        post(
+            &s,
+            "/api/v1/certificates/changes",
+            json!({"number": f.valid.number, "kind": f.valid.kind, "change": "suspend"}),
+            Some(&mem),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            seen.lock().unwrap().1.len(),
+            got.len(),
+            "a delivery after the revocation"
+        );
+        // Revoking the webhook needs its secret.
+        let (code, _, _) = post(
+            &s,
+            "/api/v1/watch/webhooks/revoke",
+            json!({"id": hook["id"], "secret": "AAAA"}),
+            None,
+        )
+        .await;
+        assert_eq!(code, StatusCode::NOT_FOUND);
+        let (code, _, body) = post(
+            &s,
+            "/api/v1/watch/webhooks/revoke",
+            json!({"id": hook["id"], "secret": hook["secret"]}),
+            None,
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        delivering.abort();
+    }
+}
+
+/// Without the setting that allows them, a webhook cannot point into a private network.
+#[tokio::test]
+async fn a_webhook_into_a_private_network_is_refused() {
+    let (s, _dir) = crate::state().await;
+    let f = fixture::fill(&s).await;
+    let (_, made, _) = post(
+        &s,
+        "/api/v1/shares",
+        json!({"id_number": f.valid.id, "name": f.valid.name}),
+        None,
+    )
+    .await;
+    let (code, _, body) = post(
+        &s,
+        "/api/v1/watch/webhooks",
+        json!({"url": "http://127.0.0.1:9/hook", "codes": [made["code"]]}),
+        None,
+    )
+    .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("webhook-private"), "{body}");
+}
