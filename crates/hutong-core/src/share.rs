@@ -490,6 +490,14 @@ impl HolderTicket {
     }
 }
 
+/// The signature of a webhook delivery's body (docs/watch.md): HMAC-SHA-256 under the
+/// webhook's secret, in lower-case hex, sent as `X-Hutong-Signature: sha256=…`.
+pub fn webhook_signature(secret: &[u8; 32], body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -687,12 +695,4 @@ mod tests {
             prop_assert_eq!(again.expose(), text.as_str());
         }
     }
-}
-
-/// The signature of a webhook delivery's body (docs/watch.md): HMAC-SHA-256 under the
-/// webhook's secret, in lower-case hex, sent as `X-Hutong-Signature: sha256=…`.
-pub fn webhook_signature(secret: &[u8; 32], body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
 }
