@@ -3,6 +3,7 @@
 
 pub mod credentials;
 pub mod error;
+pub mod exam;
 pub mod handlers;
 mod json;
 pub mod metrics;

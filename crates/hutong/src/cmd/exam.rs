@@ -18,12 +18,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Subcommand;
 
-use hutong_core::exam::{self, CandidateOutcome, Part, Session};
+use hutong_core::Issuer;
+use hutong_core::exam::{self, Part, Session};
 use hutong_core::journal;
-use hutong_core::number::{NumberScheme, display, mask_id_numbers};
-use hutong_core::record::{RecordInput, check_record};
-use hutong_core::{Issuer, Level};
-use hutong_store::{IdempotencyClaim, InsertMode, Issue, StoreError};
+use hutong_core::number::mask_id_numbers;
+use hutong_server::exam::{ExamError, Imported, Report};
 
 use crate::cmd::import::{Format, detect_format};
 use crate::config::{Config, GlobalArgs};
@@ -53,9 +52,6 @@ pub struct ResultsArgs {
     #[arg(long)]
     pub dry_run: bool,
 }
-
-/// The idempotency owner of results imports: the key is the session's id.
-const OWNER: &str = "exam-session";
 
 pub fn run(global: &GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
     let config = Config::load(global)?;
@@ -147,182 +143,45 @@ fn results(config: Config, a: ResultsArgs) -> anyhow::Result<ExitCode> {
                 .concat()
                 .as_slice(),
         );
-        if let Some(done) = ctx.store.idempotency(OWNER, &session.id).await? {
-            if done.request_sha256 != request_sha256 {
-                return Err(invalid(format!(
-                    "the results of session {} were imported already (journal entries {}), from another session file or other results: a session's results are one decision",
-                    session.id,
-                    seqs(done.seqs)
-                )));
-            }
-            println!(
-                "session {}: these results were imported already (journal entries {}); nothing was issued now",
-                session.id,
-                seqs(done.seqs)
-            );
-            if let Some((_, report)) = done.answer {
-                println!("{report}");
-            }
-            return Ok(ExitCode::SUCCESS);
-        }
-        let today = hutong_core::date::today_in_china();
-        let mut outcomes = Vec::with_capacity(candidates.len());
-        for c in &candidates {
-            let key = ctx.secret.key_for(&c.id);
-            let registered = ctx.store.certificates_by_holder(&key).await?;
-            outcomes.push(exam::decide(&ctx.policy, &session, c, &registered, today));
-        }
-        let by_id: HashMap<&str, &Issuer> = issuers.iter().map(|i| (i.id.as_str(), i)).collect();
-        // The records of every pass, numbered by their kinds' schemes; skill level serials are
-        // reserved only when the records are issued for real.
-        let mut issues: Vec<(usize, usize, hutong_core::Certificate)> = Vec::new();
-        for (ci, (c, o)) in candidates.iter().zip(&outcomes).enumerate() {
-            for (oi, out) in o.outputs.iter().enumerate() {
-                if !out.passed {
-                    continue;
-                }
-                let kind = ctx
-                    .policy
-                    .kind(&out.kind)
-                    .expect("a checked session's kinds are in the policy");
-                let issuer = by_id[out.issuer.as_str()];
-                let number = match kind.number_scheme {
-                    NumberScheme::MemTId => format!("T{}", c.id.as_str()),
-                    NumberScheme::ResidentId => c.id.as_str().to_string(),
-                    _ => format!(
-                        "{}000001",
-                        session
-                            .skill_level_prefix(issuer, today)
-                            .expect("a checked session numbers skill levels")
-                    ),
-                };
-                let skill = kind.skill_level;
-                let input = RecordInput {
-                    number,
-                    kind: out.kind.clone(),
-                    holder_name: c.name.clone(),
-                    holder_id: c.id.as_str().to_string(),
-                    occupation: if skill {
-                        session.occupation.clone().unwrap_or_default()
-                    } else {
-                        String::new()
-                    },
-                    level: if skill {
-                        session.level.map(Level::id).unwrap_or_default().to_string()
-                    } else {
-                        String::new()
-                    },
-                    issuer: out.issuer.clone(),
-                    issued_on: today.to_string(),
-                    ..RecordInput::default()
-                };
-                let cert = check_record(&ctx.policy, Some(issuer), &ctx.secret, &input, today)
-                    .map_err(|errs| {
-                        let detail: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
-                        invalid(format!(
-                            "{}:{}: the certificate of {} cannot be issued: {}; nothing was issued",
-                            a.results.display(),
-                            c.line,
-                            out.kind,
-                            mask_id_numbers(&detail.join("; "))
-                        ))
-                    })?
-                    .certificate;
-                issues.push((ci, oi, cert));
-            }
-        }
-        if !a.dry_run {
-            // Consecutive serials for each skill level prefix.
-            let mut per_prefix: HashMap<String, Vec<usize>> = HashMap::new();
-            for (i, (_, _, cert)) in issues.iter().enumerate() {
-                if ctx
-                    .policy
-                    .kind(&cert.kind)
-                    .is_some_and(|k| k.number_scheme == NumberScheme::SkillLevel22)
-                {
-                    per_prefix
-                        .entry(cert.number[..cert.number.len() - 6].to_string())
-                        .or_default()
-                        .push(i);
-                }
-            }
-            for (prefix, at) in per_prefix {
-                let first = ctx.store.reserve_serials(&prefix, at.len() as u64).await?;
-                if first + at.len() as u64 - 1 > 999_999 {
-                    return Err(invalid(format!(
-                        "the serials of {prefix} are used up (999999); nothing was issued"
-                    )));
-                }
-                for (n, i) in at.into_iter().enumerate() {
-                    issues[i].2.number = format!("{prefix}{:06}", first + n as u64);
-                }
-            }
-        }
-        for (ci, oi, cert) in &issues {
-            let kind = ctx.policy.kind(&cert.kind).expect("checked");
-            outcomes[*ci].outputs[*oi].number =
-                Some(display(kind.number_scheme, &cert.number).into_owned());
-        }
-        let report = Report {
-            session: &session.id,
-            date: session.date,
-            region: &session.region,
-            candidates: outcomes.len(),
-            passed: outcomes
-                .iter()
-                .filter(|o| o.outputs.iter().any(|x| x.passed))
-                .count(),
-            issued: if a.dry_run { 0 } else { issues.len() },
-            outcomes: &outcomes,
-        };
-        let report_json =
-            serde_json::to_string(&report).map_err(|e| anyhow::anyhow!("the report: {e}"))?;
-        if a.dry_run {
-            print_report(&report);
-            println!("dry run: {} certificate(s) would be issued", issues.len());
-            return Ok(ExitCode::SUCCESS);
-        }
-        let batch: Vec<Issue> = issues.into_iter().map(|(_, _, c)| Issue::new(c)).collect();
-        let claim = IdempotencyClaim {
-            owner: OWNER.into(),
-            key: session.id.clone(),
+        let imported = hutong_server::exam::import_results(
+            &*ctx.store,
+            &ctx.policy,
+            &ctx.secret,
+            &issuers,
+            &session,
+            &candidates,
             request_sha256,
-        };
-        match ctx
-            .store
-            .insert_certificates(
-                &batch,
-                &context::local_actor(),
-                journal::now_micros(),
-                InsertMode::AllOrNothing,
-                Some(&claim),
-            )
-            .await
-        {
-            Ok(_) => {}
-            Err(StoreError::KeyUsed) => {
-                return Err(anyhow::anyhow!(
-                    "the results of session {} were imported meanwhile by another process; nothing was issued by this one",
-                    session.id
-                ));
+            &context::local_actor(),
+            a.dry_run,
+        )
+        .await;
+        match imported {
+            Ok(Imported::Already { seqs: s, report }) => {
+                println!(
+                    "session {}: these results were imported already (journal entries {}); nothing was issued now",
+                    session.id,
+                    seqs(s)
+                );
+                if let Some(report) = report {
+                    println!("{report}");
+                }
             }
-            Err(StoreError::Conflict(why)) => {
-                return Err(invalid(format!(
-                    "a certificate of the session is registered already with other data: {}; nothing was issued",
-                    mask_id_numbers(&why)
-                )));
+            Ok(Imported::Done { report, .. }) => {
+                print_report(&report);
+                if a.dry_run {
+                    let would: usize = report
+                        .outcomes
+                        .iter()
+                        .map(|o| o.outputs.iter().filter(|x| x.passed).count())
+                        .sum();
+                    println!("dry run: {would} certificate(s) would be issued");
+                }
+            }
+            Err(e @ (ExamError::OtherResults { .. } | ExamError::Refused(_))) => {
+                return Err(invalid(format!("{}: {e}", a.results.display())));
             }
             Err(e) => return Err(e.into()),
         }
-        // The report is kept with the key, for the organisers and for a repeated import.
-        if let Err(e) = ctx
-            .store
-            .record_answer(OWNER, &session.id, 201, &report_json)
-            .await
-        {
-            tracing::warn!(error = %e, "the certificates were issued, but the report was not kept");
-        }
-        print_report(&report);
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -334,18 +193,6 @@ fn seqs(s: Option<(u64, u64)>) -> String {
     }
 }
 
-#[derive(serde::Serialize)]
-struct Report<'a> {
-    session: &'a str,
-    date: hutong_core::Day,
-    region: &'a str,
-    candidates: usize,
-    /// Candidates who passed at least one output.
-    passed: usize,
-    issued: usize,
-    outcomes: &'a [CandidateOutcome],
-}
-
 fn part(p: &Part) -> String {
     match p {
         Part::Passed { score } => format!("passed ({score})"),
@@ -355,12 +202,12 @@ fn part(p: &Part) -> String {
     }
 }
 
-fn print_report(r: &Report<'_>) {
+fn print_report(r: &Report) {
     println!(
         "session {} of {}: {} candidate(s), {} passed, {} certificate(s) issued",
         r.session, r.date, r.candidates, r.passed, r.issued
     );
-    for o in r.outcomes {
+    for o in &r.outcomes {
         println!("line {}: {} {}", o.line, o.name, o.id);
         for out in &o.outputs {
             let verdict = if out.passed { "passed" } else { "failed" };
