@@ -331,6 +331,7 @@ pub fn write_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(write::history))
         .routes(routes!(crate::handlers::feed::feed))
         .routes(routes!(crate::handlers::oversight::api))
+        .routes(routes!(crate::handlers::exam::agree))
         .routes(routes!(write::create_token))
         .routes(routes!(write::revoke_token))
         .routes(routes!(write::change_issuer))
@@ -344,9 +345,10 @@ pub fn write_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let policy = policy.layer(axum::extract::DefaultBodyLimit::max(
         crate::router::MAX_POLICY_BYTES,
     ));
-    // So may a batch of certificates.
+    // So may a batch of certificates, and an exam session's results.
     let (batch, batch_doc) = OpenApiRouter::new()
         .routes(routes!(write::issue_batch))
+        .routes(routes!(crate::handlers::exam::results))
         .split_for_parts();
     doc.merge(batch_doc);
     let batch = batch.layer(axum::extract::DefaultBodyLimit::max(

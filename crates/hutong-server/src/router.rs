@@ -68,6 +68,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/advice", get(recognition::advice_page))
         .route(
+            "/exam-sessions",
+            get(crate::handlers::exam::outcome_form).post(crate::handlers::exam::outcome_page),
+        )
+        .route(
             "/oversight",
             get(crate::handlers::oversight::page).post(crate::handlers::oversight::page_post),
         )

@@ -141,6 +141,11 @@ fn private_answer(answer: &LookupAnswer<'_>) -> Response {
     private_bytes(Ok(answer.to_json()))
 }
 
+/// JSON already written, as [`private_json`].
+pub fn private_bytes_json(json: String) -> Response {
+    private_bytes(Ok(json.into_bytes()))
+}
+
 fn private_bytes(encoded: Result<Vec<u8>, serde_json::Error>) -> Response {
     match encoded {
         Ok(bytes) => {

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod credential;
+pub mod exam;
 pub mod feed;
 pub mod health;
 pub mod home;

@@ -2,6 +2,7 @@
 
 pub mod advice;
 pub mod directory;
+pub mod exam;
 pub mod issuers;
 pub mod lookup;
 pub mod oversight;

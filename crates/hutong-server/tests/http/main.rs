@@ -9,6 +9,7 @@
 mod browser;
 mod browser_advice;
 mod credentials;
+mod exam;
 mod feed;
 mod fixture;
 mod json_answers;
