@@ -30,13 +30,10 @@ pub fn form(lang: Lang, demo: bool, error: Option<&str>) -> Markup {
 fn part(lang: Lang, p: &serde_json::Value) -> String {
     match p["outcome"].as_str() {
         Some("passed") => format!("{} {}", lang.t("通过", "passed"), p["score"]),
-        Some("failed") => format!(
-            "{} {}（{} {}）",
-            lang.t("未通过", "failed"),
-            p["score"],
-            lang.t("合格线", "pass mark"),
-            p["pass"]
-        ),
+        Some("failed") => match lang {
+            Lang::Zh => format!("未通过 {}（合格线 {}）", p["score"], p["pass"]),
+            Lang::En => format!("failed {} (pass mark {})", p["score"], p["pass"]),
+        },
         Some("waived") => format!(
             "{} {}",
             lang.t("免考", "waived by"),
@@ -85,7 +82,18 @@ pub fn outcome(lang: Lang, demo: bool, policy: &Policy, r: &serde_json::Value) -
                             td data-label=(lang.t("行", "Line")) { (c["line"]) }
                             td data-label=(lang.t("考生", "Candidate")) { (c["name"].as_str().unwrap_or("")) " " span.muted { (c["id"].as_str().unwrap_or("")) } }
                             td data-label=(lang.t("证书", "Certificate")) { (kind(o["kind"].as_str().unwrap_or(""))) }
-                            td data-label=(lang.t("结果", "Outcome")) { (if o["passed"] == true { lang.t("通过", "passed") } else { lang.t("未通过", "failed") }) }
+                            td data-label=(lang.t("结果", "Outcome")) {
+                                (if o["passed"] == true { lang.t("通过", "passed") } else { lang.t("未通过", "failed") })
+                                @for e in o["exempted"].as_array().unwrap_or(&empty) {
+                                    br;
+                                    span.muted data-exempted=(e["exemption"].as_str().unwrap_or("")) {
+                                        (match e["exemption"].as_str() {
+                                            Some("theory-exam") => lang.t("免予理论考试", "exempted from the theory exam"),
+                                            _ => lang.t("免予安全作业培训", "exempted from the safety training"),
+                                        })
+                                    }
+                                }
+                            }
                             td data-label=(lang.t("理论", "Theory")) { (part(lang, &o["theory"])) }
                             td data-label=(lang.t("实操", "Practical")) { (part(lang, &o["practical"])) }
                             td data-label=(lang.t("证书编号", "Number")) { code { (o["number"].as_str().unwrap_or("—")) } }

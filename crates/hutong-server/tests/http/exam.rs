@@ -164,3 +164,103 @@ async fn a_joint_session_issues_both_certificates_once_both_issuers_agree() {
         assert!(!a.body.contains("王五"));
     }
 }
+
+/// The organisers' page in a real browser at a phone's width and a desktop's: the outcome table
+/// fits the window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organisers_page_fits_a_phone_and_a_desktop() {
+    use fantoccini::Locator;
+    if !crate::webdriver::enabled() {
+        return;
+    }
+    let (s, _dir) = crate::state().await;
+    fixture::fill(&s).await;
+    let inst = token(
+        &s,
+        Actor::Institution {
+            issuer: "inst.s0000-44-000123".into(),
+        },
+    )
+    .await;
+    let mem = token(
+        &s,
+        Actor::Authority {
+            department: "mem".into(),
+            region: Some("44".into()),
+        },
+    )
+    .await;
+    post(
+        &s,
+        "/api/v1/exam-sessions/agreements",
+        &json!({"session": session()}),
+        &inst,
+    )
+    .await;
+    let results = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/exam-results.csv"),
+    )
+    .unwrap();
+    let (code, _, answer) = post(
+        &s,
+        "/api/v1/exam-sessions/results",
+        &json!({"session": session(), "results": results}),
+        &mem,
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{answer}");
+    let b = crate::webdriver::Session::start(&s).await;
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pages-exam");
+    std::fs::create_dir_all(&shots).unwrap();
+    let run = async {
+        let c = &b.client;
+        for width in [390u32, 1280] {
+            c.set_window_size(width, 1000).await.unwrap();
+            c.goto(&format!("{}/exam-sessions?lang=en", b.base))
+                .await
+                .unwrap();
+            c.find(Locator::Css("#token"))
+                .await
+                .unwrap()
+                .send_keys(&inst)
+                .await
+                .unwrap();
+            c.find(Locator::Css("#session"))
+                .await
+                .unwrap()
+                .send_keys("2026-44-0001")
+                .await
+                .unwrap();
+            c.find(Locator::Css("button[type=submit]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            c.wait()
+                .for_element(Locator::Css("#outcomes"))
+                .await
+                .unwrap();
+            let fits = c
+                .execute(
+                    "return [document.documentElement.scrollWidth, window.innerWidth, document.querySelectorAll('#outcomes tbody tr').length];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert!(
+                fits[0].as_f64() <= fits[1].as_f64(),
+                "wider than the window at {width}: {fits}"
+            );
+            assert_eq!(fits[2], 6, "three candidates, two outputs each: {fits}");
+            std::fs::write(
+                shots.join(format!("exam-{width}.png")),
+                c.screenshot().await.unwrap(),
+            )
+            .unwrap();
+        }
+    };
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(120), run).await;
+    b.end().await;
+    outcome.expect("the browser test took more than two minutes");
+}
