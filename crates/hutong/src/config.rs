@@ -86,6 +86,8 @@ pub struct Config {
     pub log_key_file: PathBuf,
     /// Verifier keys of the witnesses whose cosignatures the log accepts.
     pub log_witnesses: Vec<String>,
+    /// Whether webhooks may point at loopback or private addresses (a closed network).
+    pub webhook_private_targets: bool,
     /// The folder of the issuers' private signing keys and the registry key. Default:
     /// `keys/` in `files_dir`.
     pub keys_dir: PathBuf,
@@ -117,6 +119,7 @@ const FILE_KEYS: &[&str] = &[
     "log_origin",
     "log_key_file",
     "log_witnesses",
+    "webhook_private_targets",
 ];
 const ENV_KEYS: &[&str] = &[
     "HUTONG_CONFIG",
@@ -145,6 +148,7 @@ const ENV_KEYS: &[&str] = &[
     "HUTONG_LOG_ORIGIN",
     "HUTONG_LOG_KEY_FILE",
     "HUTONG_LOG_WITNESSES",
+    "HUTONG_WEBHOOK_PRIVATE_TARGETS",
     // Read by the test suites, not by the service.
     "HUTONG_TEST_POSTGRES_URL",
     "HUTONG_SLOW_TESTS",
@@ -210,6 +214,7 @@ impl Config {
                 let s = match v {
                     toml::Value::String(s) => s,
                     toml::Value::Integer(i) if numeric => i.to_string(),
+                    toml::Value::Boolean(b) if k == "webhook_private_targets" => b.to_string(),
                     toml::Value::Array(items) if listed => {
                         let mut parts = Vec::new();
                         for item in items {
@@ -392,7 +397,20 @@ impl Config {
             .map(PathBuf::from)
             .unwrap_or_else(|| files_dir.join("log.key"));
         let log_witnesses = list("log_witnesses");
+        let webhook_private_targets = match pick(None, "webhook_private_targets")
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("") | Some("false") => false,
+            Some("true") => true,
+            Some(v) => {
+                return Err(crate::exit::invalid(format!(
+                    "webhook_private_targets (HUTONG_WEBHOOK_PRIVATE_TARGETS): \"{v}\" must be true or false"
+                )));
+            }
+        };
         Ok(Config {
+            webhook_private_targets,
             log_origin,
             log_key_file,
             log_witnesses,
@@ -750,7 +768,20 @@ mod tests {
         assert_eq!(c.connections.idle_timeout, Duration::from_millis(500));
         assert_eq!(c.connections.max_connections, 300);
         assert_eq!(c.metrics_listen.as_deref(), Some("127.0.0.1:9100"));
+        assert!(!c.webhook_private_targets, "refused unless configured");
+        let c = Config::resolve(
+            &args,
+            &env(&[("HUTONG_WEBHOOK_PRIVATE_TARGETS", "true")]),
+            None,
+        )
+        .unwrap();
+        assert!(c.webhook_private_targets);
         for (k, v, says) in [
+            (
+                "HUTONG_WEBHOOK_PRIVATE_TARGETS",
+                "yes",
+                "must be true or false",
+            ),
             ("HUTONG_BODY_TIMEOUT", "soon", "is not a duration"),
             ("HUTONG_HEADER_READ_TIMEOUT", "0s", "longer than zero"),
             ("HUTONG_MAX_CONNECTIONS", "0", "1 or more"),

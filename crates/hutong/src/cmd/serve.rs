@@ -104,6 +104,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             demo_holder,
             log: Some(log),
             keys_dir: ctx.config.keys_dir.clone(),
+            webhook_private_targets: ctx.config.webhook_private_targets,
             ..Settings::default()
         };
         let state = AppState::new(
