@@ -38,6 +38,9 @@ pub struct Figures {
     /// Per issuer: certificates in the registry, and requests to issue refused as outside its
     /// rights.
     pub issuers: BTreeMap<String, IssuerFigures>,
+    /// Recognition checks made with a department's token (`POST /api/v1/recognition/check`), by
+    /// the checking department.
+    pub recognition_checks: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -204,6 +207,15 @@ impl<'p> Builder<'p> {
     pub fn refused(&mut self, issuer: &str, region: Option<&str>) {
         for f in self.scopes(region) {
             f.issuers.entry(issuer.to_string()).or_default().refused += 1;
+        }
+    }
+
+    /// Counts a recognition check made by `department` (of `region`).
+    pub fn recognition_check(&mut self, department: &str, region: Option<&str>) {
+        for f in self.scopes(region) {
+            *f.recognition_checks
+                .entry(department.to_string())
+                .or_default() += 1;
         }
     }
 

@@ -1808,13 +1808,23 @@ impl Store for PgStore {
             .collect()
     }
 
-    async fn refusals(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
-        self.entries_after(
-            "AND record_sha256 IS NULL AND change LIKE '{\"change\":\"refused\"%'",
-            after,
-            limit,
-        )
-        .await
+    async fn entries_of_kind(&self, kind: &str, after: u64, limit: usize) -> Result<Vec<Entry>> {
+        let pattern = hutong_store::change_kind_pattern(kind)?;
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM journal WHERE seq > $1 AND record_sha256 IS NULL \
+                 AND change LIKE $3 ORDER BY seq LIMIT $2"
+            ))
+            .await
+            .map_err(backend)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        c.query(&stmt, &[&after, &sql_limit(limit), &pattern])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(read_entry)
+            .collect()
     }
 
     async fn answers_of(&self, owner: &str) -> Result<Vec<(String, IdempotencyRecord)>> {

@@ -1454,17 +1454,18 @@ impl Store for SqliteStore {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
     }
 
-    async fn refusals(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
+    async fn entries_of_kind(&self, kind: &str, after: u64, limit: usize) -> Result<Vec<Entry>> {
+        let pattern = hutong_store::change_kind_pattern(kind)?;
         let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT seq, at, actor, subject, change, record_sha256 FROM journal \
-                 WHERE seq > ?1 AND record_sha256 IS NULL AND change LIKE '{\"change\":\"refused\"%' \
+                 WHERE seq > ?1 AND record_sha256 IS NULL AND change LIKE ?3 \
                  ORDER BY seq LIMIT ?2",
             )
             .map_err(backend)?;
         let rows = stmt
-            .query_map(params![sql_int(after), limit as i64], read_entry)
+            .query_map(params![sql_int(after), limit as i64, pattern], read_entry)
             .map_err(backend)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
     }

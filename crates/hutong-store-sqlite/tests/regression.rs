@@ -472,8 +472,8 @@ impl Store for RowByRow {
     async fn certificates_page(&self, after: i64, limit: usize) -> Result<Vec<(i64, Certificate)>> {
         self.0.certificates_page(after, limit).await
     }
-    async fn refusals(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
-        self.0.refusals(after, limit).await
+    async fn entries_of_kind(&self, kind: &str, after: u64, limit: usize) -> Result<Vec<Entry>> {
+        self.0.entries_of_kind(kind, after, limit).await
     }
     async fn answers_of(
         &self,

@@ -1553,10 +1553,18 @@ pub async fn scans_page_through_certificates_refusals_and_answers(s: &dyn Store)
     )
     .await
     .unwrap();
-    let refusals = s.refusals(0, 10).await.unwrap();
+    let refusals = s.entries_of_kind("refused", 0, 10).await.unwrap();
     assert_eq!(refusals.len(), 2);
     assert!(refusals.iter().all(|e| e.kind() == "refused"));
-    assert_eq!(s.refusals(refusals[0].seq, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        s.entries_of_kind("refused", refusals[0].seq, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(s.entries_of_kind("noted", 0, 10).await.unwrap().len(), 1);
+    assert!(s.entries_of_kind("refused%", 0, 10).await.is_err());
     let claim = IdempotencyClaim {
         owner: "exam-session".into(),
         key: "s1".into(),

@@ -244,6 +244,17 @@ pub struct WebhookRecord {
     pub revoked_at_micros: Option<i64>,
 }
 
+/// The `LIKE` pattern of the changes of `kind` (canonical JSON starts with its `change`); a
+/// kind of other characters than lower-case letters and hyphens is refused.
+pub fn change_kind_pattern(kind: &str) -> Result<String> {
+    if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+        return Err(StoreError::Config(format!(
+            "\"{kind}\" is not a kind of change"
+        )));
+    }
+    Ok(format!("{{\"change\":\"{kind}\"%"))
+}
+
 /// A webhook's code hashes as stored: lower-case hex, comma-separated.
 pub fn webhook_hashes_text(hashes: &[[u8; 32]]) -> String {
     hashes.iter().map(hex::encode).collect::<Vec<_>>().join(",")
@@ -563,8 +574,10 @@ pub trait Store: Send + Sync + 'static {
     /// Certificates with registry ids above `after`, in id order, at most `limit`: a scan of
     /// the registry (the regulators' figures), without the journal.
     async fn certificates_page(&self, after: i64, limit: usize) -> Result<Vec<(i64, Certificate)>>;
-    /// Journal entries with `seq > after` that are refusals, in order, at most `limit`.
-    async fn refusals(&self, after: u64, limit: usize) -> Result<Vec<Entry>>;
+    /// Journal entries with `seq > after` that change no record and whose change is of `kind`
+    /// (`refused`, `recognition-checked`: lower-case letters and hyphens), in order, at most
+    /// `limit`.
+    async fn entries_of_kind(&self, kind: &str, after: u64, limit: usize) -> Result<Vec<Entry>>;
     /// Every idempotency record of `owner`, by key, with its answer if recorded (exam
     /// sessions' reports).
     async fn answers_of(&self, owner: &str) -> Result<Vec<(String, IdempotencyRecord)>>;

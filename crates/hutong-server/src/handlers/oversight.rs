@@ -29,7 +29,8 @@ use crate::state::{AppState, freshness};
 /// Rows read from the store at a time.
 const PAGE: usize = 10_000;
 
-/// One pass over the registry, the refusals and the exam sessions' reports.
+/// One pass over the registry, the journal's refusals and departments' recognition checks, and
+/// the exam sessions' reports.
 pub async fn compute(state: &AppState) -> hutong_store::Result<Overview> {
     let policy = state.policy();
     let today = hutong_core::date::today_in_china();
@@ -52,7 +53,7 @@ pub async fn compute(state: &AppState) -> hutong_store::Result<Overview> {
     }
     let mut seq = 0;
     loop {
-        let page = state.store.refusals(seq, PAGE).await?;
+        let page = state.store.entries_of_kind("refused", seq, PAGE).await?;
         let Some(last) = page.last() else { break };
         seq = last.seq;
         for e in &page {
@@ -61,6 +62,22 @@ pub async fn compute(state: &AppState) -> hutong_store::Result<Overview> {
                 && e.change.contains("\"right\":\"issue\"")
             {
                 b.refused(id, region(id));
+            }
+        }
+    }
+    let mut seq = 0;
+    loop {
+        let page = state
+            .store
+            .entries_of_kind("recognition-checked", seq, PAGE)
+            .await?;
+        let Some(last) = page.last() else { break };
+        seq = last.seq;
+        for e in &page {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.change)
+                && let Some(d) = v["department"].as_str()
+            {
+                b.recognition_check(d, v["region"].as_str());
             }
         }
     }
@@ -114,7 +131,8 @@ pub struct OversightAnswer<'a> {
     /// `certificates`; `issued_by_month` (month → department → count, the last 12 months);
     /// `by_kind`, `by_province` and `status` (counts); `due_by_week` (certificates in force
     /// whose review or last day of validity falls in week 0 to 12 from today); `issuers` (issuer
-    /// id → `issued` and `refused`, requests to issue refused as outside its rights).
+    /// id → `issued` and `refused`, requests to issue refused as outside its rights);
+    /// `recognition_checks` (checking department → recognition checks made with its tokens).
     #[schema(value_type = Object)]
     pub figures: Figures,
     /// The exam sessions whose results were imported, newest first: `id`, `date`, `region`,

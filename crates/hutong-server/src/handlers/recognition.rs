@@ -125,16 +125,86 @@ pub async fn holder_advice(
     responses(
         (status = 200, description = "`found`, the exemptions the department may grant, their grounds, and the rules that did not apply", body = crate::openapi::CheckAnswer),
         (status = 400, description = "A field is missing or malformed, or the target is not a kind of the policy", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bearer token was given and is malformed, unknown, expired or revoked", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many lookups from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
-    )
+    ),
+    security((), ("bearer" = []))
 )]
-pub async fn check(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn check(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    // A department's token, when given, makes the check one of the department's: journaled, and
+    // counted in the regulators' figures. Without one the check is anyone's, and leaves no trace.
+    let caller = if headers.contains_key(header::AUTHORIZATION) {
+        Some(crate::handlers::write::authenticate(&state, &headers).await?)
+    } else {
+        None
+    };
     let policy = state.policy();
     let today = today_in_china();
     let req = RegisteredRequest::from_json(&policy, &body, true).map_err(|e| input_error(&e))?;
     let r = registered(&state, &policy, &req, today).await?;
     let answer = recognition::department_check(&policy, &r, today).map_err(|e| input_error(&e))?;
+    if let Some(caller) = caller {
+        journal_check(
+            &state,
+            &policy,
+            &caller,
+            &answer,
+            req.target.as_deref().unwrap_or(""),
+        )
+        .await;
+    }
     Ok(private_json(&answer))
+}
+
+/// Journals a department's recognition check: who checked (the department and province of the
+/// token), for which kind, whether the holder was found and what may be exempted; never who the
+/// holder is.
+async fn journal_check(
+    state: &AppState,
+    policy: &Policy,
+    caller: &crate::handlers::write::Caller,
+    answer: &recognition::CheckAnswer<'_>,
+    target: &str,
+) {
+    use hutong_core::rights::Actor;
+    let (department, region) = match &caller.actor {
+        Actor::Regulator { department, region } | Actor::Authority { department, region } => {
+            (Some(department.clone()), region.clone())
+        }
+        Actor::Institution { issuer } => match state.issuer(issuer).await {
+            Ok(Some(i)) => (Some(i.department.clone()), i.region.clone()),
+            _ => (None, None),
+        },
+    };
+    let (found, exemptions) = match answer {
+        recognition::CheckAnswer::NotFound { .. } => (false, Vec::new()),
+        recognition::CheckAnswer::Found(c) => (true, c.exemptions.iter().map(|e| e.id()).collect()),
+    };
+    let target_department = policy.kind(target).map(|k| k.department.clone());
+    let change = hutong_core::journal::canonical(&serde_json::json!({
+        "change": "recognition-checked",
+        "department": department,
+        "region": region,
+        "target": target,
+        "target_department": target_department,
+        "found": found,
+        "exemptions": exemptions,
+    }));
+    if let Err(e) = state
+        .store
+        .journal_only(
+            &[(hutong_core::journal::Subject::Nothing, change)],
+            &caller.token,
+            now_micros(),
+        )
+        .await
+    {
+        tracing::error!(error = %e, "could not journal a recognition check");
+    }
 }
 
 /// `GET /advice`: the form.

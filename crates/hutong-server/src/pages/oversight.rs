@@ -135,8 +135,12 @@ pub fn page(lang: Lang, demo: bool, policy: &Policy, o: &Overview, region: Optio
             }
         }
         h2 { (lang.t("各部门的互认核查", "Recognition checks by departments")) }
-        p.muted { (lang.t("互认核查（POST /api/v1/recognition/check）尚未记入变更日志，暂无统计。",
-                          "Recognition checks (POST /api/v1/recognition/check) are not yet recorded in the journal, so they are not counted here.")) }
+        p.muted { (lang.t("以部门令牌调用互认核查（POST /api/v1/recognition/check）的次数；不带令牌的核查不计入。",
+                          "Recognition checks made with a department's token (POST /api/v1/recognition/check); checks without a token are not counted.")) }
+        table.figures #recognition-checks {
+            thead { tr { th { (lang.t("部门", "Department")) } th.n { (lang.t("核查次数", "Checks")) } } }
+            tbody { @for (d, n) in &f.recognition_checks { tr data-checker=(d) { td { (department(d)) } td.n { (n) } } } }
+        }
     };
     layout(lang, "/oversight", title, demo, body)
 }

@@ -43,7 +43,7 @@ fn as_counts(v: &Value) -> BTreeMap<String, u64> {
 #[tokio::test]
 async fn the_regulators_figures_equal_counts_made_in_sql() {
     let (s, dir) = crate::state().await;
-    fixture::fill(&s).await;
+    let f0 = fixture::fill(&s).await;
     s.refresh_issuers().await.unwrap();
     let national = token(
         &s,
@@ -86,6 +86,29 @@ async fn the_regulators_figures_equal_counts_made_in_sql() {
         .await
         .unwrap();
 
+    // Two recognition checks with the department's token, one without any.
+    let check = |t: Option<String>| {
+        let s = s.clone();
+        let body = serde_json::json!({
+            "id": f0.valid.id, "name": f0.valid.name, "target": "mohurd.construction.electrician",
+        })
+        .to_string();
+        async move {
+            let mut r = Request::post("/api/v1/recognition/check")
+                .header("content-type", "application/json");
+            if let Some(t) = t {
+                r = r.header("authorization", format!("Bearer {t}"));
+            }
+            send(&s, r.body(Body::from(body)).unwrap()).await
+        }
+    };
+    for t in [Some(mem.clone()), Some(mem.clone()), None] {
+        let a = check(t).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    }
+    let a = check(Some("ht_not-a-token".into())).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{}", a.body);
+
     let a = get(&s, "/api/v1/oversight", &national).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let v: Value = serde_json::from_str(&a.body).unwrap();
@@ -126,6 +149,16 @@ async fn the_regulators_figures_equal_counts_made_in_sql() {
         "every certificate has one status"
     );
     assert_eq!(f["issuers"]["mem.44"]["refused"], 1);
+    let checks: i64 = db
+        .query_row(
+            "SELECT count(*) FROM journal WHERE json_extract(change, '$.change') = 'recognition-checked' \
+             AND json_extract(change, '$.department') = 'mem'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(checks, 2, "the check without a token leaves no trace");
+    assert_eq!(f["recognition_checks"]["mem"].as_i64(), Some(checks));
     let per_issuer = counts(
         &db,
         "SELECT issuer, count(*) FROM certificates GROUP BY issuer",
