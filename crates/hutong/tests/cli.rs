@@ -1166,6 +1166,16 @@ fn js_verify_with(e: &Env, file: &str, did_document: &str, lists: &[String], fai
     }
 }
 
+/// A child process killed when dropped, so that a failing test leaves none running.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A `hutong serve` of an environment, stopped (by its own handle) when dropped.
 struct Server {
     child: std::process::Child,
@@ -2039,7 +2049,8 @@ fn a_mirror_killed_and_restarted_while_its_source_is_written_ends_identical() {
             .spawn()
             .unwrap();
         for round in 0..rounds {
-            let mut child = mirror(false).spawn().unwrap();
+            // Killed when the round ends, and when an assertion fails in it too.
+            let mut child = Killed(mirror(false).spawn().unwrap());
             // Changes while the mirror runs: an import, then suspensions and reinstatements.
             match round {
                 1 => {
@@ -2067,8 +2078,8 @@ fn a_mirror_killed_and_restarted_while_its_source_is_written_ends_identical() {
                 _ => {}
             }
             std::thread::sleep(std::time::Duration::from_millis(random_ms(1500)));
-            child.kill().unwrap();
-            child.wait().unwrap();
+            child.0.kill().unwrap();
+            child.0.wait().unwrap();
         }
         let o = writer.wait_with_output().unwrap();
         assert_eq!(code(&o), 0, "{}", text(&o.stderr));
