@@ -57,6 +57,90 @@ pub struct OutputSchema {
     issuer: String,
 }
 
+/// What a results import decided (`hutong_server::exam::Report`).
+#[derive(ToSchema)]
+#[schema(as = ExamReport)]
+#[allow(dead_code)]
+pub struct ReportSchema {
+    session: String,
+    #[schema(format = Date)]
+    date: String,
+    region: String,
+    candidates: u64,
+    /// Candidates who passed at least one output.
+    passed: u64,
+    /// Certificates issued (0 in a dry run).
+    issued: u64,
+    outcomes: Vec<CandidateSchema>,
+}
+
+/// One candidate's outcome.
+#[derive(ToSchema)]
+#[schema(as = ExamCandidate)]
+#[allow(dead_code)]
+pub struct CandidateSchema {
+    /// The line of the results.
+    line: u64,
+    /// The name as the results gave it.
+    name: String,
+    /// The ID number, masked.
+    id: String,
+    /// Registered certificates the exemptions were judged from.
+    registered: u64,
+    outputs: Vec<OutputOutcomeSchema>,
+}
+
+/// What a candidate gets of one output.
+#[derive(ToSchema)]
+#[schema(as = ExamOutputOutcome)]
+#[allow(dead_code)]
+pub struct OutputOutcomeSchema {
+    kind: String,
+    issuer: String,
+    passed: bool,
+    theory: PartSchema,
+    practical: PartSchema,
+    /// Every exemption earned for the output.
+    exempted: Option<Vec<ExemptedSchema>>,
+    /// The number issued, as public answers show it.
+    number: Option<String>,
+}
+
+/// How one part went: `passed` (with `score`), `failed` (`score`, `pass`), `not-sat`, or
+/// `waived` (`rules`, `held`).
+#[derive(ToSchema)]
+#[schema(as = ExamPart)]
+#[allow(dead_code)]
+pub struct PartSchema {
+    outcome: String,
+    score: Option<u32>,
+    pass: Option<u32>,
+    rules: Option<Vec<String>>,
+    held: Option<Vec<String>>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = ExamExempted)]
+#[allow(dead_code)]
+pub struct ExemptedSchema {
+    /// `safety-training` or `theory-exam`.
+    exemption: String,
+    rules: Vec<String>,
+    held: Vec<String>,
+}
+
+/// The answer of `POST /api/v1/exam-sessions/agreements`.
+#[derive(ToSchema)]
+#[schema(as = ExamAgreement)]
+#[allow(dead_code)]
+pub struct AgreementSchema {
+    session: String,
+    /// The SHA-256 of the session's canonical JSON (RFC 8785), which the agreement is to.
+    session_sha256: String,
+    /// The issuers whose agreement was recorded.
+    agreed: Vec<String>,
+}
+
 /// The body of `POST /api/v1/exam-sessions/agreements`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -171,7 +255,7 @@ fn own_issuers<'a>(
     security(("bearer" = [])),
     request_body(content = AgreementBody, content_type = "application/json"),
     responses(
-        (status = 201, description = "Agreed: the session, its SHA-256 and the issuers whose agreement was recorded", body = Object),
+        (status = 201, description = "Agreed: the session, its SHA-256 and the issuers whose agreement was recorded", body = AgreementSchema),
         (status = 400, description = "The body is malformed; the detail names the field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No bearer token, or one that is malformed, unknown, expired or revoked", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may issue none of the session's outputs; the refusal is journaled", body = Problem, content_type = "application/problem+json"),
@@ -245,8 +329,8 @@ async fn has_agreed(
     security(("bearer" = [])),
     request_body(content = ResultsBody, content_type = "application/json"),
     responses(
-        (status = 201, description = "Issued: the report (who passed, who failed which part, who was exempted from what and by which rule, the numbers issued)", body = Object),
-        (status = 200, description = "These results were imported before: nothing issued now; the report kept then", body = Object),
+        (status = 201, description = "Issued: the report (who passed, who failed which part, who was exempted from what and by which rule, the numbers issued)", body = ReportSchema),
+        (status = 200, description = "A dry run's report; or these results were imported before: nothing issued now, the report kept then", body = ReportSchema),
         (status = 400, description = "The body or a results row is malformed; the detail names the line and field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No bearer token, or one that is malformed, unknown, expired or revoked", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may issue none of the session's outputs; the refusal is journaled", body = Problem, content_type = "application/problem+json"),

@@ -128,17 +128,58 @@ pub struct OversightAnswer<'a> {
     pub computed_at: &'a str,
     /// The province; null for the whole country.
     pub region: Option<&'a str>,
-    /// `certificates`; `issued_by_month` (month → department → count, the last 12 months);
-    /// `by_kind`, `by_province` and `status` (counts); `due_by_week` (certificates in force
-    /// whose review or last day of validity falls in week 0 to 12 from today); `issuers` (issuer
-    /// id → `issued` and `refused`, requests to issue refused as outside its rights);
-    /// `recognition_checks` (checking department → recognition checks made with its tokens).
-    #[schema(value_type = Object)]
+    #[schema(value_type = FiguresSchema)]
     pub figures: Figures,
-    /// The exam sessions whose results were imported, newest first: `id`, `date`, `region`,
-    /// `candidates`, `passed` (candidates who passed at least one output) and `issued`.
-    #[schema(value_type = Vec<Object>)]
+    /// The exam sessions whose results were imported, newest first.
+    #[schema(value_type = Vec<SessionFiguresSchema>)]
     pub exam_sessions: Vec<&'a SessionFigures>,
+}
+
+/// The figures of one scope (`hutong_core::oversight::Figures`).
+#[derive(ToSchema)]
+#[schema(as = OversightFigures)]
+#[allow(dead_code)]
+pub struct FiguresSchema {
+    /// Certificates in the registry.
+    certificates: u64,
+    /// Month (`YYYY-MM`, the last 12) → department → certificates issued.
+    issued_by_month: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+    /// Kind → certificates.
+    by_kind: std::collections::BTreeMap<String, u64>,
+    /// The issuer's province (`none` for national issuers) → certificates.
+    by_province: std::collections::BTreeMap<String, u64>,
+    /// Status today → certificates.
+    status: std::collections::BTreeMap<String, u64>,
+    /// Certificates in force whose review or last day of validity falls in week 0 to 12 from
+    /// today.
+    due_by_week: Vec<u64>,
+    /// Issuer id → certificates issued and requests to issue refused as outside its rights.
+    issuers: std::collections::BTreeMap<String, IssuerFiguresSchema>,
+    /// Checking department → recognition checks made with its tokens.
+    recognition_checks: std::collections::BTreeMap<String, u64>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = OversightIssuer)]
+#[allow(dead_code)]
+pub struct IssuerFiguresSchema {
+    issued: u64,
+    refused: u64,
+}
+
+/// An exam session's outcome.
+#[derive(ToSchema)]
+#[schema(as = OversightSession)]
+#[allow(dead_code)]
+pub struct SessionFiguresSchema {
+    id: String,
+    #[schema(format = Date)]
+    date: String,
+    region: Option<String>,
+    candidates: u64,
+    /// Candidates who passed at least one output.
+    passed: u64,
+    issued: u64,
 }
 
 /// The scope a caller asks for, if its rights allow it; a refusal is journaled.

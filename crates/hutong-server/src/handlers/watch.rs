@@ -488,6 +488,13 @@ pub struct WebhookMade {
     pub after: u64,
 }
 
+/// The answer of `POST /api/v1/watch/webhooks/revoke`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookRevoked {
+    pub id: String,
+    pub revoked: bool,
+}
+
 /// The body of `POST /api/v1/watch/webhooks/revoke`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -620,7 +627,7 @@ pub async fn create_webhook(
     tag = "watch",
     request_body(content = WebhookRevoke, content_type = "application/json"),
     responses(
-        (status = 200, description = "Revoked", body = Object),
+        (status = 200, description = "Revoked", body = WebhookRevoked),
         (status = 400, description = "The body is malformed; the detail names the field", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No webhook with this id and secret (or revoked already)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than 1 MiB", body = Problem, content_type = "application/problem+json"),
