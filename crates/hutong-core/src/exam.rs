@@ -204,19 +204,10 @@ impl Session {
         out
     }
 
-    /// The prefix of a skill level number this session gives (institution type and code,
-    /// province, site, year, level), to be followed by a 6-digit serial.
+    /// The prefix of a skill level number this session gives ([`crate::number::skill_level_prefix`]
+    /// at its site and level).
     pub fn skill_level_prefix(&self, issuer: &Issuer, issued_on: Day) -> Option<String> {
-        use chrono::Datelike;
-        Some(format!(
-            "{}{}{}{}{:02}{}",
-            issuer.institution_type.as_deref()?,
-            issuer.institution_code.as_deref()?,
-            issuer.region.as_deref()?,
-            self.site,
-            issued_on.year() % 100,
-            self.level?.id()
-        ))
+        crate::number::skill_level_prefix(issuer, &self.site, issued_on, self.level?)
     }
 }
 

@@ -54,6 +54,36 @@ impl NumberScheme {
     pub fn embeds_resident_id(self) -> bool {
         matches!(self, NumberScheme::MemTId | NumberScheme::ResidentId)
     }
+
+    /// The number a certificate of this scheme gets from its holder's ID number (in its normal
+    /// form): `T` and the ID number, or the ID number; none for schemes numbered otherwise.
+    pub fn holder_number(self, id: &str) -> Option<String> {
+        match self {
+            NumberScheme::MemTId => Some(format!("T{id}")),
+            NumberScheme::ResidentId => Some(id.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// The first 16 characters of a skill level certificate's number as hutong numbers it: the
+/// institution's type and code, its province, the 6-digit evaluation site, the issue year's last
+/// two digits and the level; a 6-digit serial follows. None for an issuer without a type, code
+/// or province (not an institution that numbers skill levels).
+pub fn skill_level_prefix(
+    issuer: &crate::issuer::Issuer,
+    site: &str,
+    issued_on: Day,
+    level: Level,
+) -> Option<String> {
+    Some(format!(
+        "{}{}{}{site}{:02}{}",
+        issuer.institution_type.as_deref()?,
+        issuer.institution_code.as_deref()?,
+        issuer.region.as_deref()?,
+        issued_on.year() % 100,
+        level.id()
+    ))
 }
 
 impl fmt::Display for NumberScheme {

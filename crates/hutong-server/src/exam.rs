@@ -121,10 +121,9 @@ pub async fn import_results(
                     out.kind, out.issuer
                 )));
             };
-            let number = match kind.number_scheme {
-                NumberScheme::MemTId => format!("T{}", c.id.as_str()),
-                NumberScheme::ResidentId => c.id.as_str().to_string(),
-                _ => match session.skill_level_prefix(issuer, today) {
+            let number = match kind.number_scheme.holder_number(c.id.as_str()) {
+                Some(n) => n,
+                None => match session.skill_level_prefix(issuer, today) {
                     Some(prefix) => format!("{prefix}000001"),
                     None => {
                         return Err(ExamError::Refused(format!(

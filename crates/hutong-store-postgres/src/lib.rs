@@ -387,25 +387,6 @@ impl PgStore {
 
     /// The kind's id, interning it if new. Runs on its own, outside any batch: an unused kind
     /// row is harmless if the batch fails, and readers never meet an id they cannot name.
-    /// Journal entries with `seq > after` that also meet `filter` (SQL, `AND …`, or empty), in
-    /// order, at most `limit`.
-    async fn entries_after(&self, filter: &str, after: u64, limit: usize) -> Result<Vec<Entry>> {
-        let c = self.reader().await?;
-        let stmt = c
-            .prepare_cached(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM journal WHERE seq > $1 {filter} ORDER BY seq LIMIT $2"
-            ))
-            .await
-            .map_err(backend)?;
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        c.query(&stmt, &[&after, &sql_limit(limit)])
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(read_entry)
-            .collect()
-    }
-
     /// Applies a change to a stored certificate inside a write transaction, with its entry.
     async fn update_in(
         &self,
@@ -1668,7 +1649,20 @@ impl Store for PgStore {
     }
 
     async fn journal(&self, after: u64, limit: usize) -> Result<Vec<Entry>> {
-        self.entries_after("", after, limit).await
+        let c = self.reader().await?;
+        let stmt = c
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2"
+            ))
+            .await
+            .map_err(backend)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        c.query(&stmt, &[&after, &sql_limit(limit)])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(read_entry)
+            .collect()
     }
 
     async fn history(&self, subject: &Subject) -> Result<Vec<Entry>> {

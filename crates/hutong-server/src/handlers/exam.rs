@@ -246,6 +246,21 @@ fn own_issuers<'a>(
     }
 }
 
+/// The register, and the outputs' issuers the caller may issue for, of a session that may issue
+/// what it declares; a caller that may issue none of them is refused (journaled).
+async fn organiser<'s>(
+    state: &AppState,
+    policy: &Policy,
+    caller: &Caller,
+    session: &'s Session,
+) -> Result<(Vec<Issuer>, Vec<&'s str>), ApiError> {
+    let issuers = checked(state, policy, session)?;
+    match own_issuers(caller, policy, session, &issuers) {
+        Ok(own) => Ok((issuers, own)),
+        Err(f) => Err(refuse(state, caller, Subject::Nothing, f).await),
+    }
+}
+
 /// An issuer of a joint evaluation agrees to the session: one journal entry about each output
 /// issuer the token may issue for, naming the session and the SHA-256 of its canonical JSON.
 #[utoipa::path(
@@ -272,11 +287,7 @@ pub async fn agree(
     let caller = authenticate(&state, &headers).await?;
     let b: AgreementBody = session_of(&bytes)?;
     let policy = state.policy();
-    let issuers = checked(&state, &policy, &b.session)?;
-    let own = match own_issuers(&caller, &policy, &b.session, &issuers) {
-        Ok(own) => own,
-        Err(f) => return Err(refuse(&state, &caller, Subject::Nothing, f).await),
-    };
+    let (_, own) = organiser(&state, &policy, &caller, &b.session).await?;
     let sha = session_sha256(&b.session);
     let change = journal::canonical(&json!({
         "change": "exam-session-agreed",
@@ -358,11 +369,7 @@ pub async fn results(
         }
     };
     let policy = state.policy();
-    let issuers = checked(&state, &policy, &b.session)?;
-    let own = match own_issuers(&caller, &policy, &b.session, &issuers) {
-        Ok(own) => own,
-        Err(f) => return Err(refuse(&state, &caller, Subject::Nothing, f).await),
-    };
+    let (issuers, own) = organiser(&state, &policy, &caller, &b.session).await?;
     let sha = session_sha256(&b.session);
     for o in &b.session.outputs {
         if !own.contains(&o.issuer.as_str())

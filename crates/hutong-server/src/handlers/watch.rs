@@ -21,13 +21,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use hutong_core::journal::{self, Subject, instant_rfc3339, now_micros};
-use hutong_core::number::{display, mask_id_numbers};
+use hutong_core::number::mask_id_numbers;
 use hutong_core::share::{ShareCode, ShareUnusable};
 use hutong_core::{Certificate, Policy, mask_name};
 
 use crate::error::{ApiError, Problem};
 use crate::handlers::api::private_json;
 use crate::handlers::share::holder_certificates;
+use crate::handlers::write::shown_number;
 use crate::state::AppState;
 
 /// The most codes one request may give.
@@ -263,13 +264,6 @@ async fn covered_by_hash(
     Ok(out)
 }
 
-fn shown_number(policy: &Policy, c: &Certificate) -> String {
-    match policy.kind(&c.kind) {
-        Some(k) => display(k.number_scheme, &c.number).into_owned(),
-        None => mask_id_numbers(&c.number).into_owned(),
-    }
-}
-
 fn reminder(policy: &Policy, c: &Certificate, today: hutong_core::Day) -> Option<Reminder> {
     let kind = policy.kind(&c.kind)?;
     let rule = policy.lifecycle_of(kind);
@@ -447,11 +441,14 @@ pub async fn changes(State(state): State<AppState>, bytes: Bytes) -> Result<Resp
     let today = hutong_core::date::today_in_china();
     let mut next = b.after;
     loop {
-        // What the codes cover is read again on every look: a code revoked meanwhile stops.
-        let cov = covered(&state, &b.codes).await?;
         let head = state.store.journal_head().await?;
-        let out;
-        (out, next) = changes_after(&state, &policy, &cov, next, head, today).await?;
+        let mut out = Vec::new();
+        if head > next {
+            // What the codes cover is read again whenever there is something new: a code
+            // revoked meanwhile stops.
+            let cov = covered(&state, &b.codes).await?;
+            (out, next) = changes_after(&state, &policy, &cov, next, head, today).await?;
+        }
         if !out.is_empty() || Instant::now() >= deadline {
             return Ok(private_json(&ChangesAnswer {
                 changes: out,
@@ -723,10 +720,7 @@ async fn deliver(
 ) -> Result<(), String> {
     let policy = state.policy();
     let today = hutong_core::date::today_in_china();
-    let hashes: Vec<Option<[u8; 32]>> = w.code_hashes.iter().copied().map(Some).collect();
-    let cov = covered_by_hash(state, &hashes)
-        .await
-        .map_err(|e| e.detail)?;
+    // Nothing new in the journal, nothing to read: the usual case, every interval.
     let head = state
         .store
         .journal_head()
@@ -735,6 +729,10 @@ async fn deliver(
     if head <= w.after {
         return Ok(());
     }
+    let hashes: Vec<Option<[u8; 32]>> = w.code_hashes.iter().copied().map(Some).collect();
+    let cov = covered_by_hash(state, &hashes)
+        .await
+        .map_err(|e| e.detail)?;
     let (changes, next) = changes_after(state, &policy, &cov, w.after, head, today)
         .await
         .map_err(|e| e.detail)?;

@@ -305,9 +305,10 @@ fn numbering(
     })?;
     // As typed: the number is the ID number in its normal form (full-width digits, spaces).
     let id = number::normalize(&body.holder_id);
+    if let Some(n) = kind.number_scheme.holder_number(&id) {
+        return Ok(Numbering::Fixed(n));
+    }
     match kind.number_scheme {
-        NumberScheme::MemTId => Ok(Numbering::Fixed(format!("T{id}"))),
-        NumberScheme::ResidentId => Ok(Numbering::Fixed(id)),
         NumberScheme::SkillLevel22 => {
             let site = body.site.trim();
             if site.len() != 6 || !site.bytes().all(|b| b.is_ascii_digit()) {
@@ -318,22 +319,12 @@ fn numbering(
             }
             let level: hutong_core::Level =
                 body.level.trim().parse().map_err(|e| field("level", e))?;
-            let (Some(t), Some(code), Some(region)) = (
-                issuer.institution_type.as_deref(),
-                issuer.institution_code.as_deref(),
-                issuer.region.as_deref(),
-            ) else {
+            let Some(prefix) = number::skill_level_prefix(issuer, site, issued_on, level) else {
                 return Err(field(
                     "issuer",
                     "only a registered institution with a type, code and region numbers skill level certificates",
                 ));
             };
-            use chrono::Datelike;
-            let prefix = format!(
-                "{t}{code}{region}{site}{:02}{}",
-                issued_on.year() % 100,
-                level.id()
-            );
             Ok(Numbering::Serial(prefix))
         }
         other => Err(field(
@@ -541,7 +532,7 @@ pub async fn issue(
 
 /// A certificate's number as public answers show it: masked where it embeds the holder's ID
 /// number (and wherever one shows, for a kind the policy no longer knows).
-fn shown_number(policy: &Policy, c: &Certificate) -> String {
+pub(crate) fn shown_number(policy: &Policy, c: &Certificate) -> String {
     match policy.kind(&c.kind) {
         Some(k) => number::display(k.number_scheme, &c.number).into_owned(),
         None => mask_id_numbers(&c.number).into_owned(),
